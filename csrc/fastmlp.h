@@ -1,0 +1,270 @@
+/*
+ * fastmlp.h -- the one public header of fastmlp's compiled core.
+ *
+ * Every function here is a plain C function over raw pointers and sizes.
+ * The C side never owns model memory: parameters, gradients, optimizer state
+ * and scratch space are NumPy arrays allocated by Python and passed in.
+ * Kernels do not validate their arguments (the Python layer does) and never
+ * call exit()/abort().
+ *
+ * Layouts (fixed, never changed):
+ *   x   (N, IN)   row-major, C-contiguous
+ *   w   (IN, OUT) row-major -- scikit-learn's coefs_ layout
+ *   b   (OUT)
+ *   out (N, OUT)  row-major
+ * A network's parameters live in ONE flat buffer in scikit-learn's packing
+ * order: W0, W1, ..., W{L-1}, then b0, b1, ..., b{L-1}.  Gradients and
+ * optimizer state buffers have the same layout.
+ *
+ * Argument order: outputs, inputs, weights, dims, n_threads.
+ * Parameter gradients are OVERWRITTEN (=), never accumulated: an MLP uses
+ * each parameter once per step, so no zero_grad pass is needed.
+ *
+ * Each kernel exists for float (suffix _f32) and double (suffix _f64); the
+ * bodies are written once in *_impl.h files included twice.
+ */
+#ifndef FASTMLP_H
+#define FASTMLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- enums shared with Python (fastmlp/_core.pxd mirrors them) ---------- */
+
+/* Activations.  Derivatives are computed from the activation OUTPUT a. */
+enum fm_act {
+    FM_ACT_IDENTITY = 0,
+    FM_ACT_STEP = 1,      /* Heaviside: 1 if z > 0 else 0; derivative 0 */
+    FM_ACT_SIGMOID = 2,
+    FM_ACT_TANH = 3,
+    FM_ACT_RELU = 4,      /* derivative 0 at z == 0 (as scikit-learn) */
+    FM_ACT_LEAKY_RELU = 5,/* z if z > 0 else slope*z, slope >= 0 */
+    FM_ACT_SOFTMAX = 6    /* row-wise; only as output, paired with a loss */
+};
+
+/* Losses.  Element losses l(p, y); see loss_impl.h for exact definitions. */
+enum fm_loss {
+    FM_LOSS_MSE = 0,      /* (p - y)^2 */
+    FM_LOSS_MAE = 1,      /* |p - y|, subgradient 0 at p == y */
+    FM_LOSS_BCE = 2,      /* -(y log p + (1-y) log(1-p)), p = sigmoid(z), from logits */
+    FM_LOSS_CCE = 3       /* -sum_j y_j log p_j, p = softmax(z), from logits */
+};
+
+/* Optimizers (update rules in optim_impl.h follow torch.optim by default). */
+enum fm_opt {
+    FM_OPT_SGD = 0,       /* plain, momentum, dampening, Nesterov */
+    FM_OPT_ADAGRAD = 1,
+    FM_OPT_RMSPROP = 2,
+    FM_OPT_ADAM = 3,
+    FM_OPT_ADAMW = 4
+};
+
+/* GEMM epilogues, applied to each finished output element. */
+enum fm_epi_kind {
+    FM_EPI_NONE = 0,      /* C = alpha*A.B + beta*C */
+    FM_EPI_BIAS_ACT = 1,  /* C = act(alpha*A.B + beta*C + bias[j]) */
+    FM_EPI_DACT = 2       /* C = (alpha*A.B + beta*C) * act'(Z[i,j]) */
+};
+
+typedef struct fm_epilogue {
+    int kind;             /* enum fm_epi_kind */
+    int act;              /* enum fm_act (not SOFTMAX) */
+    double slope;         /* leaky-ReLU slope */
+    const void *bias;     /* BIAS_ACT: length n, same dtype as C */
+    const void *z;        /* DACT: activation outputs, m x n, row stride rsz */
+    ptrdiff_t rsz;
+} fm_epilogue;
+
+/* ---- introspection ------------------------------------------------------ */
+
+/* Detect the CPU once and fill the kernel table (honours FASTMLP_ARCH).
+ * Idempotent; called at import time by the Python module. */
+void fm_init(void);
+
+/* 1 when compiled with OpenMP, else 0. */
+int fm_openmp_enabled(void);
+/* Number of threads OpenMP would use by default (1 without OpenMP). */
+int fm_max_threads(void);
+/* Name of the GEMM target in use: "ref", "generic", "avx2", "avx512". */
+const char *fm_simd_target(void);
+/* Comma-separated names of the targets this CPU and build can run. */
+const char *fm_available_targets(void);
+/* Select a target by name; returns 0 on success, -1 if unavailable. */
+int fm_set_target(const char *name);
+
+/* ---- GEMM core (dispatched) ---------------------------------------------
+ * C(m,n) = epilogue(alpha * A(m,k) . B(k,n) + beta * C)
+ * A element (i,p) at a[i*rsa + p*csa]; B element (p,j) at b[p*rsb + j*csb];
+ * C element (i,j) at c[i*rsc + j] (unit column stride).  When beta == 0, C
+ * is never read.  Transposes are expressed through the strides.  */
+void fm_gemm_f32(float *c, ptrdiff_t rsc,
+                 const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                 const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                 ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                 float alpha, float beta, const fm_epilogue *epi, int n_threads);
+void fm_gemm_f64(double *c, ptrdiff_t rsc,
+                 const double *a, ptrdiff_t rsa, ptrdiff_t csa,
+                 const double *b, ptrdiff_t rsb, ptrdiff_t csb,
+                 ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                 double alpha, double beta, const fm_epilogue *epi, int n_threads);
+/* The triple loop: the specification every faster GEMM is tested against. */
+void fm_gemm_ref_f32(float *c, ptrdiff_t rsc,
+                     const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                     const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     float alpha, float beta, const fm_epilogue *epi, int n_threads);
+void fm_gemm_ref_f64(double *c, ptrdiff_t rsc,
+                     const double *a, ptrdiff_t rsa, ptrdiff_t csa,
+                     const double *b, ptrdiff_t rsb, ptrdiff_t csb,
+                     ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                     double alpha, double beta, const fm_epilogue *epi, int n_threads);
+
+/* ---- dense layer -------------------------------------------------------- */
+
+/* out = act(x . w + b).  x (N,IN), w (IN,OUT), b (OUT), out (N,OUT).
+ * act may be SOFTMAX (row-wise, stable).  */
+void fm_linear_forward_f32(float *out, const float *x, const float *w, const float *b,
+                           int act, double slope, ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT,
+                           int n_threads);
+void fm_linear_forward_f64(double *out, const double *x, const double *w, const double *b,
+                           int act, double slope, ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT,
+                           int n_threads);
+
+/* Given dz = dL/dz for z = x.w + b (N,OUT):
+ *   dw = x^T . dz (IN,OUT), db = sum_rows(dz) (OUT), and, when dx != NULL,
+ *   dx = (dz . w^T) * act'(a_in) (N,IN) where a_in is x itself and act_in is
+ *   the activation that produced x (pass FM_ACT_IDENTITY for a plain dx). */
+void fm_linear_backward_f32(float *dx, float *dw, float *db, const float *dz,
+                            const float *x, const float *w, int act_in, double slope_in,
+                            ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
+void fm_linear_backward_f64(double *dx, double *dw, double *db, const double *dz,
+                            const double *x, const double *w, int act_in, double slope_in,
+                            ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
+
+/* ---- elementwise activations ------------------------------------------- */
+
+/* a = act(z) in place on n rows of k columns (softmax is row-wise). */
+void fm_act_forward_f32(float *a, ptrdiff_t n, ptrdiff_t k, int act, double slope);
+void fm_act_forward_f64(double *a, ptrdiff_t n, ptrdiff_t k, int act, double slope);
+/* dz = da * act'(a), elementwise over n items; a is the activation OUTPUT. */
+void fm_act_backward_f32(float *dz, const float *da, const float *a, ptrdiff_t n, int act, double slope);
+void fm_act_backward_f64(double *dz, const double *da, const double *a, ptrdiff_t n, int act, double slope);
+
+/* ---- losses ------------------------------------------------------------ *
+ * z (N,K) is the output layer's pre-activation, p (N,K) receives the output
+ * activation act(z) (sigmoid for BCE, softmax for CCE; any for MSE/MAE).
+ * y (N,K) targets; sw (N) per-sample weights or NULL (= all ones).
+ * Returns  L = scale * sum_i sw_i * sum_j l(p_ij, y_ij)   (CCE: sum_j inside)
+ * and writes dz = dL/dz (same scale), unless dz == NULL.
+ * Stable: BCE and CCE are evaluated from the logits z (log-sum-exp). */
+double fm_loss_f32(float *dz, float *p, const float *z, const float *y, const float *sw,
+                   int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale);
+double fm_loss_f64(double *dz, double *p, const double *z, const double *y, const double *sw,
+                   int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale);
+
+/* ---- optimizers --------------------------------------------------------- */
+
+typedef struct fm_optim {
+    int kind;             /* enum fm_opt */
+    double lr;
+    double momentum, dampening; int nesterov;   /* SGD */
+    double alpha;         /* RMSprop smoothing constant */
+    double beta1, beta2, eps;                    /* Adam/AdamW/RMSprop/Adagrad eps */
+    double weight_decay;  /* coupled L2 (added to g) or decoupled (AdamW) */
+    double l1;            /* L1: g += l1 * sign(w) */
+    int decay_bias;       /* fm_train: 1 = weight_decay and l1 also apply to
+                             biases (torch.optim), 0 = weights only */
+    int64_t step;         /* number of updates done (in/out) */
+} fm_optim;
+
+/* One update over a flat buffer of n parameters w with gradient g.
+ * weight_decay and l1 apply to the first n_decay entries only (the weights,
+ * which come first in the flat layout; pass n to decay biases too, as
+ * torch.optim does).  s1, s2: state buffers of n (NULL where the rule keeps
+ * none).  opt->step must already count this update (the caller increments
+ * it before the call, so the first update sees step == 1). */
+void fm_optim_update_f32(float *w, float *s1, float *s2, const float *g,
+                         const fm_optim *opt, ptrdiff_t n, ptrdiff_t n_decay, int n_threads);
+void fm_optim_update_f64(double *w, double *s1, double *s2, const double *g,
+                         const fm_optim *opt, ptrdiff_t n, ptrdiff_t n_decay, int n_threads);
+
+/* ---- a whole network ---------------------------------------------------- */
+
+typedef struct fm_net {
+    int n_layers;               /* L weight layers */
+    const int64_t *sizes;       /* L+1 widths: sizes[0] = inputs, sizes[L] = outputs */
+    const int32_t *acts;        /* L activations; acts[L-1] is the output activation */
+    const double *slopes;       /* L leaky-ReLU slopes */
+} fm_net;
+
+typedef struct fm_train_cfg {
+    int loss;                   /* enum fm_loss */
+    double loss_mult;           /* loss multiplier (0.5 for a "half" MSE) */
+    int loss_per_output;        /* 1: mean over samples*outputs; 0: over samples */
+    double l2;                  /* g_W += l2 * W (weights only) */
+    int l2_batch_scaled;        /* 1: that l2 is divided by the batch's sum of weights (sklearn) */
+    int metric;                 /* 0 none, 1 argmax accuracy, 2 threshold-0.5 accuracy */
+} fm_train_cfg;
+
+/* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
+ * for batches of up to `batch` rows. */
+ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch);
+/* Number of parameters (weights + biases) of the net. */
+ptrdiff_t fm_n_params(const fm_net *net);
+
+/* Run n_batches consecutive mini-batches of a training epoch in C.
+ *   x (n_total, sizes[0]), y (n_total, sizes[L]), sw (n_total) or NULL.
+ *   order: permutation of row indices (n_total) or NULL for 0..n_total-1.
+ *   Batch b covers order[start + b*batch : min(start + (b+1)*batch, n_total)].
+ * params/grad/s1/s2: flat buffers (see header comment); work: scratch of
+ * fm_workspace_size(net, batch).  stats (out): [0] sum over the batches of
+ * loss*batch_rows (data term), [1] correctly classified rows (when metric),
+ * [2] rows processed, [3] sum over the batches of the L2 penalty term
+ * 0.5*l2_eff*||W||^2 * batch_rows (before the update).  Stats accumulate
+ * (+=) so a caller can sum an epoch over several calls.
+ * Returns the number of batches done. */
+ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
+                       double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                       const float *x, const float *y, const float *sw, const int64_t *order,
+                       ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
+                       int n_threads);
+ptrdiff_t fm_train_f64(double *params, double *grad, double *s1, double *s2, double *work,
+                       double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                       const double *x, const double *y, const double *sw, const int64_t *order,
+                       ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
+                       int n_threads);
+
+/* Forward a whole net over n rows, `batch` rows at a time: out (n, sizes[L]). */
+void fm_forward_net_f32(float *out, float *work, const float *params, const fm_net *net,
+                        const float *x, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+void fm_forward_net_f64(double *out, double *work, const double *params, const fm_net *net,
+                        const double *x, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+
+/* Loss and full gradient of the whole data set (x, y) -- the objective the
+ * lbfgs solver minimises.  grad receives dL/dparams in flat layout.
+ * Returns the loss (data term + 0.5*l2*||W||^2 scaled as the cfg says). */
+double fm_loss_grad_f32(float *grad, float *work, const float *params, const fm_net *net,
+                        const fm_train_cfg *cfg, const float *x, const float *y, const float *sw,
+                        ptrdiff_t n, ptrdiff_t batch, int n_threads);
+double fm_loss_grad_f64(double *grad, double *work, const double *params, const fm_net *net,
+                        const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
+                        ptrdiff_t n, ptrdiff_t batch, int n_threads);
+
+/* ---- perceptron --------------------------------------------------------- */
+
+/* One epoch of Rosenblatt's rule over rows in `order` (or 0..n-1 if NULL):
+ * for each row, if y_i * (w.x_i + b) <= 0 then w += eta*y_i*x_i, b += eta*y_i.
+ * y in {-1, +1}.  Returns the number of updates (mistakes). */
+ptrdiff_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const float *y,
+                                  const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
+ptrdiff_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
+                                  const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTMLP_H */

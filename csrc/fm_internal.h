@@ -1,0 +1,47 @@
+/*
+ * fm_internal.h -- helpers shared by the C sources; not part of the API.
+ *
+ * Dtype templating: a kernel body is written once in a *_impl.h file that
+ * uses FM_T (the element type) and FM_FN(name) (name suffixed _f32/_f64),
+ * and is included twice by its .c file, between fm_dtype_f32.h /
+ * fm_dtype_f64.h and fm_dtype_end.h.
+ */
+#ifndef FM_INTERNAL_H
+#define FM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include "fastmlp.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define FM_CAT_(a, b) a##_##b
+#define FM_CAT(a, b) FM_CAT_(a, b)
+#define FM_FN(name) FM_CAT(name, FM_SFX)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FM_RESTRICT __restrict__
+#define FM_INLINE static inline __attribute__((always_inline))
+#else
+#define FM_RESTRICT
+#define FM_INLINE static inline
+#endif
+
+/* Below this many multiply-adds a GEMM or elementwise pass runs on one
+ * thread: forking a team costs a few microseconds, which is more than a
+ * small layer's whole forward pass (sklearn's _use_threads_for_workload). */
+#define FM_OMP_MIN_WORK ((ptrdiff_t)1 << 17)
+
+static inline int fm_threads_for(ptrdiff_t work, int n_threads)
+{
+    if (n_threads < 1 || work < FM_OMP_MIN_WORK) return 1;
+    return n_threads;
+}
+
+#define FM_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+#endif /* FM_INTERNAL_H */

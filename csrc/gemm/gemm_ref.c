@@ -1,0 +1,16 @@
+/*
+ * gemm_ref.c -- the reference GEMM (triple loop), float and double.
+ * It is the specification: every faster GEMM target is tested against it,
+ * and it is the fallback target "ref" (FASTMLP_ARCH=ref).
+ */
+#include "../fm_internal.h"
+
+#include "../fm_dtype_f32.h"
+#include "../act_impl.h"
+#include "gemm_ref_impl.h"
+#include "../fm_dtype_end.h"
+
+#include "../fm_dtype_f64.h"
+#include "../act_impl.h"
+#include "gemm_ref_impl.h"
+#include "../fm_dtype_end.h"

@@ -1,0 +1,82 @@
+/*
+ * loss_impl.h -- losses with their output deltas (included per dtype by
+ * loss.c).  z (N,K) is the output layer's pre-activation; p receives
+ * act(z); dz receives dL/dz.  p may alias z (in place); dz must not.
+ *
+ * Element losses l and dl/dz, with s_i = scale * sw_i:
+ *   MSE  l = (p-y)^2                      dz = s_i * 2(p-y) * act'(p)
+ *   MAE  l = |p-y|                        dz = s_i * sign(p-y) * act'(p)
+ *   BCE  l = max(z,0) - z*y + log1p(exp(-|z|))   (= -(y log p + (1-y) log(1-p))
+ *        with p = sigmoid(z), but evaluated from z: finite for any logit)
+ *                                         dz = s_i * (p - y)
+ *   CCE  l = sum_j y_j (lse(z) - z_j),  p = softmax(z)
+ *                                         dz_j = s_i * (p_j sum_k y_k - y_j)
+ * BCE and CCE use the canonical-link shortcut dz = p - y (CCE: for targets
+ * summing to 1) -- that is why they require sigmoid / softmax outputs.
+ */
+
+static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
+                                 const FM_T *FM_RESTRICT y, int loss, int out_act,
+                                 FM_T slope, ptrdiff_t K, FM_T s)
+{
+    double l = 0;
+    ptrdiff_t j;
+    if (loss == FM_LOSS_BCE) {
+        for (j = 0; j < K; j++) {
+            FM_T zz = z[j], pj = FM_FN(fm_sigmoid)(zz);
+            l += (double)(FM_MAX(zz, (FM_T)0) - zz * y[j] + FM_LOG1P(FM_EXP(-FM_FABS(zz))));
+            p[j] = pj;
+            if (dz) dz[j] = s * (pj - y[j]);
+        }
+    } else if (loss == FM_LOSS_CCE) {
+        FM_T m = z[0], se = 0, lse, ysum = 0;
+        for (j = 1; j < K; j++) m = z[j] > m ? z[j] : m;
+        for (j = 0; j < K; j++) se += FM_EXP(z[j] - m);
+        lse = m + FM_LOG(se);
+        for (j = 0; j < K; j++) {
+            if (y[j] != 0) l += (double)(y[j] * (lse - z[j]));
+            ysum += y[j];
+            p[j] = FM_EXP(z[j] - lse);
+        }
+        if (dz)
+            for (j = 0; j < K; j++) dz[j] = s * (p[j] * ysum - y[j]);
+    } else {
+        if (p != z)
+            for (j = 0; j < K; j++) p[j] = z[j];
+        if (out_act == FM_ACT_SOFTMAX) FM_FN(fm_softmax_row)(p, K);
+        else FM_FN(fm_act_span)(p, K, out_act, slope);
+        for (j = 0; j < K; j++) {
+            FM_T r = p[j] - y[j];
+            if (loss == FM_LOSS_MSE) {
+                l += (double)(r * r);
+                if (dz) dz[j] = s * 2 * r;
+            } else {
+                l += (double)FM_FABS(r);
+                if (dz) dz[j] = s * (FM_T)(r > 0 ? 1 : (r < 0 ? -1 : 0));
+            }
+        }
+        if (dz && out_act == FM_ACT_SOFTMAX) {
+            /* softmax Jacobian: dz_j = p_j (g_j - sum_k g_k p_k) */
+            FM_T dot = 0;
+            for (j = 0; j < K; j++) dot += dz[j] * p[j];
+            for (j = 0; j < K; j++) dz[j] = p[j] * (dz[j] - dot);
+        } else if (dz) {
+            FM_FN(fm_dact_span)(dz, p, K, out_act, slope);
+        }
+    }
+    return l;
+}
+
+double FM_FN(fm_loss)(FM_T *dz, FM_T *p, const FM_T *z, const FM_T *y, const FM_T *sw,
+                      int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale)
+{
+    double total = 0;
+    ptrdiff_t i;
+    for (i = 0; i < N; i++) {
+        double wi = sw ? (double)sw[i] : 1.0;
+        double li = FM_FN(fm_loss_row)(dz ? dz + i * K : NULL, p + i * K, z + i * K, y + i * K,
+                                       loss, out_act, (FM_T)slope, K, (FM_T)(scale * wi));
+        total += wi * li;
+    }
+    return scale * total;
+}

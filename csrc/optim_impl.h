@@ -1,0 +1,100 @@
+/*
+ * optim_impl.h -- optimizer updates over a flat parameter buffer (included
+ * per dtype by optim.c).  Each rule is one flat loop (llm.c gpt2_update),
+ * following torch.optim's definitions (t = opt->step, counted from 1):
+ *
+ *   g' = g + weight_decay*w + l1*sign(w)      (first n_decay entries only;
+ *                                              AdamW: no coupled decay)
+ *   SGD      b = g' (t == 1) else momentum*b + (1-dampening)*g'
+ *            d = g' + momentum*b (nesterov) or b (momentum) or g' (plain)
+ *            w -= lr*d                               s1 = b
+ *   Adagrad  s += g'^2;  w -= lr * g' / (sqrt(s) + eps)        s1 = s
+ *   RMSprop  v = alpha*v + (1-alpha)*g'^2;  w -= lr*g'/(sqrt(v)+eps)   s1 = v
+ *   Adam     m = b1*m + (1-b1)*g';  v = b2*v + (1-b2)*g'^2
+ *            w -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ *   AdamW    w *= 1 - lr*weight_decay (first n_decay), then Adam with g.
+ * State is updated in float64 arithmetic per element and stored in FM_T.
+ */
+
+FM_INLINE double FM_FN(fm_decayed_grad)(const FM_T *g, const FM_T *w, ptrdiff_t i,
+                                        ptrdiff_t n_decay, double wd, double l1)
+{
+    double gi = (double)g[i];
+    if (i < n_decay) {
+        double wi = (double)w[i];
+        gi += wd * wi;
+        if (l1 != 0) gi += l1 * (double)((wi > 0) - (wi < 0));
+    }
+    return gi;
+}
+
+static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
+                          ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
+{
+    ptrdiff_t i;
+    const double mu = o->momentum, damp = 1.0 - o->dampening;
+    for (i = lo; i < hi; i++) {
+        double gi = FM_FN(fm_decayed_grad)(g, w, i, n_decay, o->weight_decay, o->l1);
+        if (mu != 0) {
+            double b = o->step <= 1 ? gi : mu * (double)buf[i] + damp * gi;
+            buf[i] = (FM_T)b;
+            gi = o->nesterov ? gi + mu * b : b;
+        }
+        w[i] = (FM_T)((double)w[i] - o->lr * gi);
+    }
+}
+
+static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm_optim *o,
+                               ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
+{
+    ptrdiff_t i;
+    const double t = (double)o->step, b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+    const int adamw = o->kind == FM_OPT_ADAMW;
+    const double wd = adamw ? 0.0 : o->weight_decay;
+    const double bc1 = 1.0 - pow(b1, t), sbc2 = sqrt(1.0 - pow(b2, t));
+    for (i = lo; i < hi; i++) {
+        double gi = FM_FN(fm_decayed_grad)(g, w, i, n_decay, wd, o->l1), wi, v;
+        if (adamw && i < n_decay) w[i] = (FM_T)((double)w[i] * (1.0 - o->lr * o->weight_decay));
+        wi = (double)w[i];
+        switch (o->kind) {
+        case FM_OPT_ADAGRAD:
+            v = (double)s1[i] + gi * gi;
+            s1[i] = (FM_T)v;
+            wi -= o->lr * gi / (sqrt(v) + eps);
+            break;
+        case FM_OPT_RMSPROP:
+            v = o->alpha * (double)s1[i] + (1.0 - o->alpha) * gi * gi;
+            s1[i] = (FM_T)v;
+            wi -= o->lr * gi / (sqrt(v) + eps);
+            break;
+        default: { /* Adam, AdamW */
+            double m = b1 * (double)s1[i] + (1.0 - b1) * gi;
+            v = b2 * (double)s2[i] + (1.0 - b2) * gi * gi;
+            s1[i] = (FM_T)m;
+            s2[i] = (FM_T)v;
+            wi -= (o->lr / bc1) * m / (sqrt(v) / sbc2 + eps);
+        }
+        }
+        w[i] = (FM_T)wi;
+    }
+}
+
+void FM_FN(fm_optim_update)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm_optim *opt,
+                            ptrdiff_t n, ptrdiff_t n_decay, int n_threads)
+{
+    int nt = fm_threads_for(n * 8, n_threads);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        ptrdiff_t lo = 0, hi = n;
+#ifdef _OPENMP
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        lo = n * t / T;
+        hi = n * (t + 1) / T;
+#endif
+        if (opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(w, s1, g, opt, lo, hi, n_decay);
+        else FM_FN(fm_adaptive)(w, s1, s2, g, opt, lo, hi, n_decay);
+    }
+    (void)nt;
+}

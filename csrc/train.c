@@ -1,0 +1,34 @@
+/*
+ * train.c -- whole-network training chunk, batched inference and the
+ * full-data objective, float and double (bodies in train_impl.h), plus the
+ * dtype-free size helpers.  Networks are limited to 64 weight layers
+ * (checked in Python).
+ */
+#include "fm_internal.h"
+
+ptrdiff_t fm_n_params(const fm_net *net)
+{
+    ptrdiff_t n = 0;
+    int l;
+    for (l = 0; l < net->n_layers; l++) n += (net->sizes[l] + 1) * net->sizes[l + 1];
+    return n;
+}
+
+ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
+{
+    ptrdiff_t total = 0, maxw = 1;
+    int l, L = net->n_layers;
+    for (l = 0; l <= L; l++) {
+        total += net->sizes[l];
+        if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
+    }
+    return batch * (total + net->sizes[L] + 1 + 2 * maxw);
+}
+
+#include "fm_dtype_f32.h"
+#include "train_impl.h"
+#include "fm_dtype_end.h"
+
+#include "fm_dtype_f64.h"
+#include "train_impl.h"
+#include "fm_dtype_end.h"

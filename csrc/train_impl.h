@@ -1,0 +1,241 @@
+/*
+ * train_impl.h -- whole-network passes (included per dtype by train.c):
+ * the mini-batch training loop, batched inference and the full-data
+ * loss+gradient.  Small nets must not pay Python's per-step overhead, so a
+ * chunk of batches runs here in one call.
+ *
+ * Scratch layout for batches of up to B rows (see fm_workspace_size):
+ *   A[0] (B, s0) gathered inputs | A[1..L] (B, s_l) layer outputs
+ *   Yb (B, K) gathered targets   | SWb (B) gathered sample weights
+ *   D0, D1 (B, maxw) ping-pong deltas
+ */
+
+typedef struct {
+    FM_T *a[64 + 1];
+    FM_T *yb, *swb, *d0, *d1;
+} FM_FN(fm_ws);
+
+static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, ptrdiff_t B)
+{
+    int l, L = net->n_layers;
+    ptrdiff_t maxw = 1;
+    for (l = 0; l <= L; l++) {
+        ws->a[l] = work;
+        work += B * net->sizes[l];
+        if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
+    }
+    ws->yb = work; work += B * net->sizes[L];
+    ws->swb = work; work += B;
+    ws->d0 = work; work += B * maxw;
+    ws->d1 = work;
+}
+
+/* Offsets of W_l and b_l in the flat parameter buffer (sklearn packing). */
+static void FM_FN(fm_offsets)(const fm_net *net, ptrdiff_t *ow, ptrdiff_t *ob)
+{
+    int l, L = net->n_layers;
+    ptrdiff_t off = 0;
+    for (l = 0; l < L; l++) { ow[l] = off; off += net->sizes[l] * net->sizes[l + 1]; }
+    for (l = 0; l < L; l++) { ob[l] = off; off += net->sizes[l + 1]; }
+}
+
+/* Forward through all layers: a[l+1] = act_l(a[l] . W_l + b_l); the last
+ * layer stops at the pre-activation z (the loss applies the output act). */
+static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *params,
+                                  const fm_net *net, const ptrdiff_t *ow, const ptrdiff_t *ob,
+                                  ptrdiff_t rows, int last_act, int n_threads)
+{
+    int l, L = net->n_layers;
+    const FM_T *in = x0;
+    for (l = 0; l < L; l++) {
+        int act = l == L - 1 ? last_act : net->acts[l];
+        FM_FN(fm_linear_forward)(ws->a[l + 1], in, params + ow[l], params + ob[l], act,
+                                 net->slopes[l], rows, net->sizes[l], net->sizes[l + 1],
+                                 n_threads);
+        in = ws->a[l + 1];
+    }
+}
+
+/* Backward from dz = ws->d0 (rows, K) down to layer 0, writing (beta=0) or
+ * accumulating (beta=1) the parameter gradients in grad. */
+static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
+                                   const FM_T *params, const fm_net *net, const ptrdiff_t *ow,
+                                   const ptrdiff_t *ob, ptrdiff_t rows, FM_T beta, int n_threads)
+{
+    int l, L = net->n_layers;
+    FM_T *d = ws->d0, *dn = ws->d1, *tmp;
+    for (l = L - 1; l >= 0; l--) {
+        ptrdiff_t IN = net->sizes[l], OUT = net->sizes[l + 1], i, j;
+        const FM_T *x = l == 0 ? x0 : ws->a[l];
+        FM_T *db = grad + ob[l];
+        /* 1. dW_l (=|+=) x^T . d */
+        FM_FN(fm_gemm)(grad + ow[l], OUT, x, 1, IN, d, OUT, 1, IN, OUT, rows, 1, beta, NULL,
+                       n_threads);
+        /* 2. db_l (=|+=) column sums of d */
+        if (beta == 0)
+            for (j = 0; j < OUT; j++) db[j] = 0;
+        for (i = 0; i < rows; i++)
+            for (j = 0; j < OUT; j++) db[j] += d[i * OUT + j];
+        /* 3. d_{l-1} = (d . W_l^T) * act_{l-1}'(a_l) */
+        if (l > 0) {
+            fm_epilogue epi = {FM_EPI_DACT, net->acts[l - 1], net->slopes[l - 1], NULL, x, IN};
+            FM_FN(fm_gemm)(dn, IN, d, OUT, 1, params + ow[l], 1, OUT, rows, IN, OUT, 1, 0, &epi,
+                           n_threads);
+            tmp = d; d = dn; dn = tmp;
+        }
+    }
+}
+
+/* Count rows whose prediction matches the target (metric 1: argmax,
+ * metric 2: every output thresholded at 0.5). */
+static ptrdiff_t FM_FN(fm_count_correct)(const FM_T *p, const FM_T *y, ptrdiff_t rows,
+                                         ptrdiff_t K, int metric)
+{
+    ptrdiff_t i, j, correct = 0;
+    for (i = 0; i < rows; i++) {
+        const FM_T *pi = p + i * K, *yi = y + i * K;
+        if (metric == 1) {
+            ptrdiff_t bp = 0, by = 0;
+            for (j = 1; j < K; j++) {
+                if (pi[j] > pi[bp]) bp = j;
+                if (yi[j] > yi[by]) by = j;
+            }
+            correct += bp == by;
+        } else {
+            int ok = 1;
+            for (j = 0; j < K; j++) ok &= (pi[j] > (FM_T)0.5) == (yi[j] > (FM_T)0.5);
+            correct += ok;
+        }
+    }
+    return correct;
+}
+
+/* sum of squared weights (biases excluded) */
+static double FM_FN(fm_wsq)(const FM_T *params, ptrdiff_t n_w)
+{
+    double s = 0;
+    ptrdiff_t i;
+    for (i = 0; i < n_w; i++) s += (double)params[i] * (double)params[i];
+    return s;
+}
+
+static double FM_FN(fm_loss_scale)(const fm_train_cfg *cfg, double sw_sum, ptrdiff_t K)
+{
+    return cfg->loss_mult / (sw_sum * (cfg->loss_per_output ? (double)K : 1.0));
+}
+
+ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *work,
+                          double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                          const FM_T *x, const FM_T *y, const FM_T *sw, const int64_t *order,
+                          ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
+                          int n_threads)
+{
+    FM_FN(fm_ws) ws;
+    ptrdiff_t ow[64], ob[64], bi, n_par = fm_n_params(net), n_w;
+    int L = net->n_layers;
+    const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
+    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_offsets)(net, ow, ob);
+    n_w = ob[0];
+    for (bi = 0; bi < n_batches; bi++) {
+        ptrdiff_t lo = start + bi * batch, rows, r;
+        const FM_T *x0, *swb = NULL;
+        double sw_sum, scale, l2_eff, lb;
+        if (lo >= n_total) break;
+        rows = FM_MIN(batch, n_total - lo);
+        /* gather the batch (rows in `order`), or use x in place */
+        if (order) {
+            for (r = 0; r < rows; r++) {
+                ptrdiff_t src = (ptrdiff_t)order[lo + r], j;
+                for (j = 0; j < s0; j++) ws.a[0][r * s0 + j] = x[src * s0 + j];
+                for (j = 0; j < K; j++) ws.yb[r * K + j] = y[src * K + j];
+                if (sw) ws.swb[r] = sw[src];
+            }
+            x0 = ws.a[0];
+        } else {
+            for (r = 0; r < rows * K; r++) ws.yb[r] = y[lo * K + r];
+            if (sw)
+                for (r = 0; r < rows; r++) ws.swb[r] = sw[lo + r];
+            x0 = x + lo * s0;
+        }
+        sw_sum = (double)rows;
+        if (sw) {
+            swb = ws.swb;
+            sw_sum = 0;
+            for (r = 0; r < rows; r++) sw_sum += (double)swb[r];
+            if (sw_sum <= 0) sw_sum = 1; /* all-zero weights: no data term */
+        }
+        /* forward, loss, delta */
+        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, n_threads);
+        scale = FM_FN(fm_loss_scale)(cfg, sw_sum, K);
+        lb = FM_FN(fm_loss)(ws.d0, ws.a[L], ws.a[L], ws.yb, swb, cfg->loss, net->acts[L - 1],
+                            net->slopes[L - 1], rows, K, scale);
+        stats[0] += lb * (double)rows;
+        if (cfg->metric) stats[1] += (double)FM_FN(fm_count_correct)(ws.a[L], ws.yb, rows, K,
+                                                                     cfg->metric);
+        stats[2] += (double)rows;
+        /* backward, L2, update */
+        FM_FN(fm_net_backward)(&ws, x0, grad, params, net, ow, ob, rows, 0, n_threads);
+        l2_eff = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
+        if (l2_eff != 0) {
+            stats[3] += 0.5 * l2_eff * FM_FN(fm_wsq)(params, n_w) * (double)rows;
+            for (r = 0; r < n_w; r++) grad[r] += (FM_T)l2_eff * params[r];
+        }
+        opt->step += 1;
+        FM_FN(fm_optim_update)(params, s1, s2, grad, opt, n_par, opt->decay_bias ? n_par : n_w,
+                               n_threads);
+    }
+    return bi;
+}
+
+void FM_FN(fm_forward_net)(FM_T *out, FM_T *work, const FM_T *params, const fm_net *net,
+                           const FM_T *x, ptrdiff_t n, ptrdiff_t batch, int n_threads)
+{
+    FM_FN(fm_ws) ws;
+    ptrdiff_t ow[64], ob[64], lo;
+    int L = net->n_layers;
+    const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
+    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_offsets)(net, ow, ob);
+    for (lo = 0; lo < n; lo += batch) {
+        ptrdiff_t rows = FM_MIN(batch, n - lo);
+        FM_FN(fm_net_forward)(&ws, x + lo * s0, params, net, ow, ob, rows, net->acts[L - 1],
+                              n_threads);
+        for (ptrdiff_t r = 0; r < rows * K; r++) out[lo * K + r] = ws.a[L][r];
+    }
+}
+
+double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_net *net,
+                           const fm_train_cfg *cfg, const FM_T *x, const FM_T *y, const FM_T *sw,
+                           ptrdiff_t n, ptrdiff_t batch, int n_threads)
+{
+    FM_FN(fm_ws) ws;
+    ptrdiff_t ow[64], ob[64], lo, r, n_w;
+    int L = net->n_layers;
+    const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
+    double sw_sum = (double)n, scale, loss = 0, l2_eff;
+    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_offsets)(net, ow, ob);
+    n_w = ob[0];
+    if (sw) {
+        sw_sum = 0;
+        for (r = 0; r < n; r++) sw_sum += (double)sw[r];
+        if (sw_sum <= 0) sw_sum = 1;
+    }
+    scale = FM_FN(fm_loss_scale)(cfg, sw_sum, K);
+    for (lo = 0; lo < n; lo += batch) {
+        ptrdiff_t rows = FM_MIN(batch, n - lo);
+        const FM_T *x0 = x + lo * s0;
+        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, n_threads);
+        loss += FM_FN(fm_loss)(ws.d0, ws.a[L], ws.a[L], y + lo * K, sw ? sw + lo : NULL,
+                               cfg->loss, net->acts[L - 1], net->slopes[L - 1], rows, K, scale);
+        FM_FN(fm_net_backward)(&ws, x0, grad, params, net, ow, ob, rows, lo == 0 ? 0 : 1,
+                               n_threads);
+    }
+    l2_eff = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
+    if (l2_eff != 0) {
+        loss += 0.5 * l2_eff * FM_FN(fm_wsq)(params, n_w);
+        for (r = 0; r < n_w; r++) grad[r] += (FM_T)l2_eff * params[r];
+    }
+    return loss;
+}

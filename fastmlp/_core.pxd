@@ -1,0 +1,127 @@
+# Declarations of csrc/fastmlp.h, mirrored line for line.
+from libc.stdint cimport int64_t, int32_t
+
+cdef extern from "fastmlp.h" nogil:
+    enum:
+        FM_ACT_IDENTITY, FM_ACT_STEP, FM_ACT_SIGMOID, FM_ACT_TANH, FM_ACT_RELU
+        FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
+    enum:
+        FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
+    enum:
+        FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
+    enum:
+        FM_EPI_NONE, FM_EPI_BIAS_ACT, FM_EPI_DACT
+
+    ctypedef struct fm_epilogue:
+        int kind
+        int act
+        double slope
+        const void *bias
+        const void *z
+        Py_ssize_t rsz
+
+    void fm_init()
+    int fm_openmp_enabled()
+    int fm_max_threads()
+    const char *fm_simd_target()
+    const char *fm_available_targets()
+    int fm_set_target(const char *name)
+
+    void fm_gemm_f32(float *c, Py_ssize_t rsc, const float *a, Py_ssize_t rsa, Py_ssize_t csa,
+                     const float *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
+                     Py_ssize_t k, float alpha, float beta, const fm_epilogue *epi, int n_threads)
+    void fm_gemm_f64(double *c, Py_ssize_t rsc, const double *a, Py_ssize_t rsa, Py_ssize_t csa,
+                     const double *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
+                     Py_ssize_t k, double alpha, double beta, const fm_epilogue *epi, int n_threads)
+    void fm_gemm_ref_f32(float *c, Py_ssize_t rsc, const float *a, Py_ssize_t rsa, Py_ssize_t csa,
+                         const float *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
+                         Py_ssize_t k, float alpha, float beta, const fm_epilogue *epi, int n_threads)
+    void fm_gemm_ref_f64(double *c, Py_ssize_t rsc, const double *a, Py_ssize_t rsa, Py_ssize_t csa,
+                         const double *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
+                         Py_ssize_t k, double alpha, double beta, const fm_epilogue *epi, int n_threads)
+
+    void fm_linear_forward_f32(float *out, const float *x, const float *w, const float *b, int act,
+                               double slope, Py_ssize_t N, Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
+    void fm_linear_forward_f64(double *out, const double *x, const double *w, const double *b, int act,
+                               double slope, Py_ssize_t N, Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
+    void fm_linear_backward_f32(float *dx, float *dw, float *db, const float *dz, const float *x,
+                                const float *w, int act_in, double slope_in, Py_ssize_t N,
+                                Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
+    void fm_linear_backward_f64(double *dx, double *dw, double *db, const double *dz, const double *x,
+                                const double *w, int act_in, double slope_in, Py_ssize_t N,
+                                Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
+
+    void fm_act_forward_f32(float *a, Py_ssize_t n, Py_ssize_t k, int act, double slope)
+    void fm_act_forward_f64(double *a, Py_ssize_t n, Py_ssize_t k, int act, double slope)
+    void fm_act_backward_f32(float *dz, const float *da, const float *a, Py_ssize_t n, int act, double slope)
+    void fm_act_backward_f64(double *dz, const double *da, const double *a, Py_ssize_t n, int act, double slope)
+
+    double fm_loss_f32(float *dz, float *p, const float *z, const float *y, const float *sw, int loss,
+                       int out_act, double slope, Py_ssize_t N, Py_ssize_t K, double scale)
+    double fm_loss_f64(double *dz, double *p, const double *z, const double *y, const double *sw, int loss,
+                       int out_act, double slope, Py_ssize_t N, Py_ssize_t K, double scale)
+
+    ctypedef struct fm_optim:
+        int kind
+        double lr
+        double momentum
+        double dampening
+        int nesterov
+        double alpha
+        double beta1
+        double beta2
+        double eps
+        double weight_decay
+        double l1
+        int decay_bias
+        int64_t step
+
+    void fm_optim_update_f32(float *w, float *s1, float *s2, const float *g, const fm_optim *opt,
+                             Py_ssize_t n, Py_ssize_t n_decay, int n_threads)
+    void fm_optim_update_f64(double *w, double *s1, double *s2, const double *g, const fm_optim *opt,
+                             Py_ssize_t n, Py_ssize_t n_decay, int n_threads)
+
+    ctypedef struct fm_net:
+        int n_layers
+        const int64_t *sizes
+        const int32_t *acts
+        const double *slopes
+
+    ctypedef struct fm_train_cfg:
+        int loss
+        double loss_mult
+        int loss_per_output
+        double l2
+        int l2_batch_scaled
+        int metric
+
+    Py_ssize_t fm_workspace_size(const fm_net *net, Py_ssize_t batch)
+    Py_ssize_t fm_n_params(const fm_net *net)
+
+    Py_ssize_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
+                            double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                            const float *x, const float *y, const float *sw, const int64_t *order,
+                            Py_ssize_t n_total, Py_ssize_t start, Py_ssize_t n_batches,
+                            Py_ssize_t batch, int n_threads)
+    Py_ssize_t fm_train_f64(double *params, double *grad, double *s1, double *s2, double *work,
+                            double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                            const double *x, const double *y, const double *sw, const int64_t *order,
+                            Py_ssize_t n_total, Py_ssize_t start, Py_ssize_t n_batches,
+                            Py_ssize_t batch, int n_threads)
+
+    void fm_forward_net_f32(float *out, float *work, const float *params, const fm_net *net,
+                            const float *x, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+    void fm_forward_net_f64(double *out, double *work, const double *params, const fm_net *net,
+                            const double *x, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+
+    double fm_loss_grad_f32(float *grad, float *work, const float *params, const fm_net *net,
+                            const fm_train_cfg *cfg, const float *x, const float *y, const float *sw,
+                            Py_ssize_t n, Py_ssize_t batch, int n_threads)
+    double fm_loss_grad_f64(double *grad, double *work, const double *params, const fm_net *net,
+                            const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
+                            Py_ssize_t n, Py_ssize_t batch, int n_threads)
+
+    Py_ssize_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const float *y,
+                                       const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)
+    Py_ssize_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
+                                       const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)

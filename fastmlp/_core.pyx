@@ -1,0 +1,369 @@
+# cython: language_level=3
+"""Thin Cython glue over csrc/: validate shapes, convert, release the GIL, call C.
+
+Every wrapper takes preallocated NumPy outputs (C-contiguous, one dtype per
+call through the fused type ``floating``) and returns nothing but scalars.
+No training logic and no parameter rules live here (see fastmlp/_validation.py
+and the model classes).
+"""
+from cython cimport floating
+from libc.stdint cimport int64_t, int32_t
+
+from fastmlp._core cimport *
+
+fm_init()
+
+ACT_IDENTITY = FM_ACT_IDENTITY
+ACT_STEP = FM_ACT_STEP
+ACT_SIGMOID = FM_ACT_SIGMOID
+ACT_TANH = FM_ACT_TANH
+ACT_RELU = FM_ACT_RELU
+ACT_LEAKY_RELU = FM_ACT_LEAKY_RELU
+ACT_SOFTMAX = FM_ACT_SOFTMAX
+LOSS_MSE = FM_LOSS_MSE
+LOSS_MAE = FM_LOSS_MAE
+LOSS_BCE = FM_LOSS_BCE
+LOSS_CCE = FM_LOSS_CCE
+OPT_SGD = FM_OPT_SGD
+OPT_ADAGRAD = FM_OPT_ADAGRAD
+OPT_RMSPROP = FM_OPT_RMSPROP
+OPT_ADAM = FM_OPT_ADAM
+OPT_ADAMW = FM_OPT_ADAMW
+EPI_NONE = FM_EPI_NONE
+EPI_BIAS_ACT = FM_EPI_BIAS_ACT
+EPI_DACT = FM_EPI_DACT
+
+
+def openmp_enabled():
+    """Return True when the core was compiled with OpenMP."""
+    return bool(fm_openmp_enabled())
+
+
+def max_threads():
+    """Return OpenMP's default thread count (1 without OpenMP)."""
+    return fm_max_threads()
+
+
+def simd_target():
+    """Return the name of the GEMM target in use (e.g. 'avx2', 'ref')."""
+    return fm_simd_target().decode()
+
+
+def available_targets():
+    """Return the GEMM targets this CPU and build can run, best first."""
+    s = fm_available_targets().decode()
+    return [t for t in s.split(",") if t]
+
+
+def set_target(str name):
+    """Select a GEMM target by name; raise ValueError if unavailable."""
+    if fm_set_target(name.encode()) != 0:
+        raise ValueError(
+            f"The GEMM target {name!r} is not available here; available: {available_targets()}"
+        )
+
+
+cdef inline void _check(bint ok, str msg) except *:
+    if not ok:
+        raise ValueError(msg)
+
+
+def gemm(floating[:, ::1] c, const floating[:, :] a, const floating[:, :] b,
+         double alpha=1.0, double beta=0.0, int epi=FM_EPI_NONE, int act=FM_ACT_IDENTITY,
+         double slope=0.0, const floating[::1] bias=None, const floating[:, ::1] z=None,
+         int n_threads=1, bint ref=False):
+    """c = epi(alpha * a @ b + beta * c) with the dispatched (or reference) GEMM.
+
+    ``a`` and ``b`` may be any strided 2-D views (e.g. ``x.T``): transposes
+    reach C as strides.
+    """
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    cdef Py_ssize_t isz = sizeof(floating)
+    _check(b.shape[0] == k and c.shape[0] == m and c.shape[1] == n, "gemm: shape mismatch")
+    _check(m > 0 and n > 0 and k > 0, "gemm: empty operand")
+    cdef fm_epilogue e
+    e.kind = epi
+    e.act = act
+    e.slope = slope
+    e.bias = NULL
+    e.z = NULL
+    e.rsz = 0
+    if epi == FM_EPI_BIAS_ACT and bias is not None:
+        _check(bias.shape[0] == n, "gemm: bias length")
+        e.bias = &bias[0]
+    if epi == FM_EPI_DACT:
+        _check(z is not None and z.shape[0] == m and z.shape[1] == n, "gemm: z shape")
+        e.z = &z[0, 0]
+        e.rsz = z.shape[1]
+    cdef Py_ssize_t rsa = a.strides[0] // isz, csa = a.strides[1] // isz
+    cdef Py_ssize_t rsb = b.strides[0] // isz, csb = b.strides[1] // isz
+    with nogil:
+        if floating is float:
+            if ref:
+                fm_gemm_ref_f32(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                                <float>alpha, <float>beta, &e, n_threads)
+            else:
+                fm_gemm_f32(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                            <float>alpha, <float>beta, &e, n_threads)
+        else:
+            if ref:
+                fm_gemm_ref_f64(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                                alpha, beta, &e, n_threads)
+            else:
+                fm_gemm_f64(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                            alpha, beta, &e, n_threads)
+
+
+def linear_forward(floating[:, ::1] out, const floating[:, ::1] x, const floating[:, ::1] w,
+                   const floating[::1] b, int act, double slope=0.0, int n_threads=1):
+    """out = act(x @ w + b)."""
+    cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
+    _check(w.shape[0] == IN and b.shape[0] == OUT and out.shape[0] == N and out.shape[1] == OUT,
+           "linear_forward: shape mismatch")
+    _check(N > 0 and IN > 0 and OUT > 0, "linear_forward: empty operand")
+    with nogil:
+        if floating is float:
+            fm_linear_forward_f32(&out[0, 0], &x[0, 0], &w[0, 0], &b[0], act, slope, N, IN, OUT,
+                                  n_threads)
+        else:
+            fm_linear_forward_f64(&out[0, 0], &x[0, 0], &w[0, 0], &b[0], act, slope, N, IN, OUT,
+                                  n_threads)
+
+
+def linear_backward(floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
+                    const floating[:, ::1] dz, const floating[:, ::1] x, const floating[:, ::1] w,
+                    int act_in=FM_ACT_IDENTITY, double slope_in=0.0, int n_threads=1):
+    """dw = x.T @ dz, db = dz.sum(0), dx = (dz @ w.T) * act_in'(x) (dx may be None)."""
+    cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
+    _check(w.shape[0] == IN and dz.shape[0] == N and dz.shape[1] == OUT and dw.shape[0] == IN
+           and dw.shape[1] == OUT and db.shape[0] == OUT, "linear_backward: shape mismatch")
+    _check(dx is None or (dx.shape[0] == N and dx.shape[1] == IN), "linear_backward: dx shape")
+    _check(N > 0 and IN > 0 and OUT > 0, "linear_backward: empty operand")
+    cdef floating *pdx = NULL if dx is None else &dx[0, 0]
+    with nogil:
+        if floating is float:
+            fm_linear_backward_f32(pdx, &dw[0, 0], &db[0], &dz[0, 0], &x[0, 0], &w[0, 0], act_in,
+                                   slope_in, N, IN, OUT, n_threads)
+        else:
+            fm_linear_backward_f64(pdx, &dw[0, 0], &db[0], &dz[0, 0], &x[0, 0], &w[0, 0], act_in,
+                                   slope_in, N, IN, OUT, n_threads)
+
+
+def act_forward(floating[:, ::1] a, int act, double slope=0.0):
+    """a = act(a) in place (softmax row-wise)."""
+    _check(a.shape[0] > 0 and a.shape[1] > 0, "act_forward: empty operand")
+    with nogil:
+        if floating is float:
+            fm_act_forward_f32(&a[0, 0], a.shape[0], a.shape[1], act, slope)
+        else:
+            fm_act_forward_f64(&a[0, 0], a.shape[0], a.shape[1], act, slope)
+
+
+def act_backward(floating[::1] dz, const floating[::1] da, const floating[::1] a, int act,
+                 double slope=0.0):
+    """dz = da * act'(a), a being the activation output (flat arrays)."""
+    cdef Py_ssize_t n = dz.shape[0]
+    _check(da.shape[0] == n and a.shape[0] == n and n > 0, "act_backward: shape mismatch")
+    with nogil:
+        if floating is float:
+            fm_act_backward_f32(&dz[0], &da[0], &a[0], n, act, slope)
+        else:
+            fm_act_backward_f64(&dz[0], &da[0], &a[0], n, act, slope)
+
+
+def loss(floating[:, ::1] dz, floating[:, ::1] p, const floating[:, ::1] z,
+         const floating[:, ::1] y, const floating[::1] sw, int loss, int out_act,
+         double slope=0.0, double scale=1.0):
+    """Return scale * sum_i sw_i * sum_j l(p_ij, y_ij); write p = out_act(z), dz = dL/dz."""
+    cdef Py_ssize_t N = z.shape[0], K = z.shape[1]
+    _check(p.shape[0] == N and p.shape[1] == K and y.shape[0] == N and y.shape[1] == K,
+           "loss: shape mismatch")
+    _check(dz is None or (dz.shape[0] == N and dz.shape[1] == K), "loss: dz shape")
+    _check(sw is None or sw.shape[0] == N, "loss: sw shape")
+    _check(N > 0 and K > 0, "loss: empty operand")
+    cdef floating *pdz = NULL if dz is None else &dz[0, 0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef double r
+    with nogil:
+        if floating is float:
+            r = fm_loss_f32(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, N, K,
+                            scale)
+        else:
+            r = fm_loss_f64(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, N, K,
+                            scale)
+    return r
+
+
+cdef fm_optim _optim(dict o) except *:
+    cdef fm_optim r
+    r.kind = o["kind"]
+    r.lr = o["lr"]
+    r.momentum = o.get("momentum", 0.0)
+    r.dampening = o.get("dampening", 0.0)
+    r.nesterov = o.get("nesterov", False)
+    r.alpha = o.get("alpha", 0.99)
+    r.beta1 = o.get("beta1", 0.9)
+    r.beta2 = o.get("beta2", 0.999)
+    r.eps = o.get("eps", 1e-8)
+    r.weight_decay = o.get("weight_decay", 0.0)
+    r.l1 = o.get("l1", 0.0)
+    r.decay_bias = o.get("decay_bias", True)
+    r.step = o.get("step", 0)
+    return r
+
+
+def optim_update(floating[::1] w, floating[::1] s1, floating[::1] s2, const floating[::1] g,
+                 dict opt, Py_ssize_t n_decay=-1, int n_threads=1):
+    """One optimizer update of the flat buffer w; opt['step'] must count this update."""
+    cdef Py_ssize_t n = w.shape[0]
+    _check(g.shape[0] == n and n > 0, "optim_update: shape mismatch")
+    _check(s1 is None or s1.shape[0] == n, "optim_update: s1 shape")
+    _check(s2 is None or s2.shape[0] == n, "optim_update: s2 shape")
+    cdef fm_optim o = _optim(opt)
+    cdef floating *p1 = NULL if s1 is None else &s1[0]
+    cdef floating *p2 = NULL if s2 is None else &s2[0]
+    if n_decay < 0:
+        n_decay = n
+    with nogil:
+        if floating is float:
+            fm_optim_update_f32(&w[0], p1, p2, &g[0], &o, n, n_decay, n_threads)
+        else:
+            fm_optim_update_f64(&w[0], p1, p2, &g[0], &o, n, n_decay, n_threads)
+
+
+cdef fm_net _net(const int64_t[::1] sizes, const int32_t[::1] acts,
+                 const double[::1] slopes) except *:
+    cdef fm_net r
+    _check(sizes.shape[0] >= 2 and sizes.shape[0] <= 65, "net: 1 to 64 layers")
+    _check(acts.shape[0] == sizes.shape[0] - 1 and slopes.shape[0] == acts.shape[0],
+           "net: acts/slopes length")
+    r.n_layers = <int>acts.shape[0]
+    r.sizes = &sizes[0]
+    r.acts = &acts[0]
+    r.slopes = &slopes[0]
+    return r
+
+
+cdef fm_train_cfg _cfg(dict c) except *:
+    cdef fm_train_cfg r
+    r.loss = c["loss"]
+    r.loss_mult = c.get("loss_mult", 1.0)
+    r.loss_per_output = c.get("loss_per_output", False)
+    r.l2 = c.get("l2", 0.0)
+    r.l2_batch_scaled = c.get("l2_batch_scaled", False)
+    r.metric = c.get("metric", 0)
+    return r
+
+
+def workspace_size(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+                   Py_ssize_t batch):
+    """Scratch elements needed for batches of up to ``batch`` rows."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    return fm_workspace_size(&net, batch)
+
+
+def n_params(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes):
+    """Number of weights and biases."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    return fm_n_params(&net)
+
+
+def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[::1] s2,
+          floating[::1] work, double[::1] stats, dict opt, const int64_t[::1] sizes,
+          const int32_t[::1] acts, const double[::1] slopes, dict cfg,
+          const floating[:, ::1] x, const floating[:, ::1] y, const floating[::1] sw,
+          const int64_t[::1] order, Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
+          int n_threads=1):
+    """Run up to n_batches mini-batches in C; return (batches done, optimizer step)."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef fm_train_cfg c = _cfg(cfg)
+    cdef fm_optim o = _optim(opt)
+    cdef Py_ssize_t n = x.shape[0], done
+    _check(n > 0 and batch > 0, "train: empty data or batch")
+    _check(x.shape[1] == sizes[0] and y.shape[0] == n and y.shape[1] == sizes[sizes.shape[0] - 1],
+           "train: x/y shape")
+    _check(params.shape[0] == fm_n_params(&net) and grad.shape[0] == params.shape[0],
+           "train: params/grad length")
+    _check(work.shape[0] >= fm_workspace_size(&net, batch), "train: workspace too small")
+    _check(stats.shape[0] >= 4, "train: stats length")
+    _check(sw is None or sw.shape[0] == n, "train: sw length")
+    _check(order is None or order.shape[0] == n, "train: order length")
+    _check(s1 is None or s1.shape[0] == params.shape[0], "train: s1 length")
+    _check(s2 is None or s2.shape[0] == params.shape[0], "train: s2 length")
+    cdef floating *p1 = NULL if s1 is None else &s1[0]
+    cdef floating *p2 = NULL if s2 is None else &s2[0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef const int64_t *pord = NULL if order is None else &order[0]
+    with nogil:
+        if floating is float:
+            done = fm_train_f32(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
+                                &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
+                                n_threads)
+        else:
+            done = fm_train_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
+                                &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
+                                n_threads)
+    return done, o.step
+
+
+def forward_net(floating[:, ::1] out, floating[::1] work, const floating[::1] params,
+                const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+                const floating[:, ::1] x, Py_ssize_t batch, int n_threads=1):
+    """out = net(x), computed ``batch`` rows at a time."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef Py_ssize_t n = x.shape[0]
+    _check(n > 0 and batch > 0, "forward_net: empty data or batch")
+    _check(x.shape[1] == sizes[0] and out.shape[0] == n
+           and out.shape[1] == sizes[sizes.shape[0] - 1], "forward_net: x/out shape")
+    _check(params.shape[0] == fm_n_params(&net), "forward_net: params length")
+    _check(work.shape[0] >= fm_workspace_size(&net, batch), "forward_net: workspace too small")
+    with nogil:
+        if floating is float:
+            fm_forward_net_f32(&out[0, 0], &work[0], &params[0], &net, &x[0, 0], n, batch,
+                               n_threads)
+        else:
+            fm_forward_net_f64(&out[0, 0], &work[0], &params[0], &net, &x[0, 0], n, batch,
+                               n_threads)
+
+
+def loss_grad(floating[::1] grad, floating[::1] work, const floating[::1] params,
+              const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+              dict cfg, const floating[:, ::1] x, const floating[:, ::1] y,
+              const floating[::1] sw, Py_ssize_t batch, int n_threads=1):
+    """Return the full-data objective; write its gradient into grad (flat layout)."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef fm_train_cfg c = _cfg(cfg)
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double r
+    _check(n > 0 and batch > 0, "loss_grad: empty data or batch")
+    _check(x.shape[1] == sizes[0] and y.shape[0] == n and y.shape[1] == sizes[sizes.shape[0] - 1],
+           "loss_grad: x/y shape")
+    _check(params.shape[0] == fm_n_params(&net) and grad.shape[0] == params.shape[0],
+           "loss_grad: params/grad length")
+    _check(work.shape[0] >= fm_workspace_size(&net, batch), "loss_grad: workspace too small")
+    _check(sw is None or sw.shape[0] == n, "loss_grad: sw length")
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    with nogil:
+        if floating is float:
+            r = fm_loss_grad_f32(&grad[0], &work[0], &params[0], &net, &c, &x[0, 0], &y[0, 0],
+                                 psw, n, batch, n_threads)
+        else:
+            r = fm_loss_grad_f64(&grad[0], &work[0], &params[0], &net, &c, &x[0, 0], &y[0, 0],
+                                 psw, n, batch, n_threads)
+    return r
+
+
+def perceptron_epoch(floating[::1] w, floating[::1] b, const floating[:, ::1] x,
+                     const floating[::1] y, const int64_t[::1] order, double eta):
+    """One epoch of the perceptron rule (y in {-1, +1}); return the number of mistakes."""
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1], r
+    _check(n > 0 and d > 0 and w.shape[0] == d and b.shape[0] == 1 and y.shape[0] == n,
+           "perceptron_epoch: shape mismatch")
+    _check(order is None or order.shape[0] == n, "perceptron_epoch: order length")
+    cdef const int64_t *pord = NULL if order is None else &order[0]
+    with nogil:
+        if floating is float:
+            r = fm_perceptron_epoch_f32(&w[0], &b[0], &x[0, 0], &y[0], pord, n, d, eta)
+        else:
+            r = fm_perceptron_epoch_f64(&w[0], &b[0], &x[0, 0], &y[0], pord, n, d, eta)
+    return r
