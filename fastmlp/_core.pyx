@@ -130,7 +130,7 @@ def linear_forward(floating[:, ::1] out, const floating[:, ::1] x, const floatin
                                   n_threads)
 
 
-def linear_backward(floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
+def linear_backward(floating[:, ::1] dw, floating[::1] db, floating[:, ::1] dx,
                     const floating[:, ::1] dz, const floating[:, ::1] x, const floating[:, ::1] w,
                     int act_in=FM_ACT_IDENTITY, double slope_in=0.0, int n_threads=1):
     """dw = x.T @ dz, db = dz.sum(0), dx = (dz @ w.T) * act_in'(x) (dx may be None)."""
@@ -171,10 +171,12 @@ def act_backward(floating[::1] dz, const floating[::1] da, const floating[::1] a
             fm_act_backward_f64(&dz[0], &da[0], &a[0], n, act, slope)
 
 
-def loss(floating[:, ::1] dz, floating[:, ::1] p, const floating[:, ::1] z,
+def loss(floating[:, ::1] p, floating[:, ::1] dz, const floating[:, ::1] z,
          const floating[:, ::1] y, const floating[::1] sw, int loss, int out_act,
          double slope=0.0, double scale=1.0):
-    """Return scale * sum_i sw_i * sum_j l(p_ij, y_ij); write p = out_act(z), dz = dL/dz."""
+    """(dz may be None; the array first fixes the fused dtype.)
+
+    Return scale * sum_i sw_i * sum_j l(p_ij, y_ij); write p = out_act(z), dz = dL/dz."""
     cdef Py_ssize_t N = z.shape[0], K = z.shape[1]
     _check(p.shape[0] == N and p.shape[1] == K and y.shape[0] == N and y.shape[1] == K,
            "loss: shape mismatch")

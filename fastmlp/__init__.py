@@ -1,0 +1,16 @@
+"""fastmlp: fast perceptrons and multi-layer perceptrons on the CPU.
+
+C kernels (fused matmul + bias + activation, backward deltas, optimizer
+updates; OpenMP threads, SIMD chosen at import) under a thin Cython layer,
+checked against :mod:`fastmlp.reference` (pure NumPy).
+"""
+from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target
+from fastmlp.mlp import MLP
+from fastmlp.perceptron import ConvergenceWarning, Perceptron
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
+    "available_targets", "set_target", "max_threads", "__version__",
+]

@@ -1,0 +1,74 @@
+"""Parity tolerances, in one place, and the comparison helper every test uses.
+
+Why these numbers
+-----------------
+The C kernels and :mod:`fastmlp.reference` compute the same formulas but not
+in the same order: the reference sums in float64 through NumPy/BLAS, the C
+GEMMs sum k products in blocks, in the model's dtype, with or without FMA.
+For a dot product of length k the rounding error is bounded by about
+``k * eps * sum|a_i b_i|`` and is typically ``sqrt(k) * eps`` of that sum.
+With k up to ~2000 in the tests, that gives ~1e-5 relative in float32
+(eps 6e-8) and ~1e-13 in float64 (eps 1.1e-16).  The tolerances leave a
+margin over that, and are *scale-aware*: an element is compared with
+``atol = rtol * max|desired|`` added, because cancellation can make single
+elements of a product tiny while their absolute error stays set by the
+magnitude of the terms.  Softmax/cross-entropy and optimizer states go
+through exp/sqrt/division, which adds a few ulps, covered by the same margin.
+
+Trajectories (many steps of training) compound these errors; they get the
+``"trajectory"`` tolerances, measured over 10 steps.
+
+Finite differences (checking the reference itself) use central differences
+with h = 1e-6 in float64: truncation error O(h^2) ~ 1e-12 and rounding
+O(eps/h) ~ 1e-10 relative, so 1e-6 relative is safe yet catches any wrong
+derivative (those are off by O(1)).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TOLERANCES", "tolerance", "assert_close", "FD_STEP", "FD_RTOL"]
+
+#: rtol by (kind, dtype); atol is rtol * max|desired| (see the module docstring)
+TOLERANCES: dict[tuple[str, str], float] = {
+    ("kernel", "float32"): 1e-4,
+    ("kernel", "float64"): 1e-10,
+    ("trajectory", "float32"): 1e-3,
+    ("trajectory", "float64"): 1e-8,
+}
+FD_STEP = 1e-6
+FD_RTOL = 1e-6
+
+
+def tolerance(dtype: Any, kind: str = "kernel") -> float:
+    """Return the relative tolerance for ``dtype`` and ``kind`` ('kernel' or 'trajectory')."""
+    return TOLERANCES[(kind, np.dtype(dtype).name)]
+
+
+def assert_close(actual: Any, desired: Any, dtype: Any = None, kind: str = "kernel",
+                 what: str = "") -> None:
+    """Assert ``|actual - desired| <= rtol * (|desired| + max|desired|)`` elementwise.
+
+    On failure the message gives the max absolute and relative differences
+    and the first mismatching pairs.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    d = np.asarray(desired, dtype=np.float64)
+    if a.shape != d.shape:
+        raise AssertionError(f"{what}: shape {a.shape} != {d.shape}")
+    if not np.isfinite(a).all():
+        raise AssertionError(f"{what}: non-finite values in actual")
+    rtol = tolerance(dtype if dtype is not None else np.asarray(actual).dtype, kind)
+    scale = float(np.max(np.abs(d))) if d.size else 0.0
+    err = np.abs(a - d)
+    bound = rtol * (np.abs(d) + scale) + 1e-300
+    bad = err > bound
+    if bad.any():
+        idx = np.argwhere(bad)[:5]
+        pairs = ", ".join(f"{tuple(int(v) for v in i)}: {a[tuple(i)]!r} vs {d[tuple(i)]!r}" for i in idx)
+        rel = float(np.max(err / (np.abs(d) + scale + 1e-300)))
+        raise AssertionError(f"{what}: {int(bad.sum())} of {a.size} elements differ beyond rtol={rtol:g}"
+                             f" (max abs diff {err.max():.3g}, max scaled rel diff {rel:.3g}); "
+                             f"first: {pairs}")

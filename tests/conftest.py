@@ -1,0 +1,59 @@
+"""Shared fixtures: GEMM targets, dtypes, thread counts, the shared data folder."""
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import fastmlp
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+TARGETS = fastmlp.available_targets()
+THREADS = sorted({1, max(2, fastmlp.max_threads())})
+DTYPES = [np.float32, np.float64]
+
+
+def pytest_report_header(config):  # noqa: ANN001
+    return (f"fastmlp {fastmlp.__version__} from {pathlib.Path(fastmlp.__file__).parent}; "
+            f"GEMM targets {TARGETS} (default {fastmlp.simd_target()}); "
+            f"OpenMP {fastmlp.openmp_enabled()}")
+
+
+@pytest.fixture(params=TARGETS)
+def target(request):
+    """Run the test once per GEMM target this machine can run, then restore the default."""
+    before = fastmlp.simd_target()
+    fastmlp.set_target(request.param)
+    yield request.param
+    fastmlp.set_target(before)
+
+
+@pytest.fixture(params=DTYPES, ids=["f32", "f64"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture(params=THREADS, ids=[f"t{t}" for t in THREADS])
+def n_threads(request):
+    return request.param
+
+
+def shared_data_dir() -> pathlib.Path | None:
+    """../shared/data beside the repo, or $FASTMLP_DATA; None when absent."""
+    for cand in (os.environ.get("FASTMLP_DATA"), REPO.parent / "shared" / "data"):
+        if cand and (pathlib.Path(cand) / "mnist").is_dir():
+            return pathlib.Path(cand)
+    return None
+
+
+@pytest.fixture
+def shared_data():
+    """The shared MNIST folder: skip when absent, but fail under CI=true (CI always has it)."""
+    d = shared_data_dir()
+    if d is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but ../shared/data (or $FASTMLP_DATA) with MNIST was not found")
+        pytest.skip("../shared/data not found (set FASTMLP_DATA to the folder holding mnist/)")
+    return d
