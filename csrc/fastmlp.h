@@ -178,6 +178,8 @@ typedef struct fm_optim {
     double l1;            /* L1: g += l1 * sign(w) */
     int decay_bias;       /* fm_train: 1 = weight_decay and l1 also apply to
                              biases (torch.optim), 0 = weights only */
+    int sklearn;          /* 1 = scikit-learn's forms for SGD and Adam (see
+                             optim_impl.h); 0 = torch.optim's (default) */
     int64_t step;         /* number of updates done (in/out) */
 } fm_optim;
 

@@ -13,6 +13,14 @@
  *   Adam     m = b1*m + (1-b1)*g';  v = b2*v + (1-b2)*g'^2
  *            w -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
  *   AdamW    w *= 1 - lr*weight_decay (first n_decay), then Adam with g.
+ *
+ * With opt->sklearn set, scikit-learn's forms (sklearn/neural_network/
+ * _stochastic_optimizers.py) instead:
+ *   SGD      v = momentum*v - lr*g';  w += nesterov ? momentum*v - lr*g' : v
+ *            (the velocity stores lr-scaled steps; equal to torch's rule while
+ *            lr is constant, different once a schedule changes lr)
+ *   Adam     w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)
+ *            (eps added to the raw sqrt(v), not to the bias-corrected one)
  * State is updated in float64 arithmetic per element and stored in FM_T.
  */
 
@@ -35,6 +43,12 @@ static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
     const double mu = o->momentum, damp = 1.0 - o->dampening;
     for (i = lo; i < hi; i++) {
         double gi = FM_FN(fm_decayed_grad)(g, w, i, n_decay, o->weight_decay, o->l1);
+        if (o->sklearn) {
+            double v = mu * (double)buf[i] - o->lr * gi;
+            if (mu != 0) buf[i] = (FM_T)v;
+            w[i] = (FM_T)((double)w[i] + (o->nesterov ? mu * v - o->lr * gi : v));
+            continue;
+        }
         if (mu != 0) {
             double b = o->step <= 1 ? gi : mu * (double)buf[i] + damp * gi;
             buf[i] = (FM_T)b;
@@ -72,7 +86,8 @@ static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const
             v = b2 * (double)s2[i] + (1.0 - b2) * gi * gi;
             s1[i] = (FM_T)m;
             s2[i] = (FM_T)v;
-            wi -= (o->lr / bc1) * m / (sqrt(v) / sbc2 + eps);
+            if (o->sklearn) wi -= (o->lr * sbc2 / bc1) * m / (sqrt(v) + eps);
+            else wi -= (o->lr / bc1) * m / (sqrt(v) / sbc2 + eps);
         }
         }
         w[i] = (FM_T)wi;

@@ -27,9 +27,19 @@ LOSSES: dict[str, int] = {
     "mae": core.LOSS_MAE,
     "bce": core.LOSS_BCE,
     "cce": core.LOSS_CCE,
+    "quadratic": core.LOSS_MSE,
+}
+#: how each loss is reduced: (multiplier, mean over outputs too?)
+#: mse/mae/bce average over samples and outputs (torch.nn's 'mean'); cce
+#: sums over classes and averages over samples; 'quadratic' is the textbook
+#: C = 1/(2n) sum_x ||y(x) - a(x)||^2 (Nielsen, ch. 1-2): half the squared
+#: error summed over outputs, averaged over samples.
+LOSS_REDUCTION: dict[str, tuple[float, bool]] = {
+    "mse": (1.0, True), "mae": (1.0, True), "bce": (1.0, True), "cce": (1.0, False),
+    "quadratic": (0.5, False),
 }
 LOSS_ALIASES: dict[str, str] = {
-    "squared_error": "mse", "mean_squared_error": "mse", "quadratic": "mse",
+    "squared_error": "mse", "mean_squared_error": "mse", "quadratic_cost": "quadratic",
     "absolute_error": "mae", "mean_absolute_error": "mae",
     "binary_crossentropy": "bce", "binary_cross_entropy": "bce", "log_loss_binary": "bce",
     "categorical_crossentropy": "cce", "cross_entropy": "cce", "crossentropy": "cce",

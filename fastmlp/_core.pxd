@@ -74,6 +74,7 @@ cdef extern from "fastmlp.h" nogil:
         double weight_decay
         double l1
         int decay_bias
+        int sklearn
         int64_t step
 
     void fm_optim_update_f32(float *w, float *s1, float *s2, const float *g, const fm_optim *opt,

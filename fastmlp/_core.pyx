@@ -210,6 +210,7 @@ cdef fm_optim _optim(dict o) except *:
     r.weight_decay = o.get("weight_decay", 0.0)
     r.l1 = o.get("l1", 0.0)
     r.decay_bias = o.get("decay_bias", True)
+    r.sklearn = o.get("sklearn", False)
     r.step = o.get("step", 0)
     return r
 

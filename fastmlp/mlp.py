@@ -57,8 +57,10 @@ class MLP:
         Output activation; by default the one the loss implies ('softmax' for
         'cce', 'sigmoid' for 'bce', 'identity' for 'mse'/'mae').
     loss : str, default='auto'
-        'mse', 'mae', 'bce' (sigmoid output, stable from logits) or 'cce'
-        (softmax output).  'auto' decides at the first fit: class labels give
+        'mse' (mean of squared errors over samples and outputs), 'mae', 'bce'
+        (sigmoid output, stable from logits, averaged like 'mse'), 'cce'
+        (softmax output; summed over classes, averaged over samples) or
+        'quadratic' (the textbook 1/(2n) sum ||y - a||^2).  'auto' decides at the first fit: class labels give
         'cce' ('bce' with one output), real-valued targets give 'mse'.
     leaky_slope : float, default=0.01
         Negative-side slope of 'leaky_relu' (>= 0).
@@ -252,7 +254,8 @@ class MLP:
 
     # ------------------------------------------------------------------ targets
     def _is_classifier(self) -> bool:
-        return self.loss in ("cce", "bce")
+        """Labels in, labels out: cross-entropy losses, or any loss fitted on class labels."""
+        return self.loss in ("cce", "bce") or self.classes_ is not None
 
     def _decide_loss(self, y: np.ndarray) -> None:
         """Resolve loss='auto' from the first targets seen."""
@@ -272,7 +275,9 @@ class MLP:
         if fitting:
             self._decide_loss(y)
         K = self.layers[-1]
-        if self._is_classifier() and y.ndim == 1:
+        labels = y.ndim == 1 and (self.loss in ("cce", "bce") or self.classes_ is not None or (
+            fitting and K > 1 and y.dtype.kind in "iubUSO"))
+        if labels:
             if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
                 raise ValueError("y contains NaN or infinity")
             if len(y) != n:
@@ -294,7 +299,7 @@ class MLP:
             out[np.arange(n), idx] = 1
             return out
         Y = check_y_2d(y, self.dtype, n, K)
-        if self._is_classifier() and ((Y < 0).any() or (Y > 1).any()):
+        if self.loss in ("cce", "bce") and ((Y < 0).any() or (Y > 1).any()):
             raise ValueError(f"loss {self.loss!r} needs targets in [0, 1] (one-hot or probabilities); "
                              f"got values in [{Y.min():g}, {Y.max():g}]")
         return Y
@@ -323,13 +328,13 @@ class MLP:
 
     def _cfg(self, l2: float = 0.0) -> dict:
         metric = 0
-        if self.loss == "cce":
-            metric = 1
-        elif self.loss == "bce":
-            metric = 2
-        return {"loss": B.LOSSES[self.loss], "loss_mult": 1.0,
-                "loss_per_output": self.loss != "cce", "l2": l2, "l2_batch_scaled": False,
-                "metric": metric}
+        if self.loss == "bce":
+            metric = 2  # every output thresholded at 0.5 (binary / multilabel)
+        elif self._is_classifier():
+            metric = 1  # argmax
+        mult, per_output = B.LOSS_REDUCTION[self.loss]
+        return {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
+                "l2": l2, "l2_batch_scaled": False, "metric": metric}
 
     def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: Optional[int] = 32,
             learning_rate: float = 0.01, optimizer: str = "sgd", momentum: float = 0.0,
@@ -484,7 +489,7 @@ class MLP:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Return class probabilities, shape (n_samples, n_classes)."""
         self._check_ready()
-        if not self._is_classifier():
+        if self.loss not in ("cce", "bce"):
             raise ValueError(f"predict_proba needs a classification loss ('cce' or 'bce'); this model "
                              f"uses {self.loss!r}")
         p = self.forward(X)
@@ -508,7 +513,7 @@ class MLP:
         z = self._forward(X, "identity")
         p = np.empty_like(z)
         cfg = self._cfg()
-        scale = 1.0 / (X.shape[0] * (Y.shape[1] if cfg["loss_per_output"] else 1))
+        scale = cfg["loss_mult"] / (X.shape[0] * (Y.shape[1] if cfg["loss_per_output"] else 1))
         loss = core.loss(p, None, z, Y, None, cfg["loss"], B.ACTIVATIONS[self.output_activation],
                          self.leaky_slope, scale)
         out = {"loss": loss}

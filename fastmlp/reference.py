@@ -129,6 +129,10 @@ def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = Non
     * adam: m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2;
       w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
     * adamw: w[:n_decay] *= 1 - lr*weight_decay, then adam.
+
+    With ``opt['sklearn']`` true, scikit-learn's forms instead:
+    sgd: v = momentum*v - lr*g'; w += momentum*v - lr*g' (nesterov) or v;
+    adam: w -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps).
     """
     w, g = _f64(w).copy(), _f64(g)
     n = len(w) if n_decay is None else n_decay
@@ -138,6 +142,13 @@ def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = Non
     wd, l1 = opt.get("weight_decay", 0.0), opt.get("l1", 0.0)
     gp = g.copy()
     gp[:n] += (0.0 if kind == "adamw" else wd) * w[:n] + l1 * np.sign(w[:n])
+    sk = opt.get("sklearn", False)
+    if kind == "sgd" and sk:
+        mu = opt.get("momentum", 0.0)
+        v = mu * s1 - lr * gp
+        if mu != 0:
+            s1 = v
+        return w + (mu * v - lr * gp if opt.get("nesterov", False) else v), s1, s2
     if kind == "sgd":
         mu = opt.get("momentum", 0.0)
         d = gp
@@ -159,6 +170,8 @@ def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = Non
             w[:n] *= 1 - lr * wd
         s1 = b1 * s1 + (1 - b1) * gp
         s2 = b2 * s2 + (1 - b2) * gp**2
+        if sk:
+            return w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * s1 / (np.sqrt(s2) + eps), s1, s2
         step = lr / (1 - b1**t)
         return w - step * s1 / (np.sqrt(s2) / np.sqrt(1 - b2**t) + eps), s1, s2
     raise ValueError(f"unknown optimizer {kind!r}")

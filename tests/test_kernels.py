@@ -144,6 +144,9 @@ OPT_CASES = [
     {"kind": "adam", "lr": 0.01},
     {"kind": "adam", "lr": 0.01, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6, "weight_decay": 0.1},
     {"kind": "adamw", "lr": 0.01, "weight_decay": 0.1},
+    {"kind": "sgd", "lr": 0.1, "momentum": 0.9, "sklearn": True},
+    {"kind": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True, "sklearn": True},
+    {"kind": "adam", "lr": 0.01, "eps": 1e-3, "sklearn": True},
 ]
 
 
