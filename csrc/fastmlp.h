@@ -51,7 +51,8 @@ enum fm_loss {
     FM_LOSS_MSE = 0,      /* (p - y)^2 */
     FM_LOSS_MAE = 1,      /* |p - y|, subgradient 0 at p == y */
     FM_LOSS_BCE = 2,      /* -(y log p + (1-y) log(1-p)), p = sigmoid(z), from logits */
-    FM_LOSS_CCE = 3       /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_CCE = 3,      /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_POISSON = 4   /* y log(y/p) - y + p, p = exp(z) (half Poisson deviance), from z */
 };
 
 /* Optimizers (update rules in optim_impl.h follow torch.optim by default). */

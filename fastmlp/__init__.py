@@ -13,4 +13,21 @@ __version__ = "0.1.0"
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
+    "MLPClassifier", "MLPRegressor", "SGDPerceptron",
 ]
+
+#: scikit-learn drop-ins, imported on first use so that ``import fastmlp``
+#: needs neither scikit-learn nor scipy.  ``fastmlp.Perceptron`` stays
+#: fastmlp's Rosenblatt perceptron; scikit-learn's (an SGD linear model with
+#: penalties, class weights and early stopping) is ``fastmlp.sklearn.Perceptron``,
+#: also exported here as ``SGDPerceptron``.
+_SKLEARN_EXPORTS = {"MLPClassifier": "MLPClassifier", "MLPRegressor": "MLPRegressor",
+                    "SGDPerceptron": "Perceptron"}
+
+
+def __getattr__(name: str):
+    if name in _SKLEARN_EXPORTS:
+        from fastmlp import sklearn as _sk
+
+        return getattr(_sk, _SKLEARN_EXPORTS[name])
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

@@ -7,6 +7,7 @@ cdef extern from "fastmlp.h" nogil:
         FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
     enum:
         FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
+        FM_LOSS_POISSON
     enum:
         FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
     enum:

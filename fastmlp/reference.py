@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = ("mse", "mae", "bce", "cce")
+LOSSES = ("mse", "mae", "bce", "cce", "poisson")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
 
@@ -90,7 +90,8 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
     """Return (L, p, dz): the loss, the output activation and dL/dz.
 
     Element losses: mse (p-y)^2, mae |p-y|, bce -(y log p + (1-y) log(1-p))
-    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z).
+    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z), poisson
+    y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0).
     ``L = scale * sum_i sw_i * sum_j l_ij``.
     """
     z, y = _f64(z), _f64(y)
@@ -105,6 +106,11 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
         p = np.exp(z - lse)
         per_row = (y * (lse - z)).sum(axis=1)
         dz = p * y.sum(axis=1, keepdims=True) - y
+    elif loss == "poisson":
+        p = np.exp(z)
+        ylogy = np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - z), 0.0)
+        per_row = (ylogy - y + p).sum(axis=1)
+        dz = p - y
     elif loss in ("mse", "mae"):
         p = act_forward(z, out_act, slope)
         r = p - y

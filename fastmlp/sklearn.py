@@ -1,0 +1,28 @@
+"""scikit-learn drop-ins trained by fastmlp's C core.
+
+Change ``from sklearn.neural_network import MLPClassifier`` to
+``from fastmlp.sklearn import MLPClassifier`` (likewise ``MLPRegressor``, and
+``Perceptron`` from ``sklearn.linear_model``): the same parameters, defaults,
+methods, fitted attributes and -- given the same data, parameters and random
+state -- the same training trajectory within floating-point tolerance, trained
+in C.  Extra keyword arguments, all defaulting to scikit-learn's behaviour,
+add fastmlp's activations, optimizers, progress bars, per-epoch history,
+``class_weight``, ``n_threads`` and opt-in fixes of scikit-learn's known bugs
+(:data:`SKLEARN_BUG_FIXES`).
+
+This module needs scikit-learn and SciPy (``pip install fastmlp[sklearn]``);
+the rest of fastmlp does not.
+"""
+from __future__ import annotations
+
+try:
+    import scipy  # noqa: F401
+    import sklearn  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "fastmlp.sklearn needs scikit-learn and scipy: pip install 'fastmlp[sklearn]'"
+    ) from exc
+
+from fastmlp._sklearn_mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
