@@ -267,6 +267,53 @@ ptrdiff_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const floa
 ptrdiff_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                   const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
 
+/* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
+
+/* Penalties, numbered as scikit-learn's PENALTY_TYPES. */
+enum fm_penalty {
+    FM_PENALTY_NONE = 0,
+    FM_PENALTY_L1 = 1,
+    FM_PENALTY_L2 = 2,
+    FM_PENALTY_ELASTICNET = 3
+};
+
+typedef struct fm_sgd_cfg {
+    int penalty;                /* enum fm_penalty */
+    double alpha, l1_ratio;     /* penalty strength and elastic-net mix */
+    double eta;                 /* constant learning rate (eta0) */
+    int fit_intercept;
+    double intercept_decay;     /* 1 for dense data, 0.01 for sparse (scikit-learn) */
+    double weight_pos, weight_neg; /* class weights of y > 0 and y <= 0 rows */
+    int compute_loss;           /* accumulate the loss/objective sums */
+} fm_sgd_cfg;
+
+/* State carried across epochs (in/out): the weight vector is wscale * w. */
+typedef struct fm_sgd_state {
+    double intercept, wscale, sq_norm, l1_norm;
+    double u;                   /* cumulative L1 penalty */
+    double sumloss, objective;  /* out: this epoch's loss sum and objective sum */
+} fm_sgd_state;
+
+/* scikit-learn's SequentialDataset.shuffle: Fisher-Yates over ind (n) with
+ * its xorshift32 generator started from seed (the same seed every epoch). */
+void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed);
+
+/* One epoch over the rows in order (n), skipping rows i with skip[i] != 0
+ * (skip may be NULL).  w (d), q (d; the L1 state, used for L1/elastic-net),
+ * y (rows) in {-1, +1}, sw (rows) or NULL.  Dense x is (rows, d) with
+ * ptr == ind == NULL; CSR x gives row i as x[ptr[i]:ptr[i+1]] at columns
+ * ind[...].  Returns the number of rows trained on. */
+ptrdiff_t fm_sgd_perceptron_epoch_f32(float *w, float *q, fm_sgd_state *st, const float *x,
+                                      const int64_t *ptr, const int32_t *ind, const float *y,
+                                      const float *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
+ptrdiff_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, const double *x,
+                                      const int64_t *ptr, const int32_t *ind, const double *y,
+                                      const double *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@ and the model classes).
 """
 from cython cimport floating
 from libc.stdint cimport int64_t, int32_t
+from libc.stdint cimport uint32_t, uint8_t
 
 from fastmlp._core cimport *
 
@@ -33,6 +34,10 @@ OPT_ADAMW = FM_OPT_ADAMW
 EPI_NONE = FM_EPI_NONE
 EPI_BIAS_ACT = FM_EPI_BIAS_ACT
 EPI_DACT = FM_EPI_DACT
+PENALTY_NONE = FM_PENALTY_NONE
+PENALTY_L1 = FM_PENALTY_L1
+PENALTY_L2 = FM_PENALTY_L2
+PENALTY_ELASTICNET = FM_PENALTY_ELASTICNET
 
 
 def openmp_enabled():
@@ -370,4 +375,62 @@ def perceptron_epoch(floating[::1] w, floating[::1] b, const floating[:, ::1] x,
             r = fm_perceptron_epoch_f32(&w[0], &b[0], &x[0, 0], &y[0], pord, n, d, eta)
         else:
             r = fm_perceptron_epoch_f64(&w[0], &b[0], &x[0, 0], &y[0], pord, n, d, eta)
+    return r
+
+
+def sgd_shuffle(int64_t[::1] ind, uint32_t seed):
+    """scikit-learn's SequentialDataset.shuffle(seed) of the index array, in place."""
+    with nogil:
+        fm_sgd_shuffle(&ind[0] if ind.shape[0] else NULL, ind.shape[0], seed)
+
+
+def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
+                         const floating[::1] x, const int64_t[::1] ptr, const int32_t[::1] ind,
+                         const floating[::1] y, const floating[::1] sw, const int64_t[::1] order,
+                         const uint8_t[::1] skip, dict cfg):
+    """One epoch of scikit-learn's Perceptron SGD; return the rows trained on.
+
+    state (7 doubles, in/out): intercept, wscale, sq_norm, l1_norm, u, and
+    (out) the epoch's loss sum and objective sum.  Dense x is the flat
+    (rows * d) buffer with ptr = ind = None; CSR x is its data array."""
+    cdef Py_ssize_t d = w.shape[0], rows = y.shape[0], n = order.shape[0], r
+    _check(d > 0 and q.shape[0] == d and state.shape[0] >= 7, "sgd_perceptron_epoch: w/q/state")
+    _check(n == rows and (sw is None or sw.shape[0] == rows)
+           and (skip is None or skip.shape[0] == rows), "sgd_perceptron_epoch: row counts")
+    _check((ptr is None) == (ind is None), "sgd_perceptron_epoch: ptr and ind go together")
+    if ptr is None:
+        _check(x.shape[0] == rows * d, "sgd_perceptron_epoch: dense x must be rows * d")
+    else:
+        _check(ptr.shape[0] == rows + 1 and ind.shape[0] == x.shape[0]
+               and ptr[rows] <= x.shape[0], "sgd_perceptron_epoch: CSR shapes")
+    cdef fm_sgd_cfg c
+    c.penalty = cfg["penalty"]
+    c.alpha = cfg["alpha"]
+    c.l1_ratio = cfg["l1_ratio"]
+    c.eta = cfg["eta"]
+    c.fit_intercept = cfg["fit_intercept"]
+    c.intercept_decay = cfg["intercept_decay"]
+    c.weight_pos = cfg["weight_pos"]
+    c.weight_neg = cfg["weight_neg"]
+    c.compute_loss = cfg["compute_loss"]
+    cdef fm_sgd_state st
+    st.intercept, st.wscale, st.sq_norm, st.l1_norm, st.u = (state[0], state[1], state[2],
+                                                            state[3], state[4])
+    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
+    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
+    if ptr is not None and pind == NULL:
+        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
+    with nogil:
+        if floating is float:
+            r = fm_sgd_perceptron_epoch_f32(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+        else:
+            r = fm_sgd_perceptron_epoch_f64(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+    state[0], state[1], state[2], state[3], state[4] = (st.intercept, st.wscale, st.sq_norm,
+                                                        st.l1_norm, st.u)
+    state[5], state[6] = st.sumloss, st.objective
     return r

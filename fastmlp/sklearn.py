@@ -24,5 +24,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from fastmlp._sklearn_mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
+from fastmlp._sklearn_perceptron import Perceptron
 
-__all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
+__all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "SKLEARN_BUG_FIXES"]
