@@ -540,8 +540,13 @@ class _BaseMLP(BaseEstimator):
         scikit-learn raises AttributeError/TypeError there (the attributes
         are only created by the first fit); fastmlp starts them afresh.
         """
+        if not isinstance(getattr(self, "history_", None), dict):
+            self.history_ = {}
+        if not hasattr(self, "_best_params"):  # attributes set by hand (scikit-learn's tests)
+            self._best_params, self._best_is_live = flat.copy(), False
         if not isinstance(getattr(self, "loss_curve_", None), list):
             self.loss_curve_ = []
+        if not hasattr(self, "_no_improvement_count"):
             self._no_improvement_count = 0
         if self.early_stopping and getattr(self, "validation_scores_", None) is None:
             self.validation_scores_ = []
@@ -592,6 +597,8 @@ class _BaseMLP(BaseEstimator):
         n_w = sum(c.size for c in self.coefs_)
         sw_sum = float(n if swd is None else swd.sum()) or 1.0
         nt = self._n_threads()
+        if not isinstance(getattr(self, "history_", None), dict):
+            self.history_ = {}
         hist = self.history_.setdefault("loss", [])
 
         def fun(x):
