@@ -178,8 +178,16 @@ class _Optimizer:
             "l1": float(extra.get("l1", 0.0)), "decay_bias": False,
         }
 
+    def advance(self, step: int) -> None:
+        """Record the updates done; Adam's learning_rate is its bias-corrected step size."""
+        self.step = step
+        if self.solver == "adam" and step > 0:
+            b1, b2 = self.fields["beta1"], self.fields["beta2"]
+            self.learning_rate = self.learning_rate_init * np.sqrt(1 - b2 ** step) / (1 - b1 ** step)
+
     def as_dict(self) -> dict:
-        return {**self.fields, "lr": self.learning_rate, "step": self.step}
+        lr = self.learning_rate_init if self.solver == "adam" else self.learning_rate
+        return {**self.fields, "lr": lr, "step": self.step}
 
     def state(self, dtype) -> tuple[np.ndarray, np.ndarray]:
         if self.s1.dtype != dtype:  # training continued in another precision
@@ -482,7 +490,7 @@ class _BaseMLP(BaseEstimator):
                         nb, od["step"] = core.train(
                             flat, grad, s1, s2, work, stats, od, sizes, acts, slopes, cfg, Xtr,
                             Ytr, swtr, order, done * batch_size, want, batch_size, nt)
-                    opt.step = od["step"]
+                    opt.advance(od["step"])
                     done += nb
                     progress.update_train(nb, stats)
                 self.n_iter_ += 1
