@@ -621,10 +621,12 @@ class _BaseMLP(BaseEstimator):
         options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
         if tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15):
             options["iprint"] = iprint
-        res = scipy.optimize.minimize(fun, flat, method="L-BFGS-B", jac=True,
-                                      options=options,
-                                      callback=lambda intermediate_result: hist.append(
-                                          float(intermediate_result.fun)))
+        def record(intermediate_result):  # scipy >= 1.11 passes an OptimizeResult
+            if hasattr(intermediate_result, "fun"):
+                hist.append(float(intermediate_result.fun))
+
+        res = scipy.optimize.minimize(fun, flat, method="L-BFGS-B", jac=True, options=options,
+                                      callback=record)
         self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
         self.loss_ = res.fun
         return np.ascontiguousarray(res.x, dtype=np.float64)
@@ -1071,7 +1073,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     >>> import numpy as np
     >>> from fastmlp.sklearn import MLPRegressor
     >>> X = np.linspace(0, 1, 50).reshape(-1, 1)
-    >>> reg = MLPRegressor((16,), solver='lbfgs', random_state=0).fit(X, 2 * X.ravel())
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), solver='lbfgs', random_state=0)
+    >>> reg = reg.fit(X, 2 * X.ravel())
     >>> bool(reg.score(X, 2 * X.ravel()) > 0.99)
     True
     """

@@ -395,8 +395,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             if self.early_stopping:
                 # scikit-learn scores the stored vector w, without its scale factor
                 Xv, yv, swv = val
-                pred = np.where(safe_sparse_dot(Xv, w, dense_output=True) + state[0] > 0, 1.0,
-                                -1.0)
+                coef = w.reshape(1, -1)  # (the callback's coef_ and intercept_ arrays)
+                scores = safe_sparse_dot(Xv, coef.T, dense_output=True) + np.atleast_1d(state[0])
+                pred = np.where(scores.ravel() > 0, 1.0, -1.0)
                 score = accuracy_score(yv, pred, sample_weight=swv)
                 curve.append(float(score))
                 if self.verbose > 0:

@@ -3,14 +3,18 @@
 ``parametrize_with_checks`` runs scikit-learn's own estimator test suite on
 the three drop-ins.  The MLPs pass every check; Perceptron's two expected
 failures are listed with their reason in EXPECTED_FAILED_CHECKS; the only skips are scikit-learn's own, each with its written reason
-(array-API input is skipped unless SCIPY_ARRAY_API=1 is set, as for
-scikit-learn's MLPs; the decision_function multilabel check is skipped
-because MLPClassifier, like scikit-learn's, has no decision_function).
+(array-API input is skipped unless SCIPY_ARRAY_API=1 is set before scipy is
+imported -- test_array_api_check_in_a_subprocess runs it that way; the
+decision_function multilabel check is skipped because MLPClassifier, like
+scikit-learn's, has no decision_function).
 """
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 from contextlib import redirect_stdout
 
@@ -56,6 +60,25 @@ ESTIMATORS = [MLPClassifier(max_iter=100, n_threads=1), MLPRegressor(max_iter=10
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_array_api_check_in_a_subprocess():
+    # the check needs SCIPY_ARRAY_API=1 before scipy is first imported
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from sklearn.utils.estimator_checks import check_array_api_input\n"
+        "from fastmlp.sklearn import MLPClassifier, MLPRegressor, Perceptron\n"
+        "for e in [MLPClassifier(max_iter=100, n_threads=1), "
+        "MLPRegressor(max_iter=100, n_threads=1), Perceptron(max_iter=5)]:\n"
+        "    check_array_api_input(type(e).__name__, e, array_namespace='numpy', "
+        "expect_only_array_outputs=False)\n"
+        "print('passed')\n")
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    sys_path = os.pathsep.join(p for p in sys.path if p)
+    env["PYTHONPATH"] = sys_path
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "passed", out.stderr[-2000:]
 
 
 def _clf_data(n=200, dtype=np.float64):
