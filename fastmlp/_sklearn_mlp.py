@@ -700,10 +700,56 @@ class _BaseMLP(BaseEstimator):
                              f"{yv.shape[0]}")
         return Xv, self._user_val_targets(yv)
 
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (a label-indicator matrix for multilabel
+            classification), or regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+        validation_data : tuple (X_val, y_val), default=None
+            fastmlp extension: evaluated after every epoch into ``history_``
+            ('val_loss', 'val_score'); does not change training.
+
+        Returns
+        -------
+        self : estimator
+        """
+        self._validate_hyper()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
+                         validation_data=validation_data)
+
+    def _predict(self, X, check_input: bool = True):
+        return self._output_to_prediction(self._forward_pass_fast(X, check_input=check_input))
+
+    def predict(self, X):
+        """Predict class labels (label-indicator rows if multilabel) or regression targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _store_params(est: BaseEstimator, params: dict) -> None:
+    """Keep every constructor argument as given (scikit-learn's rule for __init__)."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(est, name, value)
 
 
 def _check_lbfgs_result(res, max_iter: int) -> int:
@@ -837,35 +883,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  class_weight=None, leaky_relu_slope=0.01, n_threads=None, progress_bar=False,
                  optimizer_params=None, fix_sklearn_bugs=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.class_weight = class_weight
-        self.leaky_relu_slope = leaky_relu_slope
-        self.n_threads = n_threads
-        self.progress_bar = progress_bar
-        self.optimizer_params = optimizer_params
-        self.fix_sklearn_bugs = fix_sklearn_bugs
+        _store_params(self, locals())
 
     _score_fn = staticmethod(accuracy_score)
 
@@ -928,27 +946,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             p = p.ravel()
         return self._label_binarizer.inverse_transform(p)
 
-    def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Fit the model to data matrix X and target(s) y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels, or a label-indicator matrix (multilabel).
-        sample_weight : array-like of shape (n_samples,), default=None
-        validation_data : tuple (X_val, y_val), default=None
-            fastmlp extension: evaluated after every epoch into ``history_``
-            ('val_loss', 'val_score'); does not change training.
-
-        Returns
-        -------
-        self : MLPClassifier
-        """
-        self._validate_hyper()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
-                         validation_data=validation_data)
-
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
@@ -974,24 +971,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-
-    def _predict(self, X, check_input: bool = True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
-        return self._output_to_prediction(y_pred)
-
-    def predict(self, X):
-        """Predict class labels (or label-indicator rows for multilabel targets).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self._predict(X)
 
     def predict_proba(self, X):
         """Probability of each class, columns in the order of ``classes_``.
@@ -1087,35 +1066,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  leaky_relu_slope=0.01, n_threads=None, progress_bar=False,
                  optimizer_params=None, fix_sklearn_bugs=False):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.leaky_relu_slope = leaky_relu_slope
-        self.n_threads = n_threads
-        self.progress_bar = progress_bar
-        self.optimizer_params = optimizer_params
-        self.fix_sklearn_bugs = fix_sklearn_bugs
+        _store_params(self, locals())
 
     _score_fn = staticmethod(r2_score)
 
@@ -1147,25 +1098,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _output_to_prediction(self, p):
         return p.ravel() if p.shape[1] == 1 else p
 
-    def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Fit the model to data matrix X and target(s) y.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-        validation_data : tuple (X_val, y_val), default=None
-            fastmlp extension: evaluated after every epoch into ``history_``.
-
-        Returns
-        -------
-        self : MLPRegressor
-        """
-        self._validate_hyper()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
-                         validation_data=validation_data)
-
     @available_if(_regressor_partial_fit_available)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
@@ -1186,20 +1118,3 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if not hasattr(self, "coefs_"):
             self._validate_hyper()
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-
-    def _predict(self, X, check_input: bool = True):
-        return self._output_to_prediction(self._forward_pass_fast(X, check_input=check_input))
-
-    def predict(self, X):
-        """Predict using the network.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        """
-        check_is_fitted(self)
-        return self._predict(X)
