@@ -5,7 +5,8 @@ synthetic 60000 x 784 digits-like data), scikit-learn's default parameters
 (``hidden_layer_sizes=(100,)``, relu, ``batch_size='auto'`` = 200, alpha=1e-4,
 learning_rate_init=1e-3) with ``solver='adam'`` and ``solver='sgd'``, a fixed
 number of epochs (``max_iter``, ConvergenceWarning silenced), float32 and
-float64.  Both libraries get the same ``random_state``, so they follow the
+float64; and ``Perceptron()`` with its defaults (one-vs-rest over the 10
+classes: fastmlp runs the classes in parallel threads).  Both libraries get the same ``random_state``, so they follow the
 same trajectory: the script first verifies that (weights within the
 trajectory tolerance after one epoch on a slice), then times each fit
 (best of ``--repeats``) and reports ``sklearn_time / fastmlp_time`` and both
@@ -62,6 +63,14 @@ def load_data(n_train: int = 60000, n_test: int = 10000, dtype=np.float64):
 
 
 def make(lib: str, solver: str, epochs: int, threads: int):
+    if solver == "perceptron":  # scikit-learn's defaults (max_iter=1000, tol=1e-3)
+        if lib == "sklearn":
+            from sklearn.linear_model import Perceptron
+
+            return Perceptron()
+        from fastmlp.sklearn import Perceptron
+
+        return Perceptron(n_threads=threads)
     if lib == "sklearn":
         from sklearn.neural_network import MLPClassifier
 
@@ -89,6 +98,9 @@ def check_parity(X, y, solver: str, dtype, threads: int) -> float:
     a, b = make("sklearn", solver, 1, threads), make("fastmlp", solver, 1, threads)
     fit(a, X[:2000], y[:2000], threads)
     fit(b, X[:2000], y[:2000], threads)
+    if solver == "perceptron":
+        assert_close(b.coef_, a.coef_, dtype, kind="trajectory", what="perceptron parity")
+        return float(np.abs(a.coef_ - b.coef_).max() / np.abs(a.coef_).max())
     worst = 0.0
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_close(wb, wa, dtype, kind="trajectory", what=f"{solver} parity")
@@ -117,7 +129,7 @@ def run(epochs: int, threads: int, repeats: int, dtypes, solvers, n_train: int) 
                 res[f"{lib}_acc"] = float(est.score(Xte, yte))
             res["speedup"] = res["sklearn_s"] / res["fastmlp_s"]
             rows.append(res)
-            print(f"{res['dtype']:8s} {solver:5s} sklearn {res['sklearn_s']:7.2f}s  fastmlp "
+            print(f"{res['dtype']:8s} {solver:10s} sklearn {res['sklearn_s']:7.2f}s  fastmlp "
                   f"{res['fastmlp_s']:7.2f}s  speedup x{res['speedup']:.2f}  test acc "
                   f"{res['sklearn_acc']:.4f} / {res['fastmlp_acc']:.4f}  (parity "
                   f"{parity:.1e}, gemm {res['gemm']})", flush=True)
@@ -131,11 +143,12 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--n-train", type=int, default=60000)
     ap.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
-    ap.add_argument("--solver", choices=["adam", "sgd", "both"], default="both")
+    ap.add_argument("--solver", choices=["adam", "sgd", "perceptron", "all"], default="all",
+                    help="'perceptron' times Perceptron() (its own defaults) instead of an MLP")
     ap.add_argument("--json", type=str, default=None, help="write the rows to this file")
     args = ap.parse_args(argv)
     dtypes = [np.float32, np.float64] if args.dtype == "both" else [np.dtype(args.dtype).type]
-    solvers = ["adam", "sgd"] if args.solver == "both" else [args.solver]
+    solvers = ["adam", "sgd", "perceptron"] if args.solver == "all" else [args.solver]
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
           f"threads={args.threads}, epochs={args.epochs}, batch_size=200 (sklearn default)")
     rows = run(args.epochs, args.threads, args.repeats, dtypes, solvers, args.n_train)

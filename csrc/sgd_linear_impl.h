@@ -41,6 +41,14 @@ static void FM_FN(fm_wadd)(FM_T *w, const FM_T *xv, const int32_t *xi, ptrdiff_t
     double l2 = 0.0, l1 = 0.0;
     const FM_T wscale = (FM_T)wscale_d, step = c / wscale;
     ptrdiff_t j;
+    if (!sq_norm) { /* norms unused (no penalty): a plain, vectorisable axpy */
+        if (xi)
+            for (j = 0; j < nnz; j++)
+                w[xi[j]] = (FM_T)((double)w[xi[j]] + (double)xv[j] * (double)step);
+        else
+            for (j = 0; j < nnz; j++) w[j] = (FM_T)((double)w[j] + (double)xv[j] * (double)step);
+        return;
+    }
     for (j = 0; j < nnz; j++) {
         ptrdiff_t k = xi ? xi[j] : j;
         w[k] = (FM_T)((double)w[k] + (double)xv[j] * (double)step);
@@ -127,8 +135,9 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch)(FM_T *w, FM_T *q, fm_sgd_state *st, con
                 wscale = 1.0;
             }
         }
-        if (update != 0.0)
-            FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, wscale, &sq_norm, &l1_norm);
+        if (update != 0.0) /* the norms only enter the objective's penalty term */
+            FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, wscale, pen > 0 ? &sq_norm : NULL,
+                           &l1_norm);
         if (cfg->fit_intercept && update != 0.0) intercept += update * cfg->intercept_decay;
         if (pen == FM_PENALTY_L1 || pen == FM_PENALTY_ELASTICNET) {
             u += l1_ratio * eta * alpha;
