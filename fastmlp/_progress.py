@@ -18,6 +18,7 @@ display does not slow training measurably.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Optional
 
@@ -34,6 +35,20 @@ def _in_notebook() -> bool:
     except AttributeError:
         return False
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+
+
+def _width(file: Any) -> dict:
+    """tqdm's width arguments: follow the terminal's size when it reports one; else
+    (a stream without a terminal behind it, or a terminal reporting 0 columns, which
+    would make tqdm draw empty bars) a fixed $COLUMNS or 100."""
+    try:
+        cols = os.get_terminal_size(file.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        cols = 0
+    if cols > 0:
+        return {"dynamic_ncols": True}
+    env = os.environ.get("COLUMNS", "")
+    return {"ncols": int(env) if env.isdigit() and int(env) > 0 else 100}
 
 
 def _fmt(key: str, v: float) -> str:
@@ -71,12 +86,13 @@ class EpochProgress:
         if self.bars:
             from tqdm.auto import tqdm
             self._tqdm = tqdm
+            self._width = _width(self.file)
             self.master = tqdm(total=epochs, desc="epochs", unit="ep", file=self.file,
-                               leave=True, dynamic_ncols=True, mininterval=_MIN_INTERVAL)
+                               leave=True, mininterval=_MIN_INTERVAL, **self._width)
 
     def _new_bar(self, total: int, desc: str, unit: str) -> Any:
         return self._tqdm(total=total, desc=desc, unit=unit, file=self.file, leave=False,
-                          dynamic_ncols=True, mininterval=_MIN_INTERVAL)
+                          mininterval=_MIN_INTERVAL, **self._width)
 
     def start_epoch(self, epoch: int) -> None:
         self.epoch = epoch

@@ -168,7 +168,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
             if not schedule.per_batch:
                 st["lr"] = schedule.lr(epoch)
             snapshot = model._training_snapshot()
-            if shuffle:
+            if shuffle:  # a fresh permutation each epoch: fit(a) + fit(b) == fit(a + b)
+                order[...] = np.arange(n)
                 model._rng.shuffle(order)
             ch.stats[:] = 0
             done, last_lr = 0, st["lr"]
@@ -237,6 +238,7 @@ def lr_find(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray], 
     avg, best, b = 0.0, np.inf, 0
     for i in range(num_it):
         if b == 0:
+            order[...] = np.arange(n)
             model._rng.shuffle(order)
         ch.stats[:] = 0
         ch.run(st, order, b, 1, lrs_all[i:i + 1], None)

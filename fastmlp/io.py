@@ -92,12 +92,11 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
     }
     if model.classes_ is not None:
         classes = np.asarray(model.classes_)
-        if classes.dtype == object:
-            try:
-                classes = classes.astype(str)
-            except (TypeError, ValueError):
-                raise ValueError("cannot save class labels of mixed types; use numbers or "
-                                 "strings") from None
+        if classes.dtype == object:  # strings kept as objects: store as unicode, no pickle
+            if not all(isinstance(c, str) for c in classes):
+                raise ValueError("cannot save class labels of mixed types without pickle; use "
+                                 "all numbers or all strings")
+            classes = classes.astype(str)
         arrays["classes"] = classes
     st = model._opt_state
     if st is not None:
@@ -125,18 +124,18 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
 def _read(path: str) -> dict:
     """All arrays of the file, or ModelFileError.  Reads every member, so CRC
     and truncation errors surface here and not later."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
+    with open(path, "rb") as f:  # ours to close, whatever np.load does on a bad file
+        try:
+            z = np.load(f, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
                 raise ModelFileError(f"{path}: a single .npy array, not a fastmlp model (.npz)")
-            return {k: z[k] for k in z.files}
-    except ModelFileError:
-        raise
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, truncated or "
-                             f"not an .npz): {type(exc).__name__}: {exc}") from None
+            with z:
+                return {k: z[k] for k in z.files}
+        except ModelFileError:
+            raise
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+            raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, truncated "
+                                 f"or not an .npz): {type(exc).__name__}: {exc}") from None
 
 
 def _text(data: dict, key: str, path: str) -> str:
