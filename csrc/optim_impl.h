@@ -129,8 +129,13 @@ void FM_FN(fm_optim_update)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm
                             ptrdiff_t n, ptrdiff_t n_decay, int n_threads)
 {
     int nt = fm_threads_for(n * 8, n_threads);
+    if (nt <= 1) { /* no OpenMP region at all: fm_train calls this per layer and per step */
+        if (opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(w, s1, g, opt, 0, n, n_decay);
+        else FM_FN(fm_adaptive)(w, s1, s2, g, opt, 0, n, n_decay);
+        return;
+    }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
+#pragma omp parallel num_threads(nt)
 #endif
     {
         ptrdiff_t lo = 0, hi = n;
