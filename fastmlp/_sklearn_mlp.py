@@ -112,6 +112,7 @@ _CONSTRAINTS: dict[str, list] = {
     "n_iter_no_change": [Interval(numbers.Integral, 1, None), Options((np.inf,))],
     "max_fun": [Interval(numbers.Integral, 1, None)],
     "leaky_relu_slope": [Interval(numbers.Real, 0, None)],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left"), _ARRAY_LIKE],
     "n_threads": [_THREADS],
     "progress_bar": [BOOL],
     "optimizer_params": [_DICT_OR_NONE],
@@ -226,6 +227,13 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"The 'optimizer_params' parameter of {type(self).__name__} may only "
                              f"set {sorted(_OPT_FIELDS)}; got {sorted(extra)}")
         self._fixes()  # validates the names
+        rates = np.atleast_1d(np.asarray(self.dropout, dtype=np.float64))
+        if not (np.all(rates >= 0) and np.all(rates < 1) and rates.ndim == 1):
+            raise ValueError(f"The 'dropout' parameter of {type(self).__name__} must be a rate "
+                             f"in [0, 1) or one per hidden layer; got {self.dropout!r}")
+        if self.solver == "lbfgs" and np.any(rates > 0):
+            raise ValueError("dropout needs a stochastic solver ('sgd', 'adam', ...); lbfgs "
+                             "minimises a deterministic objective")
 
     def _fixes(self) -> frozenset:
         f = self.fix_sklearn_bugs
@@ -242,6 +250,18 @@ class _BaseMLP(BaseEstimator):
             raise AttributeError("partial_fit is only available for stochastic optimizers. "
                                  "%s is not stochastic." % self.solver)
         return True
+
+    def _dropout_rates(self) -> Optional[np.ndarray]:
+        """Rates of the hidden layers' outputs, or None without dropout."""
+        n_hidden = self.n_layers_ - 2
+        rates = np.atleast_1d(np.asarray(self.dropout, dtype=np.float64))
+        if not np.any(rates > 0) or n_hidden == 0:
+            return None
+        if rates.size == 1:
+            rates = np.full(n_hidden, rates[0])
+        if rates.size != n_hidden:
+            raise ValueError(f"dropout has {rates.size} rates for {n_hidden} hidden layers")
+        return np.ascontiguousarray(rates)
 
     def _n_threads(self) -> int:
         return resolve_threads(self.n_threads, core.max_threads())
@@ -462,8 +482,12 @@ class _BaseMLP(BaseEstimator):
             per_call = max(1, _CHUNK_ROWS // batch_size)
         nt = self._n_threads()
         hist = self.history_
-        progress = EpochProgress(self.max_iter, n_batches, 1 if self.progress_bar else 0,
-                                 has_val=X_val is not None)
+        progress = EpochProgress(self.max_iter, n_batches, 1 if self.progress_bar else 0)
+        dropout = self._dropout_rates()
+        if dropout is not None:
+            # dropout's counter RNG is keyed by a seed drawn only when dropout
+            # is on, so that without it the random stream is scikit-learn's
+            cfg["seed"] = int(rs.randint(np.iinfo(np.int64).max))
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
@@ -489,14 +513,19 @@ class _BaseMLP(BaseEstimator):
                             flat, grad, s1, s2, work, stats, od, sizes, acts, slopes, cfg,
                             _dense_rows(Xtr, rows, dtype), np.ascontiguousarray(Ytr[rows]),
                             None if swtr is None else np.ascontiguousarray(swtr[rows]), None,
-                            0, want, batch_size, nt)
+                            0, want, batch_size, nt, dropout=dropout)
                     else:
                         nb, od["step"] = core.train(
                             flat, grad, s1, s2, work, stats, od, sizes, acts, slopes, cfg, Xtr,
-                            Ytr, swtr, order, done * batch_size, want, batch_size, nt)
+                            Ytr, swtr, order, done * batch_size, want, batch_size, nt,
+                            dropout=dropout)
                     opt.advance(od["step"])
                     done += nb
-                    progress.update_train(nb, stats)
+                    if progress.verbose:
+                        running = {"loss": (stats[0] / kdiv + stats[3]) / max(stats[2], 1.0)}
+                        if cfg["metric"]:
+                            running["accuracy"] = stats[1] / max(stats[2], 1.0)
+                        progress.update_train(nb, running)
                 self.n_iter_ += 1
                 self.loss_ = np.float64((stats[0] / kdiv + stats[3]) / n)
                 self.t_ += n
@@ -508,8 +537,9 @@ class _BaseMLP(BaseEstimator):
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
                 val_score = None
                 if X_val is not None:
-                    progress.start_validation()
+                    progress.start_validation(X_val.shape[0])
                     val_score, val_loss = self._evaluate(flat, X_val, y_val, sw_val, nt)
+                    progress.update_validation(X_val.shape[0])
                     row["val_loss"], row["val_score"] = val_loss, val_score
                 self._update_no_improvement_count(early_stopping, val_score, flat)
                 row["lr"] = opt.learning_rate
@@ -774,6 +804,10 @@ def _check_lbfgs_result(res, max_iter: int) -> int:
 _EXTRA_DOC = """
     leaky_relu_slope : float, default=0.01
         fastmlp extension: negative-side slope of ``activation='leaky_relu'``.
+    dropout : float or sequence of float, default=0.0
+        fastmlp extension: inverted-dropout rate of the hidden layers' outputs
+        during training (one for all, or one per hidden layer); stochastic
+        solvers only.
     n_threads : int, default=None
         fastmlp extension: threads of the C kernels; None uses every usable
         CPU, negative values count back from that.
@@ -885,8 +919,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 class_weight=None, leaky_relu_slope=0.01, n_threads=None, progress_bar=False,
-                 optimizer_params=None, fix_sklearn_bugs=False):
+                 class_weight=None, leaky_relu_slope=0.01, dropout=0.0, n_threads=None,
+                 progress_bar=False, optimizer_params=None, fix_sklearn_bugs=False):
         _store_params(self, locals())
 
     _score_fn = staticmethod(accuracy_score)
@@ -1068,7 +1102,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 leaky_relu_slope=0.01, n_threads=None, progress_bar=False,
+                 leaky_relu_slope=0.01, dropout=0.0, n_threads=None, progress_bar=False,
                  optimizer_params=None, fix_sklearn_bugs=False):
         _store_params(self, locals())
 

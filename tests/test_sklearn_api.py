@@ -165,8 +165,9 @@ def test_history_with_early_stopping_has_validation_loss():
 def test_progress_bar_and_verbose(capsys):
     X, y = _clf_data()
     quiet_fit(MLPClassifier((8,), max_iter=2, random_state=0, progress_bar=True), X, y)
-    err = capsys.readouterr().err
-    assert "epoch 1/2" in err and "epoch 2/2" in err
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].split()[:3] == ["epoch", "loss", "accuracy"]
+    assert [line.split()[0] for line in err[1:3]] == ["1", "2"]
     buf = io.StringIO()
     with redirect_stdout(buf):
         quiet_fit(MLPClassifier((8,), max_iter=2, random_state=0, verbose=True), X, y)
@@ -197,6 +198,27 @@ def test_extra_solvers_reduce_the_loss(solver, extra):
                                 random_state=0, optimizer_params=extra), X, y)
     assert m.loss_curve_[-1] < 0.6 * m.loss_curve_[0]
     assert m.score(X, y) > 0.7
+
+
+def test_dropout():
+    X, y = _clf_data()
+    kw = dict(max_iter=20, random_state=0, learning_rate_init=0.01)
+    plain = quiet_fit(MLPClassifier((32,), **kw), X, y)
+    drop = quiet_fit(MLPClassifier((32,), dropout=0.3, **kw), X, y)
+    again = quiet_fit(MLPClassifier((32,), dropout=0.3, **kw), X, y)
+    np.testing.assert_array_equal(drop.coefs_[0], again.coefs_[0])  # seeded by random_state
+    assert not np.allclose(drop.coefs_[0], plain.coefs_[0])
+    assert drop.score(X, y) > 0.6 and drop.loss_curve_[-1] < drop.loss_curve_[0]
+    # inference is deterministic (inverted dropout: no rescaling at predict time)
+    np.testing.assert_array_equal(drop.predict_proba(X), drop.predict_proba(X))
+    two = quiet_fit(MLPClassifier((16, 8), dropout=[0.2, 0.0], **kw), X, y)
+    assert two.n_iter_ == 20
+    with pytest.raises(ValueError, match="dropout"):
+        MLPClassifier((16, 8), dropout=[0.2, 0.1, 0.1]).fit(X, y)
+    with pytest.raises(ValueError, match="dropout"):
+        MLPClassifier(dropout=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        MLPClassifier(dropout=0.5, solver="lbfgs").fit(X, y)
 
 
 def test_class_weight_equals_sample_weight():

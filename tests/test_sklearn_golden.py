@@ -446,7 +446,7 @@ def test_same_signature_and_defaults_as_sklearn():
         for name, p in ps.items():
             assert pf[name].default == p.default and pf[name].kind == p.kind, name
         extra = {k: v.default for k, v in pf.items() if k not in ps}
-        assert all(v in (None, False, 0.01) for v in extra.values()), extra
+        assert all(v in (None, False, 0.01, 0.0) for v in extra.values()), extra
 
 
 def test_pickle_and_dtypes():
