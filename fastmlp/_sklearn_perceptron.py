@@ -14,6 +14,7 @@ GIL released), the one-vs-rest classes in parallel threads.
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -382,6 +383,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         best_objective, best_score, no_improvement = np.inf, -np.inf, 0
         curve = []
         epoch = 0
+        t_start = time.time()
         for epoch in range(max_iter):
             if self.verbose > 0:
                 print("-- Epoch %d" % (epoch + 1))
@@ -403,9 +405,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 if self.verbose > 0:
                     print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f,"
                           " Validation score: %f" % (
-                              np.sqrt(state[2]), np.count_nonzero(w), state[0],
+                              np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
                               train_count * (epoch + 1), state[5] / train_count,
                               state[6] / train_count, score))
+                    print("Total training time: %.2f seconds." % (time.time() - t_start))
                 if tol > -np.inf and score < best_score + tol:
                     no_improvement += 1
                 else:
@@ -417,8 +420,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 curve.append(float(objective))
                 if self.verbose > 0:
                     print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f"
-                          % (np.sqrt(state[2]), np.count_nonzero(w), state[0],
+                          % (np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
                              train_count * (epoch + 1), state[5] / train_count, objective))
+                    print("Total training time: %.2f seconds." % (time.time() - t_start))
                 if tol > -np.inf and objective > best_objective - tol:
                     no_improvement += 1
                 else:
@@ -427,7 +431,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                     best_objective = objective
             if no_improvement >= self.n_iter_no_change:
                 if self.verbose:
-                    print("Convergence after %d epochs" % (epoch + 1))
+                    print("Convergence after %d epochs took %.2f seconds"
+                          % (epoch + 1, time.time() - t_start))
                 break
         w *= dtype.type(state[1])  # WeightVector.reset_wscale
         return w, state[0], epoch + 1, curve

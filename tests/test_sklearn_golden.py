@@ -20,8 +20,11 @@ trajectory tolerance.
 """
 from __future__ import annotations
 
+import io
 import pickle
+import re
 import warnings
+from contextlib import redirect_stdout
 from functools import lru_cache
 
 import numpy as np
@@ -461,3 +464,31 @@ def test_pickle_and_dtypes():
     assert b.predict_proba(X).dtype == np.float32
     assert b.predict_proba(X.astype(np.float64)).dtype == np.float64
     assert c.history_ == b.history_
+
+
+@pytest.mark.parametrize("make", [
+    lambda cls: cls(hidden_layer_sizes=(6,), solver="sgd", learning_rate="adaptive", tol=0.3,
+                    n_iter_no_change=1, max_iter=8, random_state=0, verbose=True),
+    lambda cls: cls(hidden_layer_sizes=(6,), early_stopping=True, n_iter_no_change=2,
+                    max_iter=30, random_state=0, verbose=True),
+], ids=["adaptive", "early_stopping"])
+def test_verbose_output_is_sklearns(make):
+    X, y = data("multiclass")
+    outs = []
+    for cls in (SkMLPC, MLPClassifier):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            _fit(make(cls), X, y)
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1] and "Iteration 1, loss" in outs[0]
+
+
+def test_perceptron_verbose_output_is_sklearns():
+    X, y = data("binary")
+    outs = []
+    for cls in (SkPerceptron, Perceptron):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            _fit(cls(penalty="l2", alpha=0.01, verbose=1), X, y)
+        outs.append(re.sub(r"\d+\.\d\d seconds", "_ seconds", buf.getvalue()))
+    assert outs[0] == outs[1] and "-- Epoch 1" in outs[0]
