@@ -488,6 +488,7 @@ class _BaseMLP(BaseEstimator):
             # dropout's counter RNG is keyed by a seed drawn only when dropout
             # is on, so that without it the random stream is scikit-learn's
             cfg["seed"] = int(rs.randint(np.iinfo(np.int64).max))
+        od: dict = opt.as_dict()
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
@@ -566,7 +567,9 @@ class _BaseMLP(BaseEstimator):
                                   ConvergenceWarning)
         except KeyboardInterrupt:
             # the C chunk in flight completed before Python saw the signal: the
-            # weights are those after the last finished mini-batch
+            # weights are those after the last finished mini-batch, and the C
+            # wrapper wrote the matching optimizer step into od
+            opt.advance(od["step"])
             warnings.warn("Training interrupted by user.")
         finally:
             progress.close()

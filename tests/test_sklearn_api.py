@@ -297,3 +297,33 @@ def test_divergence_keeps_previous_weights():
         quiet_fit(m, X, y.astype(float))
     for c, c0 in zip(m.coefs_ + m.intercepts_, before):  # scikit-learn would keep NaNs
         np.testing.assert_array_equal(c, c0)
+
+
+def test_keyboard_interrupt_leaves_a_consistent_model(monkeypatch):
+    import fastmlp._sklearn_mlp as skmlp
+
+    X, y = _clf_data()
+    real = skmlp.core
+    calls = {"n": 0}
+
+    class Interrupting:  # the real core, but Ctrl-C arrives after the 3rd C call
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def train(self, *args, **kwargs):
+            out = real.train(*args, **kwargs)
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt
+            return out
+
+    monkeypatch.setattr(skmlp, "core", Interrupting())
+    m = MLPClassifier((8,), solver="adam", batch_size=50, max_iter=10, random_state=0)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        m.fit(X, y)  # 4 batches per epoch, one C call per epoch
+    assert m.n_iter_ == 2 and len(m.loss_curve_) == 2
+    assert m._optimizer.step == 3 * 4  # the optimizer matches the weights
+    assert all(np.isfinite(c).all() for c in m.coefs_)
+    monkeypatch.setattr(skmlp, "core", real)
+    m.partial_fit(X, y)  # training goes on from there
+    assert m._optimizer.step == 4 * 4
