@@ -16,6 +16,11 @@ BLAS is pinned with threadpoolctl, fastmlp gets ``n_threads``).
 Run as a script (the ratio table; ``--json`` to keep it)::
 
     python benchmarks/bench_sklearn.py [--epochs 3] [--threads 2] [--repeats 2]
+    python benchmarks/bench_sklearn.py --small --threads 1   # small data, 30 epochs
+
+On a shared, busy machine prefer ``--threads 1``: spinning OpenMP/BLAS threads
+that compete with other processes distort both sides (measured 2-4x slower
+than one thread there).
 
 or through pytest-benchmark (one timed case per library/solver/dtype)::
 
@@ -136,6 +141,33 @@ def run(epochs: int, threads: int, repeats: int, dtypes, solvers, n_train: int) 
     return rows
 
 
+#: small problems (synthetic, 30 epochs): where scikit-learn's per-batch Python
+#: work, not the GEMMs, dominates its time
+SMALL = [(1000, 20, (100,)), (5000, 50, (64, 64)), (20000, 100, (100,))]
+
+
+def run_small(threads: int, dtype) -> list[dict]:
+    from sklearn.datasets import make_classification
+
+    rows = []
+    for n, d, hidden in SMALL:
+        X, y = make_classification(n, d, n_informative=10, n_classes=4, random_state=0)
+        X = X.astype(dtype)
+        for solver in ("adam", "sgd"):
+            res: dict[str, Any] = {"data": f"synthetic {X.shape}", "hidden": hidden,
+                                   "solver": solver, "dtype": np.dtype(dtype).name,
+                                   "threads": threads, "epochs": 30}
+            for lib in ("sklearn", "fastmlp"):
+                est = make(lib, solver, 30, threads).set_params(hidden_layer_sizes=hidden, tol=0.0,
+                                                                n_iter_no_change=10**6)
+                res[f"{lib}_s"] = fit(est, X, y, threads)
+            res["speedup"] = res["sklearn_s"] / res["fastmlp_s"]
+            rows.append(res)
+            print(f"{str(X.shape):12s} {str(hidden):9s} {solver:5s} sklearn {res['sklearn_s']:6.2f}s"
+                  f"  fastmlp {res['fastmlp_s']:6.2f}s  speedup x{res['speedup']:.2f}", flush=True)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3)
@@ -145,13 +177,18 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     ap.add_argument("--solver", choices=["adam", "sgd", "perceptron", "all"], default="all",
                     help="'perceptron' times Perceptron() (its own defaults) instead of an MLP")
+    ap.add_argument("--small", action="store_true",
+                    help="time the SMALL synthetic problems instead of MNIST (float32)")
     ap.add_argument("--json", type=str, default=None, help="write the rows to this file")
     args = ap.parse_args(argv)
     dtypes = [np.float32, np.float64] if args.dtype == "both" else [np.dtype(args.dtype).type]
     solvers = ["adam", "sgd", "perceptron"] if args.solver == "all" else [args.solver]
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
           f"threads={args.threads}, epochs={args.epochs}, batch_size=200 (sklearn default)")
-    rows = run(args.epochs, args.threads, args.repeats, dtypes, solvers, args.n_train)
+    if args.small:
+        rows = run_small(args.threads, np.float32)
+    else:
+        rows = run(args.epochs, args.threads, args.repeats, dtypes, solvers, args.n_train)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
