@@ -26,20 +26,12 @@ void FM_FN(fm_dropout_forward)(FM_T *out, const FM_T *h, double p, uint64_t seed
         out[i] = fm_rng_unif(key, (uint64_t)i) < p ? (FM_T)0 : (FM_T)((double)h[i] * inv);
 }
 
-/* d = d * mask / (1-p) in place: dL/dh from dL/d(dropout(h)). */
+/* d = d * mask / (1-p) in place: dL/dh from dL/d(dropout(h)) -- the forward
+ * rule applied to the gradient with the same key. */
 void FM_FN(fm_dropout_backward)(FM_T *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
                                 ptrdiff_t n, int n_threads)
 {
-    const uint64_t key = fm_rng_key(seed, step, stream);
-    const double inv = 1.0 / (1.0 - p);
-    ptrdiff_t i;
-    int nt = fm_threads_for(n * 16, n_threads);
-    (void)nt;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (i = 0; i < n; i++)
-        d[i] = fm_rng_unif(key, (uint64_t)i) < p ? (FM_T)0 : (FM_T)((double)d[i] * inv);
+    FM_FN(fm_dropout_forward)(d, d, p, seed, step, stream, n, n_threads);
 }
 
 /* x += sigma * N(0, 1) in place, the normals from rng.h's Box-Muller. */

@@ -22,6 +22,8 @@ import os
 import sys
 from typing import Any, Optional
 
+import numpy as np
+
 _MIN_INTERVAL = 0.1  # seconds between redraws
 _SKIP = ("lr", "time")
 
@@ -71,9 +73,13 @@ class EpochProgress:
         0 nothing, 1 bars on a terminal / lines otherwise, 2 lines always.
     file : stream, optional
         Where to write; default sys.stderr (read at construction).
+    has_val : bool, optional
+        Accepted for compatibility; validation bars appear when
+        :meth:`start_validation` is called.
     """
 
-    def __init__(self, epochs: int, n_batches: int, verbose: int, file: Any = None) -> None:
+    def __init__(self, epochs: int, n_batches: int, verbose: int, file: Any = None,
+                 has_val: Optional[bool] = None) -> None:
         self.epochs, self.n_batches, self.verbose = epochs, n_batches, verbose
         self.file = file if file is not None else sys.stderr
         self.tty = bool(getattr(self.file, "isatty", lambda: False)())
@@ -99,15 +105,22 @@ class EpochProgress:
         if self.bars:
             self.bar = self._new_bar(self.n_batches, "train", "batch")
 
-    def update_train(self, n: int, logs: dict) -> None:
-        """n more batches done; logs = running loss and metric of the epoch."""
+    def update_train(self, n: int, logs: Any) -> None:
+        """n more batches done; logs = running loss and metric of the epoch, as a dict or
+        as fm_train's raw stats array ([loss*rows, correct, rows, penalty*rows])."""
         if self.bar is None:
             return
+        if isinstance(logs, np.ndarray):
+            stats, rows = logs, float(logs[2]) or 1.0
+            logs = {"loss": (stats[0] + stats[3]) / rows}
+            if stats[1]:
+                logs["accuracy"] = stats[1] / rows
         post = {k: f"{v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "mse")}
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(n)
 
-    def start_validation(self, n_rows: int) -> None:
+    def start_validation(self, n_rows: Optional[int] = None) -> None:
+        """Switch to the validation bar (of n_rows rows; None: no count)."""
         if self.bars:
             if self.bar is not None:
                 self.bar.close()

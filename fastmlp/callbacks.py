@@ -57,7 +57,7 @@ class CallbackList:
     """Calls each hook on every callback, in order."""
 
     def __init__(self, callbacks: Optional[Sequence[Callback]], model: Any) -> None:
-        cbs = list(callbacks or [])
+        cbs = [callbacks] if isinstance(callbacks, Callback) else list(callbacks or [])
         for cb in cbs:
             if not isinstance(cb, Callback):
                 raise ValueError(f"callbacks must be fastmlp.callbacks.Callback instances; got "

@@ -162,6 +162,8 @@ class MLP:
         except (TypeError, ValueError):
             raise ValueError(f"dropout must be a float or one float per hidden layer; "
                              f"got {dropout!r}") from None
+        if n_hidden == 0 and isinstance(dropout, (int, float, np.floating)) and dropout:
+            raise ValueError("dropout acts on hidden layers, and this network has none")
         if len(rates) != n_hidden:
             raise ValueError(f"dropout: {n_hidden} hidden layers need {n_hidden} rates; "
                              f"got {len(rates)}")
@@ -570,8 +572,10 @@ class MLP:
             learning_rate = check_nonneg_float(learning_rate, "learning_rate", positive=True)
         if momentum is not None:
             momentum = check_nonneg_float(momentum, "momentum")
-        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        if isinstance(verbose, (bool, np.bool_)):
+            verbose = int(verbose)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2 (or a bool); got {verbose!r}")
         opt = get_optimizer(optimizer, learning_rate, momentum or None, nesterov or None)
         schedule = get_schedule(lr_schedule)
         X, Y, sw, Xv, Yv = self._fit_data(X, y, sample_weight, class_weight, validation_split,

@@ -104,8 +104,17 @@ class Optimizer:
         """The constructor arguments (JSON-serialisable), for saving."""
         return dict(self._config())
 
-    def _config(self) -> dict:
+    def _hyper(self) -> dict:
+        """The torch.optim-named hyper-parameters (subclasses)."""
         raise NotImplementedError
+
+    def _config(self) -> dict:
+        c = self._hyper()
+        if not self.decay_bias:
+            c["decay_bias"] = False
+        if getattr(self, "sklearn", False):
+            c["sklearn"] = True
+        return c
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._config().items())
@@ -163,14 +172,9 @@ class SGD(Optimizer):
     def state_layout(self) -> tuple:
         return ("sgd", self.momentum > 0, self.sklearn)
 
-    def _config(self) -> dict:
-        c = {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
-             "weight_decay": self.weight_decay, "nesterov": self.nesterov}
-        if not self.decay_bias:
-            c["decay_bias"] = False
-        if self.sklearn:
-            c["sklearn"] = True
-        return c
+    def _hyper(self) -> dict:
+        return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
+                "weight_decay": self.weight_decay, "nesterov": self.nesterov}
 
 
 class Adagrad(Optimizer):
@@ -209,12 +213,9 @@ class Adagrad(Optimizer):
             return None
         return 1.0 / (1.0 + (np.asarray(steps, dtype=np.float64) - 1.0) * self.lr_decay)
 
-    def _config(self) -> dict:
-        c = {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
-             "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
-        if not self.decay_bias:
-            c["decay_bias"] = False
-        return c
+    def _hyper(self) -> dict:
+        return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
+                "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
 
 
 class RMSprop(Optimizer):
@@ -257,13 +258,10 @@ class RMSprop(Optimizer):
     def uses_s3(self) -> bool:
         return self.centered
 
-    def _config(self) -> dict:
-        c = {"lr": self.lr, "alpha": self.alpha, "eps": self.eps,
-             "weight_decay": self.weight_decay, "momentum": self.momentum,
-             "centered": self.centered}
-        if not self.decay_bias:
-            c["decay_bias"] = False
-        return c
+    def _hyper(self) -> dict:
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps,
+                "weight_decay": self.weight_decay, "momentum": self.momentum,
+                "centered": self.centered}
 
 
 class Adam(Optimizer):
@@ -311,14 +309,9 @@ class Adam(Optimizer):
     def uses_s3(self) -> bool:
         return self.amsgrad
 
-    def _config(self) -> dict:
-        c = {"lr": self.lr, "betas": tuple(self.betas), "eps": self.eps,
-             "weight_decay": self.weight_decay, "amsgrad": self.amsgrad}
-        if not self.decay_bias:
-            c["decay_bias"] = False
-        if self.sklearn:
-            c["sklearn"] = True
-        return c
+    def _hyper(self) -> dict:
+        return {"lr": self.lr, "betas": tuple(self.betas), "eps": self.eps,
+                "weight_decay": self.weight_decay, "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):

@@ -144,5 +144,8 @@ def test_model_checkpoint_saves_the_best(tmp_path):
 
 def test_callbacks_must_be_callbacks():
     X, y = _data(20)
+    rec = Recorder()
+    MLP([5, 2]).fit(X, y, epochs=1, callbacks=rec, verbose=False)  # one object is fine
+    assert rec.calls[-1] == ("train_end",)
     with pytest.raises(ValueError, match="Callback instances"):
         MLP([5, 2]).fit(X, y, callbacks=[lambda *a: None], verbose=0)

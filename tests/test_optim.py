@@ -168,6 +168,18 @@ def test_reference_matches_torch_optim(cls, kwargs, mine):
     np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
+def _torch_twin(torch, net, act):
+    """A float64 torch Sequential(Linear, act, Linear) holding the MLP's weights
+    (torch stores W as (out, in): the transpose of fastmlp's layout)."""
+    (i, h), (_, o) = net._shapes()
+    tnet = torch.nn.Sequential(torch.nn.Linear(i, h), act(), torch.nn.Linear(h, o)).double()
+    with torch.no_grad():
+        for lin, w, b in zip((tnet[0], tnet[2]), net.coefs_, net.intercepts_):
+            lin.weight.copy_(torch.tensor(w.T))
+            lin.bias.copy_(torch.tensor(b))
+    return tnet
+
+
 FIT_CASES = [
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
     ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}),
@@ -188,12 +200,7 @@ def test_fit_follows_the_pytorch_trajectory(cls, kwargs):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, 30)
     net = MLP([4, 8, 3], activation="tanh", loss="cce", dtype=np.float64, seed=0)
-    tnet = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
-    tnet.double()
-    with torch.no_grad():
-        for lin, w, b in zip((tnet[0], tnet[2]), net.coefs_, net.intercepts_):
-            lin.weight.copy_(torch.tensor(w.T))
-            lin.bias.copy_(torch.tensor(b))
+    tnet = _torch_twin(torch, net, torch.nn.Tanh)
     topt = getattr(torch.optim, cls)(tnet.parameters(), **kwargs)
     tX, ty = torch.tensor(X), torch.tensor(y)
     for _ in range(3):
@@ -216,12 +223,7 @@ def test_fit_with_step_schedule_follows_pytorch():
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
     net = MLP([3, 6, 2], activation="sigmoid", loss="mse", dtype=np.float64, seed=2)
-    tnet = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Sigmoid(), torch.nn.Linear(6, 2))
-    tnet.double()
-    with torch.no_grad():
-        for lin, w, b in zip((tnet[0], tnet[2]), net.coefs_, net.intercepts_):
-            lin.weight.copy_(torch.tensor(w.T))
-            lin.bias.copy_(torch.tensor(b))
+    tnet = _torch_twin(torch, net, torch.nn.Sigmoid)
     topt = torch.optim.SGD(tnet.parameters(), lr=0.2, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(topt, step_size=2, gamma=0.3)
     for _ in range(5):

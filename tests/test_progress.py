@@ -166,3 +166,18 @@ def test_terminal_reporting_zero_columns_still_gets_bars(monkeypatch):
     p.close()
     line = [ln for ln in tty.getvalue().split("\r") if ln.startswith("epochs: 100%")][-1]
     assert len(line.rstrip("\n")) == 90
+
+
+def test_raw_stats_api_still_works():
+    """The older calling convention (has_val=, raw fm_train stats arrays, no row count for
+    validation) keeps working for code written against it."""
+    tty = FakeTTY()
+    p = _progress.EpochProgress(2, 4, 1, file=tty, has_val=True)
+    for e in range(2):
+        p.start_epoch(e)
+        p.update_train(4, np.array([2.0, 3.0, 4.0, 0.0]))
+        p.start_validation()
+        p.end_epoch({"loss": 0.5, "val_loss": 0.6, "lr": 0.1, "time": 0.01})
+    p.close()
+    assert [r[0] for r in _rows(tty.getvalue())] == [1, 2]
+    assert "2/2" in tty.getvalue()

@@ -268,6 +268,8 @@ def test_bad_regularisation_arguments():
         MLP([2, 3, 1], dropout=1.0)
     with pytest.raises(ValueError, match="2 hidden layers need 2 rates"):
         MLP([2, 3, 3, 1], dropout=[0.1])
+    with pytest.raises(ValueError, match="this network has none"):
+        MLP([2, 1], dropout=0.2)
     with pytest.raises(ValueError, match="input_noise must be a finite float"):
         MLP([2, 3, 1], input_noise=-0.1)
     with pytest.raises(ValueError, match="l1 must be a finite float"):
