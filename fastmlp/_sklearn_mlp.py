@@ -22,7 +22,7 @@ from __future__ import annotations
 import numbers
 import time
 import warnings
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Optional
 
 import numpy as np
 import scipy.optimize
@@ -38,7 +38,14 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
-from fastmlp._validation import BOOL, NONE, Interval, Options, _TypeOf, resolve_threads, validate_params
+from fastmlp._validation import (
+    BOOL,
+    Interval,
+    Options,
+    _TypeOf,
+    resolve_threads,
+    validate_params,
+)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 

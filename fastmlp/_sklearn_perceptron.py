@@ -222,7 +222,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         first_call = not hasattr(self, "classes_")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", accept_large_sparse=False, reset=first_call)
-        n_samples, n_features = X.shape
+        n_features = X.shape[1]
         _check_partial_fit_first_call(self, classes)
         n_classes = self.classes_.shape[0]
         self._expanded_class_weight = compute_class_weight(self.class_weight,

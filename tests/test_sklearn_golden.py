@@ -32,8 +32,7 @@ import pytest
 
 pytest.importorskip("sklearn", reason="golden tests compare fastmlp with scikit-learn")
 import scipy.sparse as sp  # noqa: E402
-from sklearn.datasets import (make_classification, make_multilabel_classification,  # noqa: E402
-                              make_regression)
+from sklearn.datasets import make_classification, make_multilabel_classification, make_regression  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402

@@ -47,7 +47,7 @@ def test_poisson_loss_by_hand():
     # y = 0: l = p = e^z ; y = 2, z = 0: l = 2 log 2 - 2 + 1
     z = np.array([[0.5, 0.0]])
     y = np.array([[0.0, 2.0]])
-    L, p, dz = ref.loss(z, y, None, "poisson")
+    L, _, dz = ref.loss(z, y, None, "poisson")
     assert L == pytest.approx(np.exp(0.5) + 2 * np.log(2.0) - 1.0, rel=1e-15)
     np.testing.assert_allclose(dz, [[np.exp(0.5), -1.0]], rtol=1e-15)
     out = np.empty_like(z)
