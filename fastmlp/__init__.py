@@ -16,14 +16,14 @@ __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
     "optim", "schedules", "callbacks", "load",
-    "MLPClassifier", "MLPRegressor", "SGDPerceptron",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``
 #: needs neither scikit-learn nor scipy.  ``fastmlp.Perceptron`` stays
 #: fastmlp's Rosenblatt perceptron; scikit-learn's (an SGD linear model with
 #: penalties, class weights and early stopping) is ``fastmlp.sklearn.Perceptron``,
-#: also exported here as ``SGDPerceptron``.
+#: also exported here as ``SGDPerceptron``.  They stay out of ``__all__`` so
+#: that ``from fastmlp import *`` works without scikit-learn installed.
 _SKLEARN_EXPORTS = {"MLPClassifier": "MLPClassifier", "MLPRegressor": "MLPRegressor",
                     "SGDPerceptron": "Perceptron"}
 
