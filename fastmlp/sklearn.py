@@ -27,3 +27,8 @@ from fastmlp._sklearn_mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
 from fastmlp._sklearn_perceptron import Perceptron
 
 __all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "SKLEARN_BUG_FIXES"]
+
+#: the classes live in private modules; list them so doctest (and
+#: tests/test_docstrings.py) runs their Examples from this public module
+__test__ = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor,
+            "Perceptron": Perceptron}
