@@ -12,6 +12,23 @@ add fastmlp's activations, optimizers, progress bars, per-epoch history,
 
 This module needs scikit-learn and SciPy (``pip install fastmlp[sklearn]``);
 the rest of fastmlp does not.
+
+Where fastmlp deliberately behaves differently (never on a successful fit's
+numbers beyond rounding):
+
+* cross-entropy losses are evaluated from the logits, not from probabilities
+  clipped to [eps, 1 - eps]: ``loss_curve_`` differs only for saturated,
+  misclassified samples (the gradients are identical);
+* a fit that produces non-finite weights raises scikit-learn's ValueError but
+  leaves the weights the model had before the call (scikit-learn keeps NaNs);
+* continued training (warm_start, partial_fit) runs in the precision of the
+  existing weights (scikit-learn mixes float32 and float64 there);
+* ``partial_fit`` with ``early_stopping=True`` raises before changing the
+  model; ``loss='poisson'`` with negative targets raises (scikit-learn yields
+  NaN losses); a warm start after another solver or stopping rule starts the
+  missing bookkeeping instead of failing;
+* ``Perceptron.fit(coef_init=...)`` copies the initial coefficients
+  (scikit-learn trains inside the array it is given).
 """
 from __future__ import annotations
 
