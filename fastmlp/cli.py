@@ -526,13 +526,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_bench(argv: Sequence[str]) -> int:
     import importlib
-    import importlib.util
 
-    if importlib.util.find_spec("fastmlp.bench") is None:
-        raise UserError("fastmlp bench needs the module fastmlp.bench, which this installation "
-                        "lacks; reinstall fastmlp from a release that has it")
     try:
         bench = importlib.import_module("fastmlp.bench")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fastmlp.bench", None):
+            raise UserError(f"fastmlp bench could not start: {exc}") from None
+        raise UserError("fastmlp bench needs the module fastmlp.bench, which this installation "
+                        "lacks") from None
     except ImportError as exc:  # an optional dependency of the benchmark itself
         raise UserError(f"fastmlp bench could not start: {exc}") from None
     return int(bench.main(list(argv)) or 0)
@@ -698,7 +699,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser = build_parser()
         if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
             argv = ["train", *argv]  # plain `fastmlp` trains on the digits
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
+            return int(exc.code or 0)
         return int(args.func(args))
     except UserError as exc:
         print(f"fastmlp: error: {_one_line(str(exc))}", file=sys.stderr)
