@@ -109,6 +109,13 @@ def plot_history(history: Any, path: Optional[PathLike] = None, *,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_history({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6],
+    ...                     "accuracy": [0.7, 0.8, 0.9], "val_accuracy": [0.6, 0.7, 0.8]})
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['loss', 'accuracy']
     """
     hist = _history_dict(history)
     if not hist.get("loss") and not hist.get("val_loss"):
@@ -181,6 +188,14 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> fig = plot_decision_boundary(lambda Z: (Z.sum(axis=1) > 1.5).astype(int), X, [0, 0, 0, 1])
+    >>> fig.axes[0].get_title()
+    'accuracy 100.0%'
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
@@ -262,6 +277,14 @@ def plot_sine_fit(X: Any, y: Any, models: Mapping[str, Any], path: Optional[Path
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(0, 6, 20).reshape(-1, 1)
+    >>> fig = plot_sine_fit(x, np.sin(x[:, 0]), {"zero": lambda Z: np.zeros(len(Z))})
+    >>> len(fig.axes[0].get_lines())  # sin(x) and the model
+    2
     """
     x = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     if x.shape[1] != 1:
@@ -324,6 +347,13 @@ def plot_digits_grid(images: Any, y_true: Any, y_pred: Any = None,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = plot_digits_grid(np.zeros((3, 64)), [1, 2, 3], [1, 2, 5])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['1', '2', '5 (true 3)']
     """
     imgs = np.asarray(images)
     y_true = np.asarray(y_true).reshape(-1)

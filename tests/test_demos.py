@@ -141,7 +141,8 @@ def test_peers_repeat_the_run(loss, act):
         assert r.seconds > 0
         assert r.accuracy > 0.7, (r.name, r.accuracy)  # the problem is easy: both learn it
     assert demos._sklearn_peer(spec, Xtr, ytr, Xte, yte, 1, 0).note == "n"
-    ours, _ = demos._fit_spec(spec, Xtr, ytr, Xte, yte, 1, 0, 0)
+    ours, wall, cpu = demos._fit_spec(spec, Xtr, ytr, Xte, yte, 1, 0, 0)
+    assert wall > 0 and cpu > 0
     assert ours.score(Xte, yte) > 0.7
     assert len(ours.history_["loss"]) == spec.epochs
 
