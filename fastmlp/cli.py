@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import os
 import sys
 import time
@@ -221,7 +222,8 @@ def _read_npz(path: str, label: Optional[str], need_label: bool) -> tuple:
         X = X.reshape(len(X), -1)
     if X.dtype.kind not in "iufb":
         raise UserError(f"{path}: features must be numbers; got dtype {X.dtype}")
-    if y is not None and y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+    if (y is not None and y.dtype.kind == "f" and np.all(np.isfinite(y))
+            and np.all(y == np.round(y))):
         y = y.astype(np.int64)
     if need_label and y is None:
         raise UserError(f"{path} has no labels: store an array 'y' (or a label column)")
@@ -508,13 +510,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         kwargs: dict = {"out_dir": None if args.no_figures else args.out, "seed": args.seed,
                         "verbose": 0 if args.quiet else 1}
         fn = demos.DEMOS[name]
-        params = fn.__code__.co_varnames[:fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount]
+        params = inspect.signature(fn).parameters
         for key in ("epochs", "threads", "n_train", "n_test", "n_samples", "data_path"):
             value = getattr(args, key, None)
             if value is not None and key in params:
                 kwargs[key] = value
         if "peers" in params:
             kwargs["peers"] = not args.no_peers
+        if "download" in params:
+            kwargs["download"] = args.download
         try:
             res = fn(**kwargs)
         except FileNotFoundError as exc:
@@ -558,9 +562,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     import fastmlp
 
     print(f"fastmlp {fastmlp.__version__} ({os.path.dirname(fastmlp.__file__)})")
+    forced = os.environ.get("FASTMLP_ARCH")
     print(f"SIMD path: {fastmlp.simd_target()} (available: "
           f"{', '.join(fastmlp.available_targets())}"
-          f"{'; FASTMLP_ARCH=' + os.environ['FASTMLP_ARCH'] if 'FASTMLP_ARCH' in os.environ else ''})")
+          f"{'; FASTMLP_ARCH=' + forced if forced else ''})")
     print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; "
           f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()})")
     print(f"NumPy {np.__version__}; BLAS thread pools seen:")
@@ -590,7 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=TRAIN_EXAMPLES, formatter_class=fmt)
     src = t.add_mutually_exclusive_group()
     src.add_argument("--dataset", default="digits",
-                     help="dataset name: digits (default), mnist, fashion-mnist, spirals, xor, sine")
+                     help="dataset name: digits (default), mnist, fashion-mnist, spirals, xor, "
+                          "sine")
     src.add_argument("--data", default=None, metavar="FILE", help="a CSV or NPZ file")
     t.add_argument("--label-column", default=None, metavar="COL",
                    help="label column of --data: a header name or 0-based index (default: last)")
@@ -602,7 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "default 64)")
     t.add_argument("--activation", default="relu",
                    help="hidden activation: relu, sigmoid, tanh, leaky_relu, identity, step")
-    t.add_argument("--output-activation", default=None, help="e.g. sigmoid (default: from the loss)")
+    t.add_argument("--output-activation", default=None,
+                   help="e.g. sigmoid (default: from the loss)")
     t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
     t.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop or adagrad")
     t.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
@@ -679,8 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--threads", type=int, default=None)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--quiet", "-q", action="store_true")
-    d.add_argument("--data-path", default=None, metavar="DIR",
-                   help="directory with the MNIST files (default: $FASTMLP_DATA or the cache)")
+    _add_data_options(d)
     d.set_defaults(func=cmd_demo)
 
     sub.add_parser("bench", help="the side-by-side speed table (fastmlp bench --help)",

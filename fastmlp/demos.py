@@ -128,8 +128,8 @@ class DemoResult:
         lines += [f"  {d}" for d in self.details]
         lines.append(f"  target: {self.target} -> {verdict}")
         cpu = "" if self.train_cpu_seconds is None else f", {self.train_cpu_seconds:.1f} s CPU"
-        lines.append(f"  wall time {self.seconds:.1f} s (fastmlp training {self.train_seconds:.1f} s"
-                     f"{cpu})")
+        lines.append(f"  wall time {self.seconds:.1f} s (fastmlp training "
+                     f"{self.train_seconds:.1f} s{cpu})")
         if self.peers:
             lines.append("  the same run elsewhere (training time):")
             lines += [p.line(self.train_seconds) for p in self.peers]
@@ -231,7 +231,8 @@ def demo_perceptron(*, out_dir: Optional[PathLike] = None, seed: int = 0,
     res.metrics = {"perceptron_separable_accuracy": acc_sep, "perceptron_xor_accuracy": acc_xor_p,
                    "best_line_xor_accuracy": best_line, "mlp_xor_accuracy": acc_xor_mlp,
                    "perceptron_separable_epochs": sep.n_epochs_}
-    res.met = bool(acc_sep == 1.0 and acc_xor_p <= 0.75 and best_line <= 0.75 and acc_xor_mlp == 1.0)
+    res.met = bool(acc_sep == 1.0 and acc_xor_p <= 0.75 and best_line <= 0.75
+                   and acc_xor_mlp == 1.0)
     res.details = [
         f"perceptron, 200 separable points: {acc_sep:.0%} after {sep.n_epochs_} epochs "
         f"(converged={sep.converged_})",
@@ -473,7 +474,8 @@ class TrainSpec:
     def describe(self) -> str:
         opt = self.optimizer + (f" (momentum {self.momentum:g})" if self.momentum else "")
         lrs = ", ".join(f"{lr:g} x {e}" for e, lr in self.schedule)
-        loss = {"cce": "softmax + cross-entropy", "quadratic": "sigmoid + quadratic cost"}[self.loss]
+        loss = {"cce": "softmax + cross-entropy",
+                "quadratic": "sigmoid + quadratic cost"}[self.loss]
         l2 = f", L2 {self.l2:g}" if self.l2 else ""
         return (f"{'-'.join(map(str, self.layers))} {self.activation}, {loss}, {opt}, "
                 f"batches of {self.batch_size}, learning rate {lrs} epochs{l2}")
@@ -540,7 +542,8 @@ def _torch_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
         model = torch.nn.Sequential(*mods)
         weights = [p for n_, p in model.named_parameters() if n_.endswith("weight")]
         biases = [p for n_, p in model.named_parameters() if n_.endswith("bias")]
-        groups = [{"params": weights, "weight_decay": spec.l2}, {"params": biases, "weight_decay": 0.0}]
+        groups = [{"params": weights, "weight_decay": spec.l2},
+                  {"params": biases, "weight_decay": 0.0}]
         lr0 = spec.schedule[0][1]
         opt = (torch.optim.SGD(groups, lr=lr0, momentum=spec.momentum) if spec.optimizer == "sgd"
                else torch.optim.Adam(groups, lr=lr0))
@@ -577,10 +580,10 @@ PEERS = {"sklearn": _sklearn_peer, "torch": _torch_peer}
 
 
 def _load_image_set(dataset: str, data_path: Optional[PathLike], n_train: Optional[int],
-                    n_test: Optional[int]) -> tuple:
+                    n_test: Optional[int], download: bool = False) -> tuple:
     loader = datasets.load_mnist if dataset == "mnist" else datasets.load_fashion_mnist
-    Xtr, ytr = loader(data_path, "train", as_float=True)
-    Xte, yte = loader(data_path, "test", as_float=True)
+    Xtr, ytr = loader(data_path, "train", as_float=True, download=download)
+    Xte, yte = loader(data_path, "test", as_float=True, download=download)
     if n_train is not None:
         Xtr, ytr = Xtr[:n_train], ytr[:n_train]
     if n_test is not None:
@@ -604,7 +607,8 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
                 target: str, *, out_dir: Optional[PathLike], data_path: Optional[PathLike],
                 n_train: Optional[int], n_test: Optional[int], epochs: Optional[int],
                 threads: Optional[int], seed: int, peers: Union[bool, Sequence[str]],
-                verbose: int, class_names: Optional[Sequence[str]] = None,
+                verbose: int, download: bool = False,
+                class_names: Optional[Sequence[str]] = None,
                 compare: Optional[str] = None) -> DemoResult:
     """Train spec on MNIST or Fashion-MNIST, check the test accuracy, time the peers."""
     t0 = time.perf_counter()
@@ -617,7 +621,7 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
     if epochs is not None:
         spec = spec.with_epochs(epochs)
     res = DemoResult(name, title, target=target, full_size=full)
-    Xtr, ytr, Xte, yte = _load_image_set(dataset, data_path, n_train, n_test)
+    Xtr, ytr, Xte, yte = _load_image_set(dataset, data_path, n_train, n_test, download)
     _say(verbose, f"demo {name}: {spec.describe()}; {len(Xtr)} training and {len(Xte)} test "
                   f"images")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
@@ -687,7 +691,8 @@ SPEC_FASHION = TrainSpec((784, 256, 128, 10), "relu", "cce", "adam", schedule=((
 def demo_mnist(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
                n_train: Optional[int] = None, n_test: Optional[int] = None,
                epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-               peers: Union[bool, Sequence[str]] = True, verbose: int = 1) -> DemoResult:
+               peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
+               download: bool = False) -> DemoResult:
     """The classic 784-16-16-10 digit network on MNIST: at least 96% test accuracy.
 
     Parameters
@@ -704,6 +709,8 @@ def demo_mnist(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLi
     peers : bool or sequence of str, default=True
         Time the same run with 'sklearn' and 'torch' where installed.
     verbose : int, default=1
+    download : bool, default=False
+        Download the files into the cache when they are not found.
 
     Returns
     -------
@@ -712,14 +719,15 @@ def demo_mnist(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLi
     return _image_demo("mnist", "the classic 784-16-16-10 digit network", SPEC_MNIST, "mnist",
                        0.96, "test accuracy >= 96%", out_dir=out_dir, data_path=data_path,
                        n_train=n_train, n_test=n_test, epochs=epochs, threads=threads,
-                       seed=seed, peers=peers, verbose=verbose)
+                       seed=seed, peers=peers, verbose=verbose, download=download)
 
 
 def demo_mnist_nielsen(*, out_dir: Optional[PathLike] = None,
                        data_path: Optional[PathLike] = None, n_train: Optional[int] = None,
                        n_test: Optional[int] = None, epochs: Optional[int] = None,
                        threads: Optional[int] = None, seed: int = 0,
-                       peers: Union[bool, Sequence[str]] = True, verbose: int = 1) -> DemoResult:
+                       peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
+                       download: bool = False) -> DemoResult:
     """Nielsen's textbook network: 784-30-10 sigmoid, quadratic cost, >= 95%.
 
     Mini-batches of 10, learning rate 3.0, 30 epochs, plain SGD, as in
@@ -733,13 +741,15 @@ def demo_mnist_nielsen(*, out_dir: Optional[PathLike] = None,
     return _image_demo("mnist-nielsen", "784-30-10 sigmoid, quadratic cost, lr 3.0 (Nielsen)",
                        SPEC_NIELSEN, "mnist", 0.95, "test accuracy >= 95% (published: ~95%)",
                        out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
-                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose)
+                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
+                       download=download)
 
 
 def demo_mnist_800(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
                    n_train: Optional[int] = None, n_test: Optional[int] = None,
                    epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-                   peers: Union[bool, Sequence[str]] = True, verbose: int = 1) -> DemoResult:
+                   peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
+                   download: bool = False) -> DemoResult:
     """784-800-10 with cross-entropy: at most 1.6% test error (Simard et al., 2003).
 
     Parameters as :func:`demo_mnist`.
@@ -751,13 +761,15 @@ def demo_mnist_800(*, out_dir: Optional[PathLike] = None, data_path: Optional[Pa
     return _image_demo("mnist-800", "784-800-10 with cross-entropy (Simard et al. 2003: 1.6%)",
                        SPEC_800, "mnist", 0.984, "test error <= 1.6% (published: 1.6%)",
                        out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
-                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose)
+                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
+                       download=download)
 
 
 def demo_fashion(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
                  n_train: Optional[int] = None, n_test: Optional[int] = None,
                  epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-                 peers: Union[bool, Sequence[str]] = True, verbose: int = 1) -> DemoResult:
+                 peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
+                 download: bool = False) -> DemoResult:
     """Fashion-MNIST: fastmlp against scikit-learn's MLPClassifier, same recipe.
 
     Both train 784-256-128-10 (ReLU, softmax + cross-entropy) with Adam, the
@@ -775,7 +787,8 @@ def demo_fashion(*, out_dir: Optional[PathLike] = None, data_path: Optional[Path
                        "test accuracy within 0.5 points of scikit-learn's MLPClassifier or above",
                        out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
                        epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
-                       class_names=datasets.FASHION_MNIST_CLASSES, compare="sklearn")
+                       download=download, class_names=datasets.FASHION_MNIST_CLASSES,
+                       compare="sklearn")
 
 
 #: name -> demo function (what ``fastmlp demo NAME`` runs)

@@ -155,7 +155,8 @@ def _predict_labels(model: Any, grid: np.ndarray) -> np.ndarray:
     if predict is None:
         if callable(model):
             return np.asarray(model(grid))
-        raise TypeError(f"model must have a predict method or be callable; got {type(model).__name__}")
+        raise TypeError("model must have a predict method or be callable; got "
+                        f"{type(model).__name__}")
     return np.asarray(predict(grid))
 
 
@@ -200,7 +201,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must have shape (n_samples, 2) to draw a decision boundary; got {X.shape}")
+        raise ValueError("X must have shape (n_samples, 2) to draw a decision boundary; got "
+                         f"{X.shape}")
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},); got {y.shape}")
     if int(resolution) < 2:
@@ -214,7 +216,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
     lo, hi = X.min(axis=0), X.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     lo, hi = lo - padding * span, hi + padding * span
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     pred_grid = _predict_labels(model, grid).reshape(-1)
     pred_pts = _predict_labels(model, X).reshape(-1)
@@ -234,8 +237,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
     wrong = pred_pts != y
     ax.scatter(X[:, 0], X[:, 1], c=[colors[i] for i in yi],
                edgecolors=np.where(wrong, "red", "white").tolist(),
-               linewidths=np.where(wrong, 1.6, 0.5), s=80 if len(X) <= 20 else 28 if len(X) < 400 else 12,
-               zorder=3)
+               linewidths=np.where(wrong, 1.6, 0.5),
+               s=80 if len(X) <= 20 else 28 if len(X) < 400 else 12, zorder=3)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("$x_1$")
@@ -369,7 +372,8 @@ def plot_digits_grid(images: Any, y_true: Any, y_pred: Any = None,
         if shape is None:
             side = int(round(np.sqrt(imgs.shape[1])))
             if side * side != imgs.shape[1]:
-                raise ValueError(f"rows of {imgs.shape[1]} pixels are not square; pass shape=(h, w)")
+                raise ValueError(f"rows of {imgs.shape[1]} pixels are not square; pass "
+                                 "shape=(h, w)")
             shape = (side, side)
         imgs = imgs.reshape(len(imgs), *shape)
     ncols = max(1, min(int(ncols), count))
@@ -389,8 +393,9 @@ def plot_digits_grid(images: Any, y_true: Any, y_pred: Any = None,
             ax.set_title(name(y_true[i]), fontsize=8)
         else:
             ok = y_pred[i] == y_true[i]
-            ax.set_title(f"{name(y_pred[i])}" if ok else f"{name(y_pred[i])} (true {name(y_true[i])})",
-                         fontsize=7 if class_names is None else 6, color="black" if ok else "red")
+            label = name(y_pred[i]) if ok else f"{name(y_pred[i])} (true {name(y_true[i])})"
+            ax.set_title(label, fontsize=7 if class_names is None else 6,
+                         color="black" if ok else "red")
     if title:
         fig.suptitle(title)
     _save(fig, path, dpi)

@@ -20,6 +20,10 @@ PKG_PARENT = str(pathlib.Path(fastmlp.__file__).resolve().parent.parent)
 
 
 def run(capsys, *argv):
+    if argv and argv[0] in ("train", "demo") and "--help" not in argv:
+        # one thread: on a shared, oversubscribed machine OpenMP barriers make two threads
+        # much slower than one for these small networks (threads are the kernel tests' job)
+        argv = (*argv, "--threads", "1")
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err

@@ -1,6 +1,10 @@
 """The seed demos: the toy ones at full size (they take seconds), the MNIST ones at
 reduced size on the real files (code path, report and figures), the peers' runs
-on a small problem, and one full-size MNIST threshold (slow)."""
+on a small problem, and one full-size MNIST threshold (slow).
+
+Training here uses one thread: on a shared, oversubscribed machine the kernels'
+OpenMP barriers can make two threads far slower than one for these small
+networks, and the thread paths are covered by the kernel tests."""
 from __future__ import annotations
 
 import os
@@ -48,14 +52,15 @@ def test_best_line_accuracy_is_exact_on_separable_and_xor():
 
 
 def test_sine_demo_full_size(tmp_path):
-    res = demos.demo_sine(out_dir=tmp_path, verbose=0)
-    assert res.metrics["mse_relu"] < 0.01 < 0.1 < res.metrics["mse_identity"]
+    res = demos.demo_sine(out_dir=tmp_path, threads=1, verbose=0)
+    assert res.metrics["mse_relu"] < 0.01
+    assert res.metrics["mse_identity"] > 0.1
     assert res.met is True
     _check_figures(res, ["sine_fit.png"])
 
 
 def test_sine_demo_reduced_identity_net_is_no_better_than_a_line():
-    res = demos.demo_sine(n_samples=60, epochs=20, verbose=0)
+    res = demos.demo_sine(n_samples=60, epochs=20, threads=1, verbose=0)
     assert res.full_size is False and res.met is None and res.figures == []
     # without a nonlinearity the network is affine: it cannot beat the least-squares line
     grid = np.linspace(0.0, 2.0 * np.pi, 1000)
@@ -67,7 +72,8 @@ def test_sine_demo_reduced_identity_net_is_no_better_than_a_line():
 
 
 def test_spiral_demo_reduced(tmp_path):
-    res = demos.demo_spiral(out_dir=tmp_path, n_samples=300, epochs=15, verbose=0)
+    res = demos.demo_spiral(out_dir=tmp_path, n_samples=300, epochs=15, threads=1,
+                            verbose=0)
     assert res.met is None
     for key in ("small_test_accuracy", "large_test_accuracy"):
         assert 0.0 <= res.metrics[key] <= 1.0
@@ -83,11 +89,10 @@ def test_train_spec_with_epochs_keeps_phases_in_order():
     assert "learning rate 0.1 x 3, 0.01 x 2, 0.001 x 1 epochs" in spec.describe()
 
 
-@pytest.mark.parametrize("name, fig_prefix", [("mnist", "mnist"), ("mnist-nielsen", "mnist-nielsen"),
-                                              ("mnist-800", "mnist-800"), ("fashion", "fashion")])
-def test_image_demos_reduced(shared_data, tmp_path, name, fig_prefix):
+@pytest.mark.parametrize("name", ["mnist", "mnist-nielsen", "mnist-800", "fashion"])
+def test_image_demos_reduced(shared_data, tmp_path, name):
     res = demos.run_demo(name, out_dir=tmp_path, data_path=shared_data, n_train=1000,
-                         n_test=300, epochs=1, peers=False, verbose=0)
+                         n_test=300, epochs=1, peers=False, threads=1, verbose=0)
     assert res.name == name and res.full_size is False and res.met is None
     acc = res.metrics["test_accuracy"]
     assert 0.3 < acc <= 1.0  # one epoch on 1000 images already beats chance (10%) by far
@@ -98,7 +103,7 @@ def test_image_demos_reduced(shared_data, tmp_path, name, fig_prefix):
         assert [p.name for p in res.peers] == ["scikit-learn"]
     else:
         assert res.peers == []
-    _check_figures(res, [f"{fig_prefix}_history.png", f"{fig_prefix}_grid.png"])
+    _check_figures(res, [f"{name}_history.png", f"{name}_grid.png"])
 
 
 def test_image_demo_missing_data_says_where_it_looked(tmp_path, monkeypatch):
@@ -155,7 +160,7 @@ def test_peer_line_formats():
 
 @pytest.mark.slow
 def test_mnist_demo_full_size_reaches_96_percent(shared_data):
-    res = demos.demo_mnist(data_path=shared_data, peers=False, verbose=0)
+    res = demos.demo_mnist(data_path=shared_data, peers=False, threads=1, verbose=0)
     assert res.full_size
     assert res.metrics["test_accuracy"] >= 0.96, res.summary()
     assert res.met is True
