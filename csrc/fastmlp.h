@@ -181,6 +181,13 @@ typedef struct fm_optim {
     int sklearn;          /* 1 = scikit-learn's forms for SGD and Adam (see
                              optim_impl.h); 0 = torch.optim's (default) */
     int64_t step;         /* number of updates done (in/out) */
+    /* -- appended; zero/NULL keeps the rules above -- */
+    int centered;         /* RMSprop: normalise by the centred second moment
+                             (s3 holds the running mean gradient) */
+    int amsgrad;          /* Adam/AdamW: normalise by max_t v_t, kept in s3 */
+    void *s3;             /* third state buffer: n elements of the update's
+                             dtype (centered RMSprop, AMSGrad), else NULL.
+                             RMSprop with momentum keeps its buffer in s2. */
 } fm_optim;
 
 /* One update over a flat buffer of n parameters w with gradient g.
@@ -209,7 +216,18 @@ typedef struct fm_train_cfg {
     int loss_per_output;        /* 1: mean over samples*outputs; 0: over samples */
     double l2;                  /* g_W += l2 * W (weights only) */
     int l2_batch_scaled;        /* 1: that l2 is divided by the batch's sum of weights (sklearn) */
-    int metric;                 /* 0 none, 1 argmax accuracy, 2 threshold-0.5 accuracy */
+    int metric;                 /* 0 none, 1 argmax accuracy, 2 threshold-0.5 accuracy,
+                                   3 regression sums (see fm_train's stats) */
+    /* -- appended; zero/NULL turns each off (fm_train only) -- */
+    double l1;                  /* g_W += l1 * sign(W) (weights only); the batch loss
+                                   gains l1 * ||W||_1 (not scaled by l2_batch_scaled) */
+    const double *dropout;      /* L-1 inverted-dropout rates in [0, 1) for the hidden
+                                   layers' outputs, or NULL (training only) */
+    double input_noise;         /* std of Gaussian noise added to the inputs */
+    uint64_t seed;              /* keys the counter RNG of dropout and noise (rng.h) */
+    const double *lr_steps;     /* learning rate of each batch of this call, or NULL */
+    const double *mom_steps;    /* momentum of each batch (SGD/RMSprop momentum, Adam's
+                                   beta1), or NULL */
 } fm_train_cfg;
 
 /* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
@@ -226,8 +244,16 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * fm_workspace_size(net, batch).  stats (out): [0] sum over the batches of
  * loss*batch_rows (data term), [1] correctly classified rows (when metric),
  * [2] rows processed, [3] sum over the batches of the L2 penalty term
- * 0.5*l2_eff*||W||^2 * batch_rows (before the update).  Stats accumulate
+ * 0.5*l2_eff*||W||^2 * batch_rows (before the update; plus the L1 term
+ * l1*||W||_1 * batch_rows).  With metric 3 (regression), also [4] sum of
+ * |p - y| and [5] sum of (p - y)^2 over all outputs, and [6 + k] sum of
+ * (p - y)^2 of output k (stats then needs 6 + K entries).  Stats accumulate
  * (+=) so a caller can sum an epoch over several calls.
+ * Each batch: gather (+ input noise), forward (+ dropout on hidden outputs),
+ * loss, then backward fused with the update: each layer's parameters are
+ * updated right after its gradient and the delta it passes down are done,
+ * while the gradient block is still in cache (the update is elementwise, so
+ * this equals updating the whole buffer at the end).
  * Returns the number of batches done. */
 ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
                        double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
@@ -255,6 +281,27 @@ double fm_loss_grad_f32(float *grad, float *work, const float *params, const fm_
 double fm_loss_grad_f64(double *grad, double *work, const double *params, const fm_net *net,
                         const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                         ptrdiff_t n, ptrdiff_t batch, int n_threads);
+
+/* ---- regularisation noise (counter RNG, see rng.h) ----------------------- */
+
+/* out[i] = unif(key(seed, step, stream), i) for i < n: the raw stream, for tests. */
+void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n);
+/* Inverted dropout over n items: out[i] = h[i] / (1-p), or 0 when
+ * unif(i) < p.  out may alias h. */
+void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,
+                            uint64_t stream, ptrdiff_t n, int n_threads);
+void fm_dropout_forward_f64(double *out, const double *h, double p, uint64_t seed, uint64_t step,
+                            uint64_t stream, ptrdiff_t n, int n_threads);
+/* Its backward, in place: d[i] = d[i] / (1-p), or 0 where the unit was dropped. */
+void fm_dropout_backward_f32(float *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                             ptrdiff_t n, int n_threads);
+void fm_dropout_backward_f64(double *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                             ptrdiff_t n, int n_threads);
+/* x[i] += sigma * normal(i) in place (Box-Muller on the counter stream). */
+void fm_gaussian_noise_f32(float *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                           ptrdiff_t n, int n_threads);
+void fm_gaussian_noise_f64(double *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                           ptrdiff_t n, int n_threads);
 
 /* ---- perceptron --------------------------------------------------------- */
 

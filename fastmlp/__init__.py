@@ -7,10 +7,13 @@ checked against :mod:`fastmlp.reference` (pure NumPy).
 from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
+from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
+from fastmlp.io import load  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
+    "optim", "schedules", "callbacks", "load",
 ]

@@ -1,5 +1,5 @@
 # Declarations of csrc/fastmlp.h, mirrored line for line.
-from libc.stdint cimport int64_t, int32_t
+from libc.stdint cimport int64_t, int32_t, uint64_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
@@ -76,6 +76,9 @@ cdef extern from "fastmlp.h" nogil:
         int decay_bias
         int sklearn
         int64_t step
+        int centered
+        int amsgrad
+        void *s3
 
     void fm_optim_update_f32(float *w, float *s1, float *s2, const float *g, const fm_optim *opt,
                              Py_ssize_t n, Py_ssize_t n_decay, int n_threads)
@@ -95,6 +98,12 @@ cdef extern from "fastmlp.h" nogil:
         double l2
         int l2_batch_scaled
         int metric
+        double l1
+        const double *dropout
+        double input_noise
+        uint64_t seed
+        const double *lr_steps
+        const double *mom_steps
 
     Py_ssize_t fm_workspace_size(const fm_net *net, Py_ssize_t batch)
     Py_ssize_t fm_n_params(const fm_net *net)
@@ -121,6 +130,20 @@ cdef extern from "fastmlp.h" nogil:
     double fm_loss_grad_f64(double *grad, double *work, const double *params, const fm_net *net,
                             const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                             Py_ssize_t n, Py_ssize_t batch, int n_threads)
+
+    void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n)
+    void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,
+                                uint64_t stream, Py_ssize_t n, int n_threads)
+    void fm_dropout_forward_f64(double *out, const double *h, double p, uint64_t seed, uint64_t step,
+                                uint64_t stream, Py_ssize_t n, int n_threads)
+    void fm_dropout_backward_f32(float *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                                 Py_ssize_t n, int n_threads)
+    void fm_dropout_backward_f64(double *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                                 Py_ssize_t n, int n_threads)
+    void fm_gaussian_noise_f32(float *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                               Py_ssize_t n, int n_threads)
+    void fm_gaussian_noise_f64(double *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                               Py_ssize_t n, int n_threads)
 
     Py_ssize_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const float *y,
                                        const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)

@@ -7,7 +7,7 @@ No training logic and no parameter rules live here (see fastmlp/_validation.py
 and the model classes).
 """
 from cython cimport floating
-from libc.stdint cimport int64_t, int32_t
+from libc.stdint cimport int64_t, int32_t, uint64_t
 
 from fastmlp._core cimport *
 
@@ -212,17 +212,26 @@ cdef fm_optim _optim(dict o) except *:
     r.decay_bias = o.get("decay_bias", True)
     r.sklearn = o.get("sklearn", False)
     r.step = o.get("step", 0)
+    r.centered = o.get("centered", False)
+    r.amsgrad = o.get("amsgrad", False)
+    r.s3 = NULL
     return r
 
 
 def optim_update(floating[::1] w, floating[::1] s1, floating[::1] s2, const floating[::1] g,
-                 dict opt, Py_ssize_t n_decay=-1, int n_threads=1):
-    """One optimizer update of the flat buffer w; opt['step'] must count this update."""
+                 dict opt, Py_ssize_t n_decay=-1, int n_threads=1, floating[::1] s3=None):
+    """One optimizer update of the flat buffer w; opt['step'] must count this update.
+
+    s3 is the third state buffer (centered RMSprop, AMSGrad), else None."""
     cdef Py_ssize_t n = w.shape[0]
     _check(g.shape[0] == n and n > 0, "optim_update: shape mismatch")
     _check(s1 is None or s1.shape[0] == n, "optim_update: s1 shape")
     _check(s2 is None or s2.shape[0] == n, "optim_update: s2 shape")
+    _check(s3 is None or s3.shape[0] == n, "optim_update: s3 shape")
     cdef fm_optim o = _optim(opt)
+    _check(s3 is not None or not (o.centered or o.amsgrad), "optim_update: s3 is required")
+    if s3 is not None:
+        o.s3 = &s3[0]
     cdef floating *p1 = NULL if s1 is None else &s1[0]
     cdef floating *p2 = NULL if s2 is None else &s2[0]
     if n_decay < 0:
@@ -255,6 +264,12 @@ cdef fm_train_cfg _cfg(dict c) except *:
     r.l2 = c.get("l2", 0.0)
     r.l2_batch_scaled = c.get("l2_batch_scaled", False)
     r.metric = c.get("metric", 0)
+    r.l1 = c.get("l1", 0.0)
+    r.dropout = NULL
+    r.input_noise = c.get("input_noise", 0.0)
+    r.seed = c.get("seed", 0)
+    r.lr_steps = NULL
+    r.mom_steps = NULL
     return r
 
 
@@ -276,12 +291,34 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
           const int32_t[::1] acts, const double[::1] slopes, dict cfg,
           const floating[:, ::1] x, const floating[:, ::1] y, const floating[::1] sw,
           const int64_t[::1] order, Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
-          int n_threads=1):
-    """Run up to n_batches mini-batches in C; return (batches done, optimizer step)."""
+          int n_threads=1, floating[::1] s3=None, const double[::1] dropout=None,
+          const double[::1] lr_steps=None, const double[::1] mom_steps=None):
+    """Run up to n_batches mini-batches in C; return (batches done, optimizer step).
+
+    Also writes the new step back into ``opt['step']`` before returning, so
+    the caller's state never lags the parameters (no Python code runs in
+    between, hence no KeyboardInterrupt either).  s3: third optimizer state
+    buffer; dropout: rates of the L-1 hidden outputs; lr_steps / mom_steps:
+    per-batch learning rates / momenta (n_batches each), or None."""
     cdef fm_net net = _net(sizes, acts, slopes)
     cdef fm_train_cfg c = _cfg(cfg)
     cdef fm_optim o = _optim(opt)
     cdef Py_ssize_t n = x.shape[0], done
+    _check(s3 is None or s3.shape[0] == params.shape[0], "train: s3 length")
+    _check(s3 is not None or not (o.centered or o.amsgrad), "train: s3 is required")
+    _check(dropout is None or dropout.shape[0] == net.n_layers - 1, "train: dropout length")
+    _check(lr_steps is None or lr_steps.shape[0] >= n_batches, "train: lr_steps length")
+    _check(mom_steps is None or mom_steps.shape[0] >= n_batches, "train: mom_steps length")
+    _check(c.metric != 3 or stats.shape[0] >= 6 + sizes[sizes.shape[0] - 1],
+           "train: stats length (metric 3 needs 6 + n_outputs)")
+    if s3 is not None:
+        o.s3 = &s3[0]
+    if dropout is not None and dropout.shape[0] > 0:
+        c.dropout = &dropout[0]
+    if lr_steps is not None and lr_steps.shape[0] > 0:
+        c.lr_steps = &lr_steps[0]
+    if mom_steps is not None and mom_steps.shape[0] > 0:
+        c.mom_steps = &mom_steps[0]
     _check(n > 0 and batch > 0, "train: empty data or batch")
     _check(x.shape[1] == sizes[0] and y.shape[0] == n and y.shape[1] == sizes[sizes.shape[0] - 1],
            "train: x/y shape")
@@ -306,6 +343,7 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
             done = fm_train_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
                                 &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
                                 n_threads)
+    opt["step"] = o.step
     return done, o.step
 
 
@@ -370,3 +408,47 @@ def perceptron_epoch(floating[::1] w, floating[::1] b, const floating[:, ::1] x,
         else:
             r = fm_perceptron_epoch_f64(&w[0], &b[0], &x[0, 0], &y[0], pord, n, d, eta)
     return r
+
+
+def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
+    """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng.h)."""
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        fm_rng_uniform(&out[0], seed, step, stream, out.shape[0])
+
+
+def dropout_forward(floating[::1] out, const floating[::1] h, double p, uint64_t seed,
+                    uint64_t step, uint64_t stream, int n_threads=1):
+    """out = h * mask / (1 - p), unit i dropped iff uniform i < p."""
+    cdef Py_ssize_t n = h.shape[0]
+    _check(out.shape[0] == n and n > 0, "dropout_forward: shape mismatch")
+    _check(0.0 <= p < 1.0, "dropout_forward: p must be in [0, 1)")
+    with nogil:
+        if floating is float:
+            fm_dropout_forward_f32(&out[0], &h[0], p, seed, step, stream, n, n_threads)
+        else:
+            fm_dropout_forward_f64(&out[0], &h[0], p, seed, step, stream, n, n_threads)
+
+
+def dropout_backward(floating[::1] d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                     int n_threads=1):
+    """d = d * mask / (1 - p) in place (the same mask as dropout_forward)."""
+    _check(d.shape[0] > 0, "dropout_backward: empty operand")
+    _check(0.0 <= p < 1.0, "dropout_backward: p must be in [0, 1)")
+    with nogil:
+        if floating is float:
+            fm_dropout_backward_f32(&d[0], p, seed, step, stream, d.shape[0], n_threads)
+        else:
+            fm_dropout_backward_f64(&d[0], p, seed, step, stream, d.shape[0], n_threads)
+
+
+def gaussian_noise(floating[::1] x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                   int n_threads=1):
+    """x += sigma * N(0, 1) in place, normals from the counter stream."""
+    _check(x.shape[0] > 0, "gaussian_noise: empty operand")
+    with nogil:
+        if floating is float:
+            fm_gaussian_noise_f32(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
+        else:
+            fm_gaussian_noise_f64(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
