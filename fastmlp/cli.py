@@ -387,9 +387,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fastmlp import _backend as B
 
     try:
-        B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
+        opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
     except ValueError as exc:
         raise UserError(f"--optimizer: {exc}") from None
+    lr = args.lr if args.lr is not None else (0.1 if opt == "sgd" else None)
+    momentum = args.momentum if args.momentum is not None else (0.9 if opt == "sgd" else None)
     if not 0.0 <= args.test_split < 1.0:
         raise UserError(f"--test-split must be in [0, 1); got {args.test_split}")
     Xtr, ytr, Xte, yte, task, how, fixed, source = _train_data(args)
@@ -398,7 +400,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
     try:
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
-                  loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype)
+                  loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
+                  dropout=args.dropout)
     except ValueError as exc:
         raise UserError(_one_line(str(exc))) from None
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
@@ -407,7 +410,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
-                learning_rate=args.lr, optimizer=args.optimizer, momentum=args.momentum,
+                learning_rate=lr, optimizer=opt, momentum=momentum,
                 l2=args.l2, validation_split=args.validation_split,
                 verbose=0 if args.quiet else 1)
     except (ValueError, FloatingPointError) as exc:
@@ -612,9 +615,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. sigmoid (default: from the loss)")
     t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
     t.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop or adagrad")
-    t.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
-    t.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
+    t.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+    t.add_argument("--momentum", type=float, default=None,
+                   help="momentum of sgd (default 0.9) or rmsprop")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after hidden layers")
     t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--threads", type=int, default=None, help="kernel threads (default: all CPUs)")
