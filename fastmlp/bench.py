@@ -491,44 +491,64 @@ class Timing:
 class Settings:
     """How long and how often to measure."""
 
-    min_time: float = 0.2      # seconds per repeat (k steps)
-    repeats: int = 5
-    min_repeats: int = 2
-    budget: float = 4.0        # seconds per implementation and row, after which repeats stop
+    min_time: float = 0.1      # seconds per timed repeat (k steps)
+    repeats: int = 7
+    min_repeats: int = 3
+    budget: float = 4.0        # seconds per contender and row, after which repeats stop
     max_steps: int = 1_000_000
     epoch_repeats: int = 3
     peak_seconds: float = 0.02
     peak_repeats: int = 25
 
 
-def measure(run: Callable[[int], Any], s: Settings, fixed_steps: Optional[int] = None,
-            warm_steps: Optional[int] = None) -> Timing:
-    """Time ``run(k)`` (k consecutive steps) and return seconds per step.
+@dataclasses.dataclass
+class Contender:
+    """Something to time: ``run(k)`` does k steps inside a fresh ``ctx()``."""
 
-    After a warm-up, k is chosen so one repeat lasts about ``s.min_time``
-    (or is ``fixed_steps``); repeats stop at ``s.repeats`` or, past
-    ``s.min_repeats``, when ``s.budget`` seconds have been spent.
+    name: str
+    run: Callable[[int], Any]
+    ctx: Callable[[], Any] = contextlib.nullcontext
+
+
+def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[int] = None,
+            warm_steps: Optional[int] = None) -> dict:
+    """Time every contender; return {name: Timing} in seconds per step.
+
+    Each contender is warmed up, then k is chosen so one of its repeats
+    lasts about ``s.min_time`` (or k = ``fixed_steps``).  The repeats are
+    interleaved -- one repeat of each contender in turn, the order rotating
+    -- so that load from other processes falls on all of them alike; they
+    stop after ``s.repeats`` rounds or, past ``s.min_repeats``, when
+    ``s.budget`` seconds per contender have been spent.
     """
+    ks: dict = {}
     t_start = time.perf_counter()
-    run(1 if warm_steps is None else warm_steps)
-    if fixed_steps is None:
-        t0 = time.perf_counter()
-        run(1)
-        t1 = time.perf_counter() - t0
-        k = int(min(s.max_steps, max(1, s.min_time / max(t1, 1e-9))))
-        if k > 1 and k * t1 < s.budget / 4:
-            run(k)  # warm at the measured size
-    else:
-        k = fixed_steps
-    times: list[float] = []
+    for c in contenders:
+        with c.ctx():
+            c.run(1 if warm_steps is None else warm_steps)
+            if fixed_steps is not None:
+                ks[c.name] = fixed_steps
+                continue
+            t0 = time.perf_counter()
+            c.run(1)
+            t1 = time.perf_counter() - t0
+            k = int(min(s.max_steps, max(1, s.min_time / max(t1, 1e-9))))
+            if k > 1 and k * t1 < s.budget / 4:
+                c.run(k)  # warm at the measured size
+            ks[c.name] = k
+    times: dict = {c.name: [] for c in contenders}
     n_rep = s.repeats if fixed_steps is None else s.epoch_repeats
-    while len(times) < n_rep:
-        t0 = time.perf_counter()
-        run(k)
-        times.append((time.perf_counter() - t0) / k)
-        if len(times) >= s.min_repeats and time.perf_counter() - t_start > s.budget:
+    for rep in range(n_rep):
+        for i in range(len(contenders)):
+            c = contenders[(i + rep) % len(contenders)]
+            with c.ctx():
+                t0 = time.perf_counter()
+                c.run(ks[c.name])
+                times[c.name].append((time.perf_counter() - t0) / ks[c.name])
+        if (rep + 1 >= s.min_repeats
+                and time.perf_counter() - t_start > s.budget * len(contenders)):
             break
-    return Timing(min(times), statistics.median(times), k, len(times))
+    return {n: Timing(min(v), statistics.median(v), ks[n], len(v)) for n, v in times.items()}
 
 
 # --------------------------------------------------------------------------- rows
@@ -549,13 +569,17 @@ class Run:
     def threads(self, n: int) -> int:
         return self.threads_override or n
 
+    def probe(self, dtype: Any, threads: int, repeats: Optional[int] = None) -> float:
+        """Measure the peak again and keep the best seen (load only ever lowers it)."""
+        key = (np.dtype(dtype).name, threads)
+        g = core.peak_gflops(threads, key[0], seconds=self.settings.peak_seconds,
+                             repeats=repeats or self.settings.peak_repeats)
+        self.peaks[key] = max(g, self.peaks.get(key, 0.0))
+        return self.peaks[key]
+
     def peak(self, dtype: Any, threads: int) -> float:
         key = (np.dtype(dtype).name, threads)
-        if key not in self.peaks:
-            self.peaks[key] = core.peak_gflops(threads, np.dtype(dtype).name,
-                                               seconds=self.settings.peak_seconds,
-                                               repeats=self.settings.peak_repeats)
-        return self.peaks[key]
+        return self.peaks[key] if key in self.peaks else self.probe(dtype, threads)
 
 
 def _say(msg: str) -> None:
@@ -574,10 +598,17 @@ def _loud(run: Run, row: str, dtype: Any, what: str, exc: Exception, fatal: bool
         run.notes.append(f"{row} {np.dtype(dtype).name}: {what} failed parity and was dropped")
 
 
-def _peer_timings(run: Run, p: Problem, key: str, fixed: Optional[int] = None,
-                  warm: Optional[int] = None) -> dict:
-    """Parity-check, then time, every selected peer on problem p."""
-    out: dict = {}
+def _from_start(tr: Any) -> Callable[[int], None]:
+    """run(k) for a whole epoch: k steps from the first batch."""
+    def run(k: int) -> None:
+        tr.reset()
+        tr.steps(k)
+    return run
+
+
+def _checked_peers(run: Run, p: Problem, key: str, epoch: bool = False) -> list:
+    """Parity-check every selected peer on p; return Contenders for those that pass."""
+    out = []
     for name in run.peers:
         try:
             check_step_parity(p, TRAINERS[name], name)
@@ -585,10 +616,14 @@ def _peer_timings(run: Run, p: Problem, key: str, fixed: Optional[int] = None,
             _loud(run, key, p.dtype, name, exc, fatal=False)
             continue
         tr = TRAINERS[name](p)
-        with tr.threads():
-            _say(f"  {key} {p.dtype.name}: timing {name}")
-            out[name] = measure(tr.steps, run.settings, fixed, warm)
+        out.append(Contender(name, _from_start(tr) if epoch else tr.steps, tr.threads))
     return out
+
+
+def _timed(run: Run, key: str, p: Problem, contenders: list, **kw: Any) -> dict:
+    _say(f"  {key} {p.dtype.name}: timing " + ", ".join(c.name for c in contenders))
+    run.probe(p.dtype, p.threads, repeats=5)
+    return measure(contenders, run.settings, **kw)
 
 
 def step_row(run: Run, net: str, batch: int, threads: int, dtype: Any) -> Optional[dict]:
@@ -602,14 +637,13 @@ def step_row(run: Run, net: str, batch: int, threads: int, dtype: Any) -> Option
     except ParityError as exc:
         _loud(run, key, dtype, "fastmlp", exc, fatal=True)
         return None
-    _say(f"  {key} {p.dtype.name}: timing fastmlp")
-    fm = measure(FastmlpTrainer(p).steps, run.settings)
-    fm_call = measure(FastmlpTrainer(p, per_call=True).steps, run.settings)
-    peers = _peer_timings(run, p, key)
+    cs = [Contender("fastmlp", FastmlpTrainer(p).steps),
+          Contender("fastmlp_per_call", FastmlpTrainer(p, per_call=True).steps)]
+    t = _timed(run, key, p, cs + _checked_peers(run, p, key))
     return {"kind": "step", "row": key, "net": net, "batch": batch, "threads": threads,
             "dtype": p.dtype.name, "flops": step_flops(p.sizes, batch),
-            "fastmlp": fm, "fastmlp_per_call": fm_call, "peers": peers,
-            "goal_us": goal}
+            "fastmlp": t.pop("fastmlp"), "fastmlp_per_call": t.pop("fastmlp_per_call"),
+            "peers": t, "goal_us": goal}
 
 
 def epoch_row(run: Run, dtype: Any, samples: int) -> Optional[dict]:
@@ -625,28 +659,20 @@ def epoch_row(run: Run, dtype: Any, samples: int) -> Optional[dict]:
         _loud(run, key, dtype, "fastmlp", exc, fatal=True)
         return None
     nb = p.n_batches
-    _say(f"  {key} {p.dtype.name}: timing fastmlp")
-    tr = FastmlpTrainer(p)
-
-    def core_epoch(k: int) -> None:
-        tr.reset()
-        tr.steps(k)
-
-    fm = measure(core_epoch, run.settings, fixed_steps=nb, warm_steps=min(nb, 64))
     model = MLP(list(p.sizes), activation="relu", dtype=p.dtype, n_threads=threads, seed=0)
 
     def fit_epoch(k: int) -> None:
         model.fit(p.x[:k * p.batch], p.labels[:k * p.batch], epochs=1, batch_size=p.batch,
                   learning_rate=p.lr, shuffle=False, verbose=0)
 
-    fit = measure(fit_epoch, run.settings, fixed_steps=nb, warm_steps=min(nb, 64))
-    peers = {}
-    for name, t in _peer_timings(run, p, key, fixed=nb, warm=min(nb, 64)).items():
-        peers[name] = t
+    cs = [Contender("fastmlp", _from_start(FastmlpTrainer(p))),
+          Contender("fastmlp_fit", fit_epoch)] + _checked_peers(run, p, key, epoch=True)
+    t = _timed(run, key, p, cs, fixed_steps=nb, warm_steps=min(nb, 64))
     return {"kind": "epoch", "row": key, "net": EPOCH_NET, "batch": EPOCH_BATCH,
             "threads": threads, "dtype": p.dtype.name, "samples": nb * p.batch, "steps": nb,
-            "flops": step_flops(p.sizes, p.batch), "fastmlp": fm, "fastmlp_fit": fit,
-            "peers": peers, "goal_s": EPOCH_GOAL_S * samples / EPOCH_SAMPLES}
+            "flops": step_flops(p.sizes, p.batch), "fastmlp": t.pop("fastmlp"),
+            "fastmlp_fit": t.pop("fastmlp_fit"), "peers": t,
+            "goal_s": EPOCH_GOAL_S * samples / EPOCH_SAMPLES}
 
 
 def infer_row(run: Run, dtype: Any, batch: int) -> Optional[dict]:
@@ -659,52 +685,44 @@ def infer_row(run: Run, dtype: Any, batch: int) -> Optional[dict]:
     work = np.empty(core.workspace_size(sizes, acts, slopes, batch), dtype=p.dtype)
     out = np.empty((batch, p.sizes[-1]), dtype=p.dtype)
 
-    def fm(k: int) -> None:
-        for _ in range(k):
-            core.forward_net(out, work, params, sizes, acts, slopes, p.x, batch, threads)
+    def fm() -> np.ndarray:
+        core.forward_net(out, work, params, sizes, acts, slopes, p.x, batch, threads)
+        return out
 
-    fm(1)
-    try:
-        check_forward_parity(out, p, "fastmlp")
-    except ParityError as exc:
-        _loud(run, key, dtype, "fastmlp", exc, fatal=True)
-        return None
-    s = run.settings
-    _say(f"  {key} {p.dtype.name}: timing fastmlp")
-    res = {"kind": "infer", "row": key, "net": INFER_NET, "batch": batch, "threads": threads,
-           "dtype": p.dtype.name, "flops": forward_flops(p.sizes, batch),
-           "fastmlp": measure(fm, s), "peers": {}, "goal_peak": INFER_GOAL_PEAK}
     Ws = [w.astype(p.dtype) for w in p.Ws]
     bs = [b.astype(p.dtype) for b in p.bs]
-    runners: dict[str, tuple[Callable[[], Any], Any]] = {
-        "numpy": (lambda: numpy_forward(Ws, bs, p.x), blas_threads(threads))}
+    fwds: list = [("fastmlp", fm, contextlib.nullcontext),
+                  ("numpy", lambda: numpy_forward(Ws, bs, p.x), lambda: blas_threads(threads))]
     if "torch" in run.peers:
         tt = TorchTrainer(p)
         xt = tt.torch.from_numpy(p.x)
-        runners["torch"] = (lambda: tt.forward(xt).numpy(), tt.threads())
+        fwds.append(("torch", lambda: tt.forward(xt).numpy(), tt.threads))
     if "sklearn" in run.peers:
         sk = SklearnTrainer(p)
-        runners["sklearn"] = (lambda: sk.clf.predict_proba(p.x), blas_threads(threads))
-    for name, (fwd, ctx) in runners.items():
-        if name not in run.peers:
+        fwds.append(("sklearn", lambda: sk.clf.predict_proba(p.x), lambda: blas_threads(threads)))
+    cs = []
+    for name, fwd, ctx in fwds:
+        if name != "fastmlp" and name not in run.peers:
             continue
-        with ctx:
+        with ctx():
             try:
                 check_forward_parity(np.asarray(fwd()), p, name)
             except ParityError as exc:
-                _loud(run, key, dtype, name, exc, fatal=False)
+                _loud(run, key, dtype, name, exc, fatal=name == "fastmlp")
+                if name == "fastmlp":
+                    return None
                 continue
-            _say(f"  {key} {p.dtype.name}: timing {name}")
-            res["peers"][name] = measure(lambda k, f=fwd: [f() for _ in range(k)], s)
-    return res
+        cs.append(Contender(name, lambda k, f=fwd: [f() for _ in range(k)], ctx))
+    t = _timed(run, key, p, cs)
+    return {"kind": "infer", "row": key, "net": INFER_NET, "batch": batch, "threads": threads,
+            "dtype": p.dtype.name, "flops": forward_flops(p.sizes, batch),
+            "fastmlp": t.pop("fastmlp"), "peers": t, "goal_peak": INFER_GOAL_PEAK}
 
 
 def scale_row(run: Run, net: str, dtype: Any) -> Optional[dict]:
     """fastmlp's training step on 1 and 2 threads (net C or D, batch 256)."""
     key = f"scale {net}/{SCALE_BATCH}"
-    res = {"kind": "scale", "row": key, "net": net, "batch": SCALE_BATCH,
-           "dtype": np.dtype(dtype).name, "flops": step_flops(NETS[net], SCALE_BATCH),
-           "fastmlp": {}, "goal_speedup": SCALE_GOAL}
+    cs = []
     for t in (1, 2):
         p = make_problem(NETS[net], SCALE_BATCH, t, dtype)
         try:
@@ -712,9 +730,12 @@ def scale_row(run: Run, net: str, dtype: Any) -> Optional[dict]:
         except ParityError as exc:
             _loud(run, key, dtype, f"fastmlp ({t} threads)", exc, fatal=True)
             return None
-        _say(f"  {key} {p.dtype.name}: timing fastmlp on {t} thread(s)")
-        res["fastmlp"][t] = measure(FastmlpTrainer(p).steps, run.settings)
-    return res
+        cs.append(Contender(str(t), FastmlpTrainer(p).steps))
+    run.probe(dtype, 1, repeats=5)
+    t = _timed(run, key, p, cs)
+    return {"kind": "scale", "row": key, "net": net, "batch": SCALE_BATCH,
+            "dtype": np.dtype(dtype).name, "flops": step_flops(NETS[net], SCALE_BATCH),
+            "fastmlp": {1: t["1"], 2: t["2"]}, "goal_speedup": SCALE_GOAL}
 
 
 # --------------------------------------------------------------------------- report
@@ -938,7 +959,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"rows of the inference row (default {INFER_BATCH})")
     p.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement")
     p.add_argument("--min-time", type=float, default=None,
-                   help="seconds per timed repeat (default 0.2; 0.02 with --quick)")
+                   help="seconds per timed repeat (default 0.1; 0.02 with --quick)")
     p.add_argument("--strict", action="store_true", help="exit with status 3 if a goal is not met")
     return p
 
@@ -994,7 +1015,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     s = Settings()
     if args.quick:
-        s = Settings(min_time=0.02, repeats=2, min_repeats=1, budget=1.0, epoch_repeats=1,
+        s = Settings(min_time=0.02, repeats=2, min_repeats=1, budget=0.5, epoch_repeats=1,
                      peak_seconds=0.01, peak_repeats=5)
     if args.repeats is not None:
         s.repeats = s.epoch_repeats = max(1, args.repeats)
@@ -1007,7 +1028,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _say(f"fastmlp bench: {len(rows)} row(s) x {dtypes}; peers {peers}; measuring the peak")
     for t in sorted({run.threads(1), run.threads(2)}):
         for dt in dtypes:
-            run.peak(dt, t)
+            run.probe(dt, t)
     for dt in dtypes:
         for item in rows:
             if isinstance(item, tuple):
@@ -1020,10 +1041,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 results = [scale_row(run, net, dt) for net in SCALE_NETS]
             run.rows.extend(r for r in results if r is not None)
-    # peaks again at the end: a busy machine only lowers a probe, so keep the best
-    for (dt, t), g in list(run.peaks.items()):
-        run.peaks[(dt, t)] = max(g, core.peak_gflops(t, dt, seconds=s.peak_seconds,
-                                                      repeats=s.peak_repeats))
+    for dt, t in list(run.peaks):  # again at the end: keep the best seen
+        run.probe(dt, t)
     print(format_report(run, info), flush=True)
     goals = evaluate(run)
     if args.json:

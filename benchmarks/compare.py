@@ -1,0 +1,26 @@
+"""``python -m benchmarks.compare``: fastmlp against NumPy, PyTorch and scikit-learn, one table.
+
+A thin entry point to :mod:`fastmlp.bench` (also ``fastmlp bench``), which
+checks parity first, then times every row of the speed table for fastmlp and
+each installed peer in the same run, and prints the table with ratios and
+fractions of the measured peak.  All options are fastmlp.bench's::
+
+    python -m benchmarks.compare                      # the whole table, float32 and float64
+    python -m benchmarks.compare --rows A/1/1,epoch --dtype float32 --json out.json
+    python -m benchmarks.compare --quick              # a smoke test
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional, Sequence
+
+from fastmlp.bench import main as bench_main
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run :func:`fastmlp.bench.main` with ``argv``; return its exit status."""
+    return bench_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
