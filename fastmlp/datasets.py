@@ -42,7 +42,7 @@ import zlib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, Literal, Protocol, Union, overload
 
 import numpy as np
 from tqdm import tqdm
@@ -80,6 +80,12 @@ FASHION_MNIST_CLASSES: tuple[str, ...] = (
 )
 
 _CHUNK = 1 << 20  # bytes read or downloaded at a time
+
+
+class _Reader(Protocol):
+    """A binary stream: an open file or a :class:`gzip.GzipFile`."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 # ---------------------------------------------------------------------------
@@ -199,6 +205,12 @@ def _read_digits_bytes() -> bytes:
         return (Path(__file__).resolve().parent / "data" / _DIGITS_FILE).read_bytes()
 
 
+@overload
+def load_digits(*, return_X_y: Literal[False] = ..., as_float: bool = ...) -> Bunch: ...
+@overload
+def load_digits(
+    *, return_X_y: Literal[True], as_float: bool = ...
+) -> tuple[np.ndarray, np.ndarray]: ...
 def load_digits(
     *, return_X_y: bool = False, as_float: bool = True
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
@@ -296,7 +308,7 @@ _IDX_TYPES: dict[int, tuple[str, str]] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_exact(f: BinaryIO, n: int) -> bytearray:
+def _read_exact(f: _Reader, n: int) -> bytearray:
     """Read up to ``n`` bytes in chunks (never allocating ``n`` up front)."""
     buf = bytearray()
     while len(buf) < n:
@@ -307,7 +319,7 @@ def _read_exact(f: BinaryIO, n: int) -> bytearray:
     return buf
 
 
-def _count_rest(f: BinaryIO) -> int:
+def _count_rest(f: _Reader) -> int:
     total = 0
     while True:
         chunk = f.read(_CHUNK)
@@ -317,7 +329,7 @@ def _count_rest(f: BinaryIO) -> int:
 
 
 def _parse_idx(
-    f: BinaryIO,
+    f: _Reader,
     name: str,
     *,
     expected_magic: int | None,
@@ -568,6 +580,7 @@ def _download(
             if got != md5:
                 failures.append(f"{url}: checksum mismatch (md5 {got}, expected {md5}); discarded")
                 continue
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a data file is world-readable
             os.replace(tmp, dest)
             return
         except (OSError, ValueError, http.client.HTTPException) as exc:
@@ -650,20 +663,34 @@ def _load_idx_dataset(
         )
 
     img_path, lbl_path = found
+    magics = [
+        (_IMAGES_MAGIC, "unsigned-byte images, 3 dimensions"),
+        (_LABELS_MAGIC, "unsigned-byte labels, 1 dimension"),
+    ]
     if verify:
-        for f in found:
+        mismatched = []
+        for f, (magic, what) in zip(found, magics):
             expected = info["md5"][f.name]  # every name searched for is a canonical one
             got = _md5_file(f)
             if got != expected:
-                raise ValueError(
-                    f"{f}: checksum mismatch: md5 {got}, expected {expected} for the published "
-                    f"{title} file {f.name}. The file is damaged, incomplete, or belongs to another "
-                    "dataset (MNIST and Fashion-MNIST use the same file names). Delete it to "
-                    "download it again, or pass verify=False to load your own file under this name."
-                )
+                mismatched.append((f, got, expected))
+                try:  # Say what is wrong with the file when the parser can tell.
+                    _read_idx_file(f, expected_magic=magic, what=what)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{exc} (and its md5 {got} is not the published {expected})"
+                    ) from None
+        if mismatched:
+            f, got, expected = mismatched[0]
+            raise ValueError(
+                f"{f}: checksum mismatch: md5 {got}, expected {expected} for the published "
+                f"{title} file {f.name}. The file is damaged, incomplete, or belongs to another "
+                "dataset (MNIST and Fashion-MNIST use the same file names). Delete it to "
+                "download it again, or pass verify=False to load your own file under this name."
+            )
 
-    images = _read_idx_file(img_path, expected_magic=_IMAGES_MAGIC, what="unsigned-byte images, 3 dimensions")
-    labels = _read_idx_file(lbl_path, expected_magic=_LABELS_MAGIC, what="unsigned-byte labels, 1 dimension")
+    images = _read_idx_file(img_path, expected_magic=magics[0][0], what=magics[0][1])
+    labels = _read_idx_file(lbl_path, expected_magic=magics[1][0], what=magics[1][1])
     n, rows, cols = images.shape
     if (rows, cols) != (28, 28):
         raise ValueError(f"{img_path}: images are {rows}x{cols}; {title} images must be 28x28")
@@ -810,6 +837,28 @@ load_fashion_mnist.__doc__ = _LOADER_DOC.format(
 # ---------------------------------------------------------------------------
 
 
+@overload
+def make_separable(
+    n_samples: int = ...,
+    *,
+    n_features: int = ...,
+    margin: float = ...,
+    coef: Sequence[float] | np.ndarray | None = ...,
+    intercept: float | None = ...,
+    return_hyperplane: Literal[False] = ...,
+    random_state: RandomState = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def make_separable(
+    n_samples: int = ...,
+    *,
+    n_features: int = ...,
+    margin: float = ...,
+    coef: Sequence[float] | np.ndarray | None = ...,
+    intercept: float | None = ...,
+    return_hyperplane: Literal[True],
+    random_state: RandomState = ...,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]: ...
 def make_separable(
     n_samples: int = 100,
     *,
@@ -819,7 +868,7 @@ def make_separable(
     intercept: float | None = None,
     return_hyperplane: bool = False,
     random_state: RandomState = None,
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Linearly separable two-class points with a guaranteed margin.
 
     The classic perceptron exercise ("a player is accepted to the squad when

@@ -12,9 +12,11 @@ import gzip
 import hashlib
 import os
 import struct
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pytest
@@ -70,8 +72,12 @@ def _find_shared(sub: str) -> Path:
     if _ENV_DATA:
         candidates += [Path(_ENV_DATA) / sub, Path(_ENV_DATA)]
     candidates.append(REPO_ROOT.parent / "shared" / "data" / sub)
+    table = datasets._DATASETS[sub]["md5"]
     for c in candidates:
-        if all((c / name).is_file() for name in CANONICAL):
+        # MNIST and Fashion-MNIST share file names: tell them apart by the small label files.
+        if all((c / name).is_file() for name in CANONICAL) and all(
+            md5(c / name) == table[name] for name in CANONICAL if "labels" in name
+        ):
             return c
     msg = f"real {sub} files not found in: " + ", ".join(str(c) for c in candidates)
     if _IN_CI:
@@ -129,6 +135,10 @@ def write_split(
     return images, labels
 
 
+GOOD_LABELS = idx_bytes(np.arange(3, dtype=np.uint8))
+GOOD_IMAGES = idx_bytes(np.zeros((3, 28, 28), np.uint8))
+
+
 def write_file(path: Path, data: bytes, *, gz: bool) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(data) if gz else data)
@@ -184,9 +194,9 @@ def test_digits_match_scikit_learn() -> None:
 
 def test_digits_validation() -> None:
     with pytest.raises(TypeError, match="return_X_y"):
-        load_digits(return_X_y="yes")  # type: ignore[arg-type]
+        load_digits(return_X_y="yes")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="as_float"):
-        load_digits(as_float=1)  # type: ignore[arg-type]
+        load_digits(as_float=1)  # type: ignore[call-overload]
 
 
 def test_digits_package_data_and_attribution() -> None:
@@ -238,7 +248,7 @@ def test_datasets_module_stands_alone(tmp_path: Path) -> None:
     code = (
         "import importlib.util, sys\n"
         "sys.modules['fastmlp'] = None  # the package itself cannot be imported\n"
-        f"spec = importlib.util.spec_from_file_location('standalone', {str(REPO_ROOT / 'fastmlp' / 'datasets.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('standalone', {datasets.__file__!r})\n"
         "mod = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(mod)\n"
         "X, y = mod.load_digits(return_X_y=True)\n"
@@ -246,9 +256,6 @@ def test_datasets_module_stands_alone(tmp_path: Path) -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastmlp', 'sklearn', 'torch', 'scipy'))\n"
         "print('LOADED', bad)\n"
     )
-    import subprocess
-    import sys
-
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr
@@ -408,6 +415,12 @@ def test_canonical_name_is_checked_by_default(tmp_path: Path) -> None:
     write_split(tmp_path)
     with pytest.raises(ValueError, match=r"checksum mismatch.*verify=False"):
         load_mnist(tmp_path)
+    # A damaged file under a canonical name: the message says what is wrong, not only the md5.
+    lbl = tmp_path / "train-labels-idx1-ubyte.gz"
+    lbl.write_bytes(gzip.compress(GOOD_LABELS[:-1]))
+    with pytest.raises(ValueError, match=r"truncated.*and its md5 [0-9a-f]{32} is not the published") as exc:
+        load_mnist(tmp_path)
+    assert str(lbl) in str(exc.value)
 
 
 @pytest.mark.parametrize(
@@ -417,7 +430,7 @@ def test_canonical_name_is_checked_by_default(tmp_path: Path) -> None:
 )
 @pytest.mark.parametrize("gz", [True, False])
 def test_read_idx_all_types(tmp_path: Path, code: int, dtype: type, gz: bool) -> None:
-    arr = (np.arange(24).reshape(2, 3, 4) - (0 if code == 0x08 else 5)).astype(dtype)
+    arr: np.ndarray = (np.arange(24).reshape(2, 3, 4) - (0 if code == 0x08 else 5)).astype(dtype)
     p = write_file(tmp_path / ("a.idx" + (".gz" if gz else "")), idx_bytes(arr, code), gz=gz)
     out = read_idx(p)
     assert out.dtype == np.dtype(dtype) and out.dtype.isnative
@@ -440,10 +453,6 @@ def test_read_idx_type_errors(tmp_path: Path) -> None:
         read_idx(12)  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "missing.idx")
-
-
-GOOD_LABELS = idx_bytes(np.arange(3, dtype=np.uint8))
-GOOD_IMAGES = idx_bytes(np.zeros((3, 28, 28), np.uint8))
 
 
 DAMAGE_CASES = [
@@ -735,6 +744,28 @@ def test_download_only_the_missing_file(
     np.testing.assert_array_equal(y, labels)
 
 
+def test_download_is_atomic(
+    tmp_path: Path, fake_mirror: tuple[Path, np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file appears under its final name only by one rename of a complete temporary."""
+    mirror, _, _ = fake_mirror
+    real_replace = os.replace
+    renames: list[tuple[Path, Path]] = []
+
+    def spy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        s, d = Path(src), Path(dst)
+        assert not d.exists(), "the final name must not exist before the rename"
+        assert s.parent == d.parent and s.name.endswith(".part") and s.name.startswith(".")
+        assert s.read_bytes() == (mirror / d.name).read_bytes(), "the temporary must be complete"
+        renames.append((s, d))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    load_mnist(kind="test", download=True, mirrors=[mirror.as_uri()], progress=False)
+    assert sorted(d.name for _, d in renames) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert all(not s.exists() for s, _ in renames)
+
+
 def test_download_checksum_mismatch(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     write_split(mirror, n=5, kind="test")  # real MD5 constants: these files cannot match
@@ -822,7 +853,7 @@ def test_download_real_files_from_local_mirror(
 # Toy generators
 # ---------------------------------------------------------------------------
 
-GENERATORS: list[tuple[Callable[..., tuple[np.ndarray, ...]], dict[str, object]]] = [
+GENERATORS: list[tuple[Callable[..., Any], dict[str, object]]] = [
     (make_separable, {"n_samples": 50}),
     (make_xor, {"n_samples": 40, "noise": 0.2, "shuffle": True}),
     (make_spirals, {"n_samples": 60, "n_classes": 3, "noise": 0.05}),
@@ -831,7 +862,7 @@ GENERATORS: list[tuple[Callable[..., tuple[np.ndarray, ...]], dict[str, object]]
 
 
 @pytest.mark.parametrize(("gen", "kw"), GENERATORS)
-def test_generators_deterministic(gen: Callable[..., tuple[np.ndarray, ...]],
+def test_generators_deterministic(gen: Callable[..., Any],
                                   kw: dict[str, object]) -> None:
     X1, y1 = gen(**kw, random_state=7)
     X2, y2 = gen(**kw, random_state=np.int64(7))
@@ -848,7 +879,7 @@ def test_generators_deterministic(gen: Callable[..., tuple[np.ndarray, ...]],
 
 
 @pytest.mark.parametrize(("gen", "kw"), GENERATORS)
-def test_generators_random_state_validation(gen: Callable[..., tuple[np.ndarray, ...]],
+def test_generators_random_state_validation(gen: Callable[..., Any],
                                             kw: dict[str, object]) -> None:
     with pytest.raises(TypeError, match="random_state"):
         gen(**kw, random_state="seed")
@@ -929,7 +960,7 @@ def test_make_separable_validation() -> None:
     with pytest.raises(ValueError, match="margin must be finite"):
         make_separable(10, margin=float("nan"))
     with pytest.raises(TypeError, match="margin"):
-        make_separable(10, margin="0.1")  # type: ignore[arg-type]
+        make_separable(10, margin="0.1")  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="margin=2.0 leaves no room"):
         make_separable(10, margin=2.0, random_state=0)
     with pytest.raises(ValueError, match="leaves no room"):
@@ -946,9 +977,9 @@ def test_make_separable_validation() -> None:
     with pytest.raises(TypeError, match="coef"):
         make_separable(10, coef=["a", "b"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="intercept"):
-        make_separable(10, coef=[1.0, 0.0], intercept="0")  # type: ignore[arg-type]
+        make_separable(10, coef=[1.0, 0.0], intercept="0")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="return_hyperplane"):
-        make_separable(10, return_hyperplane=1)  # type: ignore[arg-type]
+        make_separable(10, return_hyperplane=1)  # type: ignore[call-overload]
 
 
 def test_make_xor_truth_table() -> None:

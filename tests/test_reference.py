@@ -81,12 +81,11 @@ NETS = [([3, 4, 2], ["tanh"]), ([2, 5, 3, 3], ["sigmoid", "relu"]),
         ([4, 3, 3, 2], ["leaky_relu", "identity"]), ([3, 6, 1], ["tanh"])]
 
 
-@pytest.mark.parametrize("sizes,hidden", NETS)
-@pytest.mark.parametrize("loss", ["mse", "mae", "bce", "cce"])
+@pytest.mark.parametrize("sizes,hidden,loss", [(s, h, loss) for s, h in NETS
+                                                for loss in ["mse", "mae", "bce", "cce"]
+                                                if not (loss == "cce" and s[-1] == 1)])
 @pytest.mark.parametrize("l2", [0.0, 0.3])
 def test_network_gradient(sizes, hidden, loss, l2):
-    if loss == "cce" and sizes[-1] == 1:
-        pytest.skip("cce needs two or more outputs")
     rng = np.random.default_rng(len(sizes) * 7 + sizes[-1])
     out_act = {"bce": "sigmoid", "cce": "softmax"}.get(loss, "tanh")
     acts, slopes = hidden + [out_act], [0.1] * len(sizes)

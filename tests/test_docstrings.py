@@ -1,0 +1,28 @@
+"""Run the Examples sections of every public module's docstrings (the installed package)."""
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import fastmlp
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(fastmlp.__path__, "fastmlp.")
+                 if not m.name.split(".")[-1].startswith("_"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    mod = importlib.import_module(name)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name}"
+
+
+def test_some_examples_exist():
+    total = 0
+    for name in MODULES:
+        finder = doctest.DocTestFinder()
+        total += sum(len(t.examples) for t in finder.find(importlib.import_module(name)))
+    assert total >= 3
