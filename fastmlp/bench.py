@@ -89,13 +89,41 @@ class ParityError(AssertionError):
 # --------------------------------------------------------------------------- problem
 
 def step_flops(sizes: Sequence[int], batch: int) -> float:
-    """FLOPs of one training step's matrix products (forward, dW, and dX but for layer 0)."""
+    """FLOPs of one training step's matrix products.
+
+    Forward ``x . W`` for every layer, ``dW = x^T . delta`` for every layer
+    and ``dX = delta . W^T`` for every layer but the first (nobody needs the
+    input's gradient): ``2 * batch * (2 * sum(in*out) + sum(in*out over l >= 1))``.
+    Elementwise work (bias, activations, loss, update) is not counted.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, inputs first.
+    batch : int
+        Rows per step.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> step_flops((784, 16, 16, 10), 1)
+    52672.0
+    """
     mm = [sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1)]
     return 2.0 * batch * (2 * sum(mm) + sum(mm[1:]))
 
 
 def forward_flops(sizes: Sequence[int], batch: int) -> float:
-    """FLOPs of one forward pass's matrix products."""
+    """FLOPs of one forward pass's matrix products, ``2 * batch * sum(in*out)``.
+
+    Examples
+    --------
+    >>> forward_flops((784, 16, 16, 10), 1)
+    25920.0
+    """
     return 2.0 * batch * sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
 
 
@@ -153,7 +181,27 @@ class Problem:
 
 def make_problem(sizes: Sequence[int], batch: int, threads: int, dtype: Any,
                  n_rows: Optional[int] = None, seed: int = 0) -> Problem:
-    """Random MNIST-like data (inputs in [0, 1), 10 balanced random classes) and Glorot weights."""
+    """Build a benchmark problem: Glorot weights and random MNIST-like data.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, inputs first (e.g. ``NETS['B']``).
+    batch : int
+        Rows per training step.
+    threads : int
+        Threads every implementation is given.
+    dtype : float32 or float64
+    n_rows : int, optional
+        Rows of data; default about ``DATA_ROWS``, a multiple of ``batch``.
+        Steps cycle through the data in order.
+    seed : int, default=0
+
+    Returns
+    -------
+    Problem
+        Inputs uniform in [0, 1), labels uniform over ``sizes[-1]`` classes.
+    """
     dt = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     n = n_rows if n_rows is not None else max(batch, (DATA_ROWS // batch) * batch)
@@ -439,12 +487,26 @@ def installed_peers() -> list[str]:
 # --------------------------------------------------------------------------- parity
 
 def check_step_parity(p: Problem, make: Callable[[Problem], Any], what: str) -> None:
-    """Run one step of ``make(problem)`` and of the float64 NumPy step; raise ParityError on mismatch.
+    """Check one training step of an implementation against the float64 NumPy step.
 
-    Both start from the same weights and see the same batch.  Compared with
-    :func:`fastmlp.testing.assert_close` at the 'kernel' tolerance of the
-    problem's dtype: the loss, the updated parameters and the update
-    (new - old parameters, i.e. lr times the gradient).
+    Both start from the problem's weights and see its first batch (learning
+    rate ``LR_PARITY``).  Compared with :func:`fastmlp.testing.assert_close`
+    at the 'kernel' tolerance of the problem's dtype: the loss, the updated
+    parameters and the update itself (new - old parameters, lr times the
+    gradient, so that a wrong gradient cannot hide behind large weights).
+
+    Parameters
+    ----------
+    p : Problem
+    make : callable
+        ``make(problem)`` returns a trainer (see :class:`NumpyTrainer`).
+    what : str
+        Name used in the error message.
+
+    Raises
+    ------
+    ParityError
+        With assert_close's report of the first mismatching values.
     """
     q = p.head(p.batch, LR_PARITY)
     ref = NumpyTrainer(q.as_dtype(np.float64))
@@ -990,7 +1052,19 @@ def _parse_rows(spec: Optional[str]) -> list:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the benchmark; print the table; return the exit status (0, 1 parity, 3 goals)."""
+    """Run the benchmark and print the table (``fastmlp bench``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments (see ``fastmlp bench --help``); default sys.argv.
+
+    Returns
+    -------
+    int
+        0; 1 if a parity check failed; 2 on a usage error; 3 with
+        ``--strict`` if a goal was not met.
+    """
     args = build_parser().parse_args(argv)
     try:
         rows = _parse_rows(args.rows)
