@@ -98,7 +98,12 @@ static void p_db(int l)
 static void p_dx(int l)
 {
     ptrdiff_t IN = sizes[l], OUT = sizes[l + 1];
-    fm_epilogue epi = {FM_EPI_DACT, acts[l - 1], 0, NULL, a[l], IN};
+    fm_epilogue epi;
+    memset(&epi, 0, sizeof epi);
+    epi.kind = FM_EPI_DACT;
+    epi.act = acts[l - 1];
+    epi.z = a[l];
+    epi.rsz = IN;
     SFX(fm_gemm)(d1, IN, d0, OUT, 1, params + ow[l], 1, OUT, B, IN, OUT, 1, 0, &epi, nt);
 }
 static fm_optim opt;
@@ -126,7 +131,7 @@ int main(int argc, char **argv)
     unsigned long long seed = 42;
     ptrdiff_t i, maxw = 1, ws;
     fm_net net;
-    fm_train_cfg cfg = {FM_LOSS_CCE, 1.0, 0, 0.0, 0, 0};
+    fm_train_cfg cfg;
     double stats[4] = {0}, total = 1e300, sum = 0, t;
     int l, r;
 
@@ -164,6 +169,9 @@ int main(int argc, char **argv)
     y = calloc((size_t)(B * 16 * sizes[L]), sizeof(T));
     for (i = 0; i < B * 16 * sizes[0]; i++) x[i] = (T)urand(&seed);
     for (i = 0; i < B * 16; i++) y[i * sizes[L] + (ptrdiff_t)(urand(&seed) * (double)sizes[L])] = 1;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.loss = FM_LOSS_CCE;
+    cfg.loss_mult = 1.0;
     memset(&opt, 0, sizeof opt);
     opt.kind = FM_OPT_SGD;
     opt.lr = 1e-3;
