@@ -11,15 +11,33 @@ fractions of the measured peak.  All options are fastmlp.bench's::
 """
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
-from fastmlp.bench import main as bench_main
+
+def _import_bench():
+    """Import fastmlp.bench, preferring the installed package over an unbuilt checkout.
+
+    ``python -m benchmarks.compare`` puts the current directory first on
+    sys.path; from a source checkout that was installed (``pip install .``)
+    but not built in place, its ``fastmlp/`` has no compiled core.  Then the
+    checkout is dropped from the path and the installed fastmlp is used.
+    """
+    try:
+        return importlib.import_module("fastmlp.bench")
+    except ImportError:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != root]
+        for name in [m for m in sys.modules if m == "fastmlp" or m.startswith("fastmlp.")]:
+            del sys.modules[name]
+        return importlib.import_module("fastmlp.bench")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run :func:`fastmlp.bench.main` with ``argv``; return its exit status."""
-    return bench_main(argv)
+    return int(_import_bench().main(argv))
 
 
 if __name__ == "__main__":
