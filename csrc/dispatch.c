@@ -15,6 +15,11 @@
 static int fm_always(void) { return 1; }
 
 static const fm_target fm_targets[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    {"avx512", fm_cpu_has_avx512, fm_gemm_avx512_f32, fm_gemm_avx512_f64},
+    {"avx2", fm_cpu_has_avx2, fm_gemm_avx2_f32, fm_gemm_avx2_f64},
+#endif
+    {"generic", fm_always, fm_gemm_generic_f32, fm_gemm_generic_f64},
     {"ref", fm_always, fm_gemm_ref_f32, fm_gemm_ref_f64},
 };
 #define FM_N_TARGETS ((int)(sizeof(fm_targets) / sizeof(fm_targets[0])))

@@ -24,4 +24,29 @@ typedef struct fm_target {
     fm_gemm_f64_fn gemm_f64;
 } fm_target;
 
+/* ---- CPU features (cpu.c): 1 when the CPU and the OS support the set --- */
+int fm_cpu_has_avx2(void);   /* AVX2 + FMA, YMM state saved by the OS */
+int fm_cpu_has_avx512(void); /* AVX-512 F/DQ/BW/VL, ZMM + opmask state saved */
+
+/* ---- GEMM targets (gemm_generic.c, gemm_avx2.c, gemm_avx512.c) ----------
+ * Same signature and contract as fm_gemm_f32/f64.  The avx2/avx512 ones
+ * exist only in x86-64 builds and may only be called once the matching
+ * fm_cpu_has_* returned 1. */
+#define FM_GEMM_DECLARE(tgt)                                                          \
+    void fm_gemm_##tgt##_f32(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,    \
+                             const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,  \
+                             ptrdiff_t, float, float, const fm_epilogue *, int);         \
+    void fm_gemm_##tgt##_f64(double *, ptrdiff_t, const double *, ptrdiff_t, ptrdiff_t,  \
+                             const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, \
+                             ptrdiff_t, double, double, const fm_epilogue *, int);
+FM_GEMM_DECLARE(generic)
+FM_GEMM_DECLARE(avx2)
+FM_GEMM_DECLARE(avx512)
+
+/* Per-thread scratch for the pack buffers (gemm_generic.c): a 64-byte
+ * aligned block of at least `bytes`, owned by the calling thread and reused
+ * by its next call (grown on demand, never shrunk).  NULL when malloc fails;
+ * callers then fall back to the reference kernel. */
+void *fm_gemm_scratch(size_t bytes);
+
 #endif /* FM_GEMM_H */

@@ -1,0 +1,313 @@
+/*
+ * gemm_simd_impl.h -- the intrinsic kernels of the avx2 and avx512 targets,
+ * written once over a small vector vocabulary that the including file
+ * (gemm_avx2.c, gemm_avx512.c) defines per dtype as always-inline wrappers:
+ *   FM_V (vector), FM_VM (lane mask), FM_VL (lanes), FM_VZERO, FM_VSET1,
+ *   FM_VLOAD/FM_VSTORE (unaligned), FM_VLOADM/FM_VSTOREM (masked: lanes off
+ *   the mask are neither read nor written), FM_VMASK(cnt) (first cnt lanes,
+ *   0 <= cnt <= VL), FM_VFMA(a, b, c) = a*b + c, FM_VMUL, FM_VHSUM (sum of
+ *   lanes), and FM_ROWS(X) = X(0) X(1) ... X(MR-1).
+ * Included per dtype before gemm_blocked_impl.h; only ever compiled with
+ * the ISA flags of its file, and only called after the CPU check.
+ */
+
+/* ---- micro-kernel: MR rows x 2 vectors (NR = 2*VL) -----------------------
+ * avx512: 14x32 f32 / 14x16 f64; avx2: 6x16 f32 / 6x8 f64.  cI_lo and cI_hi
+ * hold row I of the tile, columns [0, VL) and [VL, 2VL).  Each k step loads
+ * one B row (b_lo, b_hi) and broadcasts the MR entries of one A column.
+ * Edge tiles (m < MR or n < NR) store through lane masks and row guards, so
+ * no stack tile is needed. */
+#define FM_UKR_ZERO(I) FM_V c##I##_lo = FM_VZERO(), c##I##_hi = FM_VZERO();
+#define FM_UKR_FMA(I)                                                                        \
+    a_i = FM_VSET1(a[I]);                                                                    \
+    c##I##_lo = FM_VFMA(a_i, b_lo, c##I##_lo);                                               \
+    c##I##_hi = FM_VFMA(a_i, b_hi, c##I##_hi);
+#define FM_UKR_STEP()                                                                        \
+    b_lo = FM_VLOAD(b);                                                                      \
+    b_hi = FM_VLOAD(b + FM_VL);                                                              \
+    FM_ROWS(FM_UKR_FMA)                                                                      \
+    a += FM_MR;                                                                              \
+    b += FM_NR;
+#define FM_UKR_PF(I) FM_PREFETCH(c + (I) * rsc); FM_PREFETCH(c + (I) * rsc + FM_NR - 1);
+/* write-back of row I: beta == 0 (C not read), general beta, masked edge */
+#define FM_UKR_PUT0(I)                                                                       \
+    FM_VSTORE(c + (I) * rsc, FM_VMUL(va, c##I##_lo));                                        \
+    FM_VSTORE(c + (I) * rsc + FM_VL, FM_VMUL(va, c##I##_hi));
+#define FM_UKR_PUT(I)                                                                        \
+    FM_VSTORE(c + (I) * rsc, FM_VFMA(vb, FM_VLOAD(c + (I) * rsc), FM_VMUL(va, c##I##_lo)));  \
+    FM_VSTORE(c + (I) * rsc + FM_VL,                                                         \
+              FM_VFMA(vb, FM_VLOAD(c + (I) * rsc + FM_VL), FM_VMUL(va, c##I##_hi)));
+#define FM_UKR_PUTM(I)                                                                       \
+    if ((I) < m) {                                                                           \
+        FM_V lo = FM_VMUL(va, c##I##_lo), hi = FM_VMUL(va, c##I##_hi);                       \
+        if (beta != 0) {                                                                     \
+            lo = FM_VFMA(vb, FM_VLOADM(c + (I) * rsc, m_lo), lo);                            \
+            hi = FM_VFMA(vb, FM_VLOADM(c + (I) * rsc + FM_VL, m_hi), hi);                    \
+        }                                                                                    \
+        FM_VSTOREM(c + (I) * rsc, m_lo, lo);                                                 \
+        FM_VSTOREM(c + (I) * rsc + FM_VL, m_hi, hi);                                         \
+    }
+
+static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
+                   const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc, FM_T alpha,
+                   FM_T beta)
+{
+    FM_ROWS(FM_UKR_ZERO)
+    FM_V a_i, b_lo, b_hi, va, vb;
+    ptrdiff_t p;
+    FM_ROWS(FM_UKR_PF)
+    for (p = 0; p + 4 <= k; p += 4) {
+        FM_UKR_STEP()
+        FM_UKR_STEP()
+        FM_UKR_STEP()
+        FM_UKR_STEP()
+    }
+    for (; p < k; p++) {
+        FM_UKR_STEP()
+    }
+    va = FM_VSET1(alpha);
+    vb = FM_VSET1(beta);
+    if (m == FM_MR && n == FM_NR) {
+        if (beta == 0) {
+            FM_ROWS(FM_UKR_PUT0)
+        } else {
+            FM_ROWS(FM_UKR_PUT)
+        }
+    } else {
+        FM_VM m_lo = FM_VMASK(FM_MIN(n, FM_VL)), m_hi = FM_VMASK(FM_MAX(n - FM_VL, 0));
+        FM_ROWS(FM_UKR_PUTM)
+    }
+}
+
+/* ---- direct kernels (no packing) for small and GEMV-shaped products ---- */
+
+/* c[0..) = alpha*acc + beta*c over the lanes of mask mk (beta == 0: C not read) */
+FM_INLINE void FM_TFN(vput)(FM_T *c, FM_V acc, FM_VM mk, int masked, FM_T alpha, FM_T beta)
+{
+    FM_V r = FM_VMUL(FM_VSET1(alpha), acc);
+    if (masked) {
+        if (beta != 0) r = FM_VFMA(FM_VSET1(beta), FM_VLOADM(c, mk), r);
+        FM_VSTOREM(c, mk, r);
+    } else {
+        if (beta != 0) r = FM_VFMA(FM_VSET1(beta), FM_VLOAD(c), r);
+        FM_VSTORE(c, r);
+    }
+}
+
+/* One R x V-vector tile (R <= 8, V <= 2, R*V <= 8) of the row-major-B product over
+ * the full depth k; when `masked`, the last vector holds only the lanes of
+ * mk.  R, V and masked are constants at every call, so acc[][] lives in
+ * registers.  A may have any strides. */
+FM_INLINE void FM_TFN(drm_tile)(const int R, const int V, const int masked, FM_T *c,
+                                ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                const FM_T *b, ptrdiff_t rsb, FM_VM mk, ptrdiff_t k, FM_T alpha,
+                                FM_T beta)
+{
+    FM_V acc[8][2], bv[2];
+    ptrdiff_t p;
+    int r, v;
+    for (r = 0; r < R; r++)
+        for (v = 0; v < V; v++) acc[r][v] = FM_VZERO();
+    for (p = 0; p < k; p++, b += rsb, a += csa) {
+        for (v = 0; v < V; v++)
+            bv[v] = masked && v == V - 1 ? FM_VLOADM(b + v * FM_VL, mk) : FM_VLOAD(b + v * FM_VL);
+        for (r = 0; r < R; r++) {
+            FM_V ar = FM_VSET1(a[r * rsa]);
+            for (v = 0; v < V; v++) acc[r][v] = FM_VFMA(ar, bv[v], acc[r][v]);
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (v = 0; v < V; v++)
+            FM_TFN(vput)(c + r * rsc + v * FM_VL, acc[r][v], mk, masked && v == V - 1, alpha,
+                         beta);
+}
+
+/* All columns of R rows (R <= 4): tiles of 2 vectors, then the tail. */
+FM_INLINE void FM_TFN(drm_rows)(const int R, FM_T *c, ptrdiff_t rsc, const FM_T *a,
+                                ptrdiff_t rsa, ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb,
+                                ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
+{
+    const FM_VM all = FM_VMASK(FM_VL);
+    ptrdiff_t j = 0;
+    for (; j + 2 * FM_VL <= n; j += 2 * FM_VL)
+        FM_TFN(drm_tile)(R, 2, 0, c + j, rsc, a, rsa, csa, b + j, rsb, all, k, alpha, beta);
+    if (n - j > FM_VL)
+        FM_TFN(drm_tile)(R, 2, 1, c + j, rsc, a, rsa, csa, b + j, rsb, FM_VMASK(n - j - FM_VL),
+                         k, alpha, beta);
+    else if (n - j == FM_VL)
+        FM_TFN(drm_tile)(R, 1, 0, c + j, rsc, a, rsa, csa, b + j, rsb, all, k, alpha, beta);
+    else if (n > j)
+        FM_TFN(drm_tile)(R, 1, 1, c + j, rsc, a, rsa, csa, b + j, rsb, FM_VMASK(n - j), k,
+                         alpha, beta);
+}
+
+/* A narrow C (n <= VL): one vector per row, 8 rows per tile so that 8 FMA
+ * chains are in flight. */
+FM_INLINE void FM_TFN(drm_narrow)(const int R, FM_T *c, ptrdiff_t rsc, const FM_T *a,
+                                  ptrdiff_t rsa, ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb,
+                                  ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
+{
+    if (n == FM_VL)
+        FM_TFN(drm_tile)(R, 1, 0, c, rsc, a, rsa, csa, b, rsb, FM_VMASK(FM_VL), k, alpha, beta);
+    else
+        FM_TFN(drm_tile)(R, 1, 1, c, rsc, a, rsa, csa, b, rsb, FM_VMASK(n), k, alpha, beta);
+}
+
+/* GEMV, m == 1: c = alpha * a.B + beta*c with B row-major.  4 vectors of
+ * columns at a time, even and odd p in separate sums: 8 independent FMA
+ * chains (AVX2 needs 2 pipes x 4 cycles of latency in flight). */
+static void FM_TFN(gemv_rm)(FM_T *c, const FM_T *a, ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb,
+                            ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
+{
+    ptrdiff_t j = 0, p;
+    int v;
+    for (; j + 4 * FM_VL <= n; j += 4 * FM_VL) {
+        FM_V s0[4], s1[4];
+        const FM_T *bj = b + j;
+        for (v = 0; v < 4; v++) s0[v] = s1[v] = FM_VZERO();
+        for (p = 0; p + 2 <= k; p += 2) {
+            FM_V a0 = FM_VSET1(a[p * csa]), a1 = FM_VSET1(a[(p + 1) * csa]);
+            for (v = 0; v < 4; v++) {
+                s0[v] = FM_VFMA(a0, FM_VLOAD(bj + p * rsb + v * FM_VL), s0[v]);
+                s1[v] = FM_VFMA(a1, FM_VLOAD(bj + (p + 1) * rsb + v * FM_VL), s1[v]);
+            }
+        }
+        if (p < k) {
+            FM_V a0 = FM_VSET1(a[p * csa]);
+            for (v = 0; v < 4; v++) s0[v] = FM_VFMA(a0, FM_VLOAD(bj + p * rsb + v * FM_VL), s0[v]);
+        }
+        for (v = 0; v < 4; v++)
+            FM_TFN(vput)(c + j + v * FM_VL, FM_VADD(s0[v], s1[v]), FM_VMASK(FM_VL), 0, alpha, beta);
+    }
+    for (; j < n; j += FM_VL) { /* < 4 vectors left: 4 sums over p mod 4 each */
+        ptrdiff_t w = FM_MIN(FM_VL, n - j);
+        FM_VM mk = FM_VMASK(w);
+        FM_V s[4];
+        const FM_T *bj = b + j;
+        for (v = 0; v < 4; v++) s[v] = FM_VZERO();
+        for (p = 0; p + 4 <= k; p += 4)
+            for (v = 0; v < 4; v++)
+                s[v] = FM_VFMA(FM_VSET1(a[(p + v) * csa]), FM_VLOADM(bj + (p + v) * rsb, mk), s[v]);
+        for (; p < k; p++)
+            s[0] = FM_VFMA(FM_VSET1(a[p * csa]), FM_VLOADM(bj + p * rsb, mk), s[0]);
+        FM_TFN(vput)(c + j, FM_VADD(FM_VADD(s[0], s[1]), FM_VADD(s[2], s[3])), mk, w < FM_VL,
+                     alpha, beta);
+    }
+}
+
+/* Rows [0, m) for depth k: the tallest row block that fits, then smaller. */
+static void FM_TFN(drm_block)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const FM_T *b, ptrdiff_t rsb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                              FM_T alpha, FM_T beta, const fm_epilogue *epi, ptrdiff_t i0,
+                              ptrdiff_t j0)
+{
+    ptrdiff_t i = 0, r, R;
+    while (i < m) {
+        FM_T *ci = c + i * rsc;
+        const FM_T *ai = a + i * rsa;
+        R = m - i >= 8 && n <= FM_VL ? 8 : m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;
+        switch (R) {
+        case 8: FM_TFN(drm_narrow)(8, ci, rsc, ai, rsa, csa, b, rsb, n, k, alpha, beta); break;
+        case 4: FM_TFN(drm_rows)(4, ci, rsc, ai, rsa, csa, b, rsb, n, k, alpha, beta); break;
+        case 2: FM_TFN(drm_rows)(2, ci, rsc, ai, rsa, csa, b, rsb, n, k, alpha, beta); break;
+        default:
+            if (m == 1)
+                FM_TFN(gemv_rm)(ci, ai, csa, b, rsb, n, k, alpha, beta);
+            else
+                FM_TFN(drm_rows)(1, ci, rsc, ai, rsa, csa, b, rsb, n, k, alpha, beta);
+        }
+        if (epi)
+            for (r = 0; r < R; r++) FM_FN(fm_epi_row)(ci + r * rsc, i0 + i + r, j0, n, epi);
+        i += R;
+    }
+}
+
+/* Direct product, B row-major (csb == 1), A any strides.  Deep products run
+ * in FM_DIRECT_KB slices (beta first, then accumulate) so that the slice of
+ * A all row blocks share stays in L2 and the slice of B in L1. */
+static void FM_TFN(direct_rm)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const FM_T *b, ptrdiff_t rsb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                              FM_T alpha, FM_T beta, const fm_epilogue *epi, ptrdiff_t i0,
+                              ptrdiff_t j0)
+{
+    ptrdiff_t pc, kb = FM_DIRECT_KB;
+    for (pc = 0; pc < k; pc += kb) {
+        ptrdiff_t kc = FM_MIN(kb, k - pc);
+        FM_TFN(drm_block)(c, rsc, a + pc * csa, rsa, csa, b + pc * rsb, rsb, m, n, kc, alpha,
+                          pc == 0 ? beta : (FM_T)1, pc + kc == k ? epi : NULL, i0, j0);
+    }
+}
+
+/* One R x J block (R <= 2, J <= 4) of dot products C(i,j) = A_i . Bt_j over
+ * contiguous rows A_i = a + i*rsa, Bt_j = b + j*csb; VL lanes per step, the
+ * last step masked, then one horizontal sum per element. */
+FM_INLINE void FM_TFN(ddot_tile)(const int R, const int J, FM_T *c, ptrdiff_t rsc, const FM_T *a,
+                                 ptrdiff_t rsa, const FM_T *b, ptrdiff_t csb, ptrdiff_t k,
+                                 FM_T alpha, FM_T beta)
+{
+    FM_V acc[2][4], av[2], bv;
+    ptrdiff_t p;
+    int r, j;
+    for (r = 0; r < R; r++)
+        for (j = 0; j < J; j++) acc[r][j] = FM_VZERO();
+    for (p = 0; p + FM_VL <= k; p += FM_VL)
+        for (j = 0; j < J; j++) {
+            bv = FM_VLOAD(b + j * csb + p);
+            for (r = 0; r < R; r++) {
+                if (j == 0) av[r] = FM_VLOAD(a + r * rsa + p);
+                acc[r][j] = FM_VFMA(av[r], bv, acc[r][j]);
+            }
+        }
+    if (p < k) {
+        FM_VM mk = FM_VMASK(k - p);
+        for (j = 0; j < J; j++) {
+            bv = FM_VLOADM(b + j * csb + p, mk);
+            for (r = 0; r < R; r++) {
+                if (j == 0) av[r] = FM_VLOADM(a + r * rsa + p, mk);
+                acc[r][j] = FM_VFMA(av[r], bv, acc[r][j]);
+            }
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (j = 0; j < J; j++) {
+            FM_T s = FM_VHSUM(acc[r][j]), *cij = c + r * rsc + j;
+            *cij = beta == 0 ? alpha * s : alpha * s + beta * *cij;
+        }
+}
+
+/* J columns of R rows, J = 1..4 chosen at run time. */
+FM_INLINE void FM_TFN(ddot_cols)(const int R, ptrdiff_t J, FM_T *c, ptrdiff_t rsc, const FM_T *a,
+                                 ptrdiff_t rsa, const FM_T *b, ptrdiff_t csb, ptrdiff_t k,
+                                 FM_T alpha, FM_T beta)
+{
+    switch (J) {
+    case 4: FM_TFN(ddot_tile)(R, 4, c, rsc, a, rsa, b, csb, k, alpha, beta); break;
+    case 3: FM_TFN(ddot_tile)(R, 3, c, rsc, a, rsa, b, csb, k, alpha, beta); break;
+    case 2: FM_TFN(ddot_tile)(R, 2, c, rsc, a, rsa, b, csb, k, alpha, beta); break;
+    default: FM_TFN(ddot_tile)(R, 1, c, rsc, a, rsa, b, csb, k, alpha, beta);
+    }
+}
+
+/* Direct product, B = W^T (rsb == 1) and A row-major (csa == 1). */
+static void FM_TFN(direct_dot)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
+                               const FM_T *b, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                               FM_T alpha, FM_T beta, const fm_epilogue *epi, ptrdiff_t i0,
+                               ptrdiff_t j0)
+{
+    ptrdiff_t i, j, r;
+    for (i = 0; i < m; i += 2) {
+        ptrdiff_t R = FM_MIN(2, m - i);
+        FM_T *ci = c + i * rsc;
+        const FM_T *ai = a + i * rsa;
+        for (j = 0; j < n; j += 4) {
+            if (R == 2)
+                FM_TFN(ddot_cols)(2, FM_MIN(4, n - j), ci + j, rsc, ai, rsa, b + j * csb, csb, k,
+                                  alpha, beta);
+            else
+                FM_TFN(ddot_cols)(1, FM_MIN(4, n - j), ci + j, rsc, ai, rsa, b + j * csb, csb, k,
+                                  alpha, beta);
+        }
+        if (epi)
+            for (r = 0; r < R; r++) FM_FN(fm_epi_row)(ci + r * rsc, i0 + i + r, j0, n, epi);
+    }
+}
