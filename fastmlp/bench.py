@@ -868,6 +868,10 @@ def format_report(run: Run, info: dict) -> str:
       f"(GEMM target {info['simd_target']}, OpenMP {'on' if info['openmp'] else 'off'})")
     w("peers: " + ", ".join(f"{k} {v}" for k, v in info["peers"].items())
       + ("" if info["threadpoolctl"] else "  [threadpoolctl missing: BLAS threads NOT pinned]"))
+    if info.get("load") is not None:
+        w(f"load average (1 min) {info['load']} at the start, {info.get('load_end')} at the end"
+          f" on {info['cpus']} CPUs: other processes slow every figure down, multi-threaded"
+          " ones most")
     pk = ", ".join(f"{dt} {t} thread{'s' if t > 1 else ''} {g:.1f}"
                    for (dt, t), g in sorted(run.peaks.items()))
     w(f"measured peak GFLOP/s (FMA probe, {info['peak_isa']}): {pk}")
@@ -947,6 +951,14 @@ def format_report(run: Run, info: dict) -> str:
     return "\n".join(out)
 
 
+def _loadavg() -> Optional[float]:
+    """The 1-minute load average (None where the OS does not report it)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def machine_info(peers: Sequence[str]) -> dict:
     """CPU, build and library versions (recorded with every run)."""
     import fastmlp
@@ -976,7 +988,7 @@ def machine_info(peers: Sequence[str]) -> dict:
         have_tpc = True
     except ImportError:
         have_tpc = False
-    return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu, "cpus": os.cpu_count(), "load": _loadavg(), "python": platform.python_version(),
             "fastmlp": fastmlp.__version__, "simd_target": fastmlp.simd_target(),
             "targets": fastmlp.available_targets(), "openmp": fastmlp.openmp_enabled(),
             "max_threads": fastmlp.max_threads(), "peak_isa": core.peak_isas()[0],
@@ -1117,6 +1129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             run.rows.extend(r for r in results if r is not None)
     for dt, t in list(run.peaks):  # again at the end: keep the best seen
         run.probe(dt, t)
+    info["load_end"] = _loadavg()
     print(format_report(run, info), flush=True)
     goals = evaluate(run)
     if args.json:
