@@ -149,6 +149,8 @@ directives = {
 ext = Extension(
     "fastmlp._core",
     sources=["fastmlp/_core.pyx", *_c_sources()],
+    # headers and *_impl.h bodies: editing one must rebuild the extension
+    depends=sorted(glob.glob("csrc/*.h") + glob.glob("csrc/gemm/*.h")),
     include_dirs=[np.get_include(), "csrc"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_25_API_VERSION")],
 )

@@ -51,7 +51,8 @@ enum fm_loss {
     FM_LOSS_MSE = 0,      /* (p - y)^2 */
     FM_LOSS_MAE = 1,      /* |p - y|, subgradient 0 at p == y */
     FM_LOSS_BCE = 2,      /* -(y log p + (1-y) log(1-p)), p = sigmoid(z), from logits */
-    FM_LOSS_CCE = 3       /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_CCE = 3,      /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_POISSON = 4   /* y log(y/p) - y + p, p = exp(z) (half Poisson deviance), from z */
 };
 
 /* Optimizers (update rules in optim_impl.h follow torch.optim by default). */
@@ -181,6 +182,13 @@ typedef struct fm_optim {
     int sklearn;          /* 1 = scikit-learn's forms for SGD and Adam (see
                              optim_impl.h); 0 = torch.optim's (default) */
     int64_t step;         /* number of updates done (in/out) */
+    /* -- appended; zero/NULL keeps the rules above -- */
+    int centered;         /* RMSprop: normalise by the centred second moment
+                             (s3 holds the running mean gradient) */
+    int amsgrad;          /* Adam/AdamW: normalise by max_t v_t, kept in s3 */
+    void *s3;             /* third state buffer: n elements of the update's
+                             dtype (centered RMSprop, AMSGrad), else NULL.
+                             RMSprop with momentum keeps its buffer in s2. */
 } fm_optim;
 
 /* One update over a flat buffer of n parameters w with gradient g.
@@ -209,7 +217,18 @@ typedef struct fm_train_cfg {
     int loss_per_output;        /* 1: mean over samples*outputs; 0: over samples */
     double l2;                  /* g_W += l2 * W (weights only) */
     int l2_batch_scaled;        /* 1: that l2 is divided by the batch's sum of weights (sklearn) */
-    int metric;                 /* 0 none, 1 argmax accuracy, 2 threshold-0.5 accuracy */
+    int metric;                 /* 0 none, 1 argmax accuracy, 2 threshold-0.5 accuracy,
+                                   3 regression sums (see fm_train's stats) */
+    /* -- appended; zero/NULL turns each off (fm_train only) -- */
+    double l1;                  /* g_W += l1 * sign(W) (weights only); the batch loss
+                                   gains l1 * ||W||_1 (not scaled by l2_batch_scaled) */
+    const double *dropout;      /* L-1 inverted-dropout rates in [0, 1) for the hidden
+                                   layers' outputs, or NULL (training only) */
+    double input_noise;         /* std of Gaussian noise added to the inputs */
+    uint64_t seed;              /* keys the counter RNG of dropout and noise (rng.h) */
+    const double *lr_steps;     /* learning rate of each batch of this call, or NULL */
+    const double *mom_steps;    /* momentum of each batch (SGD/RMSprop momentum, Adam's
+                                   beta1), or NULL */
 } fm_train_cfg;
 
 /* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
@@ -226,8 +245,16 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * fm_workspace_size(net, batch).  stats (out): [0] sum over the batches of
  * loss*batch_rows (data term), [1] correctly classified rows (when metric),
  * [2] rows processed, [3] sum over the batches of the L2 penalty term
- * 0.5*l2_eff*||W||^2 * batch_rows (before the update).  Stats accumulate
+ * 0.5*l2_eff*||W||^2 * batch_rows (before the update; plus the L1 term
+ * l1*||W||_1 * batch_rows).  With metric 3 (regression), also [4] sum of
+ * |p - y| and [5] sum of (p - y)^2 over all outputs, and [6 + k] sum of
+ * (p - y)^2 of output k (stats then needs 6 + K entries).  Stats accumulate
  * (+=) so a caller can sum an epoch over several calls.
+ * Each batch: gather (+ input noise), forward (+ dropout on hidden outputs),
+ * loss, then backward fused with the update: each layer's parameters are
+ * updated right after its gradient and the delta it passes down are done,
+ * while the gradient block is still in cache (the update is elementwise, so
+ * this equals updating the whole buffer at the end).
  * Returns the number of batches done. */
 ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
                        double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
@@ -256,6 +283,27 @@ double fm_loss_grad_f64(double *grad, double *work, const double *params, const 
                         const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                         ptrdiff_t n, ptrdiff_t batch, int n_threads);
 
+/* ---- regularisation noise (counter RNG, see rng.h) ----------------------- */
+
+/* out[i] = unif(key(seed, step, stream), i) for i < n: the raw stream, for tests. */
+void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n);
+/* Inverted dropout over n items: out[i] = h[i] / (1-p), or 0 when
+ * unif(i) < p.  out may alias h. */
+void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,
+                            uint64_t stream, ptrdiff_t n, int n_threads);
+void fm_dropout_forward_f64(double *out, const double *h, double p, uint64_t seed, uint64_t step,
+                            uint64_t stream, ptrdiff_t n, int n_threads);
+/* Its backward, in place: d[i] = d[i] / (1-p), or 0 where the unit was dropped. */
+void fm_dropout_backward_f32(float *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                             ptrdiff_t n, int n_threads);
+void fm_dropout_backward_f64(double *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                             ptrdiff_t n, int n_threads);
+/* x[i] += sigma * normal(i) in place (Box-Muller on the counter stream). */
+void fm_gaussian_noise_f32(float *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                           ptrdiff_t n, int n_threads);
+void fm_gaussian_noise_f64(double *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                           ptrdiff_t n, int n_threads);
+
 /* ---- perceptron --------------------------------------------------------- */
 
 /* One epoch of Rosenblatt's rule over rows in `order` (or 0..n-1 if NULL):
@@ -282,6 +330,53 @@ double fm_peak_f32(double *sums, const char *isa, double mul, double add, ptrdif
                    int n_threads);
 double fm_peak_f64(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
                    int n_threads);
+
+/* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
+
+/* Penalties, numbered as scikit-learn's PENALTY_TYPES. */
+enum fm_penalty {
+    FM_PENALTY_NONE = 0,
+    FM_PENALTY_L1 = 1,
+    FM_PENALTY_L2 = 2,
+    FM_PENALTY_ELASTICNET = 3
+};
+
+typedef struct fm_sgd_cfg {
+    int penalty;                /* enum fm_penalty */
+    double alpha, l1_ratio;     /* penalty strength and elastic-net mix */
+    double eta;                 /* constant learning rate (eta0) */
+    int fit_intercept;
+    double intercept_decay;     /* 1 for dense data, 0.01 for sparse (scikit-learn) */
+    double weight_pos, weight_neg; /* class weights of y > 0 and y <= 0 rows */
+    int compute_loss;           /* accumulate the loss/objective sums */
+} fm_sgd_cfg;
+
+/* State carried across epochs (in/out): the weight vector is wscale * w. */
+typedef struct fm_sgd_state {
+    double intercept, wscale, sq_norm, l1_norm;
+    double u;                   /* cumulative L1 penalty */
+    double sumloss, objective;  /* out: this epoch's loss sum and objective sum */
+} fm_sgd_state;
+
+/* scikit-learn's SequentialDataset.shuffle: Fisher-Yates over ind (n) with
+ * its xorshift32 generator started from seed (the same seed every epoch). */
+void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed);
+
+/* One epoch over the rows in order (n), skipping rows i with skip[i] != 0
+ * (skip may be NULL).  w (d), q (d; the L1 state, used for L1/elastic-net),
+ * y (rows) in {-1, +1}, sw (rows) or NULL.  Dense x is (rows, d) with
+ * ptr == ind == NULL; CSR x gives row i as x[ptr[i]:ptr[i+1]] at columns
+ * ind[...].  Returns the number of rows trained on. */
+ptrdiff_t fm_sgd_perceptron_epoch_f32(float *w, float *q, fm_sgd_state *st, const float *x,
+                                      const int64_t *ptr, const int32_t *ind, const float *y,
+                                      const float *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
+ptrdiff_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, const double *x,
+                                      const int64_t *ptr, const int32_t *ind, const double *y,
+                                      const double *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
 
 #ifdef __cplusplus
 }

@@ -9,10 +9,21 @@
  *            d = g' + momentum*b (nesterov) or b (momentum) or g' (plain)
  *            w -= lr*d                               s1 = b
  *   Adagrad  s += g'^2;  w -= lr * g' / (sqrt(s) + eps)        s1 = s
- *   RMSprop  v = alpha*v + (1-alpha)*g'^2;  w -= lr*g'/(sqrt(v)+eps)   s1 = v
+ *   RMSprop  v = alpha*v + (1-alpha)*g'^2                            s1 = v
+ *            centered: a = a + (1-alpha)*(g' - a) (torch's lerp);
+ *                      den = sqrt(max(v - a^2, 0)) + eps                s3 = a
+ *            else      den = sqrt(v) + eps
+ *            momentum > 0: b = momentum*b + g'/den; w -= lr*b          s2 = b
+ *            else          w -= lr*g'/den
+ *            (eps outside the root; the max(., 0) only guards rounding:
+ *            v >= a^2 in exact arithmetic, where torch would give NaN)
  *   Adam     m = b1*m + (1-b1)*g';  v = b2*v + (1-b2)*g'^2
+ *            amsgrad: vm = max(vm, v) (s3) and vm replaces v below
  *            w -= (lr/(1-b1^t)) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+ *            (eps added AFTER the bias correction of sqrt(v), as torch)
  *   AdamW    w *= 1 - lr*weight_decay (first n_decay), then Adam with g.
+ * Conventions: SGD's momentum buffer b holds gradients, not lr-scaled steps,
+ * so changing lr mid-training rescales the next steps at once (torch).
  *
  * With opt->sklearn set, scikit-learn's forms (sklearn/neural_network/
  * _stochastic_optimizers.py) instead:
@@ -61,6 +72,7 @@ static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
 static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm_optim *o,
                                ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
 {
+    FM_T *s3 = (FM_T *)o->s3;
     ptrdiff_t i;
     const double t = (double)o->step, b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     const int adamw = o->kind == FM_OPT_ADAMW;
@@ -76,16 +88,35 @@ static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const
             s1[i] = (FM_T)v;
             wi -= o->lr * gi / (sqrt(v) + eps);
             break;
-        case FM_OPT_RMSPROP:
+        case FM_OPT_RMSPROP: {
+            double den;
             v = o->alpha * (double)s1[i] + (1.0 - o->alpha) * gi * gi;
             s1[i] = (FM_T)v;
-            wi -= o->lr * gi / (sqrt(v) + eps);
+            if (o->centered) {
+                double a = (double)s3[i] + (1.0 - o->alpha) * (gi - (double)s3[i]);
+                s3[i] = (FM_T)a;
+                den = sqrt(FM_MAX(v - a * a, 0.0)) + eps;
+            } else {
+                den = sqrt(v) + eps;
+            }
+            if (o->momentum > 0) {
+                double b = o->momentum * (double)s2[i] + gi / den;
+                s2[i] = (FM_T)b;
+                wi -= o->lr * b;
+            } else {
+                wi -= o->lr * gi / den;
+            }
             break;
+        }
         default: { /* Adam, AdamW */
             double m = b1 * (double)s1[i] + (1.0 - b1) * gi;
             v = b2 * (double)s2[i] + (1.0 - b2) * gi * gi;
             s1[i] = (FM_T)m;
             s2[i] = (FM_T)v;
+            if (o->amsgrad) {
+                v = FM_MAX((double)s3[i], v);
+                s3[i] = (FM_T)v;
+            }
             if (o->sklearn) wi -= (o->lr * sbc2 / bc1) * m / (sqrt(v) + eps);
             else wi -= (o->lr / bc1) * m / (sqrt(v) / sbc2 + eps);
         }
@@ -98,8 +129,13 @@ void FM_FN(fm_optim_update)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm
                             ptrdiff_t n, ptrdiff_t n_decay, int n_threads)
 {
     int nt = fm_threads_for(n * 8, n_threads);
+    if (nt <= 1) { /* no OpenMP region at all: fm_train calls this per layer and per step */
+        if (opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(w, s1, g, opt, 0, n, n_decay);
+        else FM_FN(fm_adaptive)(w, s1, s2, g, opt, 0, n, n_decay);
+        return;
+    }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
+#pragma omp parallel num_threads(nt)
 #endif
     {
         ptrdiff_t lo = 0, hi = n;

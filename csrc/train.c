@@ -22,7 +22,8 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
         total += net->sizes[l];
         if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
     }
-    return batch * (total + net->sizes[L] + 1 + 2 * maxw);
+    /* A[0..L], Yb, SWb, D0, D1, then H[1..L-1] for dropout (train_impl.h) */
+    return batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
 }
 
 #include "fm_dtype_f32.h"

@@ -8,10 +8,13 @@
  *   A[0] (B, s0) gathered inputs | A[1..L] (B, s_l) layer outputs
  *   Yb (B, K) gathered targets   | SWb (B) gathered sample weights
  *   D0, D1 (B, maxw) ping-pong deltas
+ *   H[1..L-1] (B, s_l) dropped-out copies of the hidden outputs (training
+ *   with dropout only; A[l] keeps the undropped h, which act' needs)
  */
 
 typedef struct {
     FM_T *a[64 + 1];
+    FM_T *hd[64 + 1];
     FM_T *yb, *swb, *d0, *d1;
 } FM_FN(fm_ws);
 
@@ -27,7 +30,27 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
     ws->yb = work; work += B * net->sizes[L];
     ws->swb = work; work += B;
     ws->d0 = work; work += B * maxw;
-    ws->d1 = work;
+    ws->d1 = work; work += B * maxw;
+    ws->hd[0] = ws->hd[L] = NULL;
+    for (l = 1; l < L; l++) {
+        ws->hd[l] = work;
+        work += B * net->sizes[l];
+    }
+}
+
+/* Dropout rate on the output of hidden layer l-1, i.e. on A[l] (0 = none). */
+static double FM_FN(fm_drop_rate)(const fm_train_cfg *cfg, const fm_net *net, int l)
+{
+    if (cfg == NULL || cfg->dropout == NULL || l < 1 || l >= net->n_layers) return 0.0;
+    return cfg->dropout[l - 1];
+}
+
+/* The input each layer reads: x0 for layer 0, else A[l] or its dropped copy. */
+static const FM_T *FM_FN(fm_layer_in)(const FM_FN(fm_ws) *ws, const FM_T *x0,
+                                      const fm_train_cfg *cfg, const fm_net *net, int l)
+{
+    if (l == 0) return x0;
+    return FM_FN(fm_drop_rate)(cfg, net, l) > 0 ? ws->hd[l] : ws->a[l];
 }
 
 /* Offsets of W_l and b_l in the flat parameter buffer (sklearn packing). */
@@ -39,35 +62,79 @@ static void FM_FN(fm_offsets)(const fm_net *net, ptrdiff_t *ow, ptrdiff_t *ob)
     for (l = 0; l < L; l++) { ob[l] = off; off += net->sizes[l + 1]; }
 }
 
-/* Forward through all layers: a[l+1] = act_l(a[l] . W_l + b_l); the last
- * layer stops at the pre-activation z (the loss applies the output act). */
+/* Forward through all layers: a[l+1] = act_l(in_l . W_l + b_l); the last
+ * layer stops at last_act (identity: the loss applies the output act).
+ * With cfg (training), a hidden output with a dropout rate is also written
+ * dropped out to hd[l+1], which the next layer reads; step keys the mask. */
 static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *params,
                                   const fm_net *net, const ptrdiff_t *ow, const ptrdiff_t *ob,
-                                  ptrdiff_t rows, int last_act, int n_threads)
+                                  ptrdiff_t rows, int last_act, const fm_train_cfg *cfg,
+                                  int64_t step, int n_threads)
 {
     int l, L = net->n_layers;
-    const FM_T *in = x0;
     for (l = 0; l < L; l++) {
         int act = l == L - 1 ? last_act : net->acts[l];
-        FM_FN(fm_linear_forward)(ws->a[l + 1], in, params + ow[l], params + ob[l], act,
-                                 net->slopes[l], rows, net->sizes[l], net->sizes[l + 1],
-                                 n_threads);
-        in = ws->a[l + 1];
+        double p = FM_FN(fm_drop_rate)(cfg, net, l + 1);
+        FM_FN(fm_linear_forward)(ws->a[l + 1], FM_FN(fm_layer_in)(ws, x0, cfg, net, l),
+                                 params + ow[l], params + ob[l], act, net->slopes[l], rows,
+                                 net->sizes[l], net->sizes[l + 1], n_threads);
+        if (p > 0)
+            FM_FN(fm_dropout_forward)(ws->hd[l + 1], ws->a[l + 1], p, cfg->seed,
+                                      (uint64_t)step, (uint64_t)(l + 1),
+                                      rows * net->sizes[l + 1], n_threads);
     }
 }
 
+/* What fm_train fuses into the backward pass: weight penalties and the
+ * optimizer update of each layer, right after that layer's gradient. */
+typedef struct {
+    FM_T *params;               /* the flat parameters being trained */
+    FM_T *s1, *s2;              /* optimizer state (flat layout) or NULL */
+    fm_optim *opt;
+    double l2, l1;              /* effective penalties on the weights */
+    double penalty;             /* out: 0.5*l2*||W||^2 + l1*||W||_1 before the update */
+} FM_FN(fm_upd);
+
+/* Penalise then update one block [off, off+n) of the flat buffers. */
+static void FM_FN(fm_block_update)(FM_FN(fm_upd) *u, FM_T *grad, ptrdiff_t off, ptrdiff_t n,
+                                   ptrdiff_t n_decay, int penalise, int n_threads)
+{
+    FM_T *params = u->params;
+    fm_optim o = *u->opt;
+    ptrdiff_t r;
+    if (penalise && (u->l2 != 0 || u->l1 != 0)) {
+        double sq = 0, ab = 0;
+        for (r = off; r < off + n; r++) {
+            double w = (double)params[r];
+            sq += w * w;
+            ab += fabs(w);
+            grad[r] = (FM_T)((double)grad[r] + u->l2 * w + u->l1 * (double)((w > 0) - (w < 0)));
+        }
+        u->penalty += 0.5 * u->l2 * sq + u->l1 * ab;
+    }
+    if (o.s3) o.s3 = (FM_T *)o.s3 + off;
+    FM_FN(fm_optim_update)(params + off, u->s1 ? u->s1 + off : NULL, u->s2 ? u->s2 + off : NULL,
+                           grad + off, &o, n, n_decay, n_threads);
+}
+
 /* Backward from dz = ws->d0 (rows, K) down to layer 0, writing (beta=0) or
- * accumulating (beta=1) the parameter gradients in grad. */
+ * accumulating (beta=1) the parameter gradients in grad.  With cfg, hidden
+ * outputs that had dropout pass their delta through the same mask (keyed by
+ * step).  With upd, layer l is penalised and updated as soon as its dW, db
+ * and the delta for layer l-1 (which needs the old W_l) are done. */
 static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
-                                   const FM_T *params, const fm_net *net, const ptrdiff_t *ow,
-                                   const ptrdiff_t *ob, ptrdiff_t rows, FM_T beta, int n_threads)
+                                   const FM_T *params,
+                                   const fm_net *net, const ptrdiff_t *ow, const ptrdiff_t *ob,
+                                   ptrdiff_t rows, FM_T beta, const fm_train_cfg *cfg,
+                                   int64_t step, FM_FN(fm_upd) *upd, int n_threads)
 {
     int l, L = net->n_layers;
     FM_T *d = ws->d0, *dn = ws->d1, *tmp;
     for (l = L - 1; l >= 0; l--) {
         ptrdiff_t IN = net->sizes[l], OUT = net->sizes[l + 1], i, j;
-        const FM_T *x = l == 0 ? x0 : ws->a[l];
+        const FM_T *x = FM_FN(fm_layer_in)(ws, x0, cfg, net, l);
         FM_T *db = grad + ob[l];
+        /* forward was: a_{l+1} = act_l(x . W_l + b_l), x = dropout(a_l) or a_l */
         /* 1. dW_l (=|+=) x^T . d */
         FM_FN(fm_gemm)(grad + ow[l], OUT, x, 1, IN, d, OUT, 1, IN, OUT, rows, 1, beta, NULL,
                        n_threads);
@@ -76,12 +143,24 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             for (j = 0; j < OUT; j++) db[j] = 0;
         for (i = 0; i < rows; i++)
             for (j = 0; j < OUT; j++) db[j] += d[i * OUT + j];
-        /* 3. d_{l-1} = (d . W_l^T) * act_{l-1}'(a_l) */
+        /* 3. d_{l-1} = (d . W_l^T) * act_{l-1}'(a_l) [* mask/(1-p) under dropout];
+         *    act' reads the undropped a_l */
         if (l > 0) {
-            fm_epilogue epi = {FM_EPI_DACT, net->acts[l - 1], net->slopes[l - 1], NULL, x, IN};
+            double p = FM_FN(fm_drop_rate)(cfg, net, l);
+            fm_epilogue epi = {FM_EPI_DACT, net->acts[l - 1], net->slopes[l - 1], NULL, ws->a[l],
+                               IN};
             FM_FN(fm_gemm)(dn, IN, d, OUT, 1, params + ow[l], 1, OUT, rows, IN, OUT, 1, 0, &epi,
                            n_threads);
+            if (p > 0)
+                FM_FN(fm_dropout_backward)(dn, p, cfg->seed, (uint64_t)step, (uint64_t)l,
+                                           rows * IN, n_threads);
             tmp = d; d = dn; dn = tmp;
+        }
+        /* 4. fused: penalties and the optimizer step for W_l, then b_l */
+        if (upd) {
+            FM_FN(fm_block_update)(upd, grad, ow[l], IN * OUT, IN * OUT, 1, n_threads);
+            FM_FN(fm_block_update)(upd, grad, ob[l], OUT, upd->opt->decay_bias ? OUT : 0, 0,
+                                   n_threads);
         }
     }
 }
@@ -124,6 +203,43 @@ static double FM_FN(fm_loss_scale)(const fm_train_cfg *cfg, double sw_sum, ptrdi
     return cfg->loss_mult / (sw_sum * (cfg->loss_per_output ? (double)K : 1.0));
 }
 
+/* Regression sums of one batch (metric 3): see fm_train's stats. */
+static void FM_FN(fm_reg_stats)(double *stats, const FM_T *p, const FM_T *y, ptrdiff_t rows,
+                                ptrdiff_t K)
+{
+    ptrdiff_t i, j;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < K; j++) {
+            double r = (double)p[i * K + j] - (double)y[i * K + j];
+            stats[4] += fabs(r);
+            stats[5] += r * r;
+            stats[6 + j] += r * r;
+        }
+}
+
+/* Copy batch rows into the scratch (in `order`, or lo.. in place); return x0. */
+static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T *y,
+                                    const FM_T *sw, const int64_t *order, ptrdiff_t lo,
+                                    ptrdiff_t rows, ptrdiff_t s0, ptrdiff_t K, int copy_x)
+{
+    ptrdiff_t r, j;
+    if (order) {
+        for (r = 0; r < rows; r++) {
+            ptrdiff_t src = (ptrdiff_t)order[lo + r];
+            for (j = 0; j < s0; j++) ws->a[0][r * s0 + j] = x[src * s0 + j];
+            for (j = 0; j < K; j++) ws->yb[r * K + j] = y[src * K + j];
+            if (sw) ws->swb[r] = sw[src];
+        }
+        return ws->a[0];
+    }
+    for (r = 0; r < rows * K; r++) ws->yb[r] = y[lo * K + r];
+    if (sw)
+        for (r = 0; r < rows; r++) ws->swb[r] = sw[lo + r];
+    if (!copy_x) return x + lo * s0;
+    for (r = 0; r < rows * s0; r++) ws->a[0][r] = x[lo * s0 + r];
+    return ws->a[0];
+}
+
 ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *work,
                           double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
                           const FM_T *x, const FM_T *y, const FM_T *sw, const int64_t *order,
@@ -131,33 +247,31 @@ ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *wo
                           int n_threads)
 {
     FM_FN(fm_ws) ws;
-    ptrdiff_t ow[64], ob[64], bi, n_par = fm_n_params(net), n_w;
+    ptrdiff_t ow[64], ob[64], bi;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
+    const int adam = opt->kind == FM_OPT_ADAM || opt->kind == FM_OPT_ADAMW;
     FM_FN(fm_ws_carve)(&ws, work, net, batch);
     FM_FN(fm_offsets)(net, ow, ob);
-    n_w = ob[0];
     for (bi = 0; bi < n_batches; bi++) {
         ptrdiff_t lo = start + bi * batch, rows, r;
         const FM_T *x0, *swb = NULL;
-        double sw_sum, scale, l2_eff, lb;
+        double sw_sum, scale, lb;
+        FM_FN(fm_upd) upd;
         if (lo >= n_total) break;
         rows = FM_MIN(batch, n_total - lo);
-        /* gather the batch (rows in `order`), or use x in place */
-        if (order) {
-            for (r = 0; r < rows; r++) {
-                ptrdiff_t src = (ptrdiff_t)order[lo + r], j;
-                for (j = 0; j < s0; j++) ws.a[0][r * s0 + j] = x[src * s0 + j];
-                for (j = 0; j < K; j++) ws.yb[r * K + j] = y[src * K + j];
-                if (sw) ws.swb[r] = sw[src];
-            }
-            x0 = ws.a[0];
-        } else {
-            for (r = 0; r < rows * K; r++) ws.yb[r] = y[lo * K + r];
-            if (sw)
-                for (r = 0; r < rows; r++) ws.swb[r] = sw[lo + r];
-            x0 = x + lo * s0;
+        /* this batch's hyper-parameters and step (the step keys dropout/noise) */
+        if (cfg->lr_steps) opt->lr = cfg->lr_steps[bi];
+        if (cfg->mom_steps) {
+            if (adam) opt->beta1 = cfg->mom_steps[bi];
+            else opt->momentum = cfg->mom_steps[bi];
         }
+        opt->step += 1;
+        /* gather the batch (+ Gaussian input noise, stream 0) */
+        x0 = FM_FN(fm_gather)(&ws, x, y, sw, order, lo, rows, s0, K, cfg->input_noise > 0);
+        if (cfg->input_noise > 0)
+            FM_FN(fm_gaussian_noise)(ws.a[0], cfg->input_noise, cfg->seed, (uint64_t)opt->step,
+                                     0, rows * s0, n_threads);
         sw_sum = (double)rows;
         if (sw) {
             swb = ws.swb;
@@ -165,25 +279,29 @@ ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *wo
             for (r = 0; r < rows; r++) sw_sum += (double)swb[r];
             if (sw_sum <= 0) sw_sum = 1; /* all-zero weights: no data term */
         }
-        /* forward, loss, delta */
-        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, n_threads);
+        /* forward (+ dropout), loss, delta */
+        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, cfg, opt->step,
+                              n_threads);
         scale = FM_FN(fm_loss_scale)(cfg, sw_sum, K);
         lb = FM_FN(fm_loss)(ws.d0, ws.a[L], ws.a[L], ws.yb, swb, cfg->loss, net->acts[L - 1],
                             net->slopes[L - 1], rows, K, scale);
         stats[0] += lb * (double)rows;
-        if (cfg->metric) stats[1] += (double)FM_FN(fm_count_correct)(ws.a[L], ws.yb, rows, K,
-                                                                     cfg->metric);
+        if (cfg->metric == 1 || cfg->metric == 2)
+            stats[1] += (double)FM_FN(fm_count_correct)(ws.a[L], ws.yb, rows, K, cfg->metric);
+        else if (cfg->metric == 3)
+            FM_FN(fm_reg_stats)(stats, ws.a[L], ws.yb, rows, K);
         stats[2] += (double)rows;
-        /* backward, L2, update */
-        FM_FN(fm_net_backward)(&ws, x0, grad, params, net, ow, ob, rows, 0, n_threads);
-        l2_eff = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
-        if (l2_eff != 0) {
-            stats[3] += 0.5 * l2_eff * FM_FN(fm_wsq)(params, n_w) * (double)rows;
-            for (r = 0; r < n_w; r++) grad[r] += (FM_T)l2_eff * params[r];
-        }
-        opt->step += 1;
-        FM_FN(fm_optim_update)(params, s1, s2, grad, opt, n_par, opt->decay_bias ? n_par : n_w,
+        /* backward fused with penalties and the update, layer by layer */
+        upd.params = params;
+        upd.s1 = s1;
+        upd.s2 = s2;
+        upd.opt = opt;
+        upd.l2 = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
+        upd.l1 = cfg->l1;
+        upd.penalty = 0;
+        FM_FN(fm_net_backward)(&ws, x0, grad, params, net, ow, ob, rows, 0, cfg, opt->step, &upd,
                                n_threads);
+        stats[3] += upd.penalty * (double)rows;
     }
     return bi;
 }
@@ -200,7 +318,7 @@ void FM_FN(fm_forward_net)(FM_T *out, FM_T *work, const FM_T *params, const fm_n
     for (lo = 0; lo < n; lo += batch) {
         ptrdiff_t rows = FM_MIN(batch, n - lo);
         FM_FN(fm_net_forward)(&ws, x + lo * s0, params, net, ow, ob, rows, net->acts[L - 1],
-                              n_threads);
+                              NULL, 0, n_threads);
         for (ptrdiff_t r = 0; r < rows * K; r++) out[lo * K + r] = ws.a[L][r];
     }
 }
@@ -226,11 +344,12 @@ double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_
     for (lo = 0; lo < n; lo += batch) {
         ptrdiff_t rows = FM_MIN(batch, n - lo);
         const FM_T *x0 = x + lo * s0;
-        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, n_threads);
+        FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, NULL, 0,
+                              n_threads);
         loss += FM_FN(fm_loss)(ws.d0, ws.a[L], ws.a[L], y + lo * K, sw ? sw + lo : NULL,
                                cfg->loss, net->acts[L - 1], net->slopes[L - 1], rows, K, scale);
         FM_FN(fm_net_backward)(&ws, x0, grad, params, net, ow, ob, rows, lo == 0 ? 0 : 1,
-                               n_threads);
+                               NULL, 0, NULL, n_threads);
     }
     l2_eff = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
     if (l2_eff != 0) {

@@ -7,10 +7,30 @@ checked against :mod:`fastmlp.reference` (pure NumPy).
 from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
+from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
+from fastmlp.io import load  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
+    "optim", "schedules", "callbacks", "load",
 ]
+
+#: scikit-learn drop-ins, imported on first use so that ``import fastmlp``
+#: needs neither scikit-learn nor scipy.  ``fastmlp.Perceptron`` stays
+#: fastmlp's Rosenblatt perceptron; scikit-learn's (an SGD linear model with
+#: penalties, class weights and early stopping) is ``fastmlp.sklearn.Perceptron``,
+#: also exported here as ``SGDPerceptron``.  They stay out of ``__all__`` so
+#: that ``from fastmlp import *`` works without scikit-learn installed.
+_SKLEARN_EXPORTS = {"MLPClassifier": "MLPClassifier", "MLPRegressor": "MLPRegressor",
+                    "SGDPerceptron": "Perceptron"}
+
+
+def __getattr__(name: str):
+    if name in _SKLEARN_EXPORTS:
+        from fastmlp import sklearn as _sk
+
+        return getattr(_sk, _SKLEARN_EXPORTS[name])
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

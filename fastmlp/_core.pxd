@@ -1,5 +1,6 @@
 # Declarations of csrc/fastmlp.h, mirrored line for line.
-from libc.stdint cimport int64_t, int32_t
+from libc.stdint cimport int64_t, int32_t, uint64_t
+from libc.stdint cimport uint32_t, uint8_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
@@ -7,6 +8,7 @@ cdef extern from "fastmlp.h" nogil:
         FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
     enum:
         FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
+        FM_LOSS_POISSON
     enum:
         FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
     enum:
@@ -76,6 +78,9 @@ cdef extern from "fastmlp.h" nogil:
         int decay_bias
         int sklearn
         int64_t step
+        int centered
+        int amsgrad
+        void *s3
 
     void fm_optim_update_f32(float *w, float *s1, float *s2, const float *g, const fm_optim *opt,
                              Py_ssize_t n, Py_ssize_t n_decay, int n_threads)
@@ -95,6 +100,12 @@ cdef extern from "fastmlp.h" nogil:
         double l2
         int l2_batch_scaled
         int metric
+        double l1
+        const double *dropout
+        double input_noise
+        uint64_t seed
+        const double *lr_steps
+        const double *mom_steps
 
     Py_ssize_t fm_workspace_size(const fm_net *net, Py_ssize_t batch)
     Py_ssize_t fm_n_params(const fm_net *net)
@@ -122,6 +133,20 @@ cdef extern from "fastmlp.h" nogil:
                             const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                             Py_ssize_t n, Py_ssize_t batch, int n_threads)
 
+    void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n)
+    void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,
+                                uint64_t stream, Py_ssize_t n, int n_threads)
+    void fm_dropout_forward_f64(double *out, const double *h, double p, uint64_t seed, uint64_t step,
+                                uint64_t stream, Py_ssize_t n, int n_threads)
+    void fm_dropout_backward_f32(float *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                                 Py_ssize_t n, int n_threads)
+    void fm_dropout_backward_f64(double *d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                                 Py_ssize_t n, int n_threads)
+    void fm_gaussian_noise_f32(float *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                               Py_ssize_t n, int n_threads)
+    void fm_gaussian_noise_f64(double *x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                               Py_ssize_t n, int n_threads)
+
     Py_ssize_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const float *y,
                                        const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)
     Py_ssize_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
@@ -132,3 +157,39 @@ cdef extern from "fastmlp.h" nogil:
                        int n_threads)
     double fm_peak_f64(double *sums, const char *isa, double mul, double add, Py_ssize_t reps,
                        int n_threads)
+
+
+    enum:
+        FM_PENALTY_NONE, FM_PENALTY_L1, FM_PENALTY_L2, FM_PENALTY_ELASTICNET
+
+    ctypedef struct fm_sgd_cfg:
+        int penalty
+        double alpha
+        double l1_ratio
+        double eta
+        int fit_intercept
+        double intercept_decay
+        double weight_pos
+        double weight_neg
+        int compute_loss
+
+    ctypedef struct fm_sgd_state:
+        double intercept
+        double wscale
+        double sq_norm
+        double l1_norm
+        double u
+        double sumloss
+        double objective
+
+    void fm_sgd_shuffle(int64_t *ind, Py_ssize_t n, uint32_t seed)
+    Py_ssize_t fm_sgd_perceptron_epoch_f32(float *w, float *q, fm_sgd_state *st, const float *x,
+                                           const int64_t *ptr, const int32_t *ind, const float *y,
+                                           const float *sw, const int64_t *order,
+                                           const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                           Py_ssize_t n, Py_ssize_t d)
+    Py_ssize_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, const double *x,
+                                           const int64_t *ptr, const int32_t *ind, const double *y,
+                                           const double *sw, const int64_t *order,
+                                           const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                           Py_ssize_t n, Py_ssize_t d)

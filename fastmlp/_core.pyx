@@ -7,7 +7,8 @@ No training logic and no parameter rules live here (see fastmlp/_validation.py
 and the model classes).
 """
 from cython cimport floating
-from libc.stdint cimport int64_t, int32_t
+from libc.stdint cimport int64_t, int32_t, uint64_t
+from libc.stdint cimport uint32_t, uint8_t
 
 from fastmlp._core cimport *
 
@@ -24,6 +25,7 @@ LOSS_MSE = FM_LOSS_MSE
 LOSS_MAE = FM_LOSS_MAE
 LOSS_BCE = FM_LOSS_BCE
 LOSS_CCE = FM_LOSS_CCE
+LOSS_POISSON = FM_LOSS_POISSON
 OPT_SGD = FM_OPT_SGD
 OPT_ADAGRAD = FM_OPT_ADAGRAD
 OPT_RMSPROP = FM_OPT_RMSPROP
@@ -32,6 +34,10 @@ OPT_ADAMW = FM_OPT_ADAMW
 EPI_NONE = FM_EPI_NONE
 EPI_BIAS_ACT = FM_EPI_BIAS_ACT
 EPI_DACT = FM_EPI_DACT
+PENALTY_NONE = FM_PENALTY_NONE
+PENALTY_L1 = FM_PENALTY_L1
+PENALTY_L2 = FM_PENALTY_L2
+PENALTY_ELASTICNET = FM_PENALTY_ELASTICNET
 
 
 def openmp_enabled():
@@ -212,17 +218,26 @@ cdef fm_optim _optim(dict o) except *:
     r.decay_bias = o.get("decay_bias", True)
     r.sklearn = o.get("sklearn", False)
     r.step = o.get("step", 0)
+    r.centered = o.get("centered", False)
+    r.amsgrad = o.get("amsgrad", False)
+    r.s3 = NULL
     return r
 
 
 def optim_update(floating[::1] w, floating[::1] s1, floating[::1] s2, const floating[::1] g,
-                 dict opt, Py_ssize_t n_decay=-1, int n_threads=1):
-    """One optimizer update of the flat buffer w; opt['step'] must count this update."""
+                 dict opt, Py_ssize_t n_decay=-1, int n_threads=1, floating[::1] s3=None):
+    """One optimizer update of the flat buffer w; opt['step'] must count this update.
+
+    s3 is the third state buffer (centered RMSprop, AMSGrad), else None."""
     cdef Py_ssize_t n = w.shape[0]
     _check(g.shape[0] == n and n > 0, "optim_update: shape mismatch")
     _check(s1 is None or s1.shape[0] == n, "optim_update: s1 shape")
     _check(s2 is None or s2.shape[0] == n, "optim_update: s2 shape")
+    _check(s3 is None or s3.shape[0] == n, "optim_update: s3 shape")
     cdef fm_optim o = _optim(opt)
+    _check(s3 is not None or not (o.centered or o.amsgrad), "optim_update: s3 is required")
+    if s3 is not None:
+        o.s3 = &s3[0]
     cdef floating *p1 = NULL if s1 is None else &s1[0]
     cdef floating *p2 = NULL if s2 is None else &s2[0]
     if n_decay < 0:
@@ -255,6 +270,12 @@ cdef fm_train_cfg _cfg(dict c) except *:
     r.l2 = c.get("l2", 0.0)
     r.l2_batch_scaled = c.get("l2_batch_scaled", False)
     r.metric = c.get("metric", 0)
+    r.l1 = c.get("l1", 0.0)
+    r.dropout = NULL
+    r.input_noise = c.get("input_noise", 0.0)
+    r.seed = c.get("seed", 0)
+    r.lr_steps = NULL
+    r.mom_steps = NULL
     return r
 
 
@@ -276,12 +297,34 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
           const int32_t[::1] acts, const double[::1] slopes, dict cfg,
           const floating[:, ::1] x, const floating[:, ::1] y, const floating[::1] sw,
           const int64_t[::1] order, Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
-          int n_threads=1):
-    """Run up to n_batches mini-batches in C; return (batches done, optimizer step)."""
+          int n_threads=1, floating[::1] s3=None, const double[::1] dropout=None,
+          const double[::1] lr_steps=None, const double[::1] mom_steps=None):
+    """Run up to n_batches mini-batches in C; return (batches done, optimizer step).
+
+    Also writes the new step back into ``opt['step']`` before returning, so
+    the caller's state never lags the parameters (no Python code runs in
+    between, hence no KeyboardInterrupt either).  s3: third optimizer state
+    buffer; dropout: rates of the L-1 hidden outputs; lr_steps / mom_steps:
+    per-batch learning rates / momenta (n_batches each), or None."""
     cdef fm_net net = _net(sizes, acts, slopes)
     cdef fm_train_cfg c = _cfg(cfg)
     cdef fm_optim o = _optim(opt)
     cdef Py_ssize_t n = x.shape[0], done
+    _check(s3 is None or s3.shape[0] == params.shape[0], "train: s3 length")
+    _check(s3 is not None or not (o.centered or o.amsgrad), "train: s3 is required")
+    _check(dropout is None or dropout.shape[0] == net.n_layers - 1, "train: dropout length")
+    _check(lr_steps is None or lr_steps.shape[0] >= n_batches, "train: lr_steps length")
+    _check(mom_steps is None or mom_steps.shape[0] >= n_batches, "train: mom_steps length")
+    _check(c.metric != 3 or stats.shape[0] >= 6 + sizes[sizes.shape[0] - 1],
+           "train: stats length (metric 3 needs 6 + n_outputs)")
+    if s3 is not None:
+        o.s3 = &s3[0]
+    if dropout is not None and dropout.shape[0] > 0:
+        c.dropout = &dropout[0]
+    if lr_steps is not None and lr_steps.shape[0] > 0:
+        c.lr_steps = &lr_steps[0]
+    if mom_steps is not None and mom_steps.shape[0] > 0:
+        c.mom_steps = &mom_steps[0]
     _check(n > 0 and batch > 0, "train: empty data or batch")
     _check(x.shape[1] == sizes[0] and y.shape[0] == n and y.shape[1] == sizes[sizes.shape[0] - 1],
            "train: x/y shape")
@@ -306,6 +349,7 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
             done = fm_train_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
                                 &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
                                 n_threads)
+    opt["step"] = o.step
     return done, o.step
 
 
@@ -434,3 +478,104 @@ def peak_gflops(int n_threads=1, str dtype="float32", str isa="", double seconds
         t = perf_counter() - t0
         best = max(best, flops / t / 1e9)
     return best
+
+def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
+    """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng.h)."""
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        fm_rng_uniform(&out[0], seed, step, stream, out.shape[0])
+
+
+def dropout_forward(floating[::1] out, const floating[::1] h, double p, uint64_t seed,
+                    uint64_t step, uint64_t stream, int n_threads=1):
+    """out = h * mask / (1 - p), unit i dropped iff uniform i < p."""
+    cdef Py_ssize_t n = h.shape[0]
+    _check(out.shape[0] == n and n > 0, "dropout_forward: shape mismatch")
+    _check(0.0 <= p < 1.0, "dropout_forward: p must be in [0, 1)")
+    with nogil:
+        if floating is float:
+            fm_dropout_forward_f32(&out[0], &h[0], p, seed, step, stream, n, n_threads)
+        else:
+            fm_dropout_forward_f64(&out[0], &h[0], p, seed, step, stream, n, n_threads)
+
+
+def dropout_backward(floating[::1] d, double p, uint64_t seed, uint64_t step, uint64_t stream,
+                     int n_threads=1):
+    """d = d * mask / (1 - p) in place (the same mask as dropout_forward)."""
+    _check(d.shape[0] > 0, "dropout_backward: empty operand")
+    _check(0.0 <= p < 1.0, "dropout_backward: p must be in [0, 1)")
+    with nogil:
+        if floating is float:
+            fm_dropout_backward_f32(&d[0], p, seed, step, stream, d.shape[0], n_threads)
+        else:
+            fm_dropout_backward_f64(&d[0], p, seed, step, stream, d.shape[0], n_threads)
+
+
+def gaussian_noise(floating[::1] x, double sigma, uint64_t seed, uint64_t step, uint64_t stream,
+                   int n_threads=1):
+    """x += sigma * N(0, 1) in place, normals from the counter stream."""
+    _check(x.shape[0] > 0, "gaussian_noise: empty operand")
+    with nogil:
+        if floating is float:
+            fm_gaussian_noise_f32(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
+        else:
+            fm_gaussian_noise_f64(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
+
+
+def sgd_shuffle(int64_t[::1] ind, uint32_t seed):
+    """scikit-learn's SequentialDataset.shuffle(seed) of the index array, in place."""
+    with nogil:
+        fm_sgd_shuffle(&ind[0] if ind.shape[0] else NULL, ind.shape[0], seed)
+
+
+def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
+                         const floating[::1] x, const int64_t[::1] ptr, const int32_t[::1] ind,
+                         const floating[::1] y, const floating[::1] sw, const int64_t[::1] order,
+                         const uint8_t[::1] skip, dict cfg):
+    """One epoch of scikit-learn's Perceptron SGD; return the rows trained on.
+
+    state (7 doubles, in/out): intercept, wscale, sq_norm, l1_norm, u, and
+    (out) the epoch's loss sum and objective sum.  Dense x is the flat
+    (rows * d) buffer with ptr = ind = None; CSR x is its data array."""
+    cdef Py_ssize_t d = w.shape[0], rows = y.shape[0], n = order.shape[0], r
+    _check(d > 0 and q.shape[0] == d and state.shape[0] >= 7, "sgd_perceptron_epoch: w/q/state")
+    _check(n == rows and (sw is None or sw.shape[0] == rows)
+           and (skip is None or skip.shape[0] == rows), "sgd_perceptron_epoch: row counts")
+    _check((ptr is None) == (ind is None), "sgd_perceptron_epoch: ptr and ind go together")
+    if ptr is None:
+        _check(x.shape[0] == rows * d, "sgd_perceptron_epoch: dense x must be rows * d")
+    else:
+        _check(ptr.shape[0] == rows + 1 and ind.shape[0] == x.shape[0]
+               and ptr[rows] <= x.shape[0], "sgd_perceptron_epoch: CSR shapes")
+    cdef fm_sgd_cfg c
+    c.penalty = cfg["penalty"]
+    c.alpha = cfg["alpha"]
+    c.l1_ratio = cfg["l1_ratio"]
+    c.eta = cfg["eta"]
+    c.fit_intercept = cfg["fit_intercept"]
+    c.intercept_decay = cfg["intercept_decay"]
+    c.weight_pos = cfg["weight_pos"]
+    c.weight_neg = cfg["weight_neg"]
+    c.compute_loss = cfg["compute_loss"]
+    cdef fm_sgd_state st
+    st.intercept, st.wscale, st.sq_norm, st.l1_norm, st.u = (state[0], state[1], state[2],
+                                                            state[3], state[4])
+    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
+    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
+    if ptr is not None and pind == NULL:
+        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
+    with nogil:
+        if floating is float:
+            r = fm_sgd_perceptron_epoch_f32(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+        else:
+            r = fm_sgd_perceptron_epoch_f64(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+    state[0], state[1], state[2], state[3], state[4] = (st.intercept, st.wscale, st.sq_norm,
+                                                        st.l1_norm, st.u)
+    state[5], state[6] = st.sumloss, st.objective
+    return r

@@ -1,9 +1,9 @@
 """The multi-layer perceptron: fastmlp's main model."""
 from __future__ import annotations
 
+import copy
 import math
-import time
-import warnings
+import os
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -70,9 +70,18 @@ class MLP:
     dtype : {float32, float64}, default=float32
         Precision of parameters and computation.
     seed : int, optional
-        Seeds weight initialisation and shuffling.
+        Seeds weight initialisation, shuffling, dropout and input noise.
     n_threads : int, optional
         Threads for the kernels; None uses every usable CPU.
+    dropout : float or sequence of float, default=0
+        Inverted-dropout rate in [0, 1) after each hidden layer (one for all,
+        or one per hidden layer), in training only: each hidden unit is zeroed
+        with that probability and the kept ones scaled by 1/(1-rate), so
+        inference uses the whole network unscaled.  The masks come from a
+        counter-based RNG keyed by (seed, step, layer, unit), reproducible
+        for a seed.
+    input_noise : float, default=0
+        Standard deviation of Gaussian noise added to the inputs in training.
 
     Attributes
     ----------
@@ -84,7 +93,15 @@ class MLP:
     classes_ : ndarray
         Class labels, once fitted on labels.
     history_ : dict of lists
-        Per-epoch 'loss', 'accuracy', 'error_rate', 'val_*', 'lr', 'time'.
+        Per-epoch 'loss' (with the l1/l2 penalties), then 'accuracy' and
+        'error_rate' (classification) or 'mse', 'mae', 'r2' (regression),
+        running averages over the epoch's batches; the same on the validation
+        data with a 'val_' prefix; 'lr' (of the epoch's last batch) and 'time'
+        (seconds).  Appended to by every fit.
+    stop_training : bool
+        Set it to True from a callback to end training cleanly.
+    interrupted_ : bool
+        True when the last fit was stopped by KeyboardInterrupt.
 
     Examples
     --------
@@ -97,7 +114,8 @@ class MLP:
     def __init__(self, layers: Union[str, Sequence[int]], *, activation: Union[str, Sequence[str]] = "relu",
                  output_activation: Optional[str] = None, loss: str = "auto",
                  leaky_slope: float = 0.01, init: str = "auto", dtype: Any = np.float32,
-                 seed: Optional[int] = None, n_threads: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, n_threads: Optional[int] = None,
+                 dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0) -> None:
         self.layers = parse_layers(layers)
         n_hidden = len(self.layers) - 2
         acts = [activation] * n_hidden if isinstance(activation, str) else list(activation)
@@ -123,11 +141,35 @@ class MLP:
                                                  B.ACTIVATION_ALIASES, "output activation")
         if self.loss != "auto":
             self._resolve_output(self.loss)
+        self.dropout = self._check_dropout(dropout, n_hidden)
+        self.input_noise = check_nonneg_float(input_noise, "input_noise")
+        # keys the C counter RNG of dropout and noise; drawn without touching _rng
+        self._noise_seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
         self.classes_: Optional[np.ndarray] = None
         self.history_: dict[str, list] = {}
         self._opt_state: Optional[dict] = None
+        self.stop_training = False
+        self.interrupted_ = False
         self._params = np.zeros(sum((i + 1) * o for i, o in self._shapes()), dtype=self.dtype)
         self.reset_parameters()
+
+    @staticmethod
+    def _check_dropout(dropout: Any, n_hidden: int) -> list[float]:
+        rates = [dropout] * n_hidden if isinstance(dropout, (int, float, np.floating)) \
+            and not isinstance(dropout, bool) else dropout
+        try:
+            rates = [float(r) for r in rates]
+        except (TypeError, ValueError):
+            raise ValueError(f"dropout must be a float or one float per hidden layer; "
+                             f"got {dropout!r}") from None
+        if n_hidden == 0 and isinstance(dropout, (int, float, np.floating)) and dropout:
+            raise ValueError("dropout acts on hidden layers, and this network has none")
+        if len(rates) != n_hidden:
+            raise ValueError(f"dropout: {n_hidden} hidden layers need {n_hidden} rates; "
+                             f"got {len(rates)}")
+        if any(not (0.0 <= r < 1.0) for r in rates):
+            raise ValueError(f"dropout rates must be in [0, 1); got {rates}")
+        return rates
 
     # ------------------------------------------------------------------ structure
     def _shapes(self) -> list[tuple[int, int]]:
@@ -321,62 +363,84 @@ class MLP:
 
     # ------------------------------------------------------------------ training
     def _optimizer(self, name: str, lr: float, momentum: float, nesterov: bool) -> dict:
+        """The fm_optim dict for an optimizer name (kernel-level helper)."""
         key = B.canonical(name, B.OPTIMIZERS, {}, "optimizer")
         return {"kind": B.OPTIMIZERS[key], "name": key, "lr": lr, "momentum": momentum,
                 "nesterov": nesterov, "dampening": 0.0, "weight_decay": 0.0, "l1": 0.0,
                 "decay_bias": True, "step": 0}
 
-    def _cfg(self, l2: float = 0.0) -> dict:
+    def _cfg(self, l2: float = 0.0, l1: float = 0.0, train: bool = False) -> dict:
+        """The fm_train_cfg dict; ``train`` adds regression sums, noise and the RNG seed."""
         metric = 0
         if self.loss == "bce":
             metric = 2  # every output thresholded at 0.5 (binary / multilabel)
         elif self._is_classifier():
             metric = 1  # argmax
+        elif train:
+            metric = 3  # regression sums: mse, mae, r2
         mult, per_output = B.LOSS_REDUCTION[self.loss]
-        return {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
-                "l2": l2, "l2_batch_scaled": False, "metric": metric}
+        cfg = {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
+               "l2": l2, "l2_batch_scaled": False, "metric": metric, "l1": l1}
+        if train:
+            cfg.update(input_noise=self.input_noise, seed=self._noise_seed)
+        return cfg
 
-    def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: Optional[int] = 32,
-            learning_rate: float = 0.01, optimizer: str = "sgd", momentum: float = 0.0,
-            nesterov: bool = False, l2: float = 0.0, shuffle: bool = True,
-            validation_split: float = 0.0, validation_data: Optional[tuple] = None,
-            sample_weight: Any = None, verbose: int = 1) -> "MLP":
-        """Train by mini-batch gradient descent; return self.
+    def _dropout_rates(self) -> Optional[np.ndarray]:
+        """Rates of the hidden outputs as the C loop takes them, or None without dropout."""
+        if not any(self.dropout):
+            return None
+        return np.asarray(self.dropout, dtype=np.float64)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like
-            Class labels (1-D), or targets of shape (n_samples, n_outputs).
-        epochs : int, default=10
-        batch_size : int or None, default=32
-            None (or n_samples) is full-batch gradient descent, 1 is stochastic.
-        learning_rate : float, default=0.01
-        optimizer : str, default='sgd'
-            'sgd', 'adagrad', 'rmsprop', 'adam' or 'adamw' (torch.optim rules).
-        momentum, nesterov : float, bool
-            SGD momentum and Nesterov's variant.
-        l2 : float, default=0
-            L2 penalty 0.5*l2*||W||^2 on the weights (biases excluded).
-        shuffle : bool, default=True
-            Reshuffle the samples every epoch.
-        validation_split : float, default=0
-            Fraction of (X, y) held out (the last rows, before shuffling) and
-            evaluated after each epoch; ignored when validation_data is given.
-        validation_data : tuple (X_val, y_val), optional
-        sample_weight : array-like of shape (n_samples,), optional
-        verbose : int, default=1
-            0 prints nothing; 1 shows progress.
+    # ------------------------------------------------------------------ optimizer state
+    def _prepare_opt_state(self, optimizer: Any) -> dict:
+        """Return the optimizer state for ``optimizer``, reusing the model's when its
+        buffers mean the same thing (same rule and layout), else fresh.
 
-        Returns
-        -------
-        self : MLP
-        """
-        epochs = check_positive_int(epochs, "epochs")
-        lr = check_nonneg_float(learning_rate, "learning_rate", positive=True)
-        l2 = check_nonneg_float(l2, "l2")
-        momentum = check_nonneg_float(momentum, "momentum")
-        if not 0.0 <= float(validation_split) < 1.0:
+        The dict doubles as the fm_optim description passed to C: it holds the
+        hyper-parameters, 'step' and the buffers 's1', 's2', 's3'."""
+        st = self._opt_state
+        layout = list(optimizer.state_layout())
+        if (st is None or st.get("layout") != layout or st["s1"].shape != self._params.shape
+                or st["s1"].dtype != self.dtype
+                or (optimizer.uses_s3() and st.get("s3") is None)):
+            st = {"layout": layout, "step": 0,
+                  "s1": np.full_like(self._params, optimizer.initial_s1()),
+                  "s2": np.zeros_like(self._params),
+                  "s3": np.zeros_like(self._params) if optimizer.uses_s3() else None}
+        st.update(optimizer.kernel_config())
+        st["optimizer"] = {"class": type(optimizer).__name__, "config": optimizer.get_config()}
+        self._opt_state = st
+        return st
+
+    def reset_optimizer(self) -> None:
+        """Forget the optimizer state (moments, momentum, step): the next fit starts afresh."""
+        self._opt_state = None
+
+    def _training_snapshot(self) -> dict:
+        """A copy of the weights and optimizer state (for early stopping and divergence)."""
+        st = self._opt_state
+        return {"params": self._params.copy(),
+                "opt": None if st is None else copy.deepcopy(st)}
+
+    def _restore_snapshot(self, snap: dict) -> None:
+        """Put a _training_snapshot back, in place where the buffers match."""
+        self._params[...] = snap["params"]
+        old, st = snap["opt"], self._opt_state
+        if old is None or st is None or st.get("layout") != old.get("layout"):
+            self._opt_state = copy.deepcopy(old)
+            return
+        for k, v in old.items():
+            if isinstance(v, np.ndarray) and isinstance(st.get(k), np.ndarray):
+                st[k][...] = v
+            else:
+                st[k] = copy.deepcopy(v)
+
+    # ------------------------------------------------------------------ training
+    def _fit_data(self, X: Any, y: Any, sample_weight: Any, class_weight: Any,
+                  validation_split: float, validation_data: Optional[tuple]):
+        """Validate and encode the data of a fit; return (X, Y, sw, Xv, Yv)."""
+        if not (isinstance(validation_split, (int, float)) and not isinstance(validation_split, bool)
+                and 0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
         X = check_X(X, self.dtype, self.layers[0])
         n = X.shape[0]
@@ -387,9 +451,12 @@ class MLP:
             if sw.shape != (n,) or not np.isfinite(sw).all() or (sw < 0).any():
                 raise ValueError(f"sample_weight must be {n} finite non-negative values; got shape "
                                  f"{np.shape(sample_weight)}")
+        if class_weight is not None:
+            cw = self._class_weights(class_weight, Y)
+            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
         Xv = Yv = None
         if validation_data is not None:
-            if len(validation_data) != 2:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a tuple (X_val, y_val)")
             Xv = check_X(validation_data[0], self.dtype, self.layers[0], name="validation_data X")
             Yv = self._encode(validation_data[1], Xv.shape[0], fitting=False)
@@ -400,73 +467,193 @@ class MLP:
                                  f"and {n_val} validation rows; both need at least 1")
             X, Xv, Y, Yv = X[:-n_val], X[-n_val:], Y[:-n_val], Y[-n_val:]
             sw = None if sw is None else sw[:-n_val]
-            n = X.shape[0]
+        return X, Y, sw, Xv, Yv
+
+    def _class_weights(self, class_weight: Any, Y: np.ndarray) -> np.ndarray:
+        """Per-row weights from class_weight ({label: weight} or 'balanced')."""
+        if not self._is_classifier():
+            raise ValueError("class_weight needs a classification model (labels or one-hot targets)")
+        K = Y.shape[1]
+        if K == 1:
+            idx, n_cls = (Y[:, 0] > 0.5).astype(np.intp), 2
+        else:
+            if self.loss == "bce":
+                raise ValueError("class_weight is not defined for multilabel targets; "
+                                 "use sample_weight")
+            idx, n_cls = Y.argmax(axis=1), K
+        labels = list(self.classes_) if self.classes_ is not None else list(range(n_cls))
+        if isinstance(class_weight, str) and class_weight == "balanced":
+            counts = np.bincount(idx, minlength=n_cls).astype(np.float64)
+            present = counts > 0
+            per = np.zeros(n_cls)
+            per[present] = len(idx) / (present.sum() * counts[present])
+        elif isinstance(class_weight, dict):
+            unknown = [k for k in class_weight if k not in labels]
+            if unknown:
+                raise ValueError(f"class_weight has labels the model does not know: {unknown}; "
+                                 f"classes are {labels}")
+            per = np.array([float(class_weight.get(c, 1.0)) for c in labels])
+            if not np.isfinite(per).all() or (per < 0).any():
+                raise ValueError("class_weight values must be finite and non-negative")
+        else:
+            raise ValueError(f"class_weight must be a dict {{label: weight}} or 'balanced'; "
+                             f"got {class_weight!r}")
+        return np.ascontiguousarray(per[idx], dtype=self.dtype)
+
+    def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: Optional[int] = 32,
+            learning_rate: Optional[float] = None, optimizer: Any = "sgd",
+            momentum: Optional[float] = None, nesterov: Optional[bool] = None, l2: float = 0.0,
+            l1: float = 0.0, lr_schedule: Any = None, shuffle: bool = True,
+            validation_split: float = 0.0, validation_data: Optional[tuple] = None,
+            sample_weight: Any = None, class_weight: Any = None,
+            callbacks: Optional[Sequence[Any]] = None, verbose: int = 1) -> "MLP":
+        """Train by mini-batch gradient descent; return self.
+
+        Training continues from the current weights and optimizer state (its
+        moments and step carry over between calls while the optimizer's rule
+        stays the same; see :meth:`reset_optimizer`).  Ctrl-C stops it cleanly:
+        the model keeps the weights of the last completed step and the history
+        of the completed epochs, and ``interrupted_`` is set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like
+            Class labels (1-D), or targets of shape (n_samples, n_outputs).
+        epochs : int, default=10
+        batch_size : int or None, default=32
+            None (or >= n_samples) is full-batch gradient descent, 1 is
+            stochastic, anything between is mini-batch.
+        learning_rate : float, optional
+            The rate for an optimizer given by name (default 0.01).  With an
+            optimizer object, set ``lr`` on it instead.
+        optimizer : str or fastmlp.optim.Optimizer, default='sgd'
+            'sgd', 'adagrad', 'rmsprop', 'adam', 'adamw' (torch.optim's rules
+            and defaults) or an object such as ``Adam(lr=1e-3)``.
+        momentum, nesterov : float, bool, optional
+            For optimizer='sgd' (and momentum for 'rmsprop').
+        l2 : float, default=0
+            L2 penalty 0.5*l2*||W||^2 on the weights (biases excluded), part
+            of the reported loss; see also the optimizers' ``weight_decay``.
+        l1 : float, default=0
+            L1 penalty l1*||W||_1 on the weights (biases excluded).
+        lr_schedule : str or fastmlp.schedules.LRSchedule, optional
+            'constant', 'step', 'exponential', 'invscaling', 'plateau',
+            'one_cycle', or a schedule object; scales the optimizer's rate.
+        shuffle : bool, default=True
+            Reshuffle the samples every epoch.
+        validation_split : float, default=0
+            Fraction of (X, y) held out (the last rows, before shuffling) and
+            evaluated after each epoch; ignored when validation_data is given.
+        validation_data : tuple (X_val, y_val), optional
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-sample weights: each batch's loss is sum(w*l)/sum(w).
+        class_weight : dict or 'balanced', optional
+            Per-class weights multiplying sample_weight; 'balanced' is
+            n_samples / (n_classes * count(class)).
+        callbacks : list of fastmlp.callbacks.Callback, optional
+            E.g. EarlyStopping, ModelCheckpoint (see fastmlp.callbacks).
+        verbose : int, default=1
+            0 prints nothing; 1 shows progress bars on a terminal or notebook
+            and one line per epoch otherwise; 2 always one line per epoch.
+
+        Returns
+        -------
+        self : MLP
+        """
+        from fastmlp import _trainer
+        from fastmlp.optim import get_optimizer
+        from fastmlp.schedules import get_schedule
+
+        epochs = check_positive_int(epochs, "epochs")
+        l2 = check_nonneg_float(l2, "l2")
+        l1 = check_nonneg_float(l1, "l1")
+        if learning_rate is not None:
+            learning_rate = check_nonneg_float(learning_rate, "learning_rate", positive=True)
+        if momentum is not None:
+            momentum = check_nonneg_float(momentum, "momentum")
+        if isinstance(verbose, (bool, np.bool_)):
+            verbose = int(verbose)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2 (or a bool); got {verbose!r}")
+        opt = get_optimizer(optimizer, learning_rate, momentum or None, nesterov or None)
+        schedule = get_schedule(lr_schedule)
+        X, Y, sw, Xv, Yv = self._fit_data(X, y, sample_weight, class_weight, validation_split,
+                                          validation_data)
+        n = X.shape[0]
         bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
-        opt = self._optimizer(optimizer, lr, momentum, bool(nesterov))
-        st = self._opt_state
-        if st is None or st["name"] != opt["name"]:
-            st = {"name": opt["name"], "step": 0, "s1": np.zeros_like(self._params),
-                  "s2": np.zeros_like(self._params)}
-        self._run(X, Y, sw, Xv, Yv, epochs, bs, opt, st, self._cfg(l2), shuffle, verbose)
+        _trainer.run(self, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
+                     schedule=schedule, cfg=self._cfg(l2, l1, train=True), shuffle=bool(shuffle),
+                     callbacks=callbacks, verbose=verbose)
         return self
 
-    def _run(self, X, Y, sw, Xv, Yv, epochs, bs, opt, st, cfg, shuffle, verbose) -> None:
-        from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
+    def fit_one_cycle(self, X: Any, y: Any, epochs: int = 10, max_lr: Optional[float] = None, *,
+                      pct_start: float = 0.25, div: float = 25.0, div_final: float = 1e5,
+                      moms: Sequence[float] = (0.95, 0.85, 0.95), **fit_kwargs: Any) -> "MLP":
+        """fit with the 1cycle policy (fastai's ``fit_one_cycle``); see
+        :class:`fastmlp.schedules.OneCycle`.  ``max_lr`` defaults to the
+        optimizer's rate; other keywords go to :meth:`fit`."""
+        from fastmlp.schedules import OneCycle
 
-        sizes, acts, slopes = self._net_arrays()  # the C loop stops at the output logits
-        n = X.shape[0]
-        work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=self.dtype)
-        grad = np.empty_like(self._params)
-        order = np.arange(n, dtype=np.int64)
-        n_batches = -(-n // bs)
-        chunk = max(1, min(n_batches, 16384 // bs))  # ~16k rows per C call
-        hist = self.history_
-        progress = EpochProgress(epochs, n_batches, verbose, has_val=Xv is not None)
+        sched = OneCycle(max_lr=max_lr, pct_start=pct_start, div=div, div_final=div_final,
+                         moms=moms)
+        return self.fit(X, y, epochs=epochs, lr_schedule=sched, **fit_kwargs)
+
+    def lr_find(self, X: Any, y: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
+                num_it: int = 100, optimizer: Any = "sgd", batch_size: int = 32,
+                stop_div: bool = True, l2: float = 0.0, l1: float = 0.0,
+                sample_weight: Any = None, class_weight: Any = None):
+        """Learning-rate range test (fastai's ``lr_find``): train ``num_it``
+        batches with the rate growing exponentially from start_lr to end_lr,
+        record the loss of each, then put the model back as it was.
+
+        Returns a :class:`fastmlp.schedules.LRFinderResult` (``lrs``,
+        smoothed ``losses``, ``raw_losses``, ``suggestion``; ``.plot(path)``).
+        It stops early once the smoothed loss exceeds 4x its minimum
+        (``stop_div``).  The optimizer's own lr is ignored.
+        """
+        from fastmlp import _trainer
+        from fastmlp.optim import get_optimizer
+        from fastmlp.schedules import LRFinderResult
+
+        start_lr = check_nonneg_float(start_lr, "start_lr", positive=True)
+        end_lr = check_nonneg_float(end_lr, "end_lr", positive=True)
+        if end_lr <= start_lr:
+            raise ValueError(f"end_lr must exceed start_lr; got {start_lr} and {end_lr}")
+        num_it = check_positive_int(num_it, "num_it")
+        if num_it < 6:
+            raise ValueError(f"num_it must be at least 6; got {num_it}")
+        opt = get_optimizer(optimizer)
+        X, Y, sw, _, _ = self._fit_data(X, y, sample_weight, class_weight, 0.0, None)
+        bs = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
+        saved = self._training_snapshot()
+        rng_state = copy.deepcopy(self._rng.bit_generator.state)
         try:
-            for epoch in range(epochs):
-                t0 = time.perf_counter()
-                snapshot = (self._params.copy(), st["s1"].copy(), st["s2"].copy(), st["step"])
-                if shuffle:
-                    self._rng.shuffle(order)
-                stats = np.zeros(4)
-                done = 0
-                progress.start_epoch(epoch)
-                while done < n_batches:
-                    opt["step"] = st["step"]
-                    nb, st["step"] = core.train(self._params, grad, st["s1"], st["s2"], work, stats,
-                                                opt, sizes, acts, slopes, cfg, X, Y, sw,
-                                                order if shuffle else None, done * bs,
-                                                min(chunk, n_batches - done), bs, self.n_threads)
-                    done += nb
-                    progress.update_train(nb, stats)
-                if not np.isfinite(self._params).all():
-                    self._params[...], st["s1"][...], st["s2"][...], st["step"] = snapshot
-                    self._opt_state = st
-                    raise FloatingPointError(
-                        f"training diverged in epoch {epoch + 1} (non-finite weights); the model was "
-                        "restored to the end of the previous epoch. Lower the learning rate or "
-                        "scale the inputs.")
-                self._opt_state = st
-                row = {"loss": (stats[0] + stats[3]) / stats[2], "lr": opt["lr"]}
-                if cfg["metric"]:
-                    row["accuracy"] = stats[1] / stats[2]
-                    row["error_rate"] = 1.0 - row["accuracy"]
-                if Xv is not None:
-                    progress.start_validation()
-                    for k, v in self._evaluate_encoded(Xv, Yv).items():
-                        row["val_" + k] = v
-                row["time"] = time.perf_counter() - t0
-                for k, v in row.items():
-                    hist.setdefault(k, []).append(float(v))
-                progress.end_epoch(row)
-        except KeyboardInterrupt:
-            # The C chunk in flight finished before Python saw the signal, so the
-            # parameters are those after the last completed step: consistent.
-            self._opt_state = st
-            warnings.warn("training interrupted; the model keeps the weights of the last "
-                          "completed step", RuntimeWarning, stacklevel=3)
+            lrs, losses = _trainer.lr_find(self, X, Y, sw, optimizer=opt, bs=bs,
+                                           cfg=self._cfg(check_nonneg_float(l2, "l2"),
+                                                         check_nonneg_float(l1, "l1"), train=True),
+                                           start_lr=start_lr, end_lr=end_lr, num_it=num_it,
+                                           stop_div=bool(stop_div), beta=0.98)
         finally:
-            progress.close()
+            self._params[...] = saved["params"]
+            self._opt_state = saved["opt"]
+            self._rng.bit_generator.state = rng_state
+        return LRFinderResult.from_run(lrs, losses, beta=0.98)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> str:
+        """Save architecture, weights, optimizer state and history to one ``.npz``
+        (atomically); return the path written.  See :mod:`fastmlp.io`."""
+        from fastmlp.io import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) -> "MLP":
+        """Load a model written by :meth:`save` (no pickle).  See :mod:`fastmlp.io`."""
+        from fastmlp.io import load
+
+        return load(path, n_threads=n_threads)
 
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
@@ -510,26 +697,12 @@ class MLP:
         return self.classes_[np.argmax(p, axis=1)]
 
     def _evaluate_encoded(self, X: np.ndarray, Y: np.ndarray) -> dict:
-        z = self._forward(X, "identity")
-        p = np.empty_like(z)
-        cfg = self._cfg()
-        scale = cfg["loss_mult"] / (X.shape[0] * (Y.shape[1] if cfg["loss_per_output"] else 1))
-        loss = core.loss(p, None, z, Y, None, cfg["loss"], B.ACTIVATIONS[self.output_activation],
-                         self.leaky_slope, scale)
-        out = {"loss": loss}
-        if cfg["metric"] == 1:
-            out["accuracy"] = float(np.mean(p.argmax(1) == Y.argmax(1)))
-        elif cfg["metric"] == 2:
-            out["accuracy"] = float(np.mean(((p > 0.5) == (Y > 0.5)).all(axis=1)))
-        if "accuracy" in out:
-            out["error_rate"] = 1.0 - out["accuracy"]
-        else:
-            out["mae"] = float(np.mean(np.abs(p - Y)))
-            out["mse"] = float(np.mean((p - Y) ** 2))
-        return out
+        from fastmlp._trainer import evaluate
+
+        return evaluate(self, X, Y)
 
     def evaluate(self, X: Any, y: Any) -> dict:
-        """Return the loss and metrics (accuracy/error_rate or mse/mae) on (X, y)."""
+        """Return the loss and metrics (accuracy/error_rate, or mse/mae/r2) on (X, y)."""
         self._check_ready()
         X = check_X(X, self.dtype, self.layers[0])
         return self._evaluate_encoded(X, self._encode(y, X.shape[0], fitting=False))

@@ -24,11 +24,13 @@ import numpy as np
 __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "act_forward", "act_backward", "linear_forward",
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
-    "forward_net", "loss_grad", "train", "perceptron_epoch",
+    "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
+    "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
+    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch",
 ]
 
 ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = ("mse", "mae", "bce", "cce")
+LOSSES = ("mse", "mae", "bce", "cce", "poisson")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
 
@@ -90,7 +92,8 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
     """Return (L, p, dz): the loss, the output activation and dL/dz.
 
     Element losses: mse (p-y)^2, mae |p-y|, bce -(y log p + (1-y) log(1-p))
-    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z).
+    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z), poisson
+    y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0).
     ``L = scale * sum_i sw_i * sum_j l_ij``.
     """
     z, y = _f64(z), _f64(y)
@@ -105,6 +108,11 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
         p = np.exp(z - lse)
         per_row = (y * (lse - z)).sum(axis=1)
         dz = p * y.sum(axis=1, keepdims=True) - y
+    elif loss == "poisson":
+        p = np.exp(z)
+        ylogy = np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - z), 0.0)
+        per_row = (ylogy - y + p).sum(axis=1)
+        dz = p - y
     elif loss in ("mse", "mae"):
         p = act_forward(z, out_act, slope)
         r = p - y
@@ -116,18 +124,22 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
     return scale * float((sw * per_row).sum()), p, scale * sw[:, None] * dz
 
 
-def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = None):
-    """Return (w, s1, s2) after one update; ``opt['step']`` counts this update (t >= 1).
+def optim_step(w, g, opt: dict, state: Optional[dict] = None, n_decay: Optional[int] = None):
+    """Return (w, state) after one update; ``opt['step']`` counts this update (t >= 1).
 
-    With g' = g + weight_decay*w + l1*sign(w) on the first n_decay entries
-    (AdamW: no coupled decay) -- torch.optim's definitions:
+    ``state`` maps 's1', 's2', 's3' to arrays (missing ones start at zero;
+    Adagrad's s1 at ``opt['initial_accumulator_value']``).  With
+    g' = g + weight_decay*w + l1*sign(w) on the first n_decay entries (AdamW:
+    no coupled decay), torch.optim's definitions:
 
     * sgd: b = g' if t == 1 else momentum*b + (1-dampening)*g';
-      d = g' + momentum*b (nesterov), b (momentum) or g'; w -= lr*d
-    * adagrad: s += g'^2; w -= lr*g'/(sqrt(s)+eps)
-    * rmsprop: v = alpha*v + (1-alpha)*g'^2; w -= lr*g'/(sqrt(v)+eps)
-    * adam: m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2;
-      w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+      d = g' + momentum*b (nesterov), b (momentum) or g'; w -= lr*d       [s1 = b]
+    * adagrad: s += g'^2; w -= lr*g'/(sqrt(s)+eps)                          [s1 = s]
+    * rmsprop: v = alpha*v + (1-alpha)*g'^2; with centered, a = a + (1-alpha)(g'-a)
+      and den = sqrt(v - a^2) + eps, else den = sqrt(v) + eps; with momentum,
+      b = momentum*b + g'/den and w -= lr*b, else w -= lr*g'/den     [s1 = v, s2 = b, s3 = a]
+    * adam: m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2; amsgrad: vm = max(vm, v)
+      replaces v; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps) [s1 = m, s2 = v, s3 = vm]
     * adamw: w[:n_decay] *= 1 - lr*weight_decay, then adam.
 
     With ``opt['sklearn']`` true, scikit-learn's forms instead:
@@ -136,45 +148,134 @@ def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = Non
     """
     w, g = _f64(w).copy(), _f64(g)
     n = len(w) if n_decay is None else n_decay
-    s1 = np.zeros_like(w) if s1 is None else _f64(s1).copy()
-    s2 = np.zeros_like(w) if s2 is None else _f64(s2).copy()
+    state = {} if state is None else state
+    s1, s2, s3 = (np.zeros_like(w) if state.get(k) is None else _f64(state[k]).copy()
+                  for k in ("s1", "s2", "s3"))
     kind, lr, t = opt["kind"], opt["lr"], opt["step"]
     wd, l1 = opt.get("weight_decay", 0.0), opt.get("l1", 0.0)
     gp = g.copy()
     gp[:n] += (0.0 if kind == "adamw" else wd) * w[:n] + l1 * np.sign(w[:n])
-    sk = opt.get("sklearn", False)
+    sk, mu = opt.get("sklearn", False), opt.get("momentum", 0.0)
+    eps = opt.get("eps", 1e-8)
     if kind == "sgd" and sk:
-        mu = opt.get("momentum", 0.0)
         v = mu * s1 - lr * gp
         if mu != 0:
             s1 = v
-        return w + (mu * v - lr * gp if opt.get("nesterov", False) else v), s1, s2
-    if kind == "sgd":
-        mu = opt.get("momentum", 0.0)
+        w = w + (mu * v - lr * gp if opt.get("nesterov", False) else v)
+    elif kind == "sgd":
         d = gp
         if mu != 0:
             s1 = gp.copy() if t == 1 else mu * s1 + (1 - opt.get("dampening", 0.0)) * gp
             d = gp + mu * s1 if opt.get("nesterov", False) else s1
-        return w - lr * d, s1, s2
-    eps = opt.get("eps", 1e-8)
-    if kind == "adagrad":
+        w = w - lr * d
+    elif kind == "adagrad":
+        if state.get("s1") is None:
+            s1 += opt.get("initial_accumulator_value", 0.0)
         s1 = s1 + gp**2
-        return w - lr * gp / (np.sqrt(s1) + eps), s1, s2
-    if kind == "rmsprop":
+        w = w - lr * gp / (np.sqrt(s1) + eps)
+    elif kind == "rmsprop":
         a = opt.get("alpha", 0.99)
         s1 = a * s1 + (1 - a) * gp**2
-        return w - lr * gp / (np.sqrt(s1) + eps), s1, s2
-    if kind in ("adam", "adamw"):
+        if opt.get("centered", False):
+            s3 = s3 + (1 - a) * (gp - s3)
+            den = np.sqrt(np.maximum(s1 - s3**2, 0.0)) + eps
+        else:
+            den = np.sqrt(s1) + eps
+        if mu > 0:
+            s2 = mu * s2 + gp / den
+            w = w - lr * s2
+        else:
+            w = w - lr * gp / den
+    elif kind in ("adam", "adamw"):
         b1, b2 = opt.get("beta1", 0.9), opt.get("beta2", 0.999)
         if kind == "adamw":
             w[:n] *= 1 - lr * wd
         s1 = b1 * s1 + (1 - b1) * gp
         s2 = b2 * s2 + (1 - b2) * gp**2
+        v = s2
+        if opt.get("amsgrad", False):
+            s3 = np.maximum(s3, s2)
+            v = s3
         if sk:
-            return w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * s1 / (np.sqrt(s2) + eps), s1, s2
-        step = lr / (1 - b1**t)
-        return w - step * s1 / (np.sqrt(s2) / np.sqrt(1 - b2**t) + eps), s1, s2
-    raise ValueError(f"unknown optimizer {kind!r}")
+            w = w - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * s1 / (np.sqrt(v) + eps)
+        else:
+            w = w - lr / (1 - b1**t) * s1 / (np.sqrt(v) / np.sqrt(1 - b2**t) + eps)
+    else:
+        raise ValueError(f"unknown optimizer {kind!r}")
+    return w, {"s1": s1, "s2": s2, "s3": s3}
+
+
+def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = None):
+    """Return (w, s1, s2) after one update: :func:`optim_step` for the rules
+    that keep at most two state buffers."""
+    if opt.get("centered") or opt.get("amsgrad"):
+        raise ValueError("centered RMSprop and AMSGrad keep a third buffer: use optim_step")
+    w, st = optim_step(w, g, opt, {"s1": s1, "s2": s2}, n_decay)
+    return w, st["s1"], st["s2"]
+
+
+# ---- the counter RNG of csrc/rng.h, dropout and input noise -------------------
+
+_G = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix64(z):
+    """splitmix64's output function, elementwise on uint64 (wrapping arithmetic)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def rng_key(seed: int, step: int, stream: int) -> np.uint64:
+    """key = mix(mix(mix(seed + G) + step*G) + stream*G), all mod 2^64."""
+    with np.errstate(over="ignore"):
+        k = _mix64(np.uint64(seed) + _G)
+        k = _mix64(k + np.uint64(step) * _G)
+        return _mix64(k + np.uint64(stream) * _G)
+
+
+def rng_uniform(seed: int, step: int, stream: int, n: int) -> np.ndarray:
+    """unif(i) = (mix(key + (i+1)*G) >> 11) * 2^-53 for i < n: doubles in [0, 1)."""
+    key = rng_key(seed, step, stream)
+    i = np.arange(1, n + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        u = _mix64(key + i * _G)
+    return (u >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def rng_normal(seed: int, step: int, stream: int, n: int) -> np.ndarray:
+    """normal(i) = sqrt(-2 ln(1 - unif(2i))) * cos(2 pi unif(2i+1)) (Box-Muller)."""
+    u = rng_uniform(seed, step, stream, 2 * n)
+    return np.sqrt(-2.0 * np.log(1.0 - u[0::2])) * np.cos(2.0 * np.pi * u[1::2])
+
+
+def dropout_scale(shape, p: float, seed: int, step: int, stream: int) -> np.ndarray:
+    """The inverted-dropout multiplier: 0 where unif(i) < p, else 1/(1-p) (row-major i)."""
+    n = int(np.prod(shape))
+    keep = rng_uniform(seed, step, stream, n) >= p
+    return np.where(keep, 1.0 / (1.0 - p), 0.0).reshape(shape)
+
+
+def dropout_forward(h, p: float, seed: int, step: int, stream: int) -> np.ndarray:
+    """Return h * mask / (1-p) (training only; inference applies no dropout)."""
+    h = _f64(h)
+    return h * dropout_scale(h.shape, p, seed, step, stream)
+
+
+def dropout_backward(d, p: float, seed: int, step: int, stream: int) -> np.ndarray:
+    """Return d * mask / (1-p): the same mask passes the gradient back."""
+    d = _f64(d)
+    return d * dropout_scale(d.shape, p, seed, step, stream)
+
+
+def gaussian_noise(x, sigma: float, seed: int, step: int, stream: int) -> np.ndarray:
+    """Return x + sigma * normal(i) (row-major i)."""
+    x = _f64(x)
+    return x + sigma * rng_normal(seed, step, stream, x.size).reshape(x.shape)
 
 
 def layer_shapes(sizes):
@@ -217,17 +318,32 @@ def _loss_scale(cfg: dict, sw_sum: float, k: int) -> float:
     return cfg.get("loss_mult", 1.0) / (sw_sum * (k if cfg.get("loss_per_output") else 1))
 
 
-def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum):
-    """Return (data loss, p, flat gradient of the data term)."""
-    ws, _ = unpack(_f64(params), sizes)
-    a = _forward_all(params, sizes, acts, slopes, x, "identity")
+def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: int = 0):
+    """Return (data loss, p, flat gradient of the data term).
+
+    With ``cfg['dropout']`` (rates of the hidden outputs), hidden output l is
+    multiplied by :func:`dropout_scale` keyed (cfg['seed'], step, l+1) before
+    the next layer reads it, and the delta flowing back through it by the
+    same multiplier; act' still reads the undropped output.
+    """
+    ws, bs = unpack(_f64(params), sizes)
+    rates = list(cfg.get("dropout") or [0.0] * (len(ws) - 1))
+    h, inp, scales = [_f64(x)], [_f64(x)], [None]
+    for l, (w, b) in enumerate(zip(ws, bs)):
+        last = l == len(ws) - 1
+        h.append(linear_forward(inp[-1], w, b, "identity" if last else acts[l], slopes[l]))
+        p = 0.0 if last else rates[l]
+        scales.append(dropout_scale(h[-1].shape, p, cfg.get("seed", 0), step, l + 1) if p else None)
+        inp.append(h[-1] if scales[-1] is None else h[-1] * scales[-1])
     scale = _loss_scale(cfg, sw_sum, int(sizes[-1]))
-    L, p, d = loss(a[-1], y, sw, cfg["loss"], acts[-1], slopes[-1], scale)
+    L, p, d = loss(h[-1], y, sw, cfg["loss"], acts[-1], slopes[-1], scale)
     gw, gb = [None] * len(ws), [None] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
-        act_in = acts[l - 1] if l > 0 else "identity"
-        d_prev, gw[l], gb[l] = linear_backward(d, a[l], ws[l], act_in, slopes[l - 1] if l else 0)
-        d = d_prev
+        gw[l], gb[l] = inp[l].T @ d, d.sum(axis=0)
+        if l > 0:
+            d = act_backward(d @ ws[l].T, h[l], acts[l - 1], slopes[l - 1])
+            if scales[l] is not None:
+                d = d * scales[l]
     return L, p, np.concatenate([g.ravel() for g in gw] + gb)
 
 
@@ -235,6 +351,7 @@ def loss_grad(params, sizes, acts, slopes, cfg: dict, x, y, sw=None):
     """Return (objective, gradient) over all of (x, y): data loss + 0.5*l2_eff*||W||^2."""
     params = _f64(params)
     sw_sum = float(len(x)) if sw is None else float(np.sum(sw)) or 1.0
+    cfg = {**cfg, "dropout": None}  # the full-data objective is deterministic: no dropout
     L, _, g = _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum)
     l2 = cfg.get("l2", 0.0) / (sw_sum if cfg.get("l2_batch_scaled") else 1.0)
     nw = sum(i * o for i, o in layer_shapes(sizes))
@@ -248,38 +365,80 @@ def _count_correct(p, y, metric: int) -> int:
     return int(((p > 0.5) == (y > 0.5)).all(axis=1).sum())
 
 
-def train(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None, order=None,
-          start: int = 0, n_batches: int = 1, batch: int = 1, s1=None, s2=None):
-    """Mirror of ``fm_train``: run mini-batches; return (params, s1, s2, stats, step).
+def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None, order=None,
+                start: int = 0, n_batches: int = 1, batch: int = 1, state: Optional[dict] = None,
+                lr_steps=None, mom_steps=None):
+    """Mirror of ``fm_train``: run mini-batches; return (params, state, stats).
 
-    ``stats`` = [sum loss*rows, correct rows, rows, sum l2-penalty*rows].
-    ``opt`` is not modified; the returned step is its new value.
+    ``state`` holds the optimizer buffers 's1', 's2', 's3' and 'step' (the
+    returned one is new; nothing passed in is modified).  Per batch: the
+    hyper-parameters of ``lr_steps``/``mom_steps`` (momentum, or beta1 for
+    Adam/AdamW) when given; step += 1; the rows ``order[lo:lo+batch]``;
+    x + ``cfg['input_noise']`` * :func:`rng_normal` (stream 0); the forward and
+    gradient of :func:`_data_loss_grad`; penalties g_W += l2_eff*W +
+    l1*sign(W) with l2_eff = l2 (or l2/sum(sw_batch) when l2_batch_scaled);
+    then :func:`optim_step`.
+
+    ``stats`` = [sum loss*rows, correct rows, rows, sum penalty*rows] with
+    penalty = 0.5*l2_eff*||W||^2 + l1*||W||_1 before the update; metric 3
+    (regression) appends sum|p-y|, sum (p-y)^2 and the per-output sums of
+    (p-y)^2.
     """
     params = _f64(params).copy()
-    s1 = np.zeros_like(params) if s1 is None else _f64(s1).copy()
-    s2 = np.zeros_like(params) if s2 is None else _f64(s2).copy()
+    state = dict(state or {})
+    step = state.get("step", opt.get("step", 0))
     x, y = _f64(x), _f64(y)
     order = np.arange(len(x)) if order is None else np.asarray(order)
     nw = sum(i * o for i, o in layer_shapes(sizes))
-    stats, step = np.zeros(4), opt.get("step", 0)
+    metric = cfg.get("metric", 0)
+    stats = np.zeros(6 + y.shape[1] if metric == 3 else 4)
+    opt = dict(opt)
     for bi in range(n_batches):
         lo = start + bi * batch
         if lo >= len(x):
             break
+        if lr_steps is not None:
+            opt["lr"] = float(lr_steps[bi])
+        if mom_steps is not None:
+            opt["beta1" if opt["kind"] in ("adam", "adamw") else "momentum"] = float(mom_steps[bi])
+        step += 1
         idx = order[lo:lo + batch]
+        xb = x[idx]
+        if cfg.get("input_noise"):
+            xb = gaussian_noise(xb, cfg["input_noise"], cfg.get("seed", 0), step, 0)
         swb = None if sw is None else _f64(sw)[idx]
         sw_sum = float(len(idx)) if swb is None else (float(swb.sum()) or 1.0)
-        L, p, g = _data_loss_grad(params, sizes, acts, slopes, cfg, x[idx], y[idx], swb, sw_sum)
-        stats += [L * len(idx), _count_correct(p, y[idx], cfg.get("metric", 0))
-                  if cfg.get("metric") else 0, len(idx), 0.0]
+        L, p, g = _data_loss_grad(params, sizes, acts, slopes, cfg, xb, y[idx], swb, sw_sum, step)
+        stats[0] += L * len(idx)
+        stats[2] += len(idx)
+        if metric in (1, 2):
+            stats[1] += _count_correct(p, y[idx], metric)
+        elif metric == 3:
+            r = p - y[idx]
+            stats[4] += np.abs(r).sum()
+            stats[5] += (r**2).sum()
+            stats[6:] += (r**2).sum(axis=0)
         l2 = cfg.get("l2", 0.0) / (sw_sum if cfg.get("l2_batch_scaled") else 1.0)
-        if l2:
-            stats[3] += 0.5 * l2 * float(params[:nw] @ params[:nw]) * len(idx)
-            g[:nw] += l2 * params[:nw]
-        step += 1
+        l1, wv = cfg.get("l1", 0.0), params[:nw]
+        stats[3] += (0.5 * l2 * float(wv @ wv) + l1 * float(np.abs(wv).sum())) * len(idx)
+        g[:nw] += l2 * wv + l1 * np.sign(wv)
         n_decay = len(params) if opt.get("decay_bias", True) else nw
-        params, s1, s2 = optim_update(params, g, {**opt, "step": step}, s1, s2, n_decay)
-    return params, s1, s2, stats, step
+        params, buf = optim_step(params, g, {**opt, "step": step}, state, n_decay)
+        state.update(buf)
+    state["step"] = step
+    return params, state, stats
+
+
+def train(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None, order=None,
+          start: int = 0, n_batches: int = 1, batch: int = 1, s1=None, s2=None):
+    """:func:`train_chunk` with two state buffers; return (params, s1, s2, stats, step).
+
+    ``opt`` is not modified; the returned step is its new value.
+    """
+    params, st, stats = train_chunk(params, opt, sizes, acts, slopes, cfg, x, y, sw, order, start,
+                                    n_batches, batch, {"s1": s1, "s2": s2,
+                                                       "step": opt.get("step", 0)})
+    return params, st["s1"], st["s2"], stats, st["step"]
 
 
 def perceptron_epoch(w, b: float, x, y, order=None, eta: float = 1.0):
@@ -296,3 +455,72 @@ def perceptron_epoch(w, b: float, x, y, order=None, eta: float = 1.0):
             b += eta * y[i]
             mistakes += 1
     return w, b, mistakes
+
+
+def sgd_shuffle(ind, seed: int) -> np.ndarray:
+    """scikit-learn's SequentialDataset.shuffle: Fisher-Yates with xorshift32.
+
+    The state starts at ``seed`` (0 is replaced by 1); each draw is
+    ``s ^= s << 13; s ^= s >> 17; s ^= s << 5`` (32-bit) taken modulo 2^31.
+    Returns a shuffled copy of ind.
+    """
+    ind = np.array(ind, copy=True)
+    s = int(seed) & 0xFFFFFFFF
+    for i in range(len(ind) - 1):
+        s = s or 1
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        j = i + (s % 2**31) % (len(ind) - i)
+        ind[i], ind[j] = ind[j], ind[i]
+    return ind
+
+
+def sgd_perceptron_epoch(w, b: float, x, y, sw=None, order=None, skip=None, *,
+                         penalty: str = "none", alpha: float = 0.0, l1_ratio: float = 0.15,
+                         eta: float = 1.0, fit_intercept: bool = True, q=None, u: float = 0.0,
+                         weight_pos: float = 1.0, weight_neg: float = 1.0, sparse: bool = False):
+    """One epoch of scikit-learn's Perceptron SGD, in float64, written plainly.
+
+    For each row i in ``order`` (rows with ``skip[i]`` left out), with
+    p = w.x_i + b and y_i in {-1, +1}:
+
+    * loss_i = max(0, -y_i p); a mistake is y_i p <= 0 (the boundary too);
+    * L2 / elastic-net: w *= max(0, 1 - (1 - l1_ratio) eta alpha);
+    * on a mistake: w += eta y_i cw_i sw_i x_i and b += the same step
+      (cw_i = weight_pos if y_i > 0 else weight_neg);
+    * L1 / elastic-net: u += l1_ratio eta alpha, then each weight moves
+      towards 0 by the cumulative penalty it has not yet received (u - q_j
+      or u + q_j), never crossing 0 (Tsuruoka et al.'s truncated gradient);
+      q_j accumulates what was applied.  For sparse rows (``sparse=True``)
+      only the row's nonzero features are penalised, as scikit-learn does
+      for CSR input.
+
+    Returns (w, b, q, u, sum of losses).
+    """
+    w, x, y = _f64(w).copy(), _f64(x), _f64(y)
+    q = np.zeros_like(w) if q is None else _f64(q).copy()
+    sw = np.ones(len(x)) if sw is None else _f64(sw)
+    l1r = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    total = 0.0
+    for i in (range(len(x)) if order is None else order):
+        if skip is not None and skip[i]:
+            continue
+        p = float(w @ x[i]) + b
+        mistake = y[i] * p <= 0
+        total += -y[i] * p if mistake else 0.0
+        if penalty in ("l2", "elasticnet"):
+            w *= max(0.0, 1.0 - (1.0 - l1r) * eta * alpha)
+        if mistake:
+            step = eta * y[i] * (weight_pos if y[i] > 0 else weight_neg) * sw[i]
+            w += step * x[i]
+            b += step if fit_intercept else 0.0
+        if penalty in ("l1", "elasticnet"):
+            u += l1r * eta * alpha
+            before = w.copy()
+            w = np.where(before > 0, np.maximum(0.0, before - (u + q)),
+                         np.where(before < 0, np.minimum(0.0, before + (u - q)), before))
+            if sparse:
+                w = np.where(x[i] != 0, w, before)
+            q += w - before
+    return w, b, q, u, total

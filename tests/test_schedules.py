@@ -1,0 +1,196 @@
+"""Learning-rate schedules (formulas restated, torch's schedulers where installed),
+per-batch schedules in the C loop, and the learning-rate finder."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fastmlp import MLP
+from fastmlp import _trainer
+from fastmlp import reference as ref
+from fastmlp.optim import SGD, Adam
+from fastmlp.schedules import (Constant, ExponentialLR, InverseScaling, LRFinderResult, OneCycle,
+                               ReduceLROnPlateau, StepLR, get_schedule)
+from fastmlp.testing import assert_close
+
+
+def _lrs(s, epochs=7, base=0.5, spe=3, n=30):
+    s.begin(base, epochs, spe, n)
+    return [s.lr(e) for e in range(epochs)]
+
+
+def test_per_epoch_formulas():
+    assert _lrs(Constant()) == [0.5] * 7
+    assert _lrs(StepLR(3, 0.1)) == pytest.approx([0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.005])
+    assert _lrs(ExponentialLR(0.9)) == pytest.approx([0.5 * 0.9**e for e in range(7)])
+    # sklearn's invscaling: lr = base / (t + 1)^power_t, t = samples seen before the epoch
+    assert _lrs(InverseScaling(0.5)) == pytest.approx([0.5 / math.sqrt(30 * e + 1)
+                                                       for e in range(7)])
+
+
+def test_step_and_exponential_match_torch():
+    torch = pytest.importorskip("torch", reason="compare with torch.optim.lr_scheduler")
+    for mine, make in [(StepLR(2, 0.5), lambda o: torch.optim.lr_scheduler.StepLR(o, 2, 0.5)),
+                       (ExponentialLR(0.8), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.8))]:
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.3)
+        sched, theirs = make(opt), []
+        for _ in range(6):
+            theirs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        assert _lrs(mine, 6, 0.3) == pytest.approx(theirs)
+
+
+METRICS = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.5, 0.6, 0.6, 0.7, 0.7, 0.7, 0.8, 0.8, 0.8]
+
+
+@pytest.mark.parametrize("kw", [dict(patience=2), dict(patience=1, cooldown=2, factor=0.5),
+                                dict(patience=0, threshold=0.2, threshold_mode="abs",
+                                     min_lr=0.02),
+                                dict(mode="max", patience=1)])
+def test_reduce_on_plateau_matches_torch(kw):
+    torch = pytest.importorskip("torch", reason="compare with torch's ReduceLROnPlateau")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+    mine = ReduceLROnPlateau(monitor="val_loss", **kw)
+    mine.begin(1.0, len(METRICS), 1, 1)
+    for e, m in enumerate(METRICS):
+        assert mine.lr(e) == pytest.approx(opt.param_groups[0]["lr"]), e
+        sched.step(m)
+        mine.epoch_end(e, {"val_loss": m})
+
+
+def test_reduce_on_plateau_by_hand_and_monitor_errors():
+    s = ReduceLROnPlateau(patience=1, factor=0.5)
+    s.begin(1.0, 10, 1, 1)
+    seen = []
+    for e, loss in enumerate([3.0, 2.0, 2.0, 2.0, 2.0, 1.0]):
+        seen.append(s.lr(e))
+        s.epoch_end(e, {"loss": loss})  # 'auto' falls back to 'loss' without validation
+    # improvement at 0, 1; bad at 2, 3 (> patience 1 after 2 bad) -> halve; bad 4,... -> 5 halves
+    assert seen == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+    with pytest.raises(ValueError, match="monitors 'val_accuracy'"):
+        ReduceLROnPlateau(monitor="val_accuracy").epoch_end(0, {"loss": 1.0}) or None
+
+
+def test_one_cycle_shape():
+    """fastai's 1cycle: half-cosines lr max/div -> max -> max/div_final and moms reversed,
+    position = batches done / total batches."""
+    s = OneCycle(max_lr=1.0, pct_start=0.25, div=25.0, div_final=1e5)
+    s.begin(0.1, 4, 25, 100)
+    lrs = np.concatenate([s.batch_lrs(e, 0, 25) for e in range(4)])
+    moms = np.concatenate([s.batch_moms(e, 0, 25) for e in range(4)])
+    pos = np.arange(100) / 100
+
+    def cos_phase(a, b, u):  # a + (b - a)(1 - cos(pi u))/2
+        return a + (b - a) * (1 - np.cos(np.pi * u)) / 2
+    want = np.where(pos < 0.25, cos_phase(1 / 25, 1.0, pos / 0.25),
+                    cos_phase(1.0, 1e-5, (pos - 0.25) / 0.75))
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+    assert lrs[0] == pytest.approx(1 / 25) and lrs.max() == pytest.approx(1.0)
+    assert np.argmax(lrs) == 25 and lrs[-1] < 1e-3
+    np.testing.assert_allclose(moms, np.where(pos < 0.25, cos_phase(0.95, 0.85, pos / 0.25),
+                                              cos_phase(0.85, 0.95, (pos - 0.25) / 0.75)))
+    # split into any chunks: the same values
+    assert np.array_equal(np.concatenate([s.batch_lrs(1, 0, 7), s.batch_lrs(1, 7, 18)]),
+                          s.batch_lrs(1, 0, 25))
+
+
+def test_one_cycle_runs_per_batch_in_c_and_chunking_does_not_matter(monkeypatch):
+    """fit_one_cycle passes per-batch lr and momentum arrays to C: equal to the reference run
+    with the same arrays, whatever the chunk sizes."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((45, 4)), rng.integers(0, 3, 45)
+    kw = dict(epochs=3, max_lr=0.05, batch_size=4, shuffle=False,
+              optimizer=SGD(lr=0.01, momentum=0.9), verbose=0)
+    net = MLP([4, 6, 3], seed=1, dtype=np.float64)
+    p0 = net._params.copy()
+    net.fit_one_cycle(X, y, **kw)
+    monkeypatch.setattr(_trainer, "_next_chunk", lambda chunk, b, t, n: 1 + (chunk % 3))
+    other = MLP([4, 6, 3], seed=1, dtype=np.float64).fit_one_cycle(X, y, **kw)
+    assert np.array_equal(net._params, other._params)
+    s = OneCycle(max_lr=0.05)
+    s.begin(0.01, 3, 12, 45)
+    lrs = np.concatenate([s.batch_lrs(e, 0, 12) for e in range(3)])
+    moms = np.concatenate([s.batch_moms(e, 0, 12) for e in range(3)])
+    # replay: three epochs of 12 batches over the unshuffled data
+    p, st = p0, {"step": 0}
+    Y = np.eye(3)[y]
+    for e in range(3):
+        p, st, _ = ref.train_chunk(p, {"kind": "sgd", "lr": 0.01, "momentum": 0.9}, [4, 6, 3],
+                                   ["relu", "softmax"], [0.01] * 2, {"loss": "cce"}, X, Y, None,
+                                   None, 0, 12, 4, st, lr_steps=lrs[12 * e:12 * e + 12],
+                                   mom_steps=moms[12 * e:12 * e + 12])
+    assert_close(net._params, p, np.float64, kind="trajectory")
+    assert net.history_["lr"][-1] == pytest.approx(lrs[-1])
+
+
+def test_fit_records_the_schedule_and_adagrad_lr_decay():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
+    net = MLP([3, 4, 2], seed=0).fit(X, y, epochs=5, optimizer=SGD(lr=0.2),
+                                     lr_schedule=ExponentialLR(0.5), verbose=0)
+    assert net.history_["lr"] == pytest.approx([0.2 * 0.5**e for e in range(5)])
+    net = MLP([3, 4, 2], seed=0).fit(X, y, epochs=3, optimizer="sgd", learning_rate=0.1,
+                                     lr_schedule="step", verbose=0)
+    assert net.history_["lr"] == pytest.approx([0.1] * 3)
+    # plateau on the training loss: only a 99% drop counts as improvement, so after the
+    # first epoch every epoch is bad and (patience 0) halves the rate for the next one
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
+    net = MLP([3, 5, 2], seed=0, activation="tanh", dtype=np.float64)
+    net.fit(X, Y, epochs=4, batch_size=30, verbose=0,
+            lr_schedule=ReduceLROnPlateau(patience=0, factor=0.5, threshold=0.99))
+    assert net.history_["lr"] == pytest.approx([0.01, 0.01, 0.005, 0.0025])
+
+
+def test_get_schedule_names_and_errors():
+    assert isinstance(get_schedule(None), Constant)
+    assert isinstance(get_schedule("one-cycle"), OneCycle)
+    assert isinstance(get_schedule("plateau"), ReduceLROnPlateau)
+    with pytest.raises(ValueError, match="lr_schedule must be"):
+        get_schedule("cosine-restarts")
+    with pytest.raises(ValueError, match="'gamma' parameter of StepLR"):
+        StepLR(2, gamma=0)
+    with pytest.raises(ValueError, match="'pct_start' parameter of OneCycle"):
+        OneCycle(pct_start=1.0)
+
+
+def test_lr_find_sweeps_restores_and_suggests(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 6))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    net = MLP([6, 16, 2], seed=0)
+    net.fit(X, y, epochs=1, optimizer=Adam(lr=1e-3), verbose=0)
+    before = (net._params.copy(), net._opt_state["step"], net._rng.bit_generator.state,
+              dict(net.history_))
+    res = net.lr_find(X, y, start_lr=1e-5, end_lr=10.0, num_it=80)
+    assert np.array_equal(net._params, before[0]) and net._opt_state["step"] == before[1]
+    assert net._rng.bit_generator.state == before[2] and net.history_ == before[3]
+    assert len(res.lrs) == len(res.losses) == len(res.raw_losses) <= 80
+    assert np.all(np.diff(res.lrs) > 0) and res.lrs[0] == pytest.approx(1e-5)
+    np.testing.assert_allclose(res.lrs, 1e-5 * 1e6 ** (np.arange(len(res.lrs)) / 80))
+    assert 1e-5 < res.suggestion < 10 and set(res.suggestions) == {"valley", "steep", "minimum"}
+    # the loss falls somewhere in the sweep, then (SGD at rate 10) blows up and stops early
+    assert res.losses.min() < 0.8 * np.median(res.losses[:10])
+    big = net.lr_find(X, y, start_lr=1e-3, end_lr=1e4, num_it=100)
+    assert len(big.lrs) < 100
+    pytest.importorskip("matplotlib", reason="plotting needs matplotlib")
+    fig = res.plot(tmp_path / "lr.png")
+    assert (tmp_path / "lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.axes[0].get_xscale() == "log"
+
+
+def test_lr_finder_smoothing_and_valley():
+    raw = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 2.0, 4.0, 8.0])
+    res = LRFinderResult.from_run(np.logspace(-4, 0, 8), raw, beta=0.5)
+    # debiased EMA: avg_i = 0.5 avg + 0.5 x_i, reported as avg_i / (1 - 0.5^(i+1))
+    avg, want = 0.0, []
+    for i, v in enumerate(raw):
+        avg = 0.5 * avg + 0.5 * v
+        want.append(avg / (1 - 0.5 ** (i + 1)))
+    np.testing.assert_allclose(res.losses, want)
+    with pytest.raises(ValueError, match="end_lr must exceed start_lr"):
+        MLP([2, 2]).lr_find(np.zeros((4, 2)), [0, 1, 0, 1], start_lr=1.0, end_lr=0.1)
