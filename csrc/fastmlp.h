@@ -314,6 +314,23 @@ ptrdiff_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const floa
 ptrdiff_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                   const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
 
+/* ---- machine peak (benchmarks only; csrc/peak*.c) ------------------------ */
+
+/* Comma-separated FMA-probe ISAs this CPU and OS run, best first
+ * ("avx512,avx2,generic"). */
+const char *fm_peak_isas(void);
+/* FMA-throughput probe: each of n_threads threads runs `reps` rounds of
+ * independent chains acc = acc*mul + add on the vectors of `isa` ("" = the
+ * best) in the dtype, with no memory traffic, and writes the sum of its
+ * accumulators to sums[thread] (sums holds n_threads entries; acc starts at
+ * 0, so mul = add = 1 gives exactly reps per lane).  Returns the number of
+ * floating-point operations done (2 per FMA lane), or -1 when `isa` cannot
+ * run here.  Time the call to get the machine's peak FLOP/s. */
+double fm_peak_f32(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
+                   int n_threads);
+double fm_peak_f64(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
+                   int n_threads);
+
 /* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
 
 /* Penalties, numbered as scikit-learn's PENALTY_TYPES. */

@@ -152,6 +152,12 @@ cdef extern from "fastmlp.h" nogil:
     Py_ssize_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                        const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)
 
+    const char *fm_peak_isas()
+    double fm_peak_f32(double *sums, const char *isa, double mul, double add, Py_ssize_t reps,
+                       int n_threads)
+    double fm_peak_f64(double *sums, const char *isa, double mul, double add, Py_ssize_t reps,
+                       int n_threads)
+
 
     enum:
         FM_PENALTY_NONE, FM_PENALTY_L1, FM_PENALTY_L2, FM_PENALTY_ELASTICNET

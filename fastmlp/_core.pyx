@@ -416,6 +416,69 @@ def perceptron_epoch(floating[::1] w, floating[::1] b, const floating[:, ::1] x,
     return r
 
 
+def peak_isas():
+    """Return the ISAs the FMA peak probe can use here, best first."""
+    return [t for t in fm_peak_isas().decode().split(",") if t]
+
+
+def peak_run(double[::1] sums, str dtype="float32", str isa="", double mul=1.0, double add=1.0,
+             Py_ssize_t reps=1000, int n_threads=1):
+    """Run the FMA-throughput probe once; return the floating-point operations done.
+
+    Each of ``n_threads`` threads runs ``reps`` rounds of independent chains
+    ``acc = acc * mul + add`` (acc starting at 0) and writes the sum of its
+    accumulators to ``sums[thread]``.  ``isa`` '' is the best in
+    :func:`peak_isas`.
+    """
+    _check(dtype in ("float32", "float64"), f"peak_run: dtype must be 'float32' or 'float64', got {dtype!r}")
+    _check(n_threads >= 1 and sums.shape[0] >= n_threads, "peak_run: sums must hold n_threads entries")
+    _check(reps >= 1, "peak_run: reps must be >= 1")
+    _check(isa == "" or isa in peak_isas(), f"peak_run: isa {isa!r} not in {peak_isas()}")
+    cdef bytes bisa = isa.encode()
+    cdef const char *pisa = bisa
+    cdef double flops
+    with nogil:
+        if dtype == "float32":
+            flops = fm_peak_f32(&sums[0], pisa, mul, add, reps, n_threads)
+        else:
+            flops = fm_peak_f64(&sums[0], pisa, mul, add, reps, n_threads)
+    return flops
+
+
+def peak_gflops(int n_threads=1, str dtype="float32", str isa="", double seconds=0.05,
+                int repeats=5):
+    """Measure the machine's peak: GFLOP/s of the FMA probe on ``n_threads`` threads.
+
+    The probe is sized to run about ``seconds`` per repeat; the best of
+    ``repeats`` runs is returned (other processes only ever slow it down).
+    """
+    from time import perf_counter
+    import numpy as np
+
+    _check(seconds > 0 and repeats >= 1, "peak_gflops: seconds > 0 and repeats >= 1 expected")
+    sums = np.zeros(max(n_threads, 1))
+    cdef Py_ssize_t reps = 1000
+    cdef double flops, t, t0, best = 0.0
+    # mul < 1 keeps the chains bounded (no overflow, no subnormals).  Size the
+    # run on one thread (every thread does the same work), from the fastest of
+    # a few tries, so a descheduled try cannot leave the probe tiny.
+    while True:
+        t = 1e300
+        for _ in range(3):
+            t0 = perf_counter()
+            peak_run(sums, dtype, isa, 0.999, 1e-3, reps, 1)
+            t = min(t, perf_counter() - t0)
+        if t >= 2e-3 or reps > (1 << 40):
+            break
+        reps *= 4
+    reps = max(1, <Py_ssize_t>(reps * seconds / t))
+    for _ in range(repeats):
+        t0 = perf_counter()
+        flops = peak_run(sums, dtype, isa, 0.999, 1e-3, reps, n_threads)
+        t = perf_counter() - t0
+        best = max(best, flops / t / 1e9)
+    return best
+
 def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
     """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng.h)."""
     if out.shape[0] == 0:
