@@ -694,9 +694,13 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
     return res
 
 
-#: the recipes of the MNIST demos (the README's figures come from these)
+#: The recipes of the image demos (the README's figures come from these).  Free choices
+#: (learning-rate steps, L2, input noise, dropout) were made on a validation split -- the
+#: last 10,000 training images, trained on the other 50,000, three seeds each -- before a
+#: single run of each recipe on the test set.  Nielsen's recipe is his, unchanged.
 SPEC_MNIST = TrainSpec((784, 16, 16, 10), "relu", "cce", "sgd",
-                       schedule=((20, 0.05), (10, 0.005)), momentum=0.9, batch_size=32)
+                       schedule=((40, 0.01), (10, 0.001)), momentum=0.9, batch_size=32,
+                       l2=5e-5, input_noise=0.2)
 SPEC_NIELSEN = TrainSpec((784, 30, 10), "sigmoid", "quadratic", "sgd", schedule=((30, 3.0),),
                          batch_size=10,
                          sklearn=(("learning_rate_init", 0.5),
