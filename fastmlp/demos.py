@@ -316,12 +316,17 @@ def demo_sine(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] = 
         models[act] = net
         mse[act] = float(np.mean((net.predict(grid) - np.sin(grid[:, 0])) ** 2))
     res.train_seconds = time.perf_counter() - ts
-    res.metrics = {"mse_relu": mse["relu"], "mse_identity": mse["identity"]}
+    A = np.column_stack([grid[:, 0], np.ones(len(grid))])
+    coef = np.linalg.lstsq(A, np.sin(grid[:, 0]), rcond=None)[0]
+    best_line = float(np.mean((A @ coef - np.sin(grid[:, 0])) ** 2))
+    res.metrics = {"mse_relu": mse["relu"], "mse_identity": mse["identity"],
+                   "mse_best_line": best_line}
     if full:
         res.met = bool(mse["relu"] < 0.01 and mse["identity"] > 0.1)
     res.details = [f"1-32-32-1, Adam lr 0.01, {ep} epochs on {n} noisy points (noise sd 0.1)",
                    f"with ReLU:    MSE vs sin(x) = {mse['relu']:.5f}",
-                   f"without ReLU: MSE vs sin(x) = {mse['identity']:.5f} (the best line is ~0.19)"]
+                   f"without ReLU: MSE vs sin(x) = {mse['identity']:.5f} (the best straight line: "
+                   f"{best_line:.5f})"]
 
     def draw(path: str) -> None:
         from fastmlp import plotting
@@ -404,7 +409,7 @@ def demo_spiral(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] 
         from fastmlp import plotting
 
         plotting.plot_history(large, path, title="2-64-64-3 on the spirals",
-                              val_label="fresh points")
+                              val_label="fresh points", log_loss=True)
 
     _draw(res, out_dir, "spiral_history.png", verbose, draw_hist)
     res.seconds = time.perf_counter() - t0
@@ -432,6 +437,10 @@ class TrainSpec:
     batch_size : int
     l2 : float
         Penalty ``0.5 * l2 * ||W||^2`` on the weights, added to the mean loss.
+    dropout : float
+        Inverted-dropout rate after each hidden layer during training.
+    input_noise : float
+        Standard deviation of Gaussian noise added to the inputs in training.
     sklearn : tuple of (name, value)
         MLPClassifier parameters overriding the recipe's, for choices it lacks
         (its classifier always uses softmax + cross-entropy); 'note' is shown.
@@ -451,6 +460,8 @@ class TrainSpec:
     momentum: float = 0.0
     batch_size: int = 32
     l2: float = 0.0
+    dropout: float = 0.0
+    input_noise: float = 0.0
     sklearn: tuple = ()
 
     @property
@@ -476,20 +487,23 @@ class TrainSpec:
         lrs = ", ".join(f"{lr:g} x {e}" for e, lr in self.schedule)
         loss = {"cce": "softmax + cross-entropy",
                 "quadratic": "sigmoid + quadratic cost"}[self.loss]
-        l2 = f", L2 {self.l2:g}" if self.l2 else ""
+        extra = "".join(f", {name} {v:g}" for name, v in (("L2", self.l2), ("dropout", self.dropout),
+                                                           ("input noise", self.input_noise)) if v)
         return (f"{'-'.join(map(str, self.layers))} {self.activation}, {loss}, {opt}, "
-                f"batches of {self.batch_size}, learning rate {lrs} epochs{l2}")
+                f"batches of {self.batch_size}, learning rate {lrs} epochs{extra}")
 
 
 def _fit_spec(spec: TrainSpec, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray,
               threads: Optional[int], seed: int, verbose: int) -> tuple:
     net = MLP(list(spec.layers), activation=spec.activation, loss=spec.loss,
-              output_activation=spec.output_activation, seed=seed, n_threads=threads)
+              output_activation=spec.output_activation, seed=seed, n_threads=threads,
+              dropout=spec.dropout, input_noise=spec.input_noise)
     t0, c0 = time.perf_counter(), time.process_time()
+    kw = {"momentum": spec.momentum} if spec.optimizer == "sgd" else {}
     for e, lr in spec.schedule:
         net.fit(Xtr, ytr, epochs=e, batch_size=spec.batch_size, learning_rate=lr,
-                optimizer=spec.optimizer, momentum=spec.momentum, l2=spec.l2,
-                validation_data=(Xte, yte), verbose=verbose)
+                optimizer=spec.optimizer, l2=spec.l2, validation_data=(Xte, yte),
+                verbose=verbose, **kw)
     return net, time.perf_counter() - t0, time.process_time() - c0
 
 
@@ -504,6 +518,10 @@ def _sklearn_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
     acts = {"relu": "relu", "sigmoid": "logistic", "tanh": "tanh", "identity": "identity"}
     over = dict(spec.sklearn)
     note = over.pop("note", "")
+    if spec.dropout or spec.input_noise:
+        missing = " and ".join(n for n, v in (("dropout", spec.dropout),
+                                              ("input noise", spec.input_noise)) if v)
+        note = "; ".join(filter(None, [note, f"without {missing} (MLPClassifier has none)"]))
     clf = MLPClassifier(hidden_layer_sizes=tuple(spec.layers[1:-1]),
                         activation=acts[spec.activation], solver=spec.optimizer,
                         momentum=spec.momentum, nesterovs_momentum=False,
@@ -513,7 +531,7 @@ def _sklearn_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
     t0, c0 = time.perf_counter(), time.process_time()
     with threadpool_limits(limits=threads), _quiet_warnings(SkConvergenceWarning):
         for e, lr in spec.schedule:
-            clf.set_params(max_iter=e, learning_rate_init=lr, **over)
+            clf.set_params(**{"max_iter": e, "learning_rate_init": lr, **over})
             clf.fit(Xtr, ytr)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     return PeerResult("scikit-learn", dt, float(clf.score(Xte, yte)), note, cpu)
@@ -537,6 +555,8 @@ def _torch_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
             mods.append(torch.nn.Linear(spec.layers[i], spec.layers[i + 1]))
             if i < len(spec.layers) - 2:
                 mods.append(act())
+                if spec.dropout:
+                    mods.append(torch.nn.Dropout(spec.dropout))
         if spec.loss == "quadratic":
             mods.append(torch.nn.Sigmoid())
         model = torch.nn.Sequential(*mods)
@@ -559,7 +579,10 @@ def _torch_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
                 order = torch.randperm(n)
                 for s in range(0, n, bs):
                     idx = order[s:s + bs]
-                    out = model(X[idx])
+                    xb = X[idx]
+                    if spec.input_noise:
+                        xb = xb + spec.input_noise * torch.randn_like(xb)
+                    out = model(xb)
                     if spec.loss == "quadratic":
                         loss = 0.5 * ((out - onehot[idx]) ** 2).sum(dim=1).mean()
                     else:
@@ -568,6 +591,7 @@ def _torch_peer(spec: TrainSpec, Xtr, ytr, Xte, yte, threads: Optional[int],
                     loss.backward()
                     opt.step()
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        model.eval()
         with torch.no_grad():
             pred = model(torch.from_numpy(np.ascontiguousarray(Xte, dtype=np.float32))).argmax(1)
         acc = float((pred.numpy() == np.asarray(yte)).mean())
@@ -660,8 +684,10 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
     def draw_grid(path: str) -> None:
         from fastmlp import plotting
 
-        wrong = np.flatnonzero(pred != yte)[:10]
-        idx = np.concatenate([np.arange(min(30, len(Xte))), wrong])
+        first = np.arange(min(30, len(Xte)))
+        wrong = np.flatnonzero(pred != yte)
+        wrong = wrong[wrong >= len(first)][:10]  # not already among the first 30
+        idx = np.concatenate([first, wrong])
         plotting.plot_digits_grid(Xte[idx], yte[idx], pred[idx], path, n=len(idx),
                                   class_names=class_names,
                                   title=f"first 30 test images, then {len(wrong)} the network "
@@ -673,17 +699,21 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
     return res
 
 
-#: the recipes of the MNIST demos (the README's figures come from these)
+#: The recipes of the image demos (the README's figures come from these).  Free choices
+#: (learning-rate steps, L2, input noise, dropout) were made on a validation split -- the
+#: last 10,000 training images, trained on the other 50,000, three seeds each -- before a
+#: single run of each recipe on the test set.  Nielsen's recipe is his, unchanged.
 SPEC_MNIST = TrainSpec((784, 16, 16, 10), "relu", "cce", "sgd",
-                       schedule=((20, 0.05), (10, 0.005)), momentum=0.9, batch_size=32)
+                       schedule=((40, 0.01), (10, 0.001)), momentum=0.9, batch_size=32,
+                       l2=5e-5, input_noise=0.2)
 SPEC_NIELSEN = TrainSpec((784, 30, 10), "sigmoid", "quadratic", "sgd", schedule=((30, 3.0),),
                          batch_size=10,
                          sklearn=(("learning_rate_init", 0.5),
                                   ("note", "softmax + cross-entropy: its only classifier loss; "
                                            "learning rate 0.5"),))
 SPEC_800 = TrainSpec((784, 800, 10), "relu", "cce", "sgd",
-                     schedule=((20, 0.05), (10, 0.01), (10, 0.002)), momentum=0.9,
-                     batch_size=128, l2=1e-4)
+                     schedule=((30, 0.05), (15, 0.01), (15, 0.002)), momentum=0.9,
+                     batch_size=128, dropout=0.5)
 SPEC_FASHION = TrainSpec((784, 256, 128, 10), "relu", "cce", "adam", schedule=((30, 1e-3),),
                          batch_size=128)
 
