@@ -957,6 +957,51 @@ def format_report(run: Run, info: dict) -> str:
     return "\n".join(out)
 
 
+def format_markdown(run: Run, info: dict) -> str:
+    """The step tables, the special rows and the goals as Markdown (for a README)."""
+    out: list[str] = []
+    w = out.append
+    peers = run.peers
+    w(f"Machine: {info['cpu']}, {info['cpus']} CPUs; fastmlp {info['fastmlp']} (GEMM target "
+      f"{info['simd_target']}); " + ", ".join(f"{k} {v}" for k, v in info["peers"].items())
+      + f"; load average {info.get('load')} at the start, {info.get('load_end')} at the end; "
+      + f"{info['date']}.  Measured peak (GFLOP/s): "
+      + ", ".join(f"{dt} x{t} {g:.0f}" for (dt, t), g in sorted(run.peaks.items())) + ".")
+    for dt in run.dtypes:
+        rows = [r for r in run.rows if r["kind"] == "step" and r["dtype"] == dt]
+        if not rows:
+            continue
+        w("")
+        w(f"{dt}, us per training step (best of repeats):")
+        w("")
+        w("| net/batch/threads | " + " | ".join(peers) + " | fastmlp | fastmlp per call "
+          "| vs best peer | goal | met | GFLOP/s | % of peak |")
+        w("|---" * (len(peers) + 8) + "|")
+        for r in rows:
+            bp, bt = _best_peer(r["peers"])
+            fm = r["fastmlp"]
+            g = _gflops(r, fm)
+            if dt == "float32" and r["goal_us"] is not None:
+                goal, met = f"<= {r['goal_us']:g}", _verdict(fm.best * 1e6 <= r["goal_us"])
+            else:
+                goal = "<= best peer"
+                met = _verdict(None if bt is None else fm.best <= bt.best)
+            w(f"| {r['row']} | " + " | ".join(_us(r["peers"].get(n)) for n in peers)
+              + f" | **{_us(fm)}** | {_us(r['fastmlp_per_call'])} | "
+              + ("-" if bt is None else f"{bt.best / fm.best:.2f}x ({bp})")
+              + f" | {goal} | {met} | {g:.1f} | {g / run.peak(dt, r['threads']):.1%} |")
+    goals = evaluate(run)
+    if goals:
+        w("")
+        w(f"Goals met: {sum(1 for g in goals if g['met'])} of {len(goals)}.")
+        w("")
+        w("| goal | measured | met |")
+        w("|---|---|---|")
+        for g in goals:
+            w(f"| {g['goal']} | {g['measured']} | {_verdict(g['met'])} |")
+    return "\n".join(out)
+
+
 def _loadavg() -> Optional[float]:
     """The 1-minute load average (None where the OS does not report it)."""
     try:
@@ -1041,6 +1086,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-time", type=float, default=None,
                    help="seconds per timed repeat (default 0.1; 0.02 with --quick)")
     p.add_argument("--strict", action="store_true", help="exit with status 3 if a goal is not met")
+    p.add_argument("--markdown", action="store_true",
+                   help="also print the tables as Markdown (for a README)")
     return p
 
 
@@ -1137,6 +1184,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run.probe(dt, t)
     info["load_end"] = _loadavg()
     print(format_report(run, info), flush=True)
+    if args.markdown:
+        print("\n" + format_markdown(run, info), flush=True)
     goals = evaluate(run)
     if args.json:
         doc = {"machine": info, "settings": dataclasses.asdict(s),

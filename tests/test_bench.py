@@ -23,9 +23,10 @@ QUICK = ["--quick", "--rows", "A/1/1", "--dtype", "float32", "--peers", "numpy"]
 
 def test_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench.main([*QUICK, "--json", str(out)]) == 0
+    assert bench.main([*QUICK, "--json", str(out), "--markdown"]) == 0
     text = capsys.readouterr().out
     assert "A/1/1" in text and "goals:" in text and "measured peak GFLOP/s" in text
+    assert "| A/1/1 | " in text and "| goal | measured | met |" in text  # the Markdown copy
     doc = json.loads(out.read_text())
     assert doc["parity_failures"] == []
     (row,) = doc["rows"]
