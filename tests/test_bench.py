@@ -147,3 +147,17 @@ def test_flop_counts():
     assert bench.forward_flops((784, 16, 16, 10), 1) == 2 * (784 * 16 + 16 * 16 + 16 * 10)
     assert bench.step_flops((784, 16, 16, 10), 32) == 2 * 32 * (
         2 * (784 * 16 + 16 * 16 + 16 * 10) + (16 * 16 + 16 * 10))
+
+
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_parity_problem_keeps_pre_activations_off_the_relu_kink(batch):
+    p = bench.make_problem((50, 40, 30, 5), batch, 1, np.float32, n_rows=batch)
+    q = p.away_from_kinks()
+    a = q.x.astype(np.float64)
+    for l in range(2):
+        assert np.array_equal(q.Ws[l], p.Ws[l])
+        z = a @ q.Ws[l] + q.bs[l]
+        assert np.abs(z).min() >= 4e-4 * np.abs(z).max()  # >> float32 rounding of z
+        if batch > 3:
+            assert 0.3 < (z > 0).mean() < 0.7
+        a = np.maximum(z, 0)
