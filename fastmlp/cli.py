@@ -1,25 +1,246 @@
 """The ``fastmlp`` command line (also ``python -m fastmlp``).
 
-User mistakes print one line on stderr and exit with status 2; no traceback.
+Subcommands: ``train``, ``evaluate``, ``predict``, ``demo``, ``bench``, ``info``.
+A mistake in the command line or its inputs (a missing file, an unknown
+column, a bad layer spec, an unknown optimizer...) prints one line on stderr,
+``fastmlp: error: ...``, and exits with status 2; no traceback.
+
+Saved models take raw inputs: the scaling ``train`` applies (pixels / 255,
+digits / 16, z-scores of a file's columns) is folded into the first layer's
+weights before saving, so ``evaluate`` and ``predict`` feed files as they are.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import inspect
+import os
 import sys
 import time
-from typing import Optional, Sequence
+from typing import Any, NoReturn, Optional, Sequence
 
 import numpy as np
 
 EXAMPLES = """examples:
   fastmlp train                          train 64-64-10 on the embedded 8x8 digits
   fastmlp train --layers 64-128-64-10 --epochs 30 --optimizer adam --lr 0.001
-  fastmlp info                           version, SIMD path, OpenMP, threads
+  fastmlp train --dataset mnist --hidden 16-16 --epochs 20 --output mnist.npz
+  fastmlp train --data iris.csv --label-column species --hidden 16 --output iris.npz
+  fastmlp evaluate iris.npz --data iris.csv --label-column species
+  fastmlp predict iris.npz --data new.csv --output predictions.csv
+  fastmlp demo list                      the seed demos (perceptron, sine, spiral, mnist...)
+  fastmlp demo mnist --out figures/      784-16-16-10 on MNIST, with figures and peer timings
+  fastmlp bench                          the side-by-side speed table
+  fastmlp info                           version, SIMD path, OpenMP, threads, BLAS threads
 """
+
+TRAIN_EXAMPLES = """examples:
+  fastmlp train                                  digits, 64-64-10, 20 epochs (about a second)
+  fastmlp train --dataset mnist --hidden 800 --loss cce --optimizer sgd --lr 0.05 \\
+                --epochs 30 --batch-size 128 --output mnist800.npz
+  fastmlp train --data table.csv --label-column 0 --hidden 32-32 --plot curves.png
+  fastmlp train --data arrays.npz --hidden 64 --task regression
+
+datasets: digits (embedded), mnist, fashion-mnist (IDX files found through --data-path,
+$FASTMLP_DATA or the cache; --download fetches them), spirals, xor, sine (generated).
+CSV files: comma-separated numbers, an optional header row; labels may be text.
+NPZ files: arrays 'X' and 'y', or one 2-D array whose label column is --label-column.
+"""
+
+#: datasets ``train`` and ``evaluate`` know by name -> the scale dividing their raw inputs
+DATASETS = {"digits": 16.0, "mnist": 255.0, "fashion-mnist": 255.0, "spirals": None,
+            "xor": None, "sine": None}
+DATASET_ALIASES = {"fashion": "fashion-mnist", "fashion_mnist": "fashion-mnist",
+                   "spiral": "spirals"}
 
 
 class UserError(Exception):
     """A mistake in the command line or its inputs: reported in one line."""
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(part.strip() for part in str(msg).splitlines() if part.strip())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- data
+def _dataset_name(name: str) -> str:
+    key = DATASET_ALIASES.get(name.lower(), name.lower())
+    if key not in DATASETS:
+        raise UserError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)} "
+                        "(or --data FILE for a CSV/NPZ file)")
+    return key
+
+
+def _load_named(name: str, args: argparse.Namespace) -> tuple:
+    """Return (X_train, y_train, X_test or None, y_test or None, task) in raw units."""
+    from fastmlp import datasets
+
+    seed = getattr(args, "seed", 0)
+    if name == "digits":
+        X, y = datasets.load_digits(return_X_y=True)
+        return X, y, None, None, "classification"
+    if name in ("mnist", "fashion-mnist"):
+        loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+        try:
+            Xtr, ytr = loader(args.data_path, "train", download=args.download)
+            Xte, yte = loader(args.data_path, "test", download=args.download)
+        except FileNotFoundError as exc:
+            raise UserError(f"{_one_line(str(exc))} (on the command line: --data-path DIR, "
+                            "or --download)") from None
+        except (OSError, ValueError) as exc:  # DownloadError, damaged files
+            raise UserError(_one_line(str(exc))) from None
+        return Xtr, ytr, Xte, yte, "classification"
+    if name == "spirals":
+        X, y = datasets.make_spirals(1500, 3, noise=0.02, turns=1.5, random_state=seed)
+        return X, y, None, None, "classification"
+    if name == "xor":
+        X, y = datasets.make_xor(400, noise=0.15, random_state=seed)
+        return X, y, None, None, "classification"
+    X, y = datasets.make_sine(1000, noise=0.1, random_state=seed)
+    return X, y, None, None, "regression"
+
+
+def _column_index(spec: Optional[str], header: Optional[list], n_cols: int,
+                  path: str) -> Optional[int]:
+    """Resolve --label-column (a header name or a 0-based index, negative from the end)."""
+    if spec is None:
+        return None
+    if header is not None and spec in header:
+        return header.index(spec)
+    try:
+        idx = int(spec)
+    except ValueError:
+        names = f"; columns are: {', '.join(header[:30])}" if header else (
+            "; the file has no header row, so give a 0-based column number")
+        raise UserError(f"--label-column {spec!r} not found in {path}{names}") from None
+    if not -n_cols <= idx < n_cols:
+        raise UserError(f"--label-column {idx} is out of range: {path} has {n_cols} columns "
+                        f"(0..{n_cols - 1}, or negative from the end)")
+    return idx % n_cols
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(path: str, label: Optional[str], need_label: bool) -> tuple:
+    """Return (X float64, y array or None, header or None)."""
+    try:
+        with open(path, newline="") as f:
+            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not a text CSV file") from None
+    if not rows:
+        raise UserError(f"{path} is empty")
+    header = None
+    if not all(_is_number(c) for c in rows[0]) and len(rows) > 1:
+        # a header unless the first row looks like the others (e.g. text labels in every row)
+        second_numeric = [_is_number(c) for c in rows[1]]
+        first_numeric = [_is_number(c) for c in rows[0]]
+        if first_numeric != second_numeric:
+            header, rows = [c.strip() for c in rows[0]], rows[1:]
+    n_cols = len(header) if header else len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != n_cols:
+            raise UserError(f"{path}, data row {i + 1}: {len(r)} fields, expected {n_cols}")
+    if not rows:
+        raise UserError(f"{path} has a header but no data rows")
+    idx = _column_index(label, header, n_cols, path)
+    if idx is None and need_label:
+        idx = n_cols - 1
+    cols = [j for j in range(n_cols) if j != idx]
+    if not cols:
+        raise UserError(f"{path} has no feature columns besides the label column")
+    X = np.empty((len(rows), len(cols)))
+    for i, r in enumerate(rows):
+        for k, j in enumerate(cols):
+            try:
+                X[i, k] = float(r[j])
+            except ValueError:
+                name = header[j] if header else str(j)
+                raise UserError(f"{path}, data row {i + 1}, column {name!r}: {r[j]!r} is not a "
+                                "number (give --label-column if this is the label)") from None
+    y = None
+    if idx is not None:
+        y = _parse_labels([r[idx].strip() for r in rows])
+    return X, y, ([header[j] for j in cols] if header else None)
+
+
+def _parse_labels(cells: Sequence[str]) -> np.ndarray:
+    """Integers if every cell is one, else floats if every cell is one, else text."""
+    try:
+        return np.array([int(c) for c in cells], dtype=np.int64)
+    except ValueError:
+        pass
+    try:
+        v = np.array([float(c) for c in cells])
+    except ValueError:
+        return np.array(cells)
+    return v.astype(np.int64) if np.all(np.isfinite(v)) and np.all(v == np.round(v)) else v
+
+
+def _read_npz(path: str, label: Optional[str], need_label: bool) -> tuple:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read {path} as NPZ: {_one_line(str(exc))}") from None
+    with z:
+        keys = {k.lower(): k for k in z.files}
+        for xk, yk in (("x", "y"), ("data", "target"), ("features", "labels")):
+            if xk in keys:
+                X = z[keys[xk]]
+                y = z[keys[yk]] if yk in keys else None
+                if label is not None:
+                    raise UserError(f"{path} holds separate arrays {keys[xk]!r} and "
+                                    f"{keys.get(yk, yk)!r}: --label-column applies only to "
+                                    "a single 2-D table")
+                break
+        else:
+            if len(z.files) != 1 or z[z.files[0]].ndim != 2:
+                raise UserError(f"{path} must hold arrays 'X' and 'y' or a single 2-D table; "
+                                f"it holds {', '.join(z.files) or 'nothing'}")
+            table = z[z.files[0]]
+            idx = _column_index(label, None, table.shape[1], path)
+            if idx is None and need_label:
+                idx = table.shape[1] - 1
+            if idx is None:
+                X, y = table, None
+            else:
+                X, y = np.delete(table, idx, axis=1), table[:, idx]
+    if X.ndim != 2:
+        X = X.reshape(len(X), -1)
+    if X.dtype.kind not in "iufb":
+        raise UserError(f"{path}: features must be numbers; got dtype {X.dtype}")
+    if (y is not None and y.dtype.kind == "f" and np.all(np.isfinite(y))
+            and np.all(y == np.round(y))):
+        y = y.astype(np.int64)
+    if need_label and y is None:
+        raise UserError(f"{path} has no labels: store an array 'y' (or a label column)")
+    return np.asarray(X, dtype=np.float64), y, None
+
+
+def _read_file(path: str, label: Optional[str], need_label: bool) -> tuple:
+    if not os.path.exists(path):
+        raise UserError(f"file not found: {path}")
+    if os.path.isdir(path):
+        raise UserError(f"{path} is a directory; expected a CSV or NPZ file")
+    lower = path.lower()
+    if lower.endswith(".npz"):
+        return _read_npz(path, label, need_label)
+    if lower.endswith((".csv", ".txt", ".tsv")) or not lower.endswith(".npy"):
+        return _read_csv(path, label, need_label)
+    raise UserError(f"{path}: unsupported file type; use .csv or .npz")
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
@@ -29,78 +250,474 @@ def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
     return X[idx[n_test:]], y[idx[n_test:]], X[idx[:n_test]], y[idx[:n_test]]
 
 
+def _task(y: np.ndarray, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    return "regression" if y.dtype.kind == "f" else "classification"
+
+
+# ---------------------------------------------------------------------------- models
+def _scaling(X: np.ndarray, how: str, fixed: Optional[float]) -> tuple:
+    """Return (shift, scale) per feature: the network sees (X - shift) / scale.
+
+    ``how`` is 'standard' (z-scores), 'minmax' ([0, 1] per column), 'none', or
+    'fixed' (divide everything by ``fixed``, e.g. 255 for pixels).
+    """
+    d = X.shape[1]
+    if how == "none":
+        return np.zeros(d), np.ones(d)
+    if how == "fixed":
+        return np.zeros(d), np.full(d, float(fixed))
+    if how == "minmax":
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        return lo, np.where(hi > lo, hi - lo, 1.0)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    return mu, np.where(sd > 0, sd, 1.0)
+
+
+def _fold_scaling(net: Any, shift: np.ndarray, scale: np.ndarray) -> None:
+    """Make net take raw inputs: z = ((x - shift) / scale) W + b = x W' + b'."""
+    coefs = [np.asarray(w, dtype=np.float64) for w in net.coefs_]
+    biases = [np.asarray(b, dtype=np.float64) for b in net.intercepts_]
+    w0 = coefs[0] / scale[:, None]
+    biases[0] = biases[0] - shift @ w0
+    coefs[0] = w0
+    net.set_parameters(coefs, biases)
+
+
+def _save_model(net: Any, path: str) -> None:
+    try:
+        from fastmlp import io as fio
+    except ImportError:
+        fio = None
+    saver = getattr(fio, "save", None) or getattr(net, "save", None)
+    if saver is None:
+        raise UserError("this fastmlp build cannot save models (fastmlp.io is missing); "
+                        "leave out --output")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"--output: directory {parent} does not exist")
+    try:
+        saver(net, path) if saver is getattr(fio, "save", None) else saver(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot save the model to {path}: {_one_line(str(exc))}") from None
+
+
+def _load_model(path: str) -> Any:
+    if not os.path.exists(path):
+        raise UserError(f"model file not found: {path}")
+    try:
+        from fastmlp import io as fio
+    except ImportError:
+        raise UserError("this fastmlp build cannot load models (fastmlp.io is missing)") from None
+    try:
+        return fio.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"cannot load a model from {path}: {_one_line(str(exc))}") from None
+
+
+def _check_width(net: Any, X: np.ndarray, where: str) -> None:
+    if X.shape[1] != net.layers[0]:
+        raise UserError(f"{where} has {X.shape[1]} feature columns but the model takes "
+                        f"{net.layers[0]} inputs (give --label-column if a column holds labels)")
+
+
+def _metrics_line(m: dict) -> str:
+    if "accuracy" in m:
+        return (f"accuracy {m['accuracy']:.2%} (error rate {m['error_rate']:.2%}), "
+                f"loss {m['loss']:.4f}")
+    return f"mse {m['mse']:.6g}, mae {m['mae']:.6g}, loss {m['loss']:.6g}"
+
+
+# ---------------------------------------------------------------------------- commands
+def _train_data(args: argparse.Namespace) -> tuple:
+    """Return (Xtr, ytr, Xte, yte, task, default scaling, fixed scale, source name)."""
+    if args.data is not None:
+        X, y, _ = _read_file(args.data, args.label_column, need_label=True)
+        Xtr, ytr, Xte, yte = _split(X, y, args.test_split, args.seed)
+        return Xtr, ytr, Xte, yte, _task(y, args.task), "standard", None, \
+            os.path.basename(args.data)
+    if args.label_column is not None:
+        raise UserError("--label-column needs --data FILE")
+    name = _dataset_name(args.dataset)
+    Xtr, ytr, Xte, yte, task = _load_named(name, args)
+    if Xte is None:
+        Xtr, ytr, Xte, yte = _split(Xtr, ytr, args.test_split, args.seed)
+    fixed = DATASETS[name]
+    task = task if args.task == "auto" else args.task
+    return Xtr, ytr, Xte, yte, task, "none" if fixed is None else "fixed", fixed, name
+
+
+def _targets(task: str, ytr: np.ndarray, yte: np.ndarray, source: str) -> tuple:
+    """Return (ytr, yte, n_outputs) for the task."""
+    if task == "regression":
+        if ytr.dtype.kind not in "iuf":
+            raise UserError(f"--task regression needs numeric labels; {source}'s are text")
+        return ytr.astype(np.float64), yte.astype(np.float64), 1
+    if ytr.dtype.kind == "f":
+        if not np.all(ytr == np.round(ytr)):
+            raise UserError(f"{source}: the labels are real values, not classes; use "
+                            "--task regression")
+        ytr, yte = ytr.astype(np.int64), yte.astype(np.int64)
+    return ytr, yte, max(len(np.unique(ytr)), 2)
+
+
+def _layers(args: argparse.Namespace, n_in: int, n_out: int, source: str) -> list:
+    from fastmlp.mlp import parse_layers
+
+    if args.layers and args.hidden:
+        raise UserError("give --layers or --hidden, not both")
+    try:
+        if args.layers:
+            layers = parse_layers(args.layers)
+        else:
+            hidden = parse_layers(f"1-{args.hidden or '64'}-1")[1:-1]
+            layers = [n_in, *hidden, n_out]
+    except ValueError as exc:
+        raise UserError(f"--{'layers' if args.layers else 'hidden'}: {exc}") from None
+    if layers[0] != n_in or layers[-1] != n_out:
+        raise UserError(f"--layers {args.layers} must start with the {n_in} inputs of {source} "
+                        f"and end with its {n_out} outputs (e.g. {n_in}-64-{n_out}), or give "
+                        "only the hidden widths with --hidden 64")
+    return layers
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from fastmlp import MLP
-    from fastmlp.datasets import load_digits
+    from fastmlp import _backend as B
 
-    if args.dataset != "digits":
-        raise UserError(f"unknown dataset {args.dataset!r}; available: digits")
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    Xtr, ytr, Xte, yte = _split(X, y, 0.2, args.seed)
-    layers = args.layers or f"{X.shape[1]}-64-10"
     try:
-        net = MLP(layers, activation=args.activation, seed=args.seed, n_threads=args.threads)
+        opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
     except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if net.layers[0] != X.shape[1] or net.layers[-1] != 10:
-        raise UserError(f"--layers must start with {X.shape[1]} inputs and end with 10 outputs "
-                        f"for {args.dataset}; got {layers}")
-    print(f"fastmlp: {args.dataset}: {len(Xtr)} training / {len(Xte)} test samples; "
+        raise UserError(f"--optimizer: {exc}") from None
+    lr = args.lr if args.lr is not None else (0.1 if opt == "sgd" else None)
+    momentum = args.momentum if args.momentum is not None else (0.9 if opt == "sgd" else None)
+    if not 0.0 <= args.test_split < 1.0:
+        raise UserError(f"--test-split must be in [0, 1); got {args.test_split}")
+    Xtr, ytr, Xte, yte, task, how, fixed, source = _train_data(args)
+    ytr, yte, n_out = _targets(task, ytr, yte, source)
+    layers = _layers(args, Xtr.shape[1], n_out, source)
+    loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
+    try:
+        net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
+                  loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
+                  dropout=args.dropout)
+    except ValueError as exc:
+        raise UserError(_one_line(str(exc))) from None
+    shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
+    print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; "
           f"network {'-'.join(map(str, net.layers))} ({net.n_params:,} parameters)", flush=True)
     t0 = time.perf_counter()
     try:
-        net.fit(Xtr, ytr, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                optimizer=args.optimizer, momentum=args.momentum, validation_split=0.1,
-                verbose=1)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+        net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
+                learning_rate=lr, optimizer=opt, momentum=momentum,
+                l2=args.l2, validation_split=args.validation_split,
+                verbose=0 if args.quiet else 1)
+    except (ValueError, FloatingPointError) as exc:
+        raise UserError(_one_line(str(exc))) from None
     dt = time.perf_counter() - t0
-    acc = net.score(Xte, yte)
-    print(f"test accuracy {acc:.2%} (error rate {1 - acc:.2%}) after {args.epochs} epochs; "
-          f"training took {dt:.2f} s", flush=True)
+    _fold_scaling(net, shift, scale)
+    if len(Xte):
+        m = net.evaluate(Xte, yte)
+        if "accuracy" in m:
+            print(f"test accuracy {m['accuracy']:.2%} (error rate {m['error_rate']:.2%}) after "
+                  f"{args.epochs} epochs; training took {dt:.2f} s", flush=True)
+        else:
+            print(f"test {_metrics_line(m)} after {args.epochs} epochs; training took {dt:.2f} s",
+                  flush=True)
+    else:
+        print(f"trained {args.epochs} epochs in {dt:.2f} s (no test split)", flush=True)
+    if args.plot:
+        from fastmlp import plotting
+
+        try:
+            plotting.plot_history(net, args.plot, title=f"{'-'.join(map(str, net.layers))} on "
+                                                        f"{source}")
+        except ImportError as exc:
+            raise UserError(_one_line(str(exc))) from None
+        print(f"curves written to {args.plot}")
+    if args.output:
+        _save_model(net, args.output)
+        print(f"model saved to {args.output} (it takes raw, unscaled inputs)")
     return 0
+
+
+def _eval_data(args: argparse.Namespace) -> tuple:
+    if (args.data is None) == (args.dataset is None):
+        raise UserError("give exactly one of --data FILE or --dataset NAME")
+    if args.data is not None:
+        X, y, _ = _read_file(args.data, args.label_column, need_label=True)
+        return X, y, os.path.basename(args.data)
+    name = _dataset_name(args.dataset)
+    Xtr, ytr, Xte, yte, _ = _load_named(name, args)
+    if Xte is None or args.split == "train":
+        return Xtr, ytr, f"{name} ({'train' if Xte is not None else 'all'})"
+    return Xte, yte, f"{name} (test)"
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    net = _load_model(args.model)
+    X, y, source = _eval_data(args)
+    _check_width(net, X, source)
+    try:
+        m = net.evaluate(X, y)
+    except ValueError as exc:
+        raise UserError(_one_line(str(exc))) from None
+    print(f"{args.model} on {source}, {len(X)} samples: {_metrics_line(m)}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    net = _load_model(args.model)
+    X, _, _ = _read_file(args.data, args.label_column, need_label=False)
+    _check_width(net, X, args.data)
+    try:
+        if args.proba:
+            out = net.predict_proba(X)
+            classes = getattr(net, "classes_", None)
+            header = [str(c) for c in (classes if classes is not None else range(out.shape[1]))]
+            lines = [",".join(header)] + [",".join(f"{v:.6g}" for v in row) for row in out]
+        else:
+            pred = np.asarray(net.predict(X))
+            lines = [",".join(f"{v:.6g}" for v in np.atleast_1d(row)) if pred.dtype.kind == "f"
+                     else str(row) for row in pred]
+    except ValueError as exc:
+        raise UserError(_one_line(str(exc))) from None
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        try:
+            with open(args.output, "w") as f:
+                f.write(text)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"{len(X)} predictions written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from fastmlp import demos
+
+    if args.name == "list":
+        for name, fn in demos.DEMOS.items():
+            doc = (fn.__doc__ or "").strip().splitlines()[0]
+            print(f"  {name:<15} {doc}")
+        return 0
+    names = list(demos.DEMOS) if args.name == "all" else [args.name]
+    if names[0] not in demos.DEMOS:
+        raise UserError(f"unknown demo {args.name!r}; expected one of "
+                        f"{', '.join(demos.DEMOS)}, all or list")
+    failed = 0
+    for name in names:
+        kwargs: dict = {"out_dir": None if args.no_figures else args.out, "seed": args.seed,
+                        "verbose": 0 if args.quiet else 1}
+        fn = demos.DEMOS[name]
+        params = inspect.signature(fn).parameters
+        for key in ("epochs", "threads", "n_train", "n_test", "n_samples", "data_path"):
+            value = getattr(args, key, None)
+            if value is not None and key in params:
+                kwargs[key] = value
+        if "peers" in params:
+            kwargs["peers"] = not args.no_peers
+        if "download" in params:
+            kwargs["download"] = args.download
+        try:
+            res = fn(**kwargs)
+        except FileNotFoundError as exc:
+            raise UserError(_one_line(str(exc))) from None
+        print(res.summary(), flush=True)
+        failed += res.met is False
+    return 1 if failed else 0
+
+
+def cmd_bench(argv: Sequence[str]) -> int:
+    import importlib
+
+    try:
+        bench = importlib.import_module("fastmlp.bench")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fastmlp.bench", None):
+            raise UserError(f"fastmlp bench could not start: {exc}") from None
+        raise UserError("fastmlp bench needs the module fastmlp.bench, which this installation "
+                        "lacks") from None
+    except ImportError as exc:  # an optional dependency of the benchmark itself
+        raise UserError(f"fastmlp bench could not start: {exc}") from None
+    return int(bench.main(list(argv)) or 0)
+
+
+def _blas_threads() -> list:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                            "MKL_NUM_THREADS") if k in os.environ}
+        return [f"threadpoolctl not installed; environment: {env or 'no thread variables set'}"]
+    rows = []
+    for p in threadpool_info():
+        lib = os.path.basename(p.get("filepath", "")) or p.get("prefix", "?")
+        rows.append(f"{p.get('user_api')}/{p.get('internal_api')}: {p.get('num_threads')} threads "
+                    f"({lib})")
+    return rows or ["none loaded"]
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     import fastmlp
 
-    print(f"fastmlp {fastmlp.__version__}")
-    print(f"SIMD target: {fastmlp.simd_target()} (available: {', '.join(fastmlp.available_targets())})")
-    print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; threads: {fastmlp.max_threads()}")
+    print(f"fastmlp {fastmlp.__version__} ({os.path.dirname(fastmlp.__file__)})")
+    forced = os.environ.get("FASTMLP_ARCH")
+    print(f"SIMD path: {fastmlp.simd_target()} (available: "
+          f"{', '.join(fastmlp.available_targets())}"
+          f"{'; FASTMLP_ARCH=' + forced if forced else ''})")
+    print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; "
+          f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()})")
+    print(f"NumPy {np.__version__}; BLAS thread pools seen:")
+    for row in _blas_threads():
+        print(f"  {row}")
     return 0
 
 
+# ---------------------------------------------------------------------------- parser
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-path", default=None, metavar="DIR",
+                   help="directory with the MNIST/Fashion-MNIST files (default: $FASTMLP_DATA "
+                        "or the cache)")
+    p.add_argument("--download", action="store_true",
+                   help="download MNIST/Fashion-MNIST into the cache when not found")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fastmlp", description="Fast perceptrons and MLPs on the CPU.",
-                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command")
-    t = sub.add_parser("train", help="train a network and report its test accuracy")
-    t.add_argument("--dataset", default="digits", help="dataset name (default: digits)")
-    t.add_argument("--layers", default=None, help="widths, e.g. 64-64-10")
-    t.add_argument("--activation", default="relu")
-    t.add_argument("--optimizer", default="sgd")
-    t.add_argument("--lr", type=float, default=0.1)
-    t.add_argument("--momentum", type=float, default=0.9)
+    p = _Parser(prog="fastmlp", description="Fast perceptrons and MLPs on the CPU.",
+                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    t = sub.add_parser("train", help="train a network and report its test accuracy",
+                       description="Train an MLP on a dataset or a CSV/NPZ file; report test "
+                                   "metrics; optionally save the model.",
+                       epilog=TRAIN_EXAMPLES, formatter_class=fmt)
+    src = t.add_mutually_exclusive_group()
+    src.add_argument("--dataset", default="digits",
+                     help="dataset name: digits (default), mnist, fashion-mnist, spirals, xor, "
+                          "sine")
+    src.add_argument("--data", default=None, metavar="FILE", help="a CSV or NPZ file")
+    t.add_argument("--label-column", default=None, metavar="COL",
+                   help="label column of --data: a header name or 0-based index (default: last)")
+    t.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
+                   help="auto: integer or text labels classify, real values regress")
+    t.add_argument("--layers", default=None, help="all widths, e.g. 64-64-10")
+    t.add_argument("--hidden", default=None,
+                   help="hidden widths only, e.g. 128-64 (inputs and outputs from the data; "
+                        "default 64)")
+    t.add_argument("--activation", default="relu",
+                   help="hidden activation: relu, sigmoid, tanh, leaky_relu, identity, step")
+    t.add_argument("--output-activation", default=None,
+                   help="e.g. sigmoid (default: from the loss)")
+    t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
+    t.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop or adagrad")
+    t.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+    t.add_argument("--momentum", type=float, default=None,
+                   help="momentum of sgd (default 0.9) or rmsprop")
+    t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after hidden layers")
     t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--threads", type=int, default=None, help="kernel threads (default: all CPUs)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    t.add_argument("--validation-split", type=float, default=0.1,
+                   help="fraction of the training data held out per epoch (default 0.1)")
+    t.add_argument("--test-split", type=float, default=0.2,
+                   help="test fraction for data without a test set (default 0.2)")
+    t.add_argument("--scale", default="auto", choices=("auto", "standard", "minmax", "none"),
+                   help="input scaling; auto: /16 for digits, /255 for images, none for the "
+                        "generated sets, z-scores for files. It is folded into the saved model.")
+    t.add_argument("--output", "-o", default=None, metavar="MODEL", help="save the model here")
+    t.add_argument("--plot", default=None, metavar="PNG",
+                   help="write loss/accuracy curves (needs matplotlib)")
+    t.add_argument("--quiet", "-q", action="store_true", help="no per-epoch progress")
+    _add_data_options(t)
     t.set_defaults(func=cmd_train)
-    i = sub.add_parser("info", help="show the build: version, SIMD path, OpenMP, threads")
+
+    e = sub.add_parser("evaluate", help="score a saved model on a file or dataset",
+                       description="Print the loss and accuracy (or mse/mae) of a saved model.",
+                       epilog="examples:\n  fastmlp evaluate model.npz --data test.csv "
+                              "--label-column label\n  fastmlp evaluate mnist.npz --dataset mnist",
+                       formatter_class=fmt)
+    e.add_argument("model", help="a model saved by fastmlp train --output")
+    e.add_argument("--data", default=None, metavar="FILE", help="a CSV or NPZ file with labels")
+    e.add_argument("--dataset", default=None, help="or a dataset name")
+    e.add_argument("--split", default="test", choices=("test", "train"),
+                   help="split of --dataset (default: test)")
+    e.add_argument("--label-column", default=None, metavar="COL",
+                   help="label column of --data (default: last)")
+    e.add_argument("--seed", type=int, default=0, help="seed of generated datasets")
+    _add_data_options(e)
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="predict labels (or values) for a file",
+                       description="Write one prediction per row of a CSV/NPZ file.",
+                       epilog="examples:\n  fastmlp predict model.npz --data new.csv\n"
+                              "  fastmlp predict model.npz --data new.csv --proba -o probs.csv",
+                       formatter_class=fmt)
+    r.add_argument("model", help="a model saved by fastmlp train --output")
+    r.add_argument("--data", required=True, metavar="FILE", help="a CSV or NPZ file")
+    r.add_argument("--label-column", default=None, metavar="COL",
+                   help="a column to leave out (e.g. labels present in the file)")
+    r.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
+    r.add_argument("--output", "-o", default=None, help="write here instead of stdout")
+    r.set_defaults(func=cmd_predict)
+
+    d = sub.add_parser("demo", help="run a seed demo (fastmlp demo list)",
+                       description="Run a demo: it prints what it measured against the published "
+                                   "figure and writes its PNG figures. Exit status 1 when a "
+                                   "full-size demo misses its target.",
+                       epilog="examples:\n  fastmlp demo list\n  fastmlp demo perceptron\n"
+                              "  fastmlp demo mnist --out figures --no-peers\n"
+                              "  fastmlp demo mnist-800 --epochs 2 --n-train 5000   "
+                              "(a quick, reduced run)",
+                       formatter_class=fmt)
+    d.add_argument("name", help="perceptron, sine, spiral, mnist, mnist-nielsen, mnist-800, "
+                                "fashion, all or list")
+    d.add_argument("--out", default="fastmlp-demos", metavar="DIR",
+                   help="directory for the figures (default: ./fastmlp-demos)")
+    d.add_argument("--no-figures", action="store_true", help="write no figures")
+    d.add_argument("--no-peers", action="store_true",
+                   help="skip timing scikit-learn and PyTorch on the MNIST demos")
+    d.add_argument("--epochs", type=int, default=None, help="fewer epochs (reduced run)")
+    d.add_argument("--n-train", type=int, default=None, help="first N training images only")
+    d.add_argument("--n-test", type=int, default=None, help="first N test images only")
+    d.add_argument("--n-samples", type=int, default=None, help="points of the toy demos")
+    d.add_argument("--threads", type=int, default=None)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--quiet", "-q", action="store_true")
+    _add_data_options(d)
+    d.set_defaults(func=cmd_demo)
+
+    sub.add_parser("bench", help="the side-by-side speed table (fastmlp bench --help)",
+                   add_help=False)
+    i = sub.add_parser("info", help="version, SIMD path, OpenMP, threads, BLAS threads")
     i.set_defaults(func=cmd_info)
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["train", *([] if argv is None else argv)])
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] == "bench":  # its own options, parsed by fastmlp.bench
+            return cmd_bench(argv[1:])
+        parser = build_parser()
+        if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+            argv = ["train", *argv]  # plain `fastmlp` trains on the digits
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
+            return int(exc.code or 0)
         return int(args.func(args))
     except UserError as exc:
-        print(f"fastmlp: error: {exc}", file=sys.stderr)
+        print(f"fastmlp: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fastmlp: interrupted", file=sys.stderr)

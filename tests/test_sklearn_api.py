@@ -76,8 +76,13 @@ def test_array_api_check_in_a_subprocess():
     env = {**os.environ, "SCIPY_ARRAY_API": "1"}
     sys_path = os.pathsep.join(p for p in sys.path if p)
     env["PYTHONPATH"] = sys_path
+    # cwd = where the tested fastmlp lives: `python -c` puts the cwd first on
+    # sys.path, which from a source checkout would shadow the built package
+    import fastmlp
+
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, check=False)
+                         timeout=300, check=False,
+                         cwd=os.path.dirname(os.path.dirname(fastmlp.__file__)))
     assert out.returncode == 0 and out.stdout.strip() == "passed", out.stderr[-2000:]
 
 

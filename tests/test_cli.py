@@ -1,0 +1,334 @@
+"""The command line: training on datasets and files, saved models, demos, bench,
+info, and one clear line with a non-zero exit for every user mistake."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import fastmlp
+from fastmlp import MLP, cli
+from fastmlp.testing import assert_close
+
+#: run subprocesses against the same fastmlp as this test process
+PKG_PARENT = str(pathlib.Path(fastmlp.__file__).resolve().parent.parent)
+
+
+def run(capsys, *argv):
+    if argv and argv[0] in ("train", "demo") and "--help" not in argv:
+        # one thread: on a shared, oversubscribed machine OpenMP barriers make two threads
+        # much slower than one for these small networks (threads are the kernel tests' job)
+        argv = (*argv, "--threads", "1")
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(capsys, argv, *fragments):
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # one clear line...
+    assert lines[0].startswith("fastmlp"), lines[0]
+    assert "Traceback" not in err  # ...and no traceback
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A CSV with a header, 4 numeric features on very different scales and text labels."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4)) * [1.0, 10.0, 100.0, 0.1] + [0.0, 5.0, 50.0, 0.0]
+    y = np.where(X[:, 0] + (X[:, 1] - 5.0) / 10.0 > 0.3, "yes", "no")
+    path = tmp_path / "t.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,d,label\n")
+        for row, lab in zip(X, y):
+            f.write(",".join(f"{v:.6f}" for v in row) + f",{lab}\n")
+    return path, X, y
+
+
+# ------------------------------------------------------------------ train
+def test_default_train_is_the_readme_first_command(capsys):
+    code, out, _ = run(capsys, "train", "--quiet")
+    assert code == 0
+    assert "digits: 1438 training / 359 test samples; network 64-64-10" in out
+    acc = float(out.split("test accuracy ")[1].split("%")[0])
+    assert acc > 93.0
+
+
+def test_no_command_means_train(capsys):
+    code, out, _ = run(capsys, "--epochs", "2", "-q")
+    assert code == 0 and "test accuracy" in out and "after 2 epochs" in out
+
+
+def test_train_csv_with_text_labels_by_column_name(capsys, table):
+    path, _, _ = table
+    code, out, _ = run(capsys, "train", "--data", str(path), "--label-column", "label",
+                       "--hidden", "16", "--epochs", "30", "-q")
+    assert code == 0, out
+    assert "t.csv: 240 training / 60 test samples; network 4-16-2" in out
+    assert float(out.split("test accuracy ")[1].split("%")[0]) > 85.0
+
+
+@pytest.mark.parametrize("layout", ["xy", "table"])
+def test_train_npz(capsys, tmp_path, layout):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    path = tmp_path / "d.npz"
+    if layout == "xy":
+        np.savez(path, X=X, y=y)
+        extra = []
+    else:
+        np.savez(path, table=np.column_stack([y, X]))
+        extra = ["--label-column", "0"]
+    code, out, _ = run(capsys, "train", "--data", str(path), "--hidden", "8", "-q", *extra)
+    assert code == 0 and "network 3-8-2" in out
+
+
+def test_train_regression_on_sine(capsys):
+    code, out, _ = run(capsys, "train", "--dataset", "sine", "--hidden", "16-16", "--optimizer",
+                       "adam", "--lr", "0.01", "--epochs", "5", "-q")
+    assert code == 0 and "network 1-16-16-1" in out and "test mse" in out
+
+
+def test_train_writes_curves(capsys, tmp_path):
+    pytest.importorskip("matplotlib", reason="--plot draws with matplotlib")
+    png = tmp_path / "c.png"
+    code, out, _ = run(capsys, "train", "--epochs", "2", "-q", "--plot", str(png))
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_folded_scaling_gives_the_same_network(table):
+    _, X, _ = table
+    y = (X[:, 0] > 0).astype(int)
+    for how in ("standard", "minmax", "fixed"):
+        shift, scale = cli._scaling(X, how, 7.0)
+        net = MLP([4, 5, 2], seed=0, dtype=np.float64).fit((X - shift) / scale, y, epochs=2,
+                                                           verbose=0)
+        before = net.forward((X - shift) / scale)
+        cli._fold_scaling(net, shift, scale)
+        assert_close(net.forward(X), before, what=f"folded {how} scaling")
+
+
+# ------------------------------------------------------------------ user mistakes
+def test_missing_file(capsys, tmp_path):
+    assert_user_error(capsys, ["train", "--data", str(tmp_path / "none.csv")], "file not found",
+                      "none.csv")
+
+
+@pytest.mark.parametrize("col, fragment", [("species", "'species' not found"),
+                                           ("9", "out of range"), ("-6", "out of range")])
+def test_wrong_column(capsys, table, col, fragment):
+    path, _, _ = table
+    line = assert_user_error(capsys, ["train", "--data", str(path), "--label-column", col],
+                             fragment)
+    if col == "species":
+        assert "columns are: a, b, c, d, label" in line
+
+
+def test_text_in_a_feature_column(capsys, table):
+    path, _, _ = table
+    assert_user_error(capsys, ["train", "--data", str(path), "--label-column", "a"],
+                      "is not a number", "column 'label'")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--layers", "64-x-10"], "--layers"),
+    (["--layers", "64-0-10"], "positive"),
+    (["--layers", "63-10"], "must start with the 64 inputs"),
+    (["--hidden", "16,a"], "--hidden"),
+    (["--layers", "64-10", "--hidden", "5"], "not both"),
+])
+def test_bad_layer_spec(capsys, argv, fragment):
+    assert_user_error(capsys, ["train", *argv], fragment)
+
+
+def test_unknown_optimizer(capsys):
+    assert_user_error(capsys, ["train", "--optimizer", "adamax"], "--optimizer",
+                      "unknown optimizer 'adamax'", "'adam'")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--activation", "swish"], "unknown hidden activation 'swish'"),
+    (["train", "--loss", "hinge"], "unknown loss 'hinge'"),
+    (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "--epochs", "many"], "invalid int value"),
+    (["train", "--lr", "-1", "-q"], "learning_rate"),
+    (["train", "--test-split", "1.5"], "--test-split"),
+    (["train", "--label-column", "3"], "--label-column needs --data"),
+    (["train", "--dataset", "sine", "--task", "classification"], "not classes"),
+    (["frobnicate"], "invalid choice"),
+    (["demo", "nope"], "unknown demo 'nope'"),
+    (["evaluate", "missing.npz", "--dataset", "digits"], "model file not found"),
+    (["predict", "missing.npz", "--data", "x.csv"], "model file not found"),
+])
+def test_other_mistakes(capsys, argv, fragment):
+    assert_user_error(capsys, argv, fragment)
+
+
+def test_mnist_not_found_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("FASTMLP_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert_user_error(capsys, ["train", "--dataset", "mnist", "--data-path", str(tmp_path)],
+                      "MNIST train files not found", "--data-path DIR")
+
+
+def test_bad_csv_shapes(capsys, tmp_path):
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("1,2,3\n4,5\n")
+    assert_user_error(capsys, ["train", "--data", str(ragged)], "row 2", "2 fields, expected 3")
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    assert_user_error(capsys, ["train", "--data", str(empty)], "is empty")
+    npz = tmp_path / "m.npz"
+    np.savez(npz, a=np.zeros((3, 2)), b=np.zeros(3))
+    assert_user_error(capsys, ["train", "--data", str(npz)], "arrays 'X' and 'y'")
+
+
+# ------------------------------------------------------------------ saved models
+def _have_io() -> bool:
+    return (pathlib.Path(fastmlp.__file__).parent / "io.py").exists()
+
+
+@pytest.fixture
+def saved(tmp_path, table, capsys, monkeypatch):
+    """A model trained and saved by the CLI; with pickle standing in for fastmlp.io when this
+    build lacks it (so evaluate/predict are tested either way)."""
+    if not _have_io():
+        import pickle
+
+        def save(net, p):
+            with open(p, "wb") as f:
+                pickle.dump(net, f)
+
+        def load(p):
+            if not os.path.exists(p):
+                raise cli.UserError(f"model file not found: {p}")
+            with open(p, "rb") as f:
+                return pickle.load(f)
+
+        monkeypatch.setattr(cli, "_save_model", save)
+        monkeypatch.setattr(cli, "_load_model", load)
+    path, X, y = table
+    model = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", "--data", str(path), "--label-column", "label",
+                         "--hidden", "16", "--epochs", "30", "-q", "--output", str(model))
+    assert code == 0, err
+    assert model.exists()
+    return model, path, X, y
+
+
+def test_evaluate_saved_model_on_raw_file(capsys, saved):
+    model, path, _, _ = saved
+    code, out, _ = run(capsys, "evaluate", str(model), "--data", str(path), "--label-column",
+                       "label")
+    assert code == 0
+    assert float(out.split("accuracy ")[1].split("%")[0]) > 85.0
+
+
+def test_predict_saved_model(capsys, saved, tmp_path):
+    model, path, X, y = saved
+    code, out, _ = run(capsys, "predict", str(model), "--data", str(path), "--label-column",
+                       "label")
+    assert code == 0
+    pred = np.array(out.split())
+    assert len(pred) == len(y) and set(pred) <= {"yes", "no"}
+    assert np.mean(pred == y) > 0.85
+    probs = tmp_path / "p.csv"
+    code, out, _ = run(capsys, "predict", str(model), "--data", str(path), "--label-column",
+                       "label", "--proba", "-o", str(probs))
+    assert code == 0
+    rows = probs.read_text().splitlines()
+    assert rows[0] == "no,yes" and len(rows) == len(y) + 1
+    p = np.array([[float(v) for v in r.split(",")] for r in rows[1:]])
+    assert_close(p.sum(axis=1), np.ones(len(y)), dtype=np.float32, what="probabilities")
+    assert np.array_equal(np.where(p[:, 1] > p[:, 0], "yes", "no"), pred)
+
+
+def test_predict_wrong_width(capsys, saved, tmp_path):
+    model, _, X, _ = saved
+    wide = tmp_path / "wide.csv"
+    np.savetxt(wide, np.column_stack([X, X[:, :1]]), delimiter=",")
+    assert_user_error(capsys, ["predict", str(model), "--data", str(wide)],
+                      "5 feature columns but the model takes 4 inputs")
+
+
+def test_evaluate_needs_one_source(capsys, saved):
+    model, _, _, _ = saved
+    assert_user_error(capsys, ["evaluate", str(model)], "exactly one of --data FILE or --dataset")
+
+
+def test_load_garbage_model(capsys, tmp_path):
+    if not _have_io():
+        pytest.skip("model save/load (fastmlp.io) has not landed in this build")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    assert_user_error(capsys, ["evaluate", str(bad), "--dataset", "digits"], "cannot load")
+
+
+# ------------------------------------------------------------------ demo, bench, info, help
+def test_demo_list_and_run(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "list")
+    assert code == 0
+    for name in ("perceptron", "sine", "spiral", "mnist", "mnist-nielsen", "mnist-800", "fashion"):
+        assert f"  {name} " in out
+    code, out, _ = run(capsys, "demo", "perceptron", "--out", str(tmp_path), "-q")
+    assert code == 0 and "demo perceptron" in out and "-> MET" in out
+
+
+def test_demo_reduced_mnist(capsys, tmp_path, shared_data):
+    code, out, _ = run(capsys, "demo", "mnist", "--data-path", str(shared_data), "--epochs", "1",
+                       "--n-train", "500", "--n-test", "200", "--no-peers", "--no-figures", "-q")
+    assert code == 0
+    assert "500 training / 200 test images" in out and "reduced-size run" in out
+
+
+def test_bench_runs_fastmlp_bench_main(capsys, monkeypatch):
+    seen = []
+    fake = types.ModuleType("fastmlp.bench")
+    fake.main = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "fastmlp.bench", fake)
+    code, _, _ = run(capsys, "bench", "--quick", "--threads", "1")
+    assert code == 0 and seen == [["--quick", "--threads", "1"]]
+
+
+def test_bench_missing_module(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fastmlp.bench", None)
+    assert_user_error(capsys, ["bench"], "fastmlp.bench")
+
+
+def test_info(capsys):
+    code, out, _ = run(capsys, "info")
+    assert code == 0
+    assert f"fastmlp {fastmlp.__version__}" in out
+    assert f"SIMD path: {fastmlp.simd_target()}" in out
+    assert f"threads: {fastmlp.max_threads()}" in out
+    assert "OpenMP: " in out and "BLAS thread pools seen:" in out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["demo", "--help"]])
+def test_help_has_examples(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "examples:" in out
+
+
+def test_python_dash_m_and_exit_status(tmp_path):
+    env = dict(os.environ, PYTHONPATH=PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    ok = subprocess.run([sys.executable, "-m", "fastmlp", "info"], capture_output=True, text=True,
+                        env=env, cwd=tmp_path, timeout=120)
+    assert ok.returncode == 0 and "SIMD path" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "fastmlp", "train", "--optimizer", "nope"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "fastmlp: error: --optimizer: unknown optimizer 'nope'; expected one of "
+        + ", ".join(repr(k) for k in fastmlp._backend.OPTIMIZERS)]
