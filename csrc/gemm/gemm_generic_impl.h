@@ -5,7 +5,7 @@
  * and vectorises with the baseline ISA (SSE2 on x86-64): no intrinsics.
  */
 
-/* Micro-kernel: MR x NR tile (6x8 f32, 6x4 f64).
+/* Micro-kernel: MR x NR tile (4x8 f32, 4x4 f64).
  * a: packed A micro-panel (k x MR), b: packed B micro-panel (k x NR).
  * ab is the stack tile: an edge tile (m < MR or n < NR) is computed whole
  * (the packs are zero-padded) and only its m x n part copied out. */
