@@ -23,9 +23,10 @@ QUICK = ["--quick", "--rows", "A/1/1", "--dtype", "float32", "--peers", "numpy"]
 
 def test_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench.main([*QUICK, "--json", str(out)]) == 0
+    assert bench.main([*QUICK, "--json", str(out), "--markdown"]) == 0
     text = capsys.readouterr().out
     assert "A/1/1" in text and "goals:" in text and "measured peak GFLOP/s" in text
+    assert "| A/1/1 | " in text and "| goal | measured | met |" in text  # the Markdown copy
     doc = json.loads(out.read_text())
     assert doc["parity_failures"] == []
     (row,) = doc["rows"]
@@ -146,3 +147,17 @@ def test_flop_counts():
     assert bench.forward_flops((784, 16, 16, 10), 1) == 2 * (784 * 16 + 16 * 16 + 16 * 10)
     assert bench.step_flops((784, 16, 16, 10), 32) == 2 * 32 * (
         2 * (784 * 16 + 16 * 16 + 16 * 10) + (16 * 16 + 16 * 10))
+
+
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_parity_problem_keeps_pre_activations_off_the_relu_kink(batch):
+    p = bench.make_problem((50, 40, 30, 5), batch, 1, np.float32, n_rows=batch)
+    q = p.away_from_kinks()
+    a = q.x.astype(np.float64)
+    for l in range(2):
+        assert np.array_equal(q.Ws[l], p.Ws[l])
+        z = a @ q.Ws[l] + q.bs[l]
+        assert np.abs(z).min() >= 4e-4 * np.abs(z).max()  # >> float32 rounding of z
+        if batch > 3:
+            assert 0.3 < (z > 0).mean() < 0.7
+        a = np.maximum(z, 0)
