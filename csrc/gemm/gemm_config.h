@@ -48,7 +48,7 @@
 #define FM_GEMM_CFG_avx512_f32 (8, 32, 128, 512, 4096)
 #define FM_GEMM_CFG_avx512_f64 (8, 16, 128, 512, 2048)
 
-/* Small problems skip packing (and threads below FM_OMP_MIN_WORK): a direct
+/* Small problems skip packing (and threads below FM_GEMM_MT_WORK): a direct
  * kernel reads A and B where they are.  Used when B is row-major (csb == 1)
  * or B is transposed and A row-major (rsb == 1, csa == 1), and
  *   m < FM_DIRECT_M rows (batch 1 and other GEMV-shaped products), or
@@ -58,7 +58,7 @@
 #define FM_DIRECT_K 4
 #define FM_DIRECT_WORK ((ptrdiff_t)32768)
 /* ... and, for a row-major B, whenever C is narrow (n <= FM_DIRECT_N, set
- * per target: two SIMD vectors): there each element of A meets so few
+ * per target: 16 columns or two SIMD vectors): each element of A meets so few
  * columns that packing A would cost more than the multiply-adds.  The
  * direct kernel then works in k slices of up to FM_DIRECT_KB. */
 #define FM_DIRECT_KB 256
@@ -70,6 +70,15 @@
  * a busy 2-core machine, and a preempted worker can hold the join for a
  * whole scheduler tick, so splitting a few microseconds of work is a loss. */
 #define FM_GEMM_MT_WORK ((ptrdiff_t)1 << 20)
+
+/* Micro-kernels stay out of line so their register allocation is their own. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FM_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define FM_NOINLINE __declspec(noinline)
+#else
+#define FM_NOINLINE
+#endif
 
 /* ---- naming helpers (used with FM_TGT = generic | avx2 | avx512) -------- */
 #define FM_CFG_MR_(mr, nr, mc, kc, nc) mr
