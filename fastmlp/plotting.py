@@ -252,7 +252,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
 def plot_sine_fit(X: Any, y: Any, models: Mapping[str, Any], path: Optional[PathLike] = None, *,
                   truth: Optional[Callable[[np.ndarray], np.ndarray]] = np.sin,
                   truth_label: str = "sin(x)", title: Optional[str] = None, n_grid: int = 500,
-                  dpi: int = 100) -> Any:
+                  x_range: Optional[tuple] = None, dpi: int = 100) -> Any:
     """Plot 1-D regression fits: the data, the true curve and each model's prediction.
 
     Parameters
@@ -275,6 +275,8 @@ def plot_sine_fit(X: Any, y: Any, models: Mapping[str, Any], path: Optional[Path
     title : str, optional
     n_grid : int, default=500
         Points on the prediction grid.
+    x_range : tuple (low, high), optional
+        Span of the grid; by default the range of X.
     dpi : int, default=100
 
     Returns
@@ -298,7 +300,8 @@ def plot_sine_fit(X: Any, y: Any, models: Mapping[str, Any], path: Optional[Path
     if not isinstance(models, Mapping):
         raise TypeError("models must be a mapping {label: fitted model}")
     fig, (ax,) = _new_figure(6.4, 4.0)
-    grid = np.linspace(x.min(), x.max(), int(n_grid)).reshape(-1, 1)
+    lo, hi = (x.min(), x.max()) if x_range is None else x_range
+    grid = np.linspace(lo, hi, int(n_grid)).reshape(-1, 1)
     ax.scatter(x[:, 0], y, s=8, color="0.55", label="data", zorder=1)
     if truth is not None:
         ax.plot(grid[:, 0], truth(grid[:, 0]), "k--", linewidth=1.2, label=truth_label, zorder=2)

@@ -105,6 +105,17 @@ def test_image_demos_reduced(shared_data, tmp_path, name):
     _check_figures(res, [f"{name}_history.png", f"{name}_grid.png"])
 
 
+def test_image_demo_times_fastmlp_on_what_sklearn_ran(shared_data):
+    pytest.importorskip("sklearn", reason="the scikit-learn peer")
+    res = demos.demo_mnist(data_path=shared_data, n_train=2000, n_test=300, epochs=2,
+                           peers=["sklearn"], threads=1, verbose=0)
+    sk, plain = res.peers  # the recipe has input noise, which MLPClassifier lacks
+    assert sk.name == "scikit-learn" and "without input noise" in sk.note
+    assert plain.name == "fastmlp, as sklearn ran" and plain.seconds > 0
+    assert 0.3 < plain.accuracy <= 1.0
+    assert "fastmlp, as sklearn ran" in res.summary()
+
+
 def test_image_demo_missing_data_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.delenv("FASTMLP_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -123,6 +123,8 @@ def test_sine_fit_legend_reports_mse_against_the_truth(tmp_path):
     expected = np.mean((0.5 * np.sin(grid) - np.sin(grid)) ** 2)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert f"half: MSE vs sin(x) {expected:.4f}" in labels
+    fig = plotting.plot_sine_fit(x, y, {"half": half}, n_grid=3, x_range=(0.0, np.pi))
+    np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_xdata(), [0.0, np.pi / 2, np.pi])
     # without a truth, the error is measured on the data
     fig = plotting.plot_sine_fit(x, y, {"half": half}, truth=None)
     expected = np.mean((0.5 * y - y) ** 2)
