@@ -51,7 +51,8 @@ enum fm_loss {
     FM_LOSS_MSE = 0,      /* (p - y)^2 */
     FM_LOSS_MAE = 1,      /* |p - y|, subgradient 0 at p == y */
     FM_LOSS_BCE = 2,      /* -(y log p + (1-y) log(1-p)), p = sigmoid(z), from logits */
-    FM_LOSS_CCE = 3       /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_CCE = 3,      /* -sum_j y_j log p_j, p = softmax(z), from logits */
+    FM_LOSS_POISSON = 4   /* y log(y/p) - y + p, p = exp(z) (half Poisson deviance), from z */
 };
 
 /* Optimizers (update rules in optim_impl.h follow torch.optim by default). */
@@ -312,6 +313,70 @@ ptrdiff_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const floa
                                   const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
 ptrdiff_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                   const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
+
+/* ---- machine peak (benchmarks only; csrc/peak*.c) ------------------------ */
+
+/* Comma-separated FMA-probe ISAs this CPU and OS run, best first
+ * ("avx512,avx2,generic"). */
+const char *fm_peak_isas(void);
+/* FMA-throughput probe: each of n_threads threads runs `reps` rounds of
+ * independent chains acc = acc*mul + add on the vectors of `isa` ("" = the
+ * best) in the dtype, with no memory traffic, and writes the sum of its
+ * accumulators to sums[thread] (sums holds n_threads entries; acc starts at
+ * 0, so mul = add = 1 gives exactly reps per lane).  Returns the number of
+ * floating-point operations done (2 per FMA lane), or -1 when `isa` cannot
+ * run here.  Time the call to get the machine's peak FLOP/s. */
+double fm_peak_f32(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
+                   int n_threads);
+double fm_peak_f64(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
+                   int n_threads);
+
+/* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
+
+/* Penalties, numbered as scikit-learn's PENALTY_TYPES. */
+enum fm_penalty {
+    FM_PENALTY_NONE = 0,
+    FM_PENALTY_L1 = 1,
+    FM_PENALTY_L2 = 2,
+    FM_PENALTY_ELASTICNET = 3
+};
+
+typedef struct fm_sgd_cfg {
+    int penalty;                /* enum fm_penalty */
+    double alpha, l1_ratio;     /* penalty strength and elastic-net mix */
+    double eta;                 /* constant learning rate (eta0) */
+    int fit_intercept;
+    double intercept_decay;     /* 1 for dense data, 0.01 for sparse (scikit-learn) */
+    double weight_pos, weight_neg; /* class weights of y > 0 and y <= 0 rows */
+    int compute_loss;           /* accumulate the loss/objective sums */
+} fm_sgd_cfg;
+
+/* State carried across epochs (in/out): the weight vector is wscale * w. */
+typedef struct fm_sgd_state {
+    double intercept, wscale, sq_norm, l1_norm;
+    double u;                   /* cumulative L1 penalty */
+    double sumloss, objective;  /* out: this epoch's loss sum and objective sum */
+} fm_sgd_state;
+
+/* scikit-learn's SequentialDataset.shuffle: Fisher-Yates over ind (n) with
+ * its xorshift32 generator started from seed (the same seed every epoch). */
+void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed);
+
+/* One epoch over the rows in order (n), skipping rows i with skip[i] != 0
+ * (skip may be NULL).  w (d), q (d; the L1 state, used for L1/elastic-net),
+ * y (rows) in {-1, +1}, sw (rows) or NULL.  Dense x is (rows, d) with
+ * ptr == ind == NULL; CSR x gives row i as x[ptr[i]:ptr[i+1]] at columns
+ * ind[...].  Returns the number of rows trained on. */
+ptrdiff_t fm_sgd_perceptron_epoch_f32(float *w, float *q, fm_sgd_state *st, const float *x,
+                                      const int64_t *ptr, const int32_t *ind, const float *y,
+                                      const float *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
+ptrdiff_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, const double *x,
+                                      const int64_t *ptr, const int32_t *ind, const double *y,
+                                      const double *sw, const int64_t *order,
+                                      const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                      ptrdiff_t n, ptrdiff_t d);
 
 #ifdef __cplusplus
 }

@@ -11,8 +11,13 @@
  *                                         dz = s_i * (p - y)
  *   CCE  l = sum_j y_j (lse(z) - z_j),  p = softmax(z)
  *                                         dz_j = s_i * (p_j sum_k y_k - y_j)
- * BCE and CCE use the canonical-link shortcut dz = p - y (CCE: for targets
- * summing to 1) -- that is why they require sigmoid / softmax outputs.
+ *   POISSON  l = y log(y/p) - y + p,  p = exp(z)   (half Poisson deviance with
+ *        its constant term, as scikit-learn's MLPRegressor(loss='poisson');
+ *        y log(y/p) = y (log y - z), taken as 0 when y == 0; needs y >= 0)
+ *                                         dz = s_i * (p - y)
+ * BCE, CCE and POISSON use the canonical-link shortcut dz = p - y (CCE: for targets
+ * summing to 1) -- that is why they require sigmoid / softmax / exp outputs;
+ * POISSON ignores out_act and always applies exp.
  */
 
 static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
@@ -25,6 +30,15 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
         for (j = 0; j < K; j++) {
             FM_T zz = z[j], pj = FM_FN(fm_sigmoid)(zz);
             l += (double)(FM_MAX(zz, (FM_T)0) - zz * y[j] + FM_LOG1P(FM_EXP(-FM_FABS(zz))));
+            p[j] = pj;
+            if (dz) dz[j] = s * (pj - y[j]);
+        }
+    } else if (loss == FM_LOSS_POISSON) {
+        for (j = 0; j < K; j++) {
+            FM_T zz = z[j], pj = FM_EXP(zz);
+            double lj = (double)pj - (double)y[j];
+            if (y[j] != 0) lj += (double)y[j] * ((double)FM_LOG(y[j]) - (double)zz);
+            l += lj;
             p[j] = pj;
             if (dz) dz[j] = s * (pj - y[j]);
         }

@@ -47,10 +47,54 @@ FM_INLINE double FM_FN(fm_decayed_grad)(const FM_T *g, const FM_T *w, ptrdiff_t 
     return gi;
 }
 
+/* The common torch-form SGD cases (no L1) as flat loops the compiler
+ * vectorises: scalars hoisted into locals, restrict pointers, no per-element
+ * branches.  wd applies to [lo, n_decay) only.  It computes in FM_T: for
+ * float that differs from the general loop's double arithmetic by rounding
+ * only (covered by the float32 tolerances in fastmlp/testing.py). */
+static void FM_FN(fm_sgd_span)(FM_T *FM_RESTRICT w, FM_T *FM_RESTRICT buf,
+                               const FM_T *FM_RESTRICT g, ptrdiff_t lo, ptrdiff_t hi, FM_T lr,
+                               FM_T wd, FM_T mu, FM_T damp, int nesterov, int first)
+{
+    ptrdiff_t i;
+    if (mu == 0) {
+        if (wd == 0)
+            for (i = lo; i < hi; i++) w[i] -= lr * g[i];
+        else
+            for (i = lo; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);
+    } else if (first) {
+        for (i = lo; i < hi; i++) {
+            FM_T gi = g[i] + wd * w[i];
+            buf[i] = gi;
+            w[i] -= lr * (nesterov ? gi + mu * gi : gi);
+        }
+    } else if (nesterov) {
+        for (i = lo; i < hi; i++) {
+            FM_T gi = g[i] + wd * w[i], b = mu * buf[i] + damp * gi;
+            buf[i] = b;
+            w[i] -= lr * (gi + mu * b);
+        }
+    } else {
+        for (i = lo; i < hi; i++) {
+            FM_T gi = g[i] + wd * w[i], b = mu * buf[i] + damp * gi;
+            buf[i] = b;
+            w[i] -= lr * b;
+        }
+    }
+}
+
 static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
                           ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
 {
     ptrdiff_t i;
+    if (!o->sklearn && o->l1 == 0) {
+        const ptrdiff_t mid = FM_MAX(lo, FM_MIN(hi, n_decay));
+        const int first = o->step <= 1, nest = o->nesterov;
+        const FM_T lr = (FM_T)o->lr, mu = (FM_T)o->momentum, damp = (FM_T)(1.0 - o->dampening);
+        FM_FN(fm_sgd_span)(w, buf, g, lo, mid, lr, (FM_T)o->weight_decay, mu, damp, nest, first);
+        FM_FN(fm_sgd_span)(w, buf, g, mid, hi, lr, 0, mu, damp, nest, first);
+        return;
+    }
     const double mu = o->momentum, damp = 1.0 - o->dampening;
     for (i = lo; i < hi; i++) {
         double gi = FM_FN(fm_decayed_grad)(g, w, i, n_decay, o->weight_decay, o->l1);

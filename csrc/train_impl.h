@@ -117,6 +117,16 @@ static void FM_FN(fm_block_update)(FM_FN(fm_upd) *u, FM_T *grad, ptrdiff_t off, 
                            grad + off, &o, n, n_decay, n_threads);
 }
 
+/* 1 when layer updates can be fused into the dW GEMM: plain SGD (no momentum
+ * state, torch or scikit-learn form -- identical without momentum), no L1,
+ * no penalty term to report (its ||W||^2 needs the weights before the
+ * update). */
+static int FM_FN(fm_sgd_fusable)(const FM_FN(fm_upd) *u)
+{
+    return u && u->opt->kind == FM_OPT_SGD && u->opt->momentum == 0 && u->opt->l1 == 0 &&
+           u->l1 == 0 && u->l2 == 0;
+}
+
 /* Backward from dz = ws->d0 (rows, K) down to layer 0, writing (beta=0) or
  * accumulating (beta=1) the parameter gradients in grad.  With cfg, hidden
  * outputs that had dropout pass their delta through the same mask (keyed by
@@ -135,14 +145,18 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         const FM_T *x = FM_FN(fm_layer_in)(ws, x0, cfg, net, l);
         FM_T *db = grad + ob[l];
         /* forward was: a_{l+1} = act_l(x . W_l + b_l), x = dropout(a_l) or a_l */
-        /* 1. dW_l (=|+=) x^T . d */
-        FM_FN(fm_gemm)(grad + ow[l], OUT, x, 1, IN, d, OUT, 1, IN, OUT, rows, 1, beta, NULL,
-                       n_threads);
-        /* 2. db_l (=|+=) column sums of d */
-        if (beta == 0)
-            for (j = 0; j < OUT; j++) db[j] = 0;
-        for (i = 0; i < rows; i++)
-            for (j = 0; j < OUT; j++) db[j] += d[i * OUT + j];
+        const int fused = FM_FN(fm_sgd_fusable)(upd);
+        const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
+        if (!fused) {
+            /* 1. dW_l (=|+=) x^T . d */
+            FM_FN(fm_gemm)(grad + ow[l], OUT, x, 1, IN, d, OUT, 1, IN, OUT, rows, 1, beta, NULL,
+                           n_threads);
+            /* 2. db_l (=|+=) column sums of d */
+            if (beta == 0)
+                for (j = 0; j < OUT; j++) db[j] = 0;
+            for (i = 0; i < rows; i++)
+                for (j = 0; j < OUT; j++) db[j] += d[i * OUT + j];
+        }
         /* 3. d_{l-1} = (d . W_l^T) * act_{l-1}'(a_l) [* mask/(1-p) under dropout];
          *    act' reads the undropped a_l */
         if (l > 0) {
@@ -157,7 +171,21 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             tmp = d; d = dn; dn = tmp;
         }
         /* 4. fused: penalties and the optimizer step for W_l, then b_l */
-        if (upd) {
+        if (fused) {
+            /* plain SGD: W_l = (1 - lr*wd) W_l - lr * x^T.d in the dW GEMM itself
+             * (alpha = -lr, beta = 1 - lr*wd), after step 3 used the old W_l; no
+             * gradient buffer is written or read again */
+            const fm_optim *o = upd->opt;
+            const FM_T lr = (FM_T)o->lr, wd = (FM_T)o->weight_decay;
+            FM_T *b = upd->params + ob[l];
+            FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows, -lr,
+                           1 - lr * wd, NULL, n_threads);
+            for (j = 0; j < OUT; j++) {
+                FM_T sum = 0;
+                for (i = 0; i < rows; i++) sum += dl[i * OUT + j];
+                b[j] -= lr * (sum + (o->decay_bias ? wd * b[j] : 0));
+            }
+        } else if (upd) {
             FM_FN(fm_block_update)(upd, grad, ow[l], IN * OUT, IN * OUT, 1, n_threads);
             FM_FN(fm_block_update)(upd, grad, ob[l], OUT, upd->opt->decay_bias ? OUT : 0, 0,
                                    n_threads);

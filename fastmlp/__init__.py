@@ -17,3 +17,20 @@ __all__ = [
     "available_targets", "set_target", "max_threads", "__version__",
     "optim", "schedules", "callbacks", "load",
 ]
+
+#: scikit-learn drop-ins, imported on first use so that ``import fastmlp``
+#: needs neither scikit-learn nor scipy.  ``fastmlp.Perceptron`` stays
+#: fastmlp's Rosenblatt perceptron; scikit-learn's (an SGD linear model with
+#: penalties, class weights and early stopping) is ``fastmlp.sklearn.Perceptron``,
+#: also exported here as ``SGDPerceptron``.  They stay out of ``__all__`` so
+#: that ``from fastmlp import *`` works without scikit-learn installed.
+_SKLEARN_EXPORTS = {"MLPClassifier": "MLPClassifier", "MLPRegressor": "MLPRegressor",
+                    "SGDPerceptron": "Perceptron"}
+
+
+def __getattr__(name: str):
+    if name in _SKLEARN_EXPORTS:
+        from fastmlp import sklearn as _sk
+
+        return getattr(_sk, _SKLEARN_EXPORTS[name])
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")

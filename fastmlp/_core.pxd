@@ -1,5 +1,6 @@
 # Declarations of csrc/fastmlp.h, mirrored line for line.
 from libc.stdint cimport int64_t, int32_t, uint64_t
+from libc.stdint cimport uint32_t, uint8_t
 
 cdef extern from "fastmlp.h" nogil:
     enum:
@@ -7,6 +8,7 @@ cdef extern from "fastmlp.h" nogil:
         FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
     enum:
         FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
+        FM_LOSS_POISSON
     enum:
         FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
     enum:
@@ -149,3 +151,45 @@ cdef extern from "fastmlp.h" nogil:
                                        const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)
     Py_ssize_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                        const int64_t *order, Py_ssize_t n, Py_ssize_t d, double eta)
+
+    const char *fm_peak_isas()
+    double fm_peak_f32(double *sums, const char *isa, double mul, double add, Py_ssize_t reps,
+                       int n_threads)
+    double fm_peak_f64(double *sums, const char *isa, double mul, double add, Py_ssize_t reps,
+                       int n_threads)
+
+
+    enum:
+        FM_PENALTY_NONE, FM_PENALTY_L1, FM_PENALTY_L2, FM_PENALTY_ELASTICNET
+
+    ctypedef struct fm_sgd_cfg:
+        int penalty
+        double alpha
+        double l1_ratio
+        double eta
+        int fit_intercept
+        double intercept_decay
+        double weight_pos
+        double weight_neg
+        int compute_loss
+
+    ctypedef struct fm_sgd_state:
+        double intercept
+        double wscale
+        double sq_norm
+        double l1_norm
+        double u
+        double sumloss
+        double objective
+
+    void fm_sgd_shuffle(int64_t *ind, Py_ssize_t n, uint32_t seed)
+    Py_ssize_t fm_sgd_perceptron_epoch_f32(float *w, float *q, fm_sgd_state *st, const float *x,
+                                           const int64_t *ptr, const int32_t *ind, const float *y,
+                                           const float *sw, const int64_t *order,
+                                           const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                           Py_ssize_t n, Py_ssize_t d)
+    Py_ssize_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, const double *x,
+                                           const int64_t *ptr, const int32_t *ind, const double *y,
+                                           const double *sw, const int64_t *order,
+                                           const uint8_t *skip, const fm_sgd_cfg *cfg,
+                                           Py_ssize_t n, Py_ssize_t d)

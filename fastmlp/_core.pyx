@@ -8,6 +8,7 @@ and the model classes).
 """
 from cython cimport floating
 from libc.stdint cimport int64_t, int32_t, uint64_t
+from libc.stdint cimport uint32_t, uint8_t
 
 from fastmlp._core cimport *
 
@@ -24,6 +25,7 @@ LOSS_MSE = FM_LOSS_MSE
 LOSS_MAE = FM_LOSS_MAE
 LOSS_BCE = FM_LOSS_BCE
 LOSS_CCE = FM_LOSS_CCE
+LOSS_POISSON = FM_LOSS_POISSON
 OPT_SGD = FM_OPT_SGD
 OPT_ADAGRAD = FM_OPT_ADAGRAD
 OPT_RMSPROP = FM_OPT_RMSPROP
@@ -32,6 +34,10 @@ OPT_ADAMW = FM_OPT_ADAMW
 EPI_NONE = FM_EPI_NONE
 EPI_BIAS_ACT = FM_EPI_BIAS_ACT
 EPI_DACT = FM_EPI_DACT
+PENALTY_NONE = FM_PENALTY_NONE
+PENALTY_L1 = FM_PENALTY_L1
+PENALTY_L2 = FM_PENALTY_L2
+PENALTY_ELASTICNET = FM_PENALTY_ELASTICNET
 
 
 def openmp_enabled():
@@ -410,6 +416,69 @@ def perceptron_epoch(floating[::1] w, floating[::1] b, const floating[:, ::1] x,
     return r
 
 
+def peak_isas():
+    """Return the ISAs the FMA peak probe can use here, best first."""
+    return [t for t in fm_peak_isas().decode().split(",") if t]
+
+
+def peak_run(double[::1] sums, str dtype="float32", str isa="", double mul=1.0, double add=1.0,
+             Py_ssize_t reps=1000, int n_threads=1):
+    """Run the FMA-throughput probe once; return the floating-point operations done.
+
+    Each of ``n_threads`` threads runs ``reps`` rounds of independent chains
+    ``acc = acc * mul + add`` (acc starting at 0) and writes the sum of its
+    accumulators to ``sums[thread]``.  ``isa`` '' is the best in
+    :func:`peak_isas`.
+    """
+    _check(dtype in ("float32", "float64"), f"peak_run: dtype must be 'float32' or 'float64', got {dtype!r}")
+    _check(n_threads >= 1 and sums.shape[0] >= n_threads, "peak_run: sums must hold n_threads entries")
+    _check(reps >= 1, "peak_run: reps must be >= 1")
+    _check(isa == "" or isa in peak_isas(), f"peak_run: isa {isa!r} not in {peak_isas()}")
+    cdef bytes bisa = isa.encode()
+    cdef const char *pisa = bisa
+    cdef double flops
+    with nogil:
+        if dtype == "float32":
+            flops = fm_peak_f32(&sums[0], pisa, mul, add, reps, n_threads)
+        else:
+            flops = fm_peak_f64(&sums[0], pisa, mul, add, reps, n_threads)
+    return flops
+
+
+def peak_gflops(int n_threads=1, str dtype="float32", str isa="", double seconds=0.05,
+                int repeats=5):
+    """Measure the machine's peak: GFLOP/s of the FMA probe on ``n_threads`` threads.
+
+    The probe is sized to run about ``seconds`` per repeat; the best of
+    ``repeats`` runs is returned (other processes only ever slow it down).
+    """
+    from time import perf_counter
+    import numpy as np
+
+    _check(seconds > 0 and repeats >= 1, "peak_gflops: seconds > 0 and repeats >= 1 expected")
+    sums = np.zeros(max(n_threads, 1))
+    cdef Py_ssize_t reps = 1000
+    cdef double flops, t, t0, best = 0.0
+    # mul < 1 keeps the chains bounded (no overflow, no subnormals).  Size the
+    # run on one thread (every thread does the same work), from the fastest of
+    # a few tries, so a descheduled try cannot leave the probe tiny.
+    while True:
+        t = 1e300
+        for _ in range(3):
+            t0 = perf_counter()
+            peak_run(sums, dtype, isa, 0.999, 1e-3, reps, 1)
+            t = min(t, perf_counter() - t0)
+        if t >= 2e-3 or reps > (1 << 40):
+            break
+        reps *= 4
+    reps = max(1, <Py_ssize_t>(reps * seconds / t))
+    for _ in range(repeats):
+        t0 = perf_counter()
+        flops = peak_run(sums, dtype, isa, 0.999, 1e-3, reps, n_threads)
+        t = perf_counter() - t0
+        best = max(best, flops / t / 1e9)
+    return best
+
 def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
     """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng.h)."""
     if out.shape[0] == 0:
@@ -452,3 +521,61 @@ def gaussian_noise(floating[::1] x, double sigma, uint64_t seed, uint64_t step, 
             fm_gaussian_noise_f32(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
         else:
             fm_gaussian_noise_f64(&x[0], sigma, seed, step, stream, x.shape[0], n_threads)
+
+
+def sgd_shuffle(int64_t[::1] ind, uint32_t seed):
+    """scikit-learn's SequentialDataset.shuffle(seed) of the index array, in place."""
+    with nogil:
+        fm_sgd_shuffle(&ind[0] if ind.shape[0] else NULL, ind.shape[0], seed)
+
+
+def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
+                         const floating[::1] x, const int64_t[::1] ptr, const int32_t[::1] ind,
+                         const floating[::1] y, const floating[::1] sw, const int64_t[::1] order,
+                         const uint8_t[::1] skip, dict cfg):
+    """One epoch of scikit-learn's Perceptron SGD; return the rows trained on.
+
+    state (7 doubles, in/out): intercept, wscale, sq_norm, l1_norm, u, and
+    (out) the epoch's loss sum and objective sum.  Dense x is the flat
+    (rows * d) buffer with ptr = ind = None; CSR x is its data array."""
+    cdef Py_ssize_t d = w.shape[0], rows = y.shape[0], n = order.shape[0], r
+    _check(d > 0 and q.shape[0] == d and state.shape[0] >= 7, "sgd_perceptron_epoch: w/q/state")
+    _check(n == rows and (sw is None or sw.shape[0] == rows)
+           and (skip is None or skip.shape[0] == rows), "sgd_perceptron_epoch: row counts")
+    _check((ptr is None) == (ind is None), "sgd_perceptron_epoch: ptr and ind go together")
+    if ptr is None:
+        _check(x.shape[0] == rows * d, "sgd_perceptron_epoch: dense x must be rows * d")
+    else:
+        _check(ptr.shape[0] == rows + 1 and ind.shape[0] == x.shape[0]
+               and ptr[rows] <= x.shape[0], "sgd_perceptron_epoch: CSR shapes")
+    cdef fm_sgd_cfg c
+    c.penalty = cfg["penalty"]
+    c.alpha = cfg["alpha"]
+    c.l1_ratio = cfg["l1_ratio"]
+    c.eta = cfg["eta"]
+    c.fit_intercept = cfg["fit_intercept"]
+    c.intercept_decay = cfg["intercept_decay"]
+    c.weight_pos = cfg["weight_pos"]
+    c.weight_neg = cfg["weight_neg"]
+    c.compute_loss = cfg["compute_loss"]
+    cdef fm_sgd_state st
+    st.intercept, st.wscale, st.sq_norm, st.l1_norm, st.u = (state[0], state[1], state[2],
+                                                            state[3], state[4])
+    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
+    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
+    if ptr is not None and pind == NULL:
+        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
+    with nogil:
+        if floating is float:
+            r = fm_sgd_perceptron_epoch_f32(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+        else:
+            r = fm_sgd_perceptron_epoch_f64(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
+                                            &order[0], pskip, &c, n, d)
+    state[0], state[1], state[2], state[3], state[4] = (st.intercept, st.wscale, st.sq_norm,
+                                                        st.l1_norm, st.u)
+    state[5], state[6] = st.sumloss, st.objective
+    return r

@@ -849,7 +849,7 @@ def run_demo(name: str, **kwargs: Any) -> DemoResult:
     --------
     >>> res = run_demo("sine", n_samples=50, epochs=5, verbose=0)
     >>> res.full_size, res.met, sorted(res.metrics)
-    (False, None, ['mse_identity', 'mse_relu'])
+    (False, None, ['mse_best_line', 'mse_identity', 'mse_relu'])
     """
     if name not in DEMOS:
         raise ValueError(f"unknown demo {name!r}; expected one of {', '.join(DEMOS)}")

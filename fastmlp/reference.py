@@ -26,11 +26,11 @@ __all__ = [
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
     "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
     "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
-    "gaussian_noise",
+    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch",
 ]
 
 ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = ("mse", "mae", "bce", "cce")
+LOSSES = ("mse", "mae", "bce", "cce", "poisson")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
 
@@ -92,7 +92,8 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
     """Return (L, p, dz): the loss, the output activation and dL/dz.
 
     Element losses: mse (p-y)^2, mae |p-y|, bce -(y log p + (1-y) log(1-p))
-    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z).
+    with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z), poisson
+    y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0).
     ``L = scale * sum_i sw_i * sum_j l_ij``.
     """
     z, y = _f64(z), _f64(y)
@@ -107,6 +108,11 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
         p = np.exp(z - lse)
         per_row = (y * (lse - z)).sum(axis=1)
         dz = p * y.sum(axis=1, keepdims=True) - y
+    elif loss == "poisson":
+        p = np.exp(z)
+        ylogy = np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - z), 0.0)
+        per_row = (ylogy - y + p).sum(axis=1)
+        dz = p - y
     elif loss in ("mse", "mae"):
         p = act_forward(z, out_act, slope)
         r = p - y
@@ -449,3 +455,72 @@ def perceptron_epoch(w, b: float, x, y, order=None, eta: float = 1.0):
             b += eta * y[i]
             mistakes += 1
     return w, b, mistakes
+
+
+def sgd_shuffle(ind, seed: int) -> np.ndarray:
+    """scikit-learn's SequentialDataset.shuffle: Fisher-Yates with xorshift32.
+
+    The state starts at ``seed`` (0 is replaced by 1); each draw is
+    ``s ^= s << 13; s ^= s >> 17; s ^= s << 5`` (32-bit) taken modulo 2^31.
+    Returns a shuffled copy of ind.
+    """
+    ind = np.array(ind, copy=True)
+    s = int(seed) & 0xFFFFFFFF
+    for i in range(len(ind) - 1):
+        s = s or 1
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        j = i + (s % 2**31) % (len(ind) - i)
+        ind[i], ind[j] = ind[j], ind[i]
+    return ind
+
+
+def sgd_perceptron_epoch(w, b: float, x, y, sw=None, order=None, skip=None, *,
+                         penalty: str = "none", alpha: float = 0.0, l1_ratio: float = 0.15,
+                         eta: float = 1.0, fit_intercept: bool = True, q=None, u: float = 0.0,
+                         weight_pos: float = 1.0, weight_neg: float = 1.0, sparse: bool = False):
+    """One epoch of scikit-learn's Perceptron SGD, in float64, written plainly.
+
+    For each row i in ``order`` (rows with ``skip[i]`` left out), with
+    p = w.x_i + b and y_i in {-1, +1}:
+
+    * loss_i = max(0, -y_i p); a mistake is y_i p <= 0 (the boundary too);
+    * L2 / elastic-net: w *= max(0, 1 - (1 - l1_ratio) eta alpha);
+    * on a mistake: w += eta y_i cw_i sw_i x_i and b += the same step
+      (cw_i = weight_pos if y_i > 0 else weight_neg);
+    * L1 / elastic-net: u += l1_ratio eta alpha, then each weight moves
+      towards 0 by the cumulative penalty it has not yet received (u - q_j
+      or u + q_j), never crossing 0 (Tsuruoka et al.'s truncated gradient);
+      q_j accumulates what was applied.  For sparse rows (``sparse=True``)
+      only the row's nonzero features are penalised, as scikit-learn does
+      for CSR input.
+
+    Returns (w, b, q, u, sum of losses).
+    """
+    w, x, y = _f64(w).copy(), _f64(x), _f64(y)
+    q = np.zeros_like(w) if q is None else _f64(q).copy()
+    sw = np.ones(len(x)) if sw is None else _f64(sw)
+    l1r = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    total = 0.0
+    for i in (range(len(x)) if order is None else order):
+        if skip is not None and skip[i]:
+            continue
+        p = float(w @ x[i]) + b
+        mistake = y[i] * p <= 0
+        total += -y[i] * p if mistake else 0.0
+        if penalty in ("l2", "elasticnet"):
+            w *= max(0.0, 1.0 - (1.0 - l1r) * eta * alpha)
+        if mistake:
+            step = eta * y[i] * (weight_pos if y[i] > 0 else weight_neg) * sw[i]
+            w += step * x[i]
+            b += step if fit_intercept else 0.0
+        if penalty in ("l1", "elasticnet"):
+            u += l1r * eta * alpha
+            before = w.copy()
+            w = np.where(before > 0, np.maximum(0.0, before - (u + q)),
+                         np.where(before < 0, np.minimum(0.0, before + (u - q)), before))
+            if sparse:
+                w = np.where(x[i] != 0, w, before)
+            q += w - before
+    return w, b, q, u, total

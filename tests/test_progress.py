@@ -132,8 +132,10 @@ def test_real_pseudo_terminal_run():
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastmlp.__file__))}
     env.pop("COLUMNS", None)
+    # cwd = where the tested fastmlp lives, so `python -c` (which puts the cwd
+    # first on sys.path) cannot pick up an unbuilt source checkout instead
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, close_fds=True)
+                            stderr=slave, env=env, close_fds=True, cwd=env["PYTHONPATH"])
     os.close(slave)
     chunks = []
     while True:

@@ -43,10 +43,17 @@ FM_GEMM_DECLARE(generic)
 FM_GEMM_DECLARE(avx2)
 FM_GEMM_DECLARE(avx512)
 
-/* Per-thread scratch for the pack buffers (gemm_generic.c): a 64-byte
- * aligned block of at least `bytes`, owned by the calling thread and reused
- * by its next call (grown on demand, never shrunk).  NULL when malloc fails;
- * callers then fall back to the reference kernel. */
-void *fm_gemm_scratch(size_t bytes);
+/* Pack buffers (gemm_generic.c): a 64-byte aligned block of at least
+ * `bytes` at .ptr, from a pool shared by all targets and threads (buffers
+ * are reused by later calls, grown on demand, never shrunk).  .ptr is NULL
+ * when malloc fails; callers then fall back to the reference kernel.
+ * Every get is paired with a put once the buffer is no longer used. */
+typedef struct fm_scratch {
+    void *ptr;
+    int slot;  /* pool slot, or -1 for a one-off buffer */
+    void *raw; /* one-off buffer to free */
+} fm_scratch;
+fm_scratch fm_gemm_scratch_get(size_t bytes);
+void fm_gemm_scratch_put(fm_scratch s);
 
 #endif /* FM_GEMM_H */

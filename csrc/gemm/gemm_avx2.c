@@ -71,8 +71,9 @@ FM_INLINE double fm_vhsum_f64(__m256d v)
 }
 
 #include "gemm_simd_vocab.h"
-/* narrow C (two vectors or less) skips packing: see gemm_config.h */
-#define FM_DIRECT_N (2 * FM_VL)
+/* a narrow C (16 columns or two vectors, whichever is more) skips packing:
+ * see gemm_config.h */
+#define FM_DIRECT_N (2 * FM_VL > 16 ? 2 * FM_VL : 16)
 
 #include "../fm_dtype_f32.h"
 #include "../act_impl.h"

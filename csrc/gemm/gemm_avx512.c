@@ -1,6 +1,6 @@
 /*
  * gemm_avx512.c -- the "avx512" GEMM target: the shared packed loop nest
- * (gemm_blocked_impl.h) around 14x32 f32 / 14x16 f64 micro-kernels and
+ * (gemm_blocked_impl.h) around 8x32 f32 / 8x16 f64 micro-kernels and
  * direct small-problem kernels (gemm_simd_impl.h), here instantiated with
  * AVX-512 intrinsics.
  *
@@ -17,8 +17,9 @@
 #include "gemm_config.h"
 
 #define FM_TGT avx512
-/* 32 zmm registers: 28 accumulators for 14 rows x 2 vectors */
-#define FM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+/* 8 rows x 2 vectors: 16 of the 32 zmm registers hold accumulators (a
+ * 14-row tile fits too, but measured slower: see gemm_config.h) */
+#define FM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define FM_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 
 /* ---- the vector vocabulary of gemm_simd_impl.h, per dtype -------------- */
@@ -51,8 +52,9 @@ FM_INLINE float fm_vhsum_f32(__m512 v) { return _mm512_reduce_add_ps(v); }
 FM_INLINE double fm_vhsum_f64(__m512d v) { return _mm512_reduce_add_pd(v); }
 
 #include "gemm_simd_vocab.h"
-/* narrow C (two vectors or less) skips packing: see gemm_config.h */
-#define FM_DIRECT_N (2 * FM_VL)
+/* a narrow C (16 columns or two vectors, whichever is more) skips packing:
+ * see gemm_config.h */
+#define FM_DIRECT_N (2 * FM_VL > 16 ? 2 * FM_VL : 16)
 
 #include "../fm_dtype_f32.h"
 #include "../act_impl.h"

@@ -9,14 +9,18 @@
  * Loops (BLIS): JC (NC cols) -> PC (KC) -> pack B -> IC (MC rows) -> pack A
  *               -> JR (NR) -> IR (MR) -> micro-kernel.
  * beta applies on the first PC iteration only (later ones accumulate) and
- * the epilogue on the last, right after each tile is written, while it is
- * still in L1.  Threads split the IC rows (or, when m is too small to feed
- * them, the JR panels) and pack B together; never PC (that would need a
- * reduction).
+ * the epilogue on the last, once per row of each finished MC x NC block
+ * (see FM_TFN(macro) for why not per micro-tile).  Threads each own a block of C: whole MR-row panels (the IC
+ * loop) and/or whole NR-column panels (the JC loop), never a slice of PC
+ * (that would need a reduction); see FM_TFN(packed).  Small, narrow and
+ * GEMV-shaped products skip packing (FM_TFN(direct)).
  *
  * Included once per dtype by gemm_generic.c, gemm_avx2.c and gemm_avx512.c,
  * after act_impl.h, with FM_TGT defined (gemm_config.h gives FM_MR..FM_NC)
  * and these kernels of the target already defined for FM_T:
+ *   (optional, with FM_PACK_TR defined) FM_TFN(pack_tr)(dst, ld, src, rs, r, rpad, kc):
+ *       dst[p*ld + i] = src[i*rs + p] for i < r, zeros for r <= i < rpad,
+ *       p < kc; may write up to 15 elements past the last row (see pack_a).
  *   FM_UKR(m, n, k, a, b, c, rsc, alpha, beta)
  *       C tile (m <= MR, n <= NR) = alpha * Apanel . Bpanel + beta * C, from
  *       an MR x k packed A micro-panel and a k x NR packed B micro-panel; C is
@@ -49,7 +53,8 @@ static void FM_TFN(pack_a)(FM_T *FM_RESTRICT dst, const FM_T *FM_RESTRICT a, ptr
         for (p = 0; p < kc; p++) {
             const FM_T *s = a + p * csa;
             FM_T *d = dst + p * FM_MR;
-            for (i = 0; i < mc; i += FM_LINE) FM_PREFETCH_R(s + 16 * csa + i);
+            if (p + 16 < kc) /* rows 16 ahead: the hardware misses this pattern */
+                for (i = 0; i < mc; i += FM_LINE) FM_PREFETCH_R(s + 16 * csa + i);
             for (ir = 0; ir + FM_MR <= mc; ir += FM_MR, d += FM_MR * kc)
                 for (i = 0; i < FM_MR; i++) d[i] = s[ir + i];
             if (ir < mc) {
@@ -64,6 +69,12 @@ static void FM_TFN(pack_a)(FM_T *FM_RESTRICT dst, const FM_T *FM_RESTRICT a, ptr
         if (csa == 1) /* row-major A: fetch the next panel's rows meanwhile */
             for (i = 0; i < mnext; i++)
                 for (p = 0; p < kc; p += FM_LINE) FM_PREFETCH_R(a + (FM_MR + i) * rsa + p);
+#ifdef FM_PACK_TR
+        if (csa == 1) { /* the target's register transpose */
+            FM_TFN(pack_tr)(dst, FM_MR, a, rsa, mr, FM_MR, kc);
+            continue;
+        }
+#endif
         if (mr == FM_MR) { /* MR rows in step, a constant-length inner loop */
             for (p = 0; p < kc; p++)
                 for (i = 0; i < FM_MR; i++) dst[p * FM_MR + i] = a[i * rsa + p * csa];
@@ -76,170 +87,209 @@ static void FM_TFN(pack_a)(FM_T *FM_RESTRICT dst, const FM_T *FM_RESTRICT a, ptr
     }
 }
 
-/* Pack NR-column micro-panels q0..q1-1 of the kc x nc block of B at `b`
- * (= &B(p0,j0)): panel q holds B(p, q*NR + j) at dst[q*NR*kc + p*NR + j],
+/* Pack the kc x nc block of B at `b` (= &B(p0,j0)) into NR-column
+ * micro-panels: panel q holds B(p, q*NR + j) at dst[q*NR*kc + p*NR + j],
  * columns past nc = 0. */
 static void FM_TFN(pack_b)(FM_T *FM_RESTRICT dst, const FM_T *FM_RESTRICT b, ptrdiff_t rsb,
-                           ptrdiff_t csb, ptrdiff_t nc, ptrdiff_t kc, ptrdiff_t q0, ptrdiff_t q1)
+                           ptrdiff_t csb, ptrdiff_t nc, ptrdiff_t kc)
 {
-    ptrdiff_t q, j, p;
-    for (q = q0; q < q1; q++) {
+    ptrdiff_t q, j, p, Q = (nc + FM_NR - 1) / FM_NR;
+    if (csb == 1) { /* row-major B (w in x.w, dz in x^T.dz): each source row is
+                       read once, front to back, and dealt out to the panels */
+        ptrdiff_t qf = nc / FM_NR; /* panels 0..qf-1 are full */
+        for (p = 0; p < kc; p++) {
+            const FM_T *s = b + p * rsb;
+            FM_T *d = dst + p * FM_NR;
+            for (q = 0; q < qf; q++) /* constant length: inline moves, no memcpy */
+                for (j = 0; j < FM_NR; j++) d[q * FM_NR * kc + j] = s[q * FM_NR + j];
+            if (qf < Q) {
+                ptrdiff_t nr = nc - qf * FM_NR;
+                for (j = 0; j < nr; j++) d[qf * FM_NR * kc + j] = s[qf * FM_NR + j];
+                for (; j < FM_NR; j++) d[qf * FM_NR * kc + j] = 0;
+            }
+        }
+        return;
+    }
+    for (q = 0; q < Q; q++) { /* B = W^T (rsb == 1, dz.w^T) or general */
         FM_T *d = dst + q * FM_NR * kc;
         const FM_T *s = b + q * FM_NR * csb;
         ptrdiff_t nr = FM_MIN(FM_NR, nc - q * FM_NR);
-        if (csb == 1) { /* row-major B (w in x.w, dz in x^T.dz): copy runs */
-            for (p = 0; p < kc; p++) {
-                for (j = 0; j < nr; j++) d[p * FM_NR + j] = s[p * rsb + j];
-                for (; j < FM_NR; j++) d[p * FM_NR + j] = 0;
-            }
-        } else { /* B = W^T (rsb == 1, dz.w^T) or general: read along columns */
-            if (rsb == 1 && q + 1 < q1) /* fetch the next panel's columns meanwhile */
-                for (j = 0; j < FM_MIN(FM_NR, nc - (q + 1) * FM_NR); j++)
-                    for (p = 0; p < kc; p += FM_LINE) FM_PREFETCH_R(s + (FM_NR + j) * csb + p);
-            for (j = 0; j < nr; j++)
-                for (p = 0; p < kc; p++) d[p * FM_NR + j] = s[j * csb + p * rsb];
-            for (; j < FM_NR; j++)
-                for (p = 0; p < kc; p++) d[p * FM_NR + j] = 0;
+        if (rsb == 1 && q + 1 < Q) /* fetch the next panel's columns meanwhile */
+            for (j = 0; j < FM_MIN(FM_NR, nc - (q + 1) * FM_NR); j++)
+                for (p = 0; p < kc; p += FM_LINE) FM_PREFETCH_R(s + (FM_NR + j) * csb + p);
+#ifdef FM_PACK_TR
+        if (rsb == 1) { /* W's rows through the target's register transpose */
+            FM_TFN(pack_tr)(d, FM_NR, s, csb, nr, FM_NR, kc);
+            continue;
         }
+#endif
+        for (j = 0; j < nr; j++)
+            for (p = 0; p < kc; p++) d[p * FM_NR + j] = s[j * csb + p * rsb];
+        for (; j < FM_NR; j++)
+            for (p = 0; p < kc; p++) d[p * FM_NR + j] = 0;
     }
 }
 
-/* JR and IR loops over one packed A block (mc x kc) and the B micro-panels
- * q0..q1-1; c = &C(i0, j0).  epi != NULL only on the last PC iteration. */
+/* JR and IR loops over one packed A block (mc x kc) and packed B block
+ * (kc x nc); c = &C(i0, j0).  epi != NULL only on the last PC iteration.
+ * The epilogue runs per row over the finished block (fm_epi_row on rows of
+ * nc elements) rather than per micro-tile: reading a tile back right after
+ * its vector stores stalls on store forwarding (the masked loads of the
+ * compiled relu' cannot forward), and 8- or 32-element calls cost more in
+ * call overhead; measured 1.0-1.9x faster (dX 256x512x10 46 -> 88 GFLOP/s).
+ * A shallow product (kc <= 64: dX of a 10-wide layer) is all C traffic, so
+ * it walks C row block by row block instead (IR outside JR). */
 static void FM_TFN(macro)(FM_T *c, ptrdiff_t rsc, const FM_T *ap, const FM_T *bp, ptrdiff_t mc,
-                          ptrdiff_t nc, ptrdiff_t kc, ptrdiff_t q0, ptrdiff_t q1, FM_T alpha,
-                          FM_T beta, const fm_epilogue *epi, ptrdiff_t i0, ptrdiff_t j0)
+                          ptrdiff_t nc, ptrdiff_t kc, FM_T alpha, FM_T beta,
+                          const fm_epilogue *epi, ptrdiff_t i0, ptrdiff_t j0)
 {
-    ptrdiff_t q, ir, r;
-    for (q = q0; q < q1; q++) {
-        ptrdiff_t jr = q * FM_NR, nr = FM_MIN(FM_NR, nc - jr);
-        const FM_T *bq = bp + q * FM_NR * kc;
+    ptrdiff_t q, ir, r, Q = (nc + FM_NR - 1) / FM_NR;
+    if (kc <= 64) {
         for (ir = 0; ir < mc; ir += FM_MR) {
             ptrdiff_t mr = FM_MIN(FM_MR, mc - ir);
-            FM_T *ct = c + ir * rsc + jr;
-            FM_UKR(mr, nr, kc, ap + ir * kc, bq, ct, rsc, alpha, beta);
+            for (q = 0; q < Q; q++)
+                FM_UKR(mr, FM_MIN(FM_NR, nc - q * FM_NR), kc, ap + ir * kc, bp + q * FM_NR * kc,
+                       c + ir * rsc + q * FM_NR, rsc, alpha, beta);
             if (epi)
                 for (r = 0; r < mr; r++)
-                    FM_FN(fm_epi_row)(ct + r * rsc, i0 + ir + r, j0 + jr, nr, epi);
+                    FM_FN(fm_epi_row)(c + (ir + r) * rsc, i0 + ir + r, j0, nc, epi);
         }
+        return;
     }
-}
-
-/* Everything one thread of the packed path needs. */
-typedef struct {
-    FM_T *c;
-    const FM_T *a, *b;
-    ptrdiff_t rsc, rsa, csa, rsb, csb, m, n, k;
-    FM_T alpha, beta;
-    const fm_epilogue *epi;
-    FM_T *bbuf, *abuf;  /* shared packed B (KC x NC); nt private A blocks */
-    ptrdiff_t a_stride; /* elements between two threads' A blocks */
-    int split_cols;     /* 0: threads own rows (IC); 1: threads own NR panels */
-} FM_TFN(job);
-
-static void FM_TFN(barrier)(int nth)
-{
-    (void)nth;
-#ifdef _OPENMP
-    if (nth > 1) {
-#pragma omp barrier
-    }
-#endif
+    for (q = 0; q < Q; q++)
+        for (ir = 0; ir < mc; ir += FM_MR)
+            FM_UKR(FM_MIN(FM_MR, mc - ir), FM_MIN(FM_NR, nc - q * FM_NR), kc, ap + ir * kc,
+                   bp + q * FM_NR * kc, c + ir * rsc + q * FM_NR, rsc, alpha, beta);
+    if (epi)
+        for (r = 0; r < mc; r++) FM_FN(fm_epi_row)(c + r * rsc, i0 + r, j0, nc, epi);
 }
 
 /* Block size for splitting `total` into the fewest blocks of at most `max`,
- * as equal as possible (rounded up to `unit`): 784 = 4 x 196, not
- * 3 x 256 + 16, so no block is left with a sliver of work. */
+ * as equal as possible (rounded up to `unit`): 784 = 2 x 392, not
+ * 512 + 272, so no block is left with a sliver of work. */
 static ptrdiff_t FM_TFN(balance)(ptrdiff_t total, ptrdiff_t max, ptrdiff_t unit)
 {
     ptrdiff_t nb = (total + max - 1) / max, b = (total + nb - 1) / nb;
     return FM_MIN(max, (b + unit - 1) / unit * unit);
 }
 
-/* The loop nest as run by thread tid of nth (all threads run JC and PC;
- * barriers around each packing of the shared B; the parallel region's own
- * closing barrier ends the last step). */
-static void FM_TFN(run)(const FM_TFN(job) *g, int tid, int nth)
+/* The epilogue of the block of C at (i0, j0): bias and z shifted along. */
+static fm_epilogue FM_TFN(epi_at)(const fm_epilogue *epi, ptrdiff_t i0, ptrdiff_t j0)
 {
-    FM_T *ap = g->abuf + tid * g->a_stride;
-    ptrdiff_t P = (g->m + FM_MR - 1) / FM_MR, r0 = 0, r1 = g->m, jc, pc, ic;
-    if (!g->split_cols) {
-        r0 = FM_MIN(g->m, P * tid / nth * FM_MR);
-        r1 = FM_MIN(g->m, P * (tid + 1) / nth * FM_MR);
-    }
-    ptrdiff_t NCb = FM_TFN(balance)(g->n, FM_NC, FM_NR), KCb = FM_TFN(balance)(g->k, FM_KC, 4);
-    ptrdiff_t MCb = FM_TFN(balance)(FM_MAX(r1 - r0, 1), FM_MC, FM_MR);
-    for (jc = 0; jc < g->n; jc += NCb) {
-        ptrdiff_t nc = FM_MIN(NCb, g->n - jc), Q = (nc + FM_NR - 1) / FM_NR;
-        ptrdiff_t q0 = g->split_cols ? Q * tid / nth : 0;
-        ptrdiff_t q1 = g->split_cols ? Q * (tid + 1) / nth : Q;
-        for (pc = 0; pc < g->k; pc += KCb) {
-            ptrdiff_t kc = FM_MIN(KCb, g->k - pc);
-            FM_T beta = pc == 0 ? g->beta : (FM_T)1;
-            const fm_epilogue *epi = pc + kc == g->k ? g->epi : NULL;
-            FM_TFN(pack_b)(g->bbuf, g->b + pc * g->rsb + jc * g->csb, g->rsb, g->csb, nc, kc,
-                           Q * tid / nth, Q * (tid + 1) / nth);
-            FM_TFN(barrier)(nth);
-            for (ic = r0; ic < r1 && q0 < q1; ic += MCb) {
-                ptrdiff_t mc = FM_MIN(MCb, r1 - ic);
-                FM_TFN(pack_a)(ap, g->a + ic * g->rsa + pc * g->csa, g->rsa, g->csa, mc, kc);
-                FM_TFN(macro)(g->c + ic * g->rsc + jc, g->rsc, ap, g->bbuf, mc, nc, kc, q0, q1,
-                              g->alpha, beta, epi, ic, jc);
+    fm_epilogue e = *epi;
+    if (e.bias) e.bias = (const FM_T *)e.bias + j0;
+    if (e.z) e.z = (const FM_T *)e.z + i0 * e.rsz + j0;
+    return e;
+}
+
+/* The loop nest on one thread, over the whole (sub-)problem it is given,
+ * with this thread's own pack buffers.  Returns -1 (nothing written) when
+ * they cannot be allocated. */
+static int FM_TFN(blocked)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n,
+                           ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi)
+{
+    ptrdiff_t NCb = FM_TFN(balance)(n, FM_NC, FM_NR), KCb = FM_TFN(balance)(k, FM_KC, 4);
+    ptrdiff_t MCb = FM_TFN(balance)(m, FM_MC, FM_MR), jc, pc, ic;
+    /* + 16: pack_tr may write a few elements past a panel (then overwritten) */
+    ptrdiff_t b_elems = (KCb * NCb + 31) / 16 * 16, a_elems = (KCb * MCb + 31) / 16 * 16;
+    fm_scratch buf = fm_gemm_scratch_get((size_t)(b_elems + a_elems) * sizeof(FM_T));
+    FM_T *bp = (FM_T *)buf.ptr, *ap;
+    if (!bp) return -1;
+    ap = bp + b_elems;
+    for (jc = 0; jc < n; jc += NCb) {
+        ptrdiff_t nc = FM_MIN(NCb, n - jc);
+        for (pc = 0; pc < k; pc += KCb) {
+            ptrdiff_t kc = FM_MIN(KCb, k - pc);
+            FM_T beta_pc = pc == 0 ? beta : (FM_T)1;
+            const fm_epilogue *epi_pc = pc + kc == k ? epi : NULL;
+            FM_TFN(pack_b)(bp, b + pc * rsb + jc * csb, rsb, csb, nc, kc);
+            for (ic = 0; ic < m; ic += MCb) {
+                ptrdiff_t mc = FM_MIN(MCb, m - ic);
+                FM_TFN(pack_a)(ap, a + ic * rsa + pc * csa, rsa, csa, mc, kc);
+                FM_TFN(macro)(c + ic * rsc + jc, rsc, ap, bp, mc, nc, kc, alpha, beta_pc, epi_pc,
+                              ic, jc);
             }
-            if (pc + kc < g->k || jc + nc < g->n) /* B is packed again: wait for all */
-                FM_TFN(barrier)(nth);
         }
     }
+    fm_gemm_scratch_put(buf);
+    return 0;
 }
 
-/* Split rows or panels?  Whichever gives the busiest thread fewer padded
- * multiply-adds (rows: it also shares B and does not repeat A packing). */
-static int FM_TFN(split_cols)(ptrdiff_t m, ptrdiff_t n, int nt)
+/* Estimated cycles of the busiest thread when C is cut into tr x tc
+ * blocks: its padded multiply-adds at the FMA peak (64 bytes of operands a
+ * cycle: 16 f32 or 8 f64) plus its packing at ~1 cycle per element (every
+ * thread packs all of A for its rows and all of B for its columns). */
+static double FM_TFN(split_cost)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int tr, int tc)
 {
-    ptrdiff_t P = (m + FM_MR - 1) / FM_MR, Q = (FM_MIN(n, FM_NC) + FM_NR - 1) / FM_NR;
-    ptrdiff_t by_rows = (P + nt - 1) / nt * Q, by_cols = P * ((Q + nt - 1) / nt);
-    return nt > 1 && by_cols < by_rows;
+    ptrdiff_t P = (m + FM_MR - 1) / FM_MR, Q = (n + FM_NR - 1) / FM_NR;
+    double rows = (double)((P + tr - 1) / tr * FM_MR), cols = (double)((Q + tc - 1) / tc * FM_NR);
+    return rows * cols * (double)k * sizeof(FM_T) / 64.0 + (rows + cols) * (double)k;
 }
 
+/* Rows [i0,i1) x columns [j0,j1) of C by the loop nest on this thread. */
+static void FM_TFN(packed_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
+                                ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb,
+                                ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
+                                ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1)
+{
+    fm_epilogue e;
+    if (i1 <= i0 || j1 <= j0) return;
+    if (epi) e = FM_TFN(epi_at)(epi, i0, j0);
+    c += i0 * rsc + j0; a += i0 * rsa; b += j0 * csb;
+    if (FM_TFN(blocked)(c, rsc, a, rsa, csa, b, rsb, csb, i1 - i0, j1 - j0, k, alpha, beta,
+                        epi ? &e : NULL) != 0)
+        /* out of memory for this thread's pack buffers: the unpacked
+         * reference, on this block only */
+        FM_FN(fm_gemm_ref)(c, rsc, a, rsa, csa, b, rsb, csb, i1 - i0, j1 - j0, k, alpha, beta,
+                           epi ? &e : NULL, 1);
+}
+
+/* Threads: C is cut into nt = tr x tc independent blocks, rows in whole
+ * MR panels (the IC loop) and columns in whole NR panels (the JC loop),
+ * each computed by one thread start to end with its own pack buffers.
+ * Packing is repeated across threads (B for a row split, A for a column
+ * split: 1-3% of the work at these shapes) but no thread ever waits for
+ * another inside the product: on a busy machine each barrier can cost a
+ * whole scheduler time slice when a peer thread is preempted. */
 static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                            const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n,
                            ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
                            int n_threads)
 {
-    FM_TFN(job) g;
-    int nt = fm_threads_for(m * n * k, n_threads);
-    ptrdiff_t kc = FM_MIN(FM_KC, k), nc = FM_MIN(FM_NC, (n + FM_NR - 1) / FM_NR * FM_NR);
-    ptrdiff_t mc = FM_MIN(FM_MC, (m + FM_MR - 1) / FM_MR * FM_MR);
-    ptrdiff_t b_elems = (kc * nc + 15) / 16 * 16, a_elems = (kc * mc + 15) / 16 * 16;
-    FM_T *buf = (FM_T *)fm_gemm_scratch((size_t)(b_elems + nt * a_elems) * sizeof(FM_T));
-    if (!buf) { /* out of memory for pack buffers: the unpacked reference */
-        FM_FN(fm_gemm_ref)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi,
-                           n_threads);
+    int nt = m * n * k < FM_GEMM_MT_WORK ? 1 : fm_threads_for(m * n * k, n_threads);
+    int tr = 1, tc = 1, d, t;
+    ptrdiff_t P = (m + FM_MR - 1) / FM_MR, Q = (n + FM_NR - 1) / FM_NR;
+    double best = 0;
+    for (d = 1; d <= nt; d++) /* every factorisation nt = d x (nt/d) */
+        if (nt % d == 0 && d <= P && nt / d <= Q) {
+            double cost = FM_TFN(split_cost)(m, n, k, d, nt / d);
+            if (tr * tc == 1 || cost < best) { best = cost; tr = d; tc = nt / d; }
+        }
+    nt = tr * tc;
+    if (nt == 1) { /* no OpenMP construct at all: even if(0) costs ~0.3 us */
+        FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
-    g.c = c; g.a = a; g.b = b;
-    g.rsc = rsc; g.rsa = rsa; g.csa = csa; g.rsb = rsb; g.csb = csb;
-    g.m = m; g.n = n; g.k = k; g.alpha = alpha; g.beta = beta; g.epi = epi;
-    g.bbuf = buf; g.abuf = buf + b_elems; g.a_stride = a_elems;
-    g.split_cols = FM_TFN(split_cols)(m, n, nt);
 #ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        FM_TFN(run)(&g, omp_get_thread_num(), omp_get_num_threads());
-        return;
-    }
+#pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    FM_TFN(run)(&g, 0, 1);
+    for (t = 0; t < nt; t++) {
+        ptrdiff_t i0 = FM_MIN(m, P * (t / tc) / tr * FM_MR);
+        ptrdiff_t i1 = FM_MIN(m, P * (t / tc + 1) / tr * FM_MR);
+        ptrdiff_t j0 = FM_MIN(n, Q * (t % tc) / tc * FM_NR);
+        ptrdiff_t j1 = FM_MIN(n, Q * (t % tc + 1) / tc * FM_NR);
+        FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, i0, i1, j0,
+                            j1);
+    }
 }
 
 /* Rows [i0,i1) x columns [j0,j1) of C by the direct kernel that fits B. */
 static void FM_TFN(direct_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
                                 ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb,
-                                ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta,
-                                const fm_epilogue *epi, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0,
-                                ptrdiff_t j1)
+                                ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
+                                ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1)
 {
-    (void)m; (void)n;
     if (i1 <= i0 || j1 <= j0) return;
     if (csb == 1)
         FM_TFN(direct_rm)(c + i0 * rsc + j0, rsc, a + i0 * rsa, rsa, csa, b + j0, rsb, i1 - i0,
@@ -249,17 +299,17 @@ static void FM_TFN(direct_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
                            j1 - j0, k, alpha, beta, epi, i0, j0);
 }
 
-/* Small problems: the direct kernels, threads only past FM_OMP_MIN_WORK
+/* Small problems: the direct kernels, threads only past FM_GEMM_MT_WORK
  * (splitting rows when there are enough, else columns). */
 static void FM_TFN(direct)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                            const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n,
                            ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
                            int n_threads)
 {
-    int nt = fm_threads_for(m * n * k, n_threads), t;
+    int nt = m * n * k < FM_GEMM_MT_WORK ? 1 : fm_threads_for(m * n * k, n_threads), t;
     int by_rows = m >= 8 * nt;
     if (nt == 1) { /* no OpenMP construct at all: even if(0) costs ~0.3 us */
-        FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, 0, m, 0, n);
+        FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
 #ifdef _OPENMP
@@ -273,8 +323,8 @@ static void FM_TFN(direct)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
             ptrdiff_t u = (n + 15) / 16;
             j0 = FM_MIN(n, u * t / nt * 16); j1 = FM_MIN(n, u * (t + 1) / nt * 16);
         }
-        FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, i0, i1,
-                            j0, j1);
+        FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, i0, i1, j0,
+                            j1);
     }
 }
 

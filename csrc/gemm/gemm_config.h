@@ -10,41 +10,45 @@
  *
  * MC is a multiple of MR and NC of NR.
  *
- * How the numbers were chosen, for the machine these were tuned on (AMD
- * Zen 4: 32 KiB L1d, 1 MiB L2 per core, 32 MiB L3; 2 FMA pipes of 256 bits,
+ * How the numbers were chosen, on the machine they were tuned on (AMD Zen 4:
+ * 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3; two 256-bit FMA pipes with
  * 512-bit ops double-pumped, so AVX2 and AVX-512 share the fp32 peak of 32
  * flop/cycle; FMA latency 4):
- *  - MR x NR by register count.  A tile of MR rows x 2 vectors needs 2*MR
- *    accumulators + 2 B vectors + 1 broadcast A register.
- *      avx512: 32 zmm -> 14 x 2 zmm = 28 accumulators (f32 14x32, f64 14x16);
- *              28 independent FMA chains hide the 4-cycle latency, and each
- *              k step does 2 vector loads + 14 broadcasts for 28 FMAs.
+ *  - MR x NR from the register count, then by measurement.  A tile of MR
+ *    rows x 2 vectors needs 2*MR accumulators + 2 B vectors + 1 broadcast.
  *      avx2:   16 ymm -> 6 x 2 ymm = 12 accumulators (f32 6x16, f64 6x8),
- *              the Haswell-style 6x16 of BLIS.
- *      generic: portable C the compiler vectorises with SSE2 (16 xmm): the
- *              avx2 shape at half the vector width (f32 6x8, f64 6x4).
- *  - KC so the B micro-panel (KC*NR*sizeof) stays in L1 while the A
- *    micro-panels stream from L2, then trimmed by measurement:
- *      avx512 f32: 256*32*4 = 32 KiB,  avx512 f64: 256*16*8 = 32 KiB,
- *      avx2 f32:   256*16*4 = 16 KiB,  avx2 f64:   256*8*8  = 16 KiB.
- *  - MC so the A block (MC*KC*sizeof) takes at most half the L2.
- *  - NC so the packed B panel (KC*NC*sizeof) is a few MiB: shared by both
- *    threads in L3, and one JC block covers every layer width <= NC.
- * The values below are the result of sweeps with benchmarks/c/bench_gemm.c
- * around those starting points.
+ *              the Haswell shape of BLIS; 12 chains cover 2 pipes x 4 cycles.
+ *      avx512: 32 zmm would take 14 x 2 zmm = 28 accumulators, but 8 x 2 zmm
+ *              (f32 8x32, f64 8x16) measured 4-10% faster: gcc spills in the
+ *              28-accumulator loop, and batch sizes (32, 128, 256, 4096) are
+ *              multiples of 8, not 14 (a 2-thread split of 256 rows computed
+ *              140 padded rows per thread with MR=14).  16 chains are still
+ *              4x the FMA latency at one zmm FMA per cycle.
+ *      generic: portable C that gcc vectorises with SSE2 (16 xmm, no FMA):
+ *              4x8 f32 / 4x4 f64 measured best of 3x8..8x8 / 2x8..6x4.
+ *  - KC: the B micro-panel (KC*NR) was meant to sit in L1, A's in L2; but
+ *    KC = 512 measured 2-4% faster than 256 (k = 784 is done in two passes
+ *    over C instead of four), and KC = 128 5-8% slower.
+ *  - MC so the A block (MC*KC*sizeof) is a quarter to half of L2; 64..336
+ *    were within noise, 96-128 a hair ahead.
+ *  - NC so the packed B panel (KC*NC*sizeof, 8 MiB) sits in L3, shared by
+ *    both threads, and one JC block covers every layer width up to 4096.
+ * Sweeps: benchmarks/c/bench_gemm --shape MxNxK --cputime, best of 3 runs,
+ * on fwd 128x512x784, 256x512x784, 2048x2048x784, dX 256x512x512 and
+ * dW 784x512x256.
  */
 #ifndef FM_GEMM_CONFIG_H
 #define FM_GEMM_CONFIG_H
 
-/*                          MR  NR    MC    KC    NC */
-#define FM_GEMM_CFG_generic_f32 (6, 8, 96, 256, 4096)
-#define FM_GEMM_CFG_generic_f64 (6, 4, 96, 256, 2048)
-#define FM_GEMM_CFG_avx2_f32 (6, 16, 144, 256, 4096)
-#define FM_GEMM_CFG_avx2_f64 (6, 8, 96, 256, 2048)
-#define FM_GEMM_CFG_avx512_f32 (14, 32, 168, 256, 4096)
-#define FM_GEMM_CFG_avx512_f64 (14, 16, 112, 256, 2048)
+/*                             MR  NR   MC   KC    NC */
+#define FM_GEMM_CFG_generic_f32 (4, 8, 128, 512, 4096)
+#define FM_GEMM_CFG_generic_f64 (4, 4, 128, 512, 2048)
+#define FM_GEMM_CFG_avx2_f32 (6, 16, 96, 512, 4096)
+#define FM_GEMM_CFG_avx2_f64 (6, 8, 96, 512, 2048)
+#define FM_GEMM_CFG_avx512_f32 (8, 32, 128, 512, 4096)
+#define FM_GEMM_CFG_avx512_f64 (8, 16, 128, 512, 2048)
 
-/* Small problems skip packing (and threads below FM_OMP_MIN_WORK): a direct
+/* Small problems skip packing (and threads below FM_GEMM_MT_WORK): a direct
  * kernel reads A and B where they are.  Used when B is row-major (csb == 1)
  * or B is transposed and A row-major (rsb == 1, csa == 1), and
  *   m < FM_DIRECT_M rows (batch 1 and other GEMV-shaped products), or
@@ -54,10 +58,27 @@
 #define FM_DIRECT_K 4
 #define FM_DIRECT_WORK ((ptrdiff_t)32768)
 /* ... and, for a row-major B, whenever C is narrow (n <= FM_DIRECT_N, set
- * per target: two SIMD vectors): there each element of A meets so few
+ * per target: 16 columns or two SIMD vectors): each element of A meets so few
  * columns that packing A would cost more than the multiply-adds.  The
- * direct kernel then works in k slices of FM_DIRECT_KB. */
+ * direct kernel then works in k slices of up to FM_DIRECT_KB. */
 #define FM_DIRECT_KB 256
+#define FM_DIRECT_L2 ((ptrdiff_t)512 * 1024) /* bytes of L2 a slice of A may take */
+
+/* Threads: besides fm_threads_for's FM_OMP_MIN_WORK (2^17), a GEMM uses
+ * n_threads only from FM_GEMM_MT_WORK multiply-adds on (~10-20 us on one
+ * core): an OpenMP fork/join measured 0.5 us at best but 6 us on average on
+ * a busy 2-core machine, and a preempted worker can hold the join for a
+ * whole scheduler tick, so splitting a few microseconds of work is a loss. */
+#define FM_GEMM_MT_WORK ((ptrdiff_t)1 << 20)
+
+/* Micro-kernels stay out of line so their register allocation is their own. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FM_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define FM_NOINLINE __declspec(noinline)
+#else
+#define FM_NOINLINE
+#endif
 
 /* ---- naming helpers (used with FM_TGT = generic | avx2 | avx512) -------- */
 #define FM_CFG_MR_(mr, nr, mc, kc, nc) mr

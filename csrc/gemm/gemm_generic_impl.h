@@ -5,13 +5,13 @@
  * and vectorises with the baseline ISA (SSE2 on x86-64): no intrinsics.
  */
 
-/* Micro-kernel: MR x NR tile (6x8 f32, 6x4 f64).
+/* Micro-kernel: MR x NR tile (4x8 f32, 4x4 f64).
  * a: packed A micro-panel (k x MR), b: packed B micro-panel (k x NR).
  * ab is the stack tile: an edge tile (m < MR or n < NR) is computed whole
  * (the packs are zero-padded) and only its m x n part copied out. */
-static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
-                   const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc, FM_T alpha,
-                   FM_T beta)
+FM_NOINLINE static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
+                               const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc,
+                               FM_T alpha, FM_T beta)
 {
     FM_T ab[FM_MR][FM_NR];
     ptrdiff_t i, j, p;

@@ -12,7 +12,7 @@
  */
 
 /* ---- micro-kernel: MR rows x 2 vectors (NR = 2*VL) -----------------------
- * avx512: 14x32 f32 / 14x16 f64; avx2: 6x16 f32 / 6x8 f64.  cI_lo and cI_hi
+ * avx512: 8x32 f32 / 8x16 f64; avx2: 6x16 f32 / 6x8 f64.  cI_lo and cI_hi
  * hold row I of the tile, columns [0, VL) and [VL, 2VL).  Each k step loads
  * one B row (b_lo, b_hi) and broadcasts the MR entries of one A column.
  * Edge tiles (m < MR or n < NR) store through lane masks and row guards, so
@@ -48,9 +48,11 @@
         FM_VSTOREM(c + (I) * rsc + FM_VL, m_hi, hi);                                         \
     }
 
-static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
-                   const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc, FM_T alpha,
-                   FM_T beta)
+/* Kept out of line: inlined into the loop nest, gcc spilled avx2's 12
+ * accumulators (16 ymm registers) to the stack inside the k loop, -30%. */
+FM_NOINLINE static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
+                               const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc,
+                               FM_T alpha, FM_T beta)
 {
     FM_ROWS(FM_UKR_ZERO)
     FM_V a_i, b_lo, b_hi, va, vb;
@@ -76,6 +78,31 @@ static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRIC
     } else {
         FM_VM m_lo = FM_VMASK(FM_MIN(n, FM_VL)), m_hi = FM_VMASK(FM_MAX(n - FM_VL, 0));
         FM_ROWS(FM_UKR_PUTM)
+    }
+}
+
+/* ---- transposing pack (gemm_blocked_impl.h's FM_PACK_TR hook) -----------
+ * dst[p*ld + i] = src[i*rs + p] for i < r (zeros up to rpad), p < kc: row
+ * i of the source becomes lane i of the packed rows.  Tiles of TW rows x TW
+ * columns go through a register transpose.  A group's TW-lane stores may
+ * run past lane rpad into the next packed row; the groups are stored last
+ * one first, so group 0 then rewrites those lanes (past the last row they
+ * land in the caller's slack). */
+static void FM_TFN(pack_tr)(FM_T *FM_RESTRICT dst, ptrdiff_t ld, const FM_T *FM_RESTRICT src,
+                            ptrdiff_t rs, ptrdiff_t r, ptrdiff_t rpad, ptrdiff_t kc)
+{
+    FM_TV v[FM_TW];
+    ptrdiff_t p, g, i;
+    for (p = 0; p + FM_TW <= kc; p += FM_TW)
+        for (g = (rpad - 1) / FM_TW * FM_TW; g >= 0; g -= FM_TW) {
+            for (i = 0; i < FM_TW; i++)
+                v[i] = g + i < r ? FM_TLOAD(src + (g + i) * rs + p) : FM_TZERO();
+            FM_TTRANS(v);
+            for (i = 0; i < FM_TW; i++) FM_TSTORE(dst + (p + i) * ld + g, v[i]);
+        }
+    for (; p < kc; p++) {
+        for (i = 0; i < r; i++) dst[p * ld + i] = src[i * rs + p];
+        for (; i < rpad; i++) dst[p * ld + i] = 0;
     }
 }
 
@@ -223,14 +250,17 @@ static void FM_TFN(drm_block)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t r
 }
 
 /* Direct product, B row-major (csb == 1), A any strides.  Deep products run
- * in FM_DIRECT_KB slices (beta first, then accumulate) so that the slice of
- * A all row blocks share stays in L2 and the slice of B in L1. */
+ * in k slices (beta first, then accumulate) so that the slice of B stays in
+ * L1; for A = X^T (rsa == 1), where neighbouring row blocks share A's cache
+ * lines, the slice is also cut so that its kb x m part of A fits L2. */
 static void FM_TFN(direct_rm)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                               const FM_T *b, ptrdiff_t rsb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                               FM_T alpha, FM_T beta, const fm_epilogue *epi, ptrdiff_t i0,
                               ptrdiff_t j0)
 {
     ptrdiff_t pc, kb = FM_DIRECT_KB;
+    if (rsa == 1 && csa != 1)
+        kb = FM_MAX(16, FM_MIN(kb, FM_DIRECT_L2 / (ptrdiff_t)sizeof(FM_T) / m / 4 * 4));
     for (pc = 0; pc < k; pc += kb) {
         ptrdiff_t kc = FM_MIN(kb, k - pc);
         FM_TFN(drm_block)(c, rsc, a + pc * csa, rsa, csa, b + pc * rsb, rsb, m, n, kc, alpha,

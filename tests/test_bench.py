@@ -1,0 +1,163 @@
+"""fastmlp.bench and the peak probe work, and their parity checks can fail.
+
+No timing is asserted here (speed goals live in benchmarks/ and
+``fastmlp bench`` only): these tests run the script on its smallest row in
+--quick mode, break a kernel's result on purpose to see the row aborted, and
+check the pieces the table is built from (the textbook NumPy step against
+fastmlp.reference, the peers' parity, the probe's operation count).
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fastmlp import _core as core
+from fastmlp import bench
+from fastmlp import reference as ref
+from fastmlp.testing import assert_close
+
+QUICK = ["--quick", "--rows", "A/1/1", "--dtype", "float32", "--peers", "numpy"]
+
+
+def test_quick_run_prints_the_table_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main([*QUICK, "--json", str(out), "--markdown"]) == 0
+    text = capsys.readouterr().out
+    assert "A/1/1" in text and "goals:" in text and "measured peak GFLOP/s" in text
+    assert "| A/1/1 | " in text and "| goal | measured | met |" in text  # the Markdown copy
+    doc = json.loads(out.read_text())
+    assert doc["parity_failures"] == []
+    (row,) = doc["rows"]
+    assert row["row"] == "A/1/1" and row["dtype"] == "float32" and row["goal_us"] == 4.0
+    assert set(row["peers"]) == {"numpy"}
+    for t in (row["fastmlp"], row["fastmlp_per_call"], row["peers"]["numpy"]):
+        assert t["best"] > 0 and t["steps"] >= 1 and t["repeats"] >= 1
+    assert row["flops"] == bench.step_flops((784, 16, 16, 10), 1)
+    assert doc["peak_gflops"]["float32/1"] > 0
+    assert doc["goals"][0]["goal"].startswith("A/1/1 float32 <= 4 us/step")
+
+
+def test_a_wrong_training_kernel_aborts_its_row(monkeypatch, tmp_path, capsys):
+    real_train = core.train
+
+    def wrong_train(params, *args, **kw):  # a kernel whose update is slightly off
+        r = real_train(params, *args, **kw)
+        params[: params.size // 2] *= 1.001
+        return r
+
+    monkeypatch.setattr(core, "train", wrong_train)
+    out = tmp_path / "bench.json"
+    assert bench.main([*QUICK, "--json", str(out)]) == 1
+    cap = capsys.readouterr()
+    assert "PARITY FAILED: A/1/1 float32, fastmlp" in cap.err
+    assert "PARITY FAILED in 1 row(s)" in cap.out
+    doc = json.loads(out.read_text())
+    assert doc["rows"] == [] and doc["parity_failures"][0]["row"] == "A/1/1"
+
+
+def test_a_wrong_forward_kernel_aborts_the_inference_row(monkeypatch, capsys):
+    real_forward = core.forward_net
+
+    def wrong_forward(out, *args, **kw):
+        real_forward(out, *args, **kw)
+        out[0, 0] += 0.01
+
+    monkeypatch.setattr(core, "forward_net", wrong_forward)
+    argv = ["--quick", "--rows", "infer", "--infer-batch", "2", "--dtype", "float64",
+            "--peers", "numpy"]
+    assert bench.main(argv) == 1
+    assert "PARITY FAILED: infer D/2/2 float64, fastmlp" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parity_check_catches_a_one_percent_gradient_error(dtype):
+    p = bench.make_problem((30, 12, 7, 4), 5, 1, dtype, n_rows=10)
+
+    class OffTrainer(bench.FastmlpTrainer):
+        def __init__(self, q):
+            super().__init__(q)
+            self.opt["lr"] *= 1.01
+
+    bench.check_step_parity(p, bench.FastmlpTrainer, "fastmlp")  # the real one passes
+    with pytest.raises(bench.ParityError, match="update"):
+        bench.check_step_parity(p, OffTrainer, "off")
+
+
+@pytest.mark.parametrize("batch", [1, 6])
+def test_textbook_numpy_step_is_the_reference_step(batch):
+    """The bench's NumPy peer computes what fastmlp.reference.train computes."""
+    p = bench.make_problem((9, 6, 5, 3), batch, 1, np.float64, n_rows=2 * batch)
+    tr = bench.NumpyTrainer(p)
+    tr.steps(2)
+    sizes = list(p.sizes)
+    want, *_ = ref.train(p.flat_params(), {"kind": "sgd", "lr": p.lr}, sizes,
+                         ["relu", "relu", "softmax"], [0.0] * 3, {"loss": "cce"}, p.x, p.Y,
+                         n_batches=2, batch=batch)
+    assert_close(tr.flat_params(), want, np.float64, what="numpy textbook vs reference")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("peer", ["torch", "sklearn"])
+def test_peers_pass_parity(peer, dtype):
+    pytest.importorskip({"torch": "torch", "sklearn": "sklearn"}[peer],
+                        reason=f"{peer} is an optional benchmark peer")
+    p = bench.make_problem((20, 8, 6, 3), 4, 1, dtype, n_rows=8)
+    bench.check_step_parity(p, bench.TRAINERS[peer], peer)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("isa", core.peak_isas())
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_peak_probe_does_the_work_it_counts(isa, dtype, n_threads):
+    # mul = add = 1 from acc = 0: every lane of every chain ends at exactly reps
+    sums = np.full(n_threads, np.nan)
+    reps = 1000
+    flops = core.peak_run(sums, dtype, isa, 1.0, 1.0, reps, n_threads)
+    per_thread = flops / n_threads
+    assert per_thread % (2 * reps) == 0  # 2 FLOPs per lane per rep
+    assert sums.tolist() == [per_thread / 2] * n_threads
+    assert core.peak_gflops(n_threads, dtype, isa, seconds=0.001, repeats=1) > 0
+
+
+def test_peak_probe_rejects_bad_arguments():
+    sums = np.zeros(1)
+    with pytest.raises(ValueError, match="isa"):
+        core.peak_run(sums, "float32", "neon512", 1.0, 1.0, 10, 1)
+    with pytest.raises(ValueError, match="dtype"):
+        core.peak_run(sums, "float16", "", 1.0, 1.0, 10, 1)
+    with pytest.raises(ValueError, match="n_threads"):
+        core.peak_run(sums, "float32", "", 1.0, 1.0, 10, 2)
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--rows", "Z/1/1"], "unknown row"),
+    (["--dtype", "float16"], "--dtype"),
+    (["--peers", "jax"], "unknown"),
+    (["--threads", "0"], "--threads"),
+])
+def test_usage_errors_exit_2(argv, msg, capsys):
+    assert bench.main(argv) == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_flop_counts():
+    # forward 2*B*sum(in*out); backward adds dW for every layer and dX for all but the first
+    assert bench.forward_flops((784, 16, 16, 10), 1) == 2 * (784 * 16 + 16 * 16 + 16 * 10)
+    assert bench.step_flops((784, 16, 16, 10), 32) == 2 * 32 * (
+        2 * (784 * 16 + 16 * 16 + 16 * 10) + (16 * 16 + 16 * 10))
+
+
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_parity_problem_keeps_pre_activations_off_the_relu_kink(batch):
+    p = bench.make_problem((50, 40, 30, 5), batch, 1, np.float32, n_rows=batch)
+    q = p.away_from_kinks()
+    a = q.x.astype(np.float64)
+    for l in range(2):
+        assert np.array_equal(q.Ws[l], p.Ws[l])
+        z = a @ q.Ws[l] + q.bs[l]
+        assert np.abs(z).min() >= 4e-4 * np.abs(z).max()  # >> float32 rounding of z
+        if batch > 3:
+            assert 0.3 < (z > 0).mean() < 0.7
+        a = np.maximum(z, 0)
