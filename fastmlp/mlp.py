@@ -192,11 +192,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices as writable views, shape (n_in, n_out) each."""
-        out, off = [], 0
-        for i, o in self._shapes():
-            out.append(self._params[off:off + i * o].reshape(i, o))
-            off += i * o
-        return out
+        return self._views(self._params)[0]
 
     @coefs_.setter
     def coefs_(self, values: Sequence[Any]) -> None:
@@ -205,11 +201,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors as writable views."""
-        out, off = [], self.n_weights
-        for _, o in self._shapes():
-            out.append(self._params[off:off + o])
-            off += o
-        return out
+        return self._views(self._params)[1]
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[Any]) -> None:
@@ -236,6 +228,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         self._opt_state = None
 
     def _views(self, flat: np.ndarray):
+        """(weights, biases) as views into a flat buffer laid out like ``_params``:
+        every weight matrix, then every bias vector."""
         ws, bs, off = [], [], 0
         for i, o in self._shapes():
             ws.append(flat[off:off + i * o].reshape(i, o))
