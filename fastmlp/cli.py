@@ -22,6 +22,8 @@ from typing import Any, Iterator, NoReturn, Optional, Sequence
 
 import numpy as np
 
+from fastmlp import _omp_policy
+
 EXAMPLES = """examples:
   fastmlp train                          train 64-64-10 on the embedded 8x8 digits
   fastmlp train --layers 64-128-64-10 --epochs 30 --optimizer adam --lr 0.001
@@ -559,7 +561,8 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"{', '.join(fastmlp.available_targets())}"
           f"{'; FASTMLP_ARCH=' + forced if forced else ''})")
     print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; "
-          f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()})")
+          f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()}); "
+          f"wait policy: {_omp_policy.wait_policy()}")
     print(f"NumPy {np.__version__}; BLAS thread pools seen:")
     for row in _blas_threads():
         print(f"  {row}")
