@@ -378,6 +378,30 @@ ptrdiff_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, co
                                       const uint8_t *skip, const fm_sgd_cfg *cfg,
                                       ptrdiff_t n, ptrdiff_t d);
 
+/* The same epoch for k one-vs-rest classes cls[0..k) at once, results
+ * identical to fm_sgd_perceptron_epoch class by class: their dot products
+ * are interleaved (up to `lanes` per thread, speculating over several rows
+ * of a class when few classes are left) and the classes split over
+ * n_threads OpenMP threads.  Per-class arrays are indexed by the class
+ * c = cls[m]: w and q (C, d), st[c], y (C, n), order (C, n), cfg[c], and
+ * counts (C, 2) += (rows trained on, dot products computed).  x, ptr, ind,
+ * sw (n) and skip (n) as above.  Returns the number of lane batches. */
+ptrdiff_t fm_sgd_perceptron_epoch_multi_f32(float *w, float *q, fm_sgd_state *st,
+                                            int64_t *counts, const float *x, const int64_t *ptr,
+                                            const int32_t *ind, const float *y, const float *sw,
+                                            const int64_t *order, const uint8_t *skip,
+                                            const fm_sgd_cfg *cfg, const int32_t *cls,
+                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int lanes,
+                                            int n_threads);
+ptrdiff_t fm_sgd_perceptron_epoch_multi_f64(double *w, double *q, fm_sgd_state *st,
+                                            int64_t *counts, const double *x,
+                                            const int64_t *ptr, const int32_t *ind,
+                                            const double *y, const double *sw,
+                                            const int64_t *order, const uint8_t *skip,
+                                            const fm_sgd_cfg *cfg, const int32_t *cls,
+                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int lanes,
+                                            int n_threads);
+
 #ifdef __cplusplus
 }
 #endif

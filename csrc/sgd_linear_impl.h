@@ -18,9 +18,9 @@
  * Rows: dense x (n, d) row-major when ind == NULL, else CSR (ptr, ind).
  */
 
-/* w.x for one row, scaled by wscale and rounded to FM_T (WeightVector.dot) */
-FM_INLINE FM_T FM_FN(fm_wdot)(const FM_T *w, const FM_T *xv, const int32_t *xi, ptrdiff_t nnz,
-                              double wscale)
+/* sum_j w_j x_j for one row, one sequential double sum of FM_T products
+ * (WeightVector.dot before its wscale factor, which fm_sgd_step applies) */
+FM_INLINE double FM_FN(fm_wdot)(const FM_T *w, const FM_T *xv, const int32_t *xi, ptrdiff_t nnz)
 {
     double ip = 0.0;
     ptrdiff_t j;
@@ -28,8 +28,7 @@ FM_INLINE FM_T FM_FN(fm_wdot)(const FM_T *w, const FM_T *xv, const int32_t *xi, 
         for (j = 0; j < nnz; j++) ip += (double)(FM_T)(w[xi[j]] * xv[j]);
     else
         for (j = 0; j < nnz; j++) ip += (double)(FM_T)(w[j] * xv[j]);
-    ip *= wscale;
-    return (FM_T)ip;
+    return ip;
 }
 
 /* w += c * x (WeightVector.add); returns the new squared norm and L1 norm
@@ -78,26 +77,82 @@ static void FM_FN(fm_l1penalty)(FM_T *w, FM_T *q, const int32_t *xi, ptrdiff_t n
     }
 }
 
+/* One training step on a row whose raw dot product ip = sum_j w_j x_j
+ * (before the wscale factor) is known: the loss, the update and the
+ * penalties, on the state *s (sumloss and objective accumulate).  Returns
+ * nonzero when the array w was written (an update, a wscale reset or an L1
+ * step): a dot product of w computed before this step is stale after it. */
+FM_INLINE int FM_FN(fm_sgd_step)(FM_T *w, FM_T *q, fm_sgd_state *s, double ip, const FM_T *xv,
+                                 const int32_t *xi, ptrdiff_t nnz, double yi, FM_T swi,
+                                 const fm_sgd_cfg *cfg, ptrdiff_t d)
+{
+    const double eta = cfg->eta, alpha = cfg->alpha;
+    const int pen = cfg->penalty;
+    const double l1_ratio = pen == FM_PENALTY_L2 ? 0.0 : (pen == FM_PENALTY_L1 ? 1.0 : cfg->l1_ratio);
+    const double p = (double)(FM_T)(ip * s->wscale) + s->intercept; /* WeightVector.dot + b */
+    double update;
+    FM_T class_weight;
+    int wrote = 0;
+    if (cfg->compute_loss) {
+        double loss = p * yi <= 0.0 ? 0.0 - p * yi : 0.0;
+        s->sumloss += loss;
+        s->objective += loss;
+        if (pen > 0) {
+            double nrm = (double)(FM_T)sqrt((double)s->sq_norm);
+            s->objective += alpha * ((1.0 - l1_ratio) * 0.5 * nrm * nrm
+                                     + l1_ratio * (double)s->l1_norm);
+        }
+    }
+    class_weight = yi > 0.0 ? (FM_T)cfg->weight_pos : (FM_T)cfg->weight_neg;
+    update = p * yi <= 0.0 ? eta * yi : 0.0; /* -eta * dloss, dloss = -y */
+    update *= (double)(FM_T)(class_weight * swi);
+    if (pen >= FM_PENALTY_L2) {
+        double f = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+        FM_T c = (FM_T)(f > 0.0 ? f : 0.0);
+        s->wscale *= (double)c;
+        s->sq_norm *= (double)(FM_T)(c * c);
+        s->l1_norm *= fabs((double)c);
+        if (s->wscale < FM_WSCALE_MIN) { /* reset_wscale: BLAS scal with an FM_T alpha */
+            const FM_T a = (FM_T)s->wscale;
+            ptrdiff_t k;
+            for (k = 0; k < d; k++) w[k] = w[k] * a;
+            s->wscale = 1.0;
+            wrote = 1;
+        }
+    }
+    if (update != 0.0) { /* the norms only enter the objective's penalty term */
+        FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, s->wscale, pen > 0 ? &s->sq_norm : NULL,
+                       &s->l1_norm);
+        wrote = 1;
+    }
+    if (cfg->fit_intercept && update != 0.0) s->intercept += update * cfg->intercept_decay;
+    if (pen == FM_PENALTY_L1 || pen == FM_PENALTY_ELASTICNET) {
+        s->u += l1_ratio * eta * alpha;
+        FM_FN(fm_l1penalty)(w, q, xi, nnz, s->wscale, s->u);
+        wrote = 1;
+    }
+    return wrote;
+}
+
+/* The per-class kernel: rows one after another, each dot product one
+ * sequential sum (the order scikit-learn sums in).  The interleaved kernel
+ * (sgd_lanes_impl.h) must give bit-identical results; this one is its
+ * reference and serves verbose fits. */
 ptrdiff_t FM_FN(fm_sgd_perceptron_epoch)(FM_T *w, FM_T *q, fm_sgd_state *st, const FM_T *x,
                                          const int64_t *ptr, const int32_t *ind, const FM_T *y,
                                          const FM_T *sw, const int64_t *order,
                                          const uint8_t *skip, const fm_sgd_cfg *cfg,
                                          ptrdiff_t n, ptrdiff_t d)
 {
-    double wscale = st->wscale, sq_norm = st->sq_norm, l1_norm = st->l1_norm;
-    double intercept = st->intercept, u = st->u, sumloss = 0.0, objective = 0.0;
-    const double eta = cfg->eta, alpha = cfg->alpha;
-    const int pen = cfg->penalty;
-    const double l1_ratio = pen == FM_PENALTY_L2 ? 0.0 : (pen == FM_PENALTY_L1 ? 1.0 : cfg->l1_ratio);
-    const FM_T wpos = (FM_T)cfg->weight_pos, wneg = (FM_T)cfg->weight_neg;
+    fm_sgd_state s = *st;
     ptrdiff_t r, seen = 0;
+    s.sumloss = 0.0;
+    s.objective = 0.0;
     for (r = 0; r < n; r++) {
         const ptrdiff_t i = (ptrdiff_t)order[r];
         const FM_T *xv;
         const int32_t *xi = NULL;
         ptrdiff_t nnz;
-        double p, yi, update;
-        FM_T class_weight;
         if (skip && skip[i]) continue; /* validation row */
         if (ind) {
             xv = x + ptr[i];
@@ -107,50 +162,10 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch)(FM_T *w, FM_T *q, fm_sgd_state *st, con
             xv = x + i * d;
             nnz = d;
         }
-        p = (double)FM_FN(fm_wdot)(w, xv, xi, nnz, wscale) + intercept;
-        yi = (double)y[i];
-        if (cfg->compute_loss) {
-            double loss = p * yi <= 0.0 ? 0.0 - p * yi : 0.0;
-            sumloss += loss;
-            objective += loss;
-            if (pen > 0) {
-                double nrm = (double)(FM_T)sqrt((double)sq_norm);
-                objective += alpha * ((1.0 - l1_ratio) * 0.5 * nrm * nrm
-                                      + l1_ratio * (double)l1_norm);
-            }
-        }
-        class_weight = yi > 0.0 ? wpos : wneg;
-        update = p * yi <= 0.0 ? eta * yi : 0.0; /* -eta * dloss, dloss = -y */
-        update *= (double)(FM_T)(class_weight * (sw ? sw[i] : (FM_T)1));
-        if (pen >= FM_PENALTY_L2) {
-            double f = 1.0 - (1.0 - l1_ratio) * eta * alpha;
-            FM_T c = (FM_T)(f > 0.0 ? f : 0.0);
-            wscale *= (double)c;
-            sq_norm *= (double)(FM_T)(c * c);
-            l1_norm *= fabs((double)c);
-            if (wscale < FM_WSCALE_MIN) { /* reset_wscale: BLAS scal with an FM_T alpha */
-                const FM_T a = (FM_T)wscale;
-                ptrdiff_t k;
-                for (k = 0; k < d; k++) w[k] = w[k] * a;
-                wscale = 1.0;
-            }
-        }
-        if (update != 0.0) /* the norms only enter the objective's penalty term */
-            FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, wscale, pen > 0 ? &sq_norm : NULL,
-                           &l1_norm);
-        if (cfg->fit_intercept && update != 0.0) intercept += update * cfg->intercept_decay;
-        if (pen == FM_PENALTY_L1 || pen == FM_PENALTY_ELASTICNET) {
-            u += l1_ratio * eta * alpha;
-            FM_FN(fm_l1penalty)(w, q, xi, nnz, wscale, u);
-        }
+        FM_FN(fm_sgd_step)(w, q, &s, FM_FN(fm_wdot)(w, xv, xi, nnz), xv, xi, nnz, (double)y[i],
+                           sw ? sw[i] : (FM_T)1, cfg, d);
         seen++;
     }
-    st->wscale = wscale;
-    st->sq_norm = sq_norm;
-    st->l1_norm = l1_norm;
-    st->intercept = intercept;
-    st->u = u;
-    st->sumloss = sumloss;
-    st->objective = objective;
+    *st = s;
     return seen;
 }

@@ -193,3 +193,19 @@ cdef extern from "fastmlp.h" nogil:
                                            const double *sw, const int64_t *order,
                                            const uint8_t *skip, const fm_sgd_cfg *cfg,
                                            Py_ssize_t n, Py_ssize_t d)
+    Py_ssize_t fm_sgd_perceptron_epoch_multi_f32(float *w, float *q, fm_sgd_state *st,
+                                                 int64_t *counts, const float *x,
+                                                 const int64_t *ptr, const int32_t *ind,
+                                                 const float *y, const float *sw,
+                                                 const int64_t *order, const uint8_t *skip,
+                                                 const fm_sgd_cfg *cfg, const int32_t *cls,
+                                                 Py_ssize_t k, Py_ssize_t n, Py_ssize_t d,
+                                                 int lanes, int n_threads)
+    Py_ssize_t fm_sgd_perceptron_epoch_multi_f64(double *w, double *q, fm_sgd_state *st,
+                                                 int64_t *counts, const double *x,
+                                                 const int64_t *ptr, const int32_t *ind,
+                                                 const double *y, const double *sw,
+                                                 const int64_t *order, const uint8_t *skip,
+                                                 const fm_sgd_cfg *cfg, const int32_t *cls,
+                                                 Py_ssize_t k, Py_ssize_t n, Py_ssize_t d,
+                                                 int lanes, int n_threads)

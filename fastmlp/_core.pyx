@@ -9,6 +9,7 @@ and the model classes).
 from cython cimport floating
 from libc.stdint cimport int64_t, int32_t, uint64_t
 from libc.stdint cimport uint32_t, uint8_t
+from libc.stdlib cimport free, malloc
 
 from fastmlp._core cimport *
 
@@ -578,4 +579,93 @@ def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
     state[0], state[1], state[2], state[3], state[4] = (st.intercept, st.wscale, st.sq_norm,
                                                         st.l1_norm, st.u)
     state[5], state[6] = st.sumloss, st.objective
+    return r
+
+
+cdef void _sgd_cfg_from(dict cfg, fm_sgd_cfg *c) except *:
+    c.penalty = cfg["penalty"]
+    c.alpha = cfg["alpha"]
+    c.l1_ratio = cfg["l1_ratio"]
+    c.eta = cfg["eta"]
+    c.fit_intercept = cfg["fit_intercept"]
+    c.intercept_decay = cfg["intercept_decay"]
+    c.weight_pos = cfg["weight_pos"]
+    c.weight_neg = cfg["weight_neg"]
+    c.compute_loss = cfg["compute_loss"]
+
+
+def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:, ::1] state,
+                               int64_t[:, ::1] counts, const floating[::1] x,
+                               const int64_t[::1] ptr, const int32_t[::1] ind,
+                               const floating[:, ::1] y, const floating[::1] sw,
+                               const int64_t[:, ::1] order, const uint8_t[::1] skip, list cfgs,
+                               const int32_t[::1] cls, int lanes=8, int n_threads=1):
+    """One epoch of scikit-learn's Perceptron SGD for the classes cls, interleaved.
+
+    Per class c (rows of w, q, state, counts, y, order; cfgs[c]): the same
+    result as sgd_perceptron_epoch on row c.  counts[c] += (rows trained on,
+    dot products computed).  Returns the number of lane batches."""
+    cdef Py_ssize_t C = w.shape[0], d = w.shape[1], n = order.shape[1], k = cls.shape[0]
+    cdef Py_ssize_t m, c, r
+    _check(C > 0 and d > 0 and q.shape[0] == C and q.shape[1] == d and state.shape[0] == C
+           and state.shape[1] >= 7 and counts.shape[0] == C and counts.shape[1] == 2
+           and len(cfgs) == C, "sgd_perceptron_epoch_multi: w/q/state/counts/cfgs")
+    _check(order.shape[0] == C and y.shape[0] == C and y.shape[1] == n
+           and (sw is None or sw.shape[0] == n) and (skip is None or skip.shape[0] == n),
+           "sgd_perceptron_epoch_multi: row counts")
+    _check((ptr is None) == (ind is None), "sgd_perceptron_epoch_multi: ptr and ind go together")
+    if ptr is None:
+        _check(x.shape[0] == n * d, "sgd_perceptron_epoch_multi: dense x must be rows * d")
+    else:
+        _check(ptr.shape[0] == n + 1 and ind.shape[0] == x.shape[0] and ptr[0] == 0
+               and ptr[n] <= x.shape[0], "sgd_perceptron_epoch_multi: CSR shapes")
+    _check(lanes >= 1 and n_threads >= 1, "sgd_perceptron_epoch_multi: lanes and n_threads >= 1")
+    seen = set()
+    for m in range(k):
+        c = cls[m]
+        _check(0 <= c < C and c not in seen, "sgd_perceptron_epoch_multi: cls must be distinct "
+               "class rows")
+        seen.add(c)
+        for r in range(n):
+            _check(0 <= order[c, r] < n, "sgd_perceptron_epoch_multi: order out of range")
+    if k == 0:
+        return 0
+    cdef fm_sgd_cfg *cf = <fm_sgd_cfg *>malloc(C * sizeof(fm_sgd_cfg))
+    cdef fm_sgd_state *st = <fm_sgd_state *>malloc(C * sizeof(fm_sgd_state))
+    if cf == NULL or st == NULL:
+        free(cf)
+        free(st)
+        raise MemoryError("sgd_perceptron_epoch_multi")
+    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
+    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
+    if ptr is not None and pind == NULL:
+        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
+    try:
+        for c in range(C):
+            _sgd_cfg_from(cfgs[c], &cf[c])
+            st[c].intercept, st[c].wscale, st[c].sq_norm = state[c, 0], state[c, 1], state[c, 2]
+            st[c].l1_norm, st[c].u = state[c, 3], state[c, 4]
+            st[c].sumloss, st[c].objective = 0.0, 0.0
+        with nogil:
+            if floating is float:
+                r = fm_sgd_perceptron_epoch_multi_f32(&w[0, 0], &q[0, 0], st, &counts[0, 0], px,
+                                                      pptr, pind, &y[0, 0], psw, &order[0, 0],
+                                                      pskip, cf, &cls[0], k, n, d, lanes,
+                                                      n_threads)
+            else:
+                r = fm_sgd_perceptron_epoch_multi_f64(&w[0, 0], &q[0, 0], st, &counts[0, 0], px,
+                                                      pptr, pind, &y[0, 0], psw, &order[0, 0],
+                                                      pskip, cf, &cls[0], k, n, d, lanes,
+                                                      n_threads)
+        for m in range(k):
+            c = cls[m]
+            state[c, 0], state[c, 1], state[c, 2] = st[c].intercept, st[c].wscale, st[c].sq_norm
+            state[c, 3], state[c, 4] = st[c].l1_norm, st[c].u
+            state[c, 5], state[c, 6] = st[c].sumloss, st[c].objective
+    finally:
+        free(cf)
+        free(st)
     return r
