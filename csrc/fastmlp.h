@@ -385,22 +385,32 @@ ptrdiff_t fm_sgd_perceptron_epoch_f64(double *w, double *q, fm_sgd_state *st, co
  * n_threads OpenMP threads.  Per-class arrays are indexed by the class
  * c = cls[m]: w and q (C, d), st[c], y (C, n), order (C, n), cfg[c], and
  * counts (C, 2) += (rows trained on, dot products computed).  x, ptr, ind,
- * sw (n) and skip (n) as above.  Returns the number of lane batches. */
+ * sw (n) and skip (n) as above; packed != 0: x/ptr/ind is a dense (n, d)
+ * matrix packed by fm_sgd_pack_rows, trained with dense semantics (penalty
+ * none or L2 only).  Returns the number of lane batches. */
 ptrdiff_t fm_sgd_perceptron_epoch_multi_f32(float *w, float *q, fm_sgd_state *st,
                                             int64_t *counts, const float *x, const int64_t *ptr,
                                             const int32_t *ind, const float *y, const float *sw,
                                             const int64_t *order, const uint8_t *skip,
                                             const fm_sgd_cfg *cfg, const int32_t *cls,
-                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int lanes,
-                                            int n_threads);
+                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int packed,
+                                            int lanes, int n_threads);
 ptrdiff_t fm_sgd_perceptron_epoch_multi_f64(double *w, double *q, fm_sgd_state *st,
                                             int64_t *counts, const double *x,
                                             const int64_t *ptr, const int32_t *ind,
                                             const double *y, const double *sw,
                                             const int64_t *order, const uint8_t *skip,
                                             const fm_sgd_cfg *cfg, const int32_t *cls,
-                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int lanes,
-                                            int n_threads);
+                                            ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int packed,
+                                            int lanes, int n_threads);
+
+/* Pack a dense x (n, d) as CSR of its entries other than +0.0 (-0.0 kept):
+ * with val == NULL fill ptr (n + 1) only and return the entry count; then
+ * fill val and ind (that many) as well. */
+ptrdiff_t fm_sgd_pack_rows_f32(float *val, int32_t *ind, int64_t *ptr, const float *x,
+                               ptrdiff_t n, ptrdiff_t d);
+ptrdiff_t fm_sgd_pack_rows_f64(double *val, int32_t *ind, int64_t *ptr, const double *x,
+                               ptrdiff_t n, ptrdiff_t d);
 
 #ifdef __cplusplus
 }

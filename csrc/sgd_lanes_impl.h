@@ -32,6 +32,14 @@
  *   B. acc[l] += prod[jj][l] for jj in order      (fm_lanes_sum: all lanes
  *      together, elementwise vector adds, no reassociation)
  *
+ * Packed rows (packed != 0): a dense matrix stored as CSR of its entries
+ * other than +0.0 (fm_sgd_pack_rows), with scikit-learn's dense semantics.
+ * Skipping a +0.0 column's product w_k * 0 = +-0 leaves a dot product
+ * exactly unchanged while w is finite (a non-finite w stays non-finite to
+ * the end of the epoch, where the caller raises, as scikit-learn does);
+ * the update and the norms still cover every column (fm_wadd_packed).  Not
+ * for L1/elastic-net, whose dense penalty step touches every column.
+ *
  * Threads: the classes are split into n_threads contiguous parts; a part
  * larger than FM_SGD_MAX_LANES runs as several groups, one after another.
  * Each class sees only its own data, so results never depend on the split.
@@ -74,6 +82,25 @@ static void FM_FN(fm_lanes_dot)(double *acc, double *prod, const FM_FN(fm_sgd_la
     }
 }
 
+/* Ask for row i's cache lines ahead of use: the rows come in a random
+ * order, which the hardware prefetchers cannot guess, and each class reads
+ * a different one. */
+FM_INLINE void FM_FN(fm_prefetch_row)(const FM_T *x, const int64_t *ptr, const int32_t *ind,
+                                      ptrdiff_t i, ptrdiff_t d)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *a = (const char *)(ind ? x + ptr[i] : x + i * d);
+    const char *e = (const char *)(ind ? x + ptr[i + 1] : x + (i + 1) * d);
+    if (ind) {
+        const char *ia = (const char *)(ind + ptr[i]), *ie = (const char *)(ind + ptr[i + 1]);
+        for (; ia < ie; ia += 64) __builtin_prefetch(ia, 0, 3);
+    }
+    for (; a < e; a += 64) __builtin_prefetch(a, 0, 3);
+#else
+    (void)x; (void)ptr; (void)ind; (void)i; (void)d;
+#endif
+}
+
 /* Fill up to S lanes of class m from its cursor *r (skipping validation
  * rows); returns how many.  *r moves to n when only skipped rows are left. */
 static int FM_FN(fm_lanes_fill)(FM_FN(fm_sgd_lane) *lane, ptrdiff_t *r, int S, const FM_T *x,
@@ -98,6 +125,8 @@ static int FM_FN(fm_lanes_fill)(FM_FN(fm_sgd_lane) *lane, ptrdiff_t *r, int S, c
         cnt++;
     }
     if (cnt == 0) *r = n;
+    else if (pos + FM_SGD_PREFETCH_AHEAD - 1 < n) /* the row this class takes a few batches on */
+        FM_FN(fm_prefetch_row)(x, ptr, ind, (ptrdiff_t)order[pos + FM_SGD_PREFETCH_AHEAD - 1], d);
     return cnt;
 }
 
@@ -107,17 +136,21 @@ static ptrdiff_t FM_FN(fm_lanes_group)(FM_T *w, FM_T *q, fm_sgd_state *st, int64
                                        const FM_T *x, const int64_t *ptr, const int32_t *ind,
                                        const FM_T *y, const FM_T *sw, const int64_t *order,
                                        const uint8_t *skip, const fm_sgd_cfg *cfg,
-                                       const int32_t *cls, int g, int lanes, ptrdiff_t n,
-                                       ptrdiff_t d)
+                                       const int32_t *cls, int g, int packed, int lanes,
+                                       ptrdiff_t n, ptrdiff_t d)
 {
     FM_FN(fm_sgd_lane) lane[FM_SGD_MAX_LANES];
     FM_T *wl[FM_SGD_MAX_LANES];
     double acc[FM_SGD_MAX_LANES], prod[FM_SGD_MAX_LANES * FM_SGD_BLOCK];
     ptrdiff_t cur[FM_SGD_MAX_LANES], batches = 0;
-    int first[FM_SGD_MAX_LANES + 1], m, spec = FM_MAX(1, FM_MIN(lanes, FM_SGD_MAX_LANES) / g);
+    int first[FM_SGD_MAX_LANES + 1], negzero[FM_SGD_MAX_LANES], m;
+    int spec = FM_MAX(1, FM_MIN(lanes, FM_SGD_MAX_LANES) / g);
     for (m = 0; m < g; m++) {
         const int c = cls[m];
+        ptrdiff_t k;
         cur[m] = 0;
+        negzero[m] = 0; /* (packed rows: does w hold a -0.0?) */
+        for (k = 0; packed && k < d; k++) negzero[m] |= w[c * d + k] == 0 && signbit(w[c * d + k]);
         st[c].sumloss = 0.0;
         st[c].objective = 0.0;
         if (cfg[c].penalty == FM_PENALTY_L1 || cfg[c].penalty == FM_PENALTY_ELASTICNET)
@@ -145,7 +178,8 @@ static ptrdiff_t FM_FN(fm_lanes_group)(FM_T *w, FM_T *q, fm_sgd_state *st, int64
                 const ptrdiff_t i = (ptrdiff_t)order[c * n + lane[l].pos];
                 const int wrote = FM_FN(fm_sgd_step)(
                     w + c * d, q + c * d, &st[c], acc[l], lane[l].xv, lane[l].xi, lane[l].nnz,
-                    (double)y[c * n + i], sw ? sw[i] : (FM_T)1, &cfg[c], d);
+                    (double)y[c * n + i], sw ? sw[i] : (FM_T)1, &cfg[c], d,
+                    packed ? &negzero[m] : NULL);
                 counts[2 * c] += 1;
                 cur[m] = lane[l].pos + 1;
                 if (wrote) break;
@@ -161,8 +195,8 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch_multi)(FM_T *w, FM_T *q, fm_sgd_state *s
                                                const FM_T *y, const FM_T *sw,
                                                const int64_t *order, const uint8_t *skip,
                                                const fm_sgd_cfg *cfg, const int32_t *cls,
-                                               ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int lanes,
-                                               int n_threads)
+                                               ptrdiff_t k, ptrdiff_t n, ptrdiff_t d, int packed,
+                                               int lanes, int n_threads)
 {
     ptrdiff_t batches = 0;
     int nt = n_threads < 1 ? 1 : n_threads;
@@ -184,9 +218,31 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch_multi)(FM_T *w, FM_T *q, fm_sgd_state *s
                 const ptrdiff_t a = lo + (hi - lo) * gi / ngroups;
                 const ptrdiff_t b = lo + (hi - lo) * (gi + 1) / ngroups;
                 batches += FM_FN(fm_lanes_group)(w, q, st, counts, x, ptr, ind, y, sw, order,
-                                                 skip, cfg, cls + a, (int)(b - a), lanes, n, d);
+                                                 skip, cfg, cls + a, (int)(b - a), packed,
+                                                 lanes, n, d);
             }
         }
     }
     return batches;
+}
+
+ptrdiff_t FM_FN(fm_sgd_pack_rows)(FM_T *val, int32_t *ind, int64_t *ptr, const FM_T *x,
+                                  ptrdiff_t n, ptrdiff_t d)
+{
+    ptrdiff_t i, j, nnz = 0;
+    ptr[0] = 0;
+    for (i = 0; i < n; i++) {
+        const FM_T *row = x + i * d;
+        if (val) {
+            for (j = 0; j < d; j++)
+                if (row[j] != 0 || signbit(row[j])) {
+                    val[nnz] = row[j];
+                    ind[nnz++] = (int32_t)j;
+                }
+        } else {
+            for (j = 0; j < d; j++) nnz += row[j] != 0 || signbit(row[j]);
+        }
+        ptr[i + 1] = (int64_t)nnz;
+    }
+    return nnz;
 }

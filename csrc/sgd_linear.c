@@ -39,6 +39,10 @@ void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed)
  * features (the product buffer, MAX_LANES * BLOCK doubles, stays in L1). */
 #define FM_SGD_MAX_LANES 16
 #define FM_SGD_BLOCK 64
+/* prefetch the row a class will reach this many positions ahead in its order */
+#ifndef FM_SGD_PREFETCH_AHEAD
+#define FM_SGD_PREFETCH_AHEAD 2
+#endif
 
 /* acc[l] += p[jj * L + l] for jj < bl, l < L: L independent sums, each in
  * jj order (elementwise adds the compiler may vectorise across lanes; no

@@ -58,6 +58,48 @@ static void FM_FN(fm_wadd)(FM_T *w, const FM_T *xv, const int32_t *xi, ptrdiff_t
     *l1_norm = l1 * (double)wscale;
 }
 
+/* fm_wadd for a packed dense row: x is a dense row given by its entries
+ * other than +0.0 (xv at increasing columns xi), and scikit-learn's dense
+ * add touches every column: w_k + 0 * step on a +0.0 column changes nothing
+ * except -0.0 -> +0.0 (when 0 * step is +0.0) and anything -> NaN (when
+ * step is not finite), and the norms run over all d columns.  *negzero
+ * says whether w may hold a -0.0; the full pass over the columns is made
+ * only when it can change something or the norms are needed. */
+static void FM_FN(fm_wadd_packed)(FM_T *w, const FM_T *xv, const int32_t *xi, ptrdiff_t nnz,
+                                  FM_T c, double wscale_d, double *sq_norm, double *l1_norm,
+                                  ptrdiff_t d, int *negzero)
+{
+    const FM_T wscale = (FM_T)wscale_d, step = c / wscale;
+    const double zstep = 0.0 * (double)step; /* what a +0.0 column adds */
+    double l2 = 0.0, l1 = 0.0;
+    ptrdiff_t j, k = 0;
+    int nz = 0;
+    if (!sq_norm && zstep == 0.0 && (signbit(zstep) || !*negzero)) { /* the gaps stay as they are */
+        for (j = 0; j < nnz; j++) {
+            const ptrdiff_t col = xi[j];
+            w[col] = (FM_T)((double)w[col] + (double)xv[j] * (double)step);
+            nz |= w[col] == 0 && signbit(w[col]);
+        }
+        *negzero |= nz;
+        return;
+    }
+    for (j = 0; j <= nnz; j++) { /* every column in order, as the dense loop */
+        const ptrdiff_t end = j < nnz ? (ptrdiff_t)xi[j] : d;
+        for (; k <= end && k < d; k++) {
+            const double add = k == end ? (double)xv[j] * (double)step : zstep;
+            w[k] = (FM_T)((double)w[k] + add);
+            nz |= w[k] == 0 && signbit(w[k]);
+            l2 += (double)(FM_T)(w[k] * w[k]);
+            l1 += fabs((double)w[k]);
+        }
+    }
+    *negzero = nz;
+    if (sq_norm) {
+        *sq_norm = l2 * (double)(FM_T)(wscale * wscale);
+        *l1_norm = l1 * (double)wscale;
+    }
+}
+
 /* truncated-gradient L1 step on the row's features (scikit-learn l1penalty) */
 static void FM_FN(fm_l1penalty)(FM_T *w, FM_T *q, const int32_t *xi, ptrdiff_t nnz,
                                 double wscale, double u)
@@ -81,10 +123,11 @@ static void FM_FN(fm_l1penalty)(FM_T *w, FM_T *q, const int32_t *xi, ptrdiff_t n
  * (before the wscale factor) is known: the loss, the update and the
  * penalties, on the state *s (sumloss and objective accumulate).  Returns
  * nonzero when the array w was written (an update, a wscale reset or an L1
- * step): a dot product of w computed before this step is stale after it. */
+ * step): a dot product of w computed before this step is stale after it.
+ * negzero != NULL: the row is a packed dense row (fm_wadd_packed; no L1). */
 FM_INLINE int FM_FN(fm_sgd_step)(FM_T *w, FM_T *q, fm_sgd_state *s, double ip, const FM_T *xv,
                                  const int32_t *xi, ptrdiff_t nnz, double yi, FM_T swi,
-                                 const fm_sgd_cfg *cfg, ptrdiff_t d)
+                                 const fm_sgd_cfg *cfg, ptrdiff_t d, int *negzero)
 {
     const double eta = cfg->eta, alpha = cfg->alpha;
     const int pen = cfg->penalty;
@@ -118,11 +161,16 @@ FM_INLINE int FM_FN(fm_sgd_step)(FM_T *w, FM_T *q, fm_sgd_state *s, double ip, c
             for (k = 0; k < d; k++) w[k] = w[k] * a;
             s->wscale = 1.0;
             wrote = 1;
+            if (negzero) *negzero = 1; /* (a product may underflow to -0.0) */
         }
     }
     if (update != 0.0) { /* the norms only enter the objective's penalty term */
-        FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, s->wscale, pen > 0 ? &s->sq_norm : NULL,
-                       &s->l1_norm);
+        if (negzero)
+            FM_FN(fm_wadd_packed)(w, xv, xi, nnz, (FM_T)update, s->wscale,
+                                  pen > 0 ? &s->sq_norm : NULL, &s->l1_norm, d, negzero);
+        else
+            FM_FN(fm_wadd)(w, xv, xi, nnz, (FM_T)update, s->wscale,
+                           pen > 0 ? &s->sq_norm : NULL, &s->l1_norm);
         wrote = 1;
     }
     if (cfg->fit_intercept && update != 0.0) s->intercept += update * cfg->intercept_decay;
@@ -163,7 +211,7 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch)(FM_T *w, FM_T *q, fm_sgd_state *st, con
             nnz = d;
         }
         FM_FN(fm_sgd_step)(w, q, &s, FM_FN(fm_wdot)(w, xv, xi, nnz), xv, xi, nnz, (double)y[i],
-                           sw ? sw[i] : (FM_T)1, cfg, d);
+                           sw ? sw[i] : (FM_T)1, cfg, d, NULL);
         seen++;
     }
     *st = s;

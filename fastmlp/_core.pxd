@@ -200,7 +200,7 @@ cdef extern from "fastmlp.h" nogil:
                                                  const int64_t *order, const uint8_t *skip,
                                                  const fm_sgd_cfg *cfg, const int32_t *cls,
                                                  Py_ssize_t k, Py_ssize_t n, Py_ssize_t d,
-                                                 int lanes, int n_threads)
+                                                 int packed, int lanes, int n_threads)
     Py_ssize_t fm_sgd_perceptron_epoch_multi_f64(double *w, double *q, fm_sgd_state *st,
                                                  int64_t *counts, const double *x,
                                                  const int64_t *ptr, const int32_t *ind,
@@ -208,4 +208,8 @@ cdef extern from "fastmlp.h" nogil:
                                                  const int64_t *order, const uint8_t *skip,
                                                  const fm_sgd_cfg *cfg, const int32_t *cls,
                                                  Py_ssize_t k, Py_ssize_t n, Py_ssize_t d,
-                                                 int lanes, int n_threads)
+                                                 int packed, int lanes, int n_threads)
+    Py_ssize_t fm_sgd_pack_rows_f32(float *val, int32_t *ind, int64_t *ptr, const float *x,
+                                    Py_ssize_t n, Py_ssize_t d)
+    Py_ssize_t fm_sgd_pack_rows_f64(double *val, int32_t *ind, int64_t *ptr, const double *x,
+                                    Py_ssize_t n, Py_ssize_t d)

@@ -599,12 +599,15 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
                                const int64_t[::1] ptr, const int32_t[::1] ind,
                                const floating[:, ::1] y, const floating[::1] sw,
                                const int64_t[:, ::1] order, const uint8_t[::1] skip, list cfgs,
-                               const int32_t[::1] cls, int lanes=8, int n_threads=1):
+                               const int32_t[::1] cls, bint packed=False, int lanes=8,
+                               int n_threads=1):
     """One epoch of scikit-learn's Perceptron SGD for the classes cls, interleaved.
 
     Per class c (rows of w, q, state, counts, y, order; cfgs[c]): the same
     result as sgd_perceptron_epoch on row c.  counts[c] += (rows trained on,
-    dot products computed).  Returns the number of lane batches."""
+    dot products computed).  packed: x, ptr, ind come from sgd_pack_rows and
+    stand for the dense matrix (penalty none or L2 only).  Returns the number
+    of lane batches."""
     cdef Py_ssize_t C = w.shape[0], d = w.shape[1], n = order.shape[1], k = cls.shape[0]
     cdef Py_ssize_t m, c, r
     _check(C > 0 and d > 0 and q.shape[0] == C and q.shape[1] == d and state.shape[0] == C
@@ -620,6 +623,9 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
         _check(ptr.shape[0] == n + 1 and ind.shape[0] == x.shape[0] and ptr[0] == 0
                and ptr[n] <= x.shape[0], "sgd_perceptron_epoch_multi: CSR shapes")
     _check(lanes >= 1 and n_threads >= 1, "sgd_perceptron_epoch_multi: lanes and n_threads >= 1")
+    _check(not packed or (ptr is not None and all(
+        cf["penalty"] in (FM_PENALTY_NONE, FM_PENALTY_L2) for cf in cfgs)),
+        "sgd_perceptron_epoch_multi: packed rows need CSR arrays and penalty none or l2")
     seen = set()
     for m in range(k):
         c = cls[m]
@@ -653,13 +659,13 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
             if floating is float:
                 r = fm_sgd_perceptron_epoch_multi_f32(&w[0, 0], &q[0, 0], st, &counts[0, 0], px,
                                                       pptr, pind, &y[0, 0], psw, &order[0, 0],
-                                                      pskip, cf, &cls[0], k, n, d, lanes,
-                                                      n_threads)
+                                                      pskip, cf, &cls[0], k, n, d, packed,
+                                                      lanes, n_threads)
             else:
                 r = fm_sgd_perceptron_epoch_multi_f64(&w[0, 0], &q[0, 0], st, &counts[0, 0], px,
                                                       pptr, pind, &y[0, 0], psw, &order[0, 0],
-                                                      pskip, cf, &cls[0], k, n, d, lanes,
-                                                      n_threads)
+                                                      pskip, cf, &cls[0], k, n, d, packed,
+                                                      lanes, n_threads)
         for m in range(k):
             c = cls[m]
             state[c, 0], state[c, 1], state[c, 2] = st[c].intercept, st[c].wscale, st[c].sq_norm
@@ -669,3 +675,28 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
         free(cf)
         free(st)
     return r
+
+
+def sgd_pack_rows(const floating[:, ::1] x):
+    """(val, ind, ptr): the dense x (n, d) as CSR of its entries other than +0.0
+    (-0.0 kept), for sgd_perceptron_epoch_multi(packed=True)."""
+    import numpy as np
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1], nnz
+    _check(n > 0 and d > 0, "sgd_pack_rows: empty x")
+    ptr = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t[::1] p = ptr
+    with nogil:
+        if floating is float:
+            nnz = fm_sgd_pack_rows_f32(NULL, NULL, &p[0], &x[0, 0], n, d)
+        else:
+            nnz = fm_sgd_pack_rows_f64(NULL, NULL, &p[0], &x[0, 0], n, d)
+    val = np.empty(max(nnz, 1), dtype=np.float32 if floating is float else np.float64)
+    ind = np.empty(max(nnz, 1), dtype=np.int32)
+    cdef floating[::1] v = val
+    cdef int32_t[::1] ix = ind
+    with nogil:
+        if floating is float:
+            fm_sgd_pack_rows_f32(&v[0], &ix[0], &p[0], &x[0, 0], n, d)
+        else:
+            fm_sgd_pack_rows_f64(&v[0], &ix[0], &p[0], &x[0, 0], n, d)
+    return val[:nnz], ind[:nnz], ptr
