@@ -677,9 +677,10 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
     return r
 
 
-def sgd_pack_rows(const floating[:, ::1] x):
+def sgd_pack_rows(const floating[:, ::1] x, double max_fraction=1.0):
     """(val, ind, ptr): the dense x (n, d) as CSR of its entries other than +0.0
-    (-0.0 kept), for sgd_perceptron_epoch_multi(packed=True)."""
+    (-0.0 kept), for sgd_perceptron_epoch_multi(packed=True); None when more
+    than max_fraction of the entries would be stored."""
     import numpy as np
     cdef Py_ssize_t n = x.shape[0], d = x.shape[1], nnz
     _check(n > 0 and d > 0, "sgd_pack_rows: empty x")
@@ -690,6 +691,8 @@ def sgd_pack_rows(const floating[:, ::1] x):
             nnz = fm_sgd_pack_rows_f32(NULL, NULL, &p[0], &x[0, 0], n, d)
         else:
             nnz = fm_sgd_pack_rows_f64(NULL, NULL, &p[0], &x[0, 0], n, d)
+    if nnz > max_fraction * n * d:
+        return None
     val = np.empty(max(nnz, 1), dtype=np.float32 if floating is float else np.float64)
     ind = np.empty(max(nnz, 1), dtype=np.int32)
     cdef floating[::1] v = val

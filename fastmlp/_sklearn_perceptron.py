@@ -19,13 +19,13 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
@@ -41,6 +41,12 @@ _MAX_INT = np.iinfo(np.int32).max
 _PENALTIES = {None: core.PENALTY_NONE, "l1": core.PENALTY_L1, "l2": core.PENALTY_L2,
               "elasticnet": core.PENALTY_ELASTICNET}
 _SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's, for CSR input
+#: dot products side by side per thread in the interleaved epoch kernel (more
+#: than the classes of a thread: the rest speculate over their next rows)
+_LANES = 8
+#: pack a dense X for training when at most this fraction of it is nonzero
+#: (the packed copy costs a 4-byte column index per stored entry)
+_PACK_MAX_FRACTION = 0.5
 
 _CONSTRAINTS: dict[str, list] = {
     "penalty": [Options(("l2", "l1", "elasticnet")), NONE],
@@ -61,6 +67,60 @@ _CONSTRAINTS: dict[str, list] = {
     "warm_start": [BOOL],
     "n_threads": [INT_OR_NONE],
 }
+
+
+class _Run:
+    """One binary problem's stopping rule and log across epochs (scikit-learn's _plain_sgd)."""
+
+    def __init__(self) -> None:
+        self.best_objective, self.best_score, self.no_improvement = np.inf, -np.inf, 0
+        self.curve: list = []
+        self.n_iter = 0
+        self.error = None
+
+    def end_epoch(self, est, val, w, state, tol, train_count, epoch, t_start) -> bool:
+        """Record the epoch that just ran; True when the problem stops here."""
+        if est.early_stopping:
+            # scikit-learn scores the stored vector w, without its scale factor
+            Xv, yv, swv = val
+            coef = w.reshape(1, -1)  # (the callback's coef_ and intercept_ arrays)
+            scores = safe_sparse_dot(Xv, coef.T, dense_output=True) + np.atleast_1d(state[0])
+            pred = np.where(scores.ravel() > 0, 1.0, -1.0)
+            score = accuracy_score(yv, pred, sample_weight=swv)
+            self.curve.append(float(score))
+            if est.verbose > 0:
+                print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f,"
+                      " Validation score: %f" % (
+                          np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
+                          train_count * (epoch + 1), state[5] / train_count,
+                          state[6] / train_count, score))
+                print("Total training time: %.2f seconds." % (time.time() - t_start))
+            if tol > -np.inf and score < self.best_score + tol:
+                self.no_improvement += 1
+            else:
+                self.no_improvement = 0
+            if score > self.best_score:
+                self.best_score = score
+        else:
+            objective = state[6] / train_count
+            self.curve.append(float(objective))
+            if est.verbose > 0:
+                print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f"
+                      % (np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
+                         train_count * (epoch + 1), state[5] / train_count, objective))
+                print("Total training time: %.2f seconds." % (time.time() - t_start))
+            if tol > -np.inf and objective > self.best_objective - tol:
+                self.no_improvement += 1
+            else:
+                self.no_improvement = 0
+            if objective < self.best_objective:
+                self.best_objective = objective
+        if self.no_improvement >= est.n_iter_no_change:
+            if est.verbose:
+                print("Convergence after %d epochs took %.2f seconds"
+                      % (epoch + 1, time.time() - t_start))
+            return True
+        return False
 
 
 class Perceptron(ClassifierMixin, SklearnEstimator):
@@ -232,9 +292,7 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         if n_classes > 2:
             self._fit_multiclass(X, y, sw, max_iter)
         else:
-            coef, intercept, n_iter, curve = self._fit_binary(
-                1, X, y, self._expanded_class_weight[1], self._expanded_class_weight[0], sw,
-                max_iter, self.random_state, self.coef_.ravel().copy(), self.intercept_[0])
+            coef, intercept, n_iter, curve = self._fit_binary(X, y, sw, max_iter)
             self._record(curve)
             self.t_ += n_iter * X.shape[0]
             self.n_iter_ = n_iter
@@ -298,11 +356,10 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         mask = self._make_validation_split(y, sample_mask=sw > 0)
         rs = check_random_state(self.random_state)
         seeds = rs.randint(_MAX_INT, size=len(self.classes_))
-        n_jobs = self.n_jobs if self.n_jobs is not None else self._n_threads()
-        result = Parallel(n_jobs=n_jobs, prefer="threads", require="sharedmem")(
-            delayed(self._fit_binary)(i, X, y, self._expanded_class_weight[i], 1.0, sw, max_iter,
-                                      int(seed), self.coef_[i], self.intercept_[i], mask)
-            for i, seed in enumerate(seeds))
+        xval = X[mask] if self.early_stopping else None  # (shared by the classes)
+        problems = [self._problem(i, X, y, self._expanded_class_weight[i], 1.0, sw, int(seed),
+                                  mask, xval) for i, seed in enumerate(seeds)]
+        result = self._fit_problems(X, problems, self.coef_, self.intercept_, sw, max_iter)
         n_iter = 0
         for i, (coef, intercept, n_iter_i, curve) in enumerate(result):
             self.coef_[i] = coef
@@ -312,98 +369,130 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         self.t_ += n_iter * X.shape[0]
         self.n_iter_ = n_iter
 
-    def _fit_binary(self, i, X, y, pos_weight, neg_weight, sw, max_iter, random_state, coef,
-                    intercept, validation_mask=None):
-        """scikit-learn's fit_binary + _plain_sgd: class i against the rest, in place on coef."""
-        dtype = X.dtype
-        y_i = np.ones(y.shape, dtype=dtype, order="C")
+    def _fit_binary(self, X, y, sw, max_iter):
+        """scikit-learn's fit_binary for the positive class 1; (coef, intercept, n_iter, curve)."""
+        problem = self._problem(1, X, y, self._expanded_class_weight[1],
+                                self._expanded_class_weight[0], sw, self.random_state, None)
+        return self._fit_problems(X, [problem], self.coef_.reshape(1, -1), self.intercept_[:1],
+                                  sw, max_iter)[0]
+
+    def _problem(self, i, X, y, pos_weight, neg_weight, sw, random_state, validation_mask,
+                 xval=None):
+        """Class i against the rest: targets, weights, shuffle seed and validation split,
+        drawing from random_state in scikit-learn's fit_binary order."""
+        y_i = np.ones(y.shape, dtype=X.dtype, order="C")
         y_i[y != self.classes_[i]] = -1.0
         rs = check_random_state(random_state)
         rs.randint(1, np.iinfo(np.int32).max)  # make_dataset's seed (it does not shuffle)
-        sparse = sp.issparse(X)
         if validation_mask is None:
             validation_mask = self._make_validation_split(y_i, sample_mask=sw > 0)
         val = None
         if self.early_stopping:
-            val = (X[validation_mask], y_i[validation_mask], sw[validation_mask])
-        seed = int(rs.randint(_MAX_INT))
-        tol = self.tol if self.tol is not None else -np.inf
-        w = np.ascontiguousarray(coef, dtype=dtype)
-        if sparse:
-            xdata = np.ascontiguousarray(X.data, dtype=dtype)
-            ptr = np.ascontiguousarray(X.indptr, dtype=np.int64)
-            ind = np.ascontiguousarray(X.indices, dtype=np.int32)
-        else:
-            xdata, ptr, ind = np.ascontiguousarray(X, dtype=dtype).reshape(-1), None, None
-        q = np.zeros_like(w)
+            val = (X[validation_mask] if xval is None else xval, y_i[validation_mask],
+                   sw[validation_mask])
+        return {"y": y_i, "pos_weight": float(pos_weight), "neg_weight": float(neg_weight),
+                "seed": int(rs.randint(_MAX_INT)), "mask": validation_mask, "val": val}
+
+    def _rows(self, X):
+        """X as the epoch kernel reads it: (data, indptr, indices, packed, intercept_decay).
+
+        A dense X with no more than _PACK_MAX_FRACTION nonzeros is packed
+        (its entries other than +0.0) and trained with dense semantics, which
+        skips the zero products without changing a bit; L1/elastic-net stay
+        on the dense rows (their penalty step touches every column)."""
+        if sp.issparse(X):
+            return (np.ascontiguousarray(X.data), np.ascontiguousarray(X.indptr, dtype=np.int64),
+                    np.ascontiguousarray(X.indices, dtype=np.int32), False,
+                    _SPARSE_INTERCEPT_DECAY)
+        X = np.ascontiguousarray(X)
+        if self.penalty in (None, "l2") and X.size > 0:
+            packed = core.sgd_pack_rows(X, _PACK_MAX_FRACTION)
+            if packed is not None:
+                return packed + (True, 1.0)
+        return X.reshape(-1), None, None, False, 1.0
+
+    def _threads(self) -> int:
+        """Threads for the one-vs-rest classes: n_jobs (joblib's rule) or n_threads."""
+        if self.n_jobs is None:
+            return self._n_threads()
+        return max(1, effective_n_jobs(self.n_jobs))
+
+    def _fit_problems(self, X, problems, coef, intercept, sw, max_iter):
+        """scikit-learn's _plain_sgd for several one-vs-rest problems over the same rows.
+
+        The problems run epoch by epoch together through one interleaved C
+        kernel (csrc/sgd_lanes_impl.h), each with its own shuffle, stopping
+        rule and n_iter_; results are those of running them one after
+        another.  Verbose fits run the problems one at a time, so the log
+        comes out in scikit-learn's order.  Returns one (coef, intercept,
+        n_iter, curve) per problem."""
+        dtype = X.dtype
+        rows = self._rows(X)
+        if self.verbose:
+            return [self._fit_group(X, rows, [pb], coef[i:i + 1], intercept[i:i + 1], sw,
+                                    max_iter)[0] for i, pb in enumerate(problems)]
+        return self._fit_group(X, rows, problems, np.asarray(coef, dtype=dtype), intercept, sw,
+                               max_iter)
+
+    def _fit_group(self, X, rows, problems, coef, intercept, sw, max_iter):
+        xdata, ptr, ind, packed, decay = rows
+        dtype, n = X.dtype, X.shape[0]
+        P = len(problems)
+        W = np.array(coef, dtype=dtype, order="C").reshape(P, -1)
+        Q = np.zeros_like(W)
         # WeightVector starts at wscale 1 with its norms computed from w
-        state = np.array([float(intercept), 1.0, float((w * w).sum(dtype=dtype)),
-                          float(np.abs(w).sum(dtype=dtype)), 0.0, 0.0, 0.0])
-        cfg = {"penalty": _PENALTIES[self.penalty], "alpha": float(self.alpha),
-               "l1_ratio": float(self.l1_ratio), "eta": float(self.eta0),
-               "fit_intercept": bool(self.fit_intercept),
-               "intercept_decay": _SPARSE_INTERCEPT_DECAY if sparse else 1.0,
-               "weight_pos": float(pos_weight), "weight_neg": float(neg_weight),
-               "compute_loss": bool(self.verbose or not self.early_stopping)}
-        order = np.arange(X.shape[0], dtype=np.int64)
-        skip = validation_mask.astype(np.uint8) if validation_mask.any() else None
-        train_count = X.shape[0] - int(validation_mask.sum())
-        best_objective, best_score, no_improvement = np.inf, -np.inf, 0
-        curve = []
-        epoch = 0
+        state = np.zeros((P, 7))
+        state[:, 0] = np.asarray(intercept, dtype=np.float64).reshape(-1)[:P]
+        state[:, 1] = 1.0
+        state[:, 2] = [float((w * w).sum(dtype=dtype)) for w in W]
+        state[:, 3] = [float(np.abs(w).sum(dtype=dtype)) for w in W]
+        cfgs = [{"penalty": _PENALTIES[self.penalty], "alpha": float(self.alpha),
+                 "l1_ratio": float(self.l1_ratio), "eta": float(self.eta0),
+                 "fit_intercept": bool(self.fit_intercept), "intercept_decay": decay,
+                 "weight_pos": pb["pos_weight"], "weight_neg": pb["neg_weight"],
+                 "compute_loss": bool(self.verbose or not self.early_stopping)}
+                for pb in problems]
+        Y = np.stack([pb["y"] for pb in problems])
+        order = np.tile(np.arange(n, dtype=np.int64), (P, 1))
+        mask = problems[0]["mask"]  # (one split for all: multiclass shares it)
+        skip = mask.astype(np.uint8) if mask.any() else None
+        counts = np.zeros((P, 2), dtype=np.int64)
+        train_count = n - int(mask.sum())
+        tol = self.tol if self.tol is not None else -np.inf
+        runs = [_Run() for _ in problems]
+        active = list(range(P))
+        threads = self._threads()
         t_start = time.time()
         for epoch in range(max_iter):
+            if not active:
+                break
             if self.verbose > 0:
                 print("-- Epoch %d" % (epoch + 1))
             if self.shuffle:
-                core.sgd_shuffle(order, seed)
-            core.sgd_perceptron_epoch(w, q, state, xdata, ptr, ind, y_i, sw, order, skip, cfg)
-            if not (np.isfinite(state[0]) and np.isfinite(w).all()):
-                raise ValueError("Floating-point under-/overflow occurred at epoch #%d. Scaling "
+                for p in active:
+                    core.sgd_shuffle(order[p], problems[p]["seed"])
+            core.sgd_perceptron_epoch_multi(W, Q, state, counts, xdata, ptr, ind, Y, sw, order,
+                                            skip, cfgs, np.array(active, dtype=np.int32),
+                                            packed, _LANES, threads)
+            for p in list(active):
+                run = runs[p]
+                run.n_iter = epoch + 1
+                if not (np.isfinite(state[p, 0]) and np.isfinite(W[p]).all()):
+                    run.error = ("Floating-point under-/overflow occurred at epoch #%d. Scaling "
                                  "input data with StandardScaler or MinMaxScaler might help."
                                  % (epoch + 1))
-            if self.early_stopping:
-                # scikit-learn scores the stored vector w, without its scale factor
-                Xv, yv, swv = val
-                coef = w.reshape(1, -1)  # (the callback's coef_ and intercept_ arrays)
-                scores = safe_sparse_dot(Xv, coef.T, dense_output=True) + np.atleast_1d(state[0])
-                pred = np.where(scores.ravel() > 0, 1.0, -1.0)
-                score = accuracy_score(yv, pred, sample_weight=swv)
-                curve.append(float(score))
-                if self.verbose > 0:
-                    print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f,"
-                          " Validation score: %f" % (
-                              np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
-                              train_count * (epoch + 1), state[5] / train_count,
-                              state[6] / train_count, score))
-                    print("Total training time: %.2f seconds." % (time.time() - t_start))
-                if tol > -np.inf and score < best_score + tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                if score > best_score:
-                    best_score = score
-            else:
-                objective = state[6] / train_count
-                curve.append(float(objective))
-                if self.verbose > 0:
-                    print("Norm: %.2f, NNZs: %d, Bias: %.6f, T: %d, Avg. loss: %f, Objective: %f"
-                          % (np.linalg.norm(w) * state[1], np.count_nonzero(w), state[0],
-                             train_count * (epoch + 1), state[5] / train_count, objective))
-                    print("Total training time: %.2f seconds." % (time.time() - t_start))
-                if tol > -np.inf and objective > best_objective - tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-                if objective < best_objective:
-                    best_objective = objective
-            if no_improvement >= self.n_iter_no_change:
-                if self.verbose:
-                    print("Convergence after %d epochs took %.2f seconds"
-                          % (epoch + 1, time.time() - t_start))
-                break
-        w *= dtype.type(state[1])  # WeightVector.reset_wscale
-        return w, state[0], epoch + 1, curve
+                    # scikit-learn, one problem after another, raises the first one's error:
+                    # the later problems can no longer matter
+                    active = [a for a in active if a < p]
+                    break
+                if run.end_epoch(self, problems[p]["val"], W[p], state[p], tol, train_count,
+                                 epoch, t_start):
+                    active.remove(p)
+        failed = [r.error for r in runs if r.error is not None]
+        if failed:
+            raise ValueError(failed[0])
+        W *= state[:, 1:2].astype(dtype)  # WeightVector.reset_wscale
+        return [(W[p], state[p, 0], runs[p].n_iter, runs[p].curve) for p in range(P)]
 
     def _record(self, curve: list) -> None:
         key = "val_score" if self.early_stopping else "objective"
