@@ -408,7 +408,8 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         if self.penalty in (None, "l2") and X.size > 0:
             packed = core.sgd_pack_rows(X, _PACK_MAX_FRACTION)
             if packed is not None:
-                return packed + (True, 1.0)
+                val, pind, pptr = packed
+                return val, pptr, pind, True, 1.0
         return X.reshape(-1), None, None, False, 1.0
 
     def _threads(self) -> int:
