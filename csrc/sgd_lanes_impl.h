@@ -28,7 +28,7 @@
  *   A. prod[jj][l] = (double)(FM_T)(w_c[j] x_row[j])   (each lane alone,
  *      vectorisable; lanes shorter than the block -- sparse rows -- are
  *      padded with +0.0, which leaves a sum exactly unchanged since a sum
- *      started at +0.0 is never -0.0)
+ *      started at +0.0 is never -0.0 in round-to-nearest)
  *   B. acc[l] += prod[jj][l] for jj in order      (fm_lanes_sum: all lanes
  *      together, elementwise vector adds, no reassociation)
  *
@@ -64,6 +64,9 @@ static void FM_FN(fm_lanes_dot)(double *acc, double *prod, const FM_FN(fm_sgd_la
     }
     for (j0 = 0; j0 < maxlen; j0 += FM_SGD_BLOCK) {
         const ptrdiff_t bl = FM_MIN((ptrdiff_t)FM_SGD_BLOCK, maxlen - j0);
+        for (l = 0; l < L && lane[l].nnz - j0 >= bl; l++) continue;
+        if (l < L) /* a lane ends in this block: its padding, +0.0 (all bits 0) */
+            memset(prod, 0, sizeof(double) * (size_t)(bl * L));
         for (l = 0; l < L; l++) { /* A: this lane's products, at stride L */
             const FM_T *FM_RESTRICT w = wl[l];
             const FM_T *FM_RESTRICT xv = lane[l].xv + j0;
@@ -76,41 +79,53 @@ static void FM_FN(fm_lanes_dot)(double *acc, double *prod, const FM_FN(fm_sgd_la
             } else {
                 for (jj = 0; jj < nb; jj++) p[jj * L] = (double)(FM_T)(w[j0 + jj] * xv[jj]);
             }
-            for (jj = nb; jj < bl; jj++) p[jj * L] = 0.0;
         }
         fm_lanes_sum(acc, prod, bl, L); /* B */
     }
 }
 
-/* Ask for row i's cache lines ahead of use: the rows come in a random
- * order, which the hardware prefetchers cannot guess, and each class reads
- * a different one. */
-FM_INLINE void FM_FN(fm_prefetch_row)(const FM_T *x, const int64_t *ptr, const int32_t *ind,
-                                      ptrdiff_t i, ptrdiff_t d)
+/* Prefetching.  The rows come in a random order the hardware prefetchers
+ * cannot guess, each class reading a different one, and a row's data is
+ * found through its CSR offsets and its target: so a position
+ * FM_SGD_AHEAD_META windows ahead has its offsets, target and weight
+ * fetched, and one FM_SGD_AHEAD_ROW windows ahead (offsets in cache by
+ * then) its values and column indices. */
+FM_INLINE void FM_FN(fm_prefetch_ahead)(const FM_T *x, const int64_t *ptr, const int32_t *ind,
+                                        const FM_T *y, const FM_T *sw, const int64_t *order,
+                                        ptrdiff_t pos, int S, ptrdiff_t n, ptrdiff_t d)
 {
-#if defined(__GNUC__) || defined(__clang__)
-    const char *a = (const char *)(ind ? x + ptr[i] : x + i * d);
-    const char *e = (const char *)(ind ? x + ptr[i + 1] : x + (i + 1) * d);
-    if (ind) {
-        const char *ia = (const char *)(ind + ptr[i]), *ie = (const char *)(ind + ptr[i + 1]);
-        for (; ia < ie; ia += 64) __builtin_prefetch(ia, 0, 3);
+    const ptrdiff_t pm = pos + (ptrdiff_t)S * FM_SGD_AHEAD_META;
+    const ptrdiff_t pr = pos + (ptrdiff_t)S * FM_SGD_AHEAD_ROW;
+    if (pm < n) {
+        const ptrdiff_t i = (ptrdiff_t)order[pm];
+        fm_prefetch_range(y + i, y + i + 1);
+        if (sw) fm_prefetch_range(sw + i, sw + i + 1);
+        if (ind) fm_prefetch_range(ptr + i, ptr + i + 2);
     }
-    for (; a < e; a += 64) __builtin_prefetch(a, 0, 3);
-#else
-    (void)x; (void)ptr; (void)ind; (void)i; (void)d;
-#endif
+    if (pr < n) {
+        const ptrdiff_t i = (ptrdiff_t)order[pr];
+        if (ind) {
+            fm_prefetch_range(x + ptr[i], x + ptr[i + 1]);
+            fm_prefetch_range(ind + ptr[i], ind + ptr[i + 1]);
+        } else {
+            fm_prefetch_range(x + i * d, x + (i + 1) * d);
+        }
+    }
 }
 
 /* Fill up to S lanes of class m from its cursor *r (skipping validation
- * rows); returns how many.  *r moves to n when only skipped rows are left. */
+ * rows; y and order are the class's); returns how many.  *r moves to n when
+ * only skipped rows are left. */
 static int FM_FN(fm_lanes_fill)(FM_FN(fm_sgd_lane) *lane, ptrdiff_t *r, int S, const FM_T *x,
-                                const int64_t *ptr, const int32_t *ind, const int64_t *order,
-                                const uint8_t *skip, ptrdiff_t n, ptrdiff_t d)
+                                const int64_t *ptr, const int32_t *ind, const FM_T *y,
+                                const FM_T *sw, const int64_t *order, const uint8_t *skip,
+                                ptrdiff_t n, ptrdiff_t d)
 {
     ptrdiff_t pos = *r;
     int cnt = 0;
     for (; cnt < S && pos < n; pos++) {
         const ptrdiff_t i = (ptrdiff_t)order[pos];
+        FM_FN(fm_prefetch_ahead)(x, ptr, ind, y, sw, order, pos, S, n, d);
         if (skip && skip[i]) continue; /* validation row */
         if (ind) {
             lane[cnt].xv = x + ptr[i];
@@ -125,8 +140,6 @@ static int FM_FN(fm_lanes_fill)(FM_FN(fm_sgd_lane) *lane, ptrdiff_t *r, int S, c
         cnt++;
     }
     if (cnt == 0) *r = n;
-    else if (pos + FM_SGD_PREFETCH_AHEAD - 1 < n) /* the row this class takes a few batches on */
-        FM_FN(fm_prefetch_row)(x, ptr, ind, (ptrdiff_t)order[pos + FM_SGD_PREFETCH_AHEAD - 1], d);
     return cnt;
 }
 
@@ -161,7 +174,8 @@ static ptrdiff_t FM_FN(fm_lanes_group)(FM_T *w, FM_T *q, fm_sgd_state *st, int64
         for (m = 0; m < g; m++) {
             const int c = cls[m];
             const int got = cur[m] < n ? FM_FN(fm_lanes_fill)(lane + L, &cur[m], spec, x, ptr,
-                                                              ind, order + c * n, skip, n, d)
+                                                              ind, y + c * n, sw, order + c * n,
+                                                              skip, n, d)
                                        : 0;
             first[m] = L;
             for (; got > 0 && L < first[m] + got; L++) wl[L] = w + c * d;
@@ -212,7 +226,7 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch_multi)(FM_T *w, FM_T *q, fm_sgd_state *s
 #endif
         {
             const ptrdiff_t lo = k * t / nth, hi = k * (t + 1) / nth;
-            const ptrdiff_t ngroups = (hi - lo + FM_SGD_MAX_LANES - 1) / FM_SGD_MAX_LANES;
+            const ptrdiff_t ngroups = (hi - lo + FM_SGD_GROUP - 1) / FM_SGD_GROUP;
             ptrdiff_t gi;
             for (gi = 0; gi < ngroups; gi++) { /* balanced groups of <= FM_SGD_MAX_LANES */
                 const ptrdiff_t a = lo + (hi - lo) * gi / ngroups;

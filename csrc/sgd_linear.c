@@ -9,6 +9,8 @@
  * overlaps independent dot products and spreads the classes over OpenMP
  * threads.
  */
+#include <string.h>
+
 #include "fm_internal.h"
 
 /* scikit-learn's our_rand_r (sklearn/utils/_random.pxd): xorshift32, a zero
@@ -38,10 +40,21 @@ void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed)
  * thread (phase B below keeps them in registers), over blocks of this many
  * features (the product buffer, MAX_LANES * BLOCK doubles, stays in L1). */
 #define FM_SGD_MAX_LANES 16
+#ifndef FM_SGD_GROUP
+#define FM_SGD_GROUP FM_SGD_MAX_LANES
+#endif
+#ifndef FM_SGD_BLOCK
 #define FM_SGD_BLOCK 64
-/* prefetch the row a class will reach this many positions ahead in its order */
-#ifndef FM_SGD_PREFETCH_AHEAD
-#define FM_SGD_PREFETCH_AHEAD 2
+#endif
+/* prefetch distances in lane windows (sgd_lanes_impl.h) */
+#ifndef FM_SGD_AHEAD_ROW
+#define FM_SGD_AHEAD_ROW 2
+#endif
+#ifndef FM_SGD_PF_LOC
+#define FM_SGD_PF_LOC 1
+#endif
+#ifndef FM_SGD_AHEAD_META
+#define FM_SGD_AHEAD_META 4
 #endif
 
 /* acc[l] += p[jj * L + l] for jj < bl, l < L: L independent sums, each in
@@ -80,6 +93,17 @@ static void fm_lanes_sum(double *acc, const double *p, ptrdiff_t bl, int L)
     case 15: fm_lanes_sum_n(acc, p, bl, 15); break;
     default: fm_lanes_sum_n(acc, p, bl, 16); break;
     }
+}
+
+/* ask for the cache lines of [a, e) (a hint; nothing without GCC/clang) */
+FM_INLINE void fm_prefetch_range(const void *a, const void *e)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = (const char *)a;
+    for (; p < (const char *)e; p += 64) __builtin_prefetch(p, 0, FM_SGD_PF_LOC);
+#else
+    (void)a; (void)e;
+#endif
 }
 
 #include "fm_dtype_f32.h"
