@@ -47,6 +47,9 @@ _LANES = 8
 #: pack a dense X for training when at most this fraction of it is nonzero
 #: (the packed copy costs a 4-byte column index per stored entry)
 _PACK_MAX_FRACTION = 0.5
+#: False: run each problem's epoch through the per-class reference kernel
+#: instead (same results, slower; the tests compare the two paths)
+_INTERLEAVE = True
 
 _CONSTRAINTS: dict[str, list] = {
     "penalty": [Options(("l2", "l1", "elasticnet")), NONE],
@@ -405,7 +408,7 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
                     np.ascontiguousarray(X.indices, dtype=np.int32), False,
                     _SPARSE_INTERCEPT_DECAY)
         X = np.ascontiguousarray(X)
-        if self.penalty in (None, "l2") and X.size > 0:
+        if _INTERLEAVE and self.penalty in (None, "l2") and X.size > 0:
             packed = core.sgd_pack_rows(X, _PACK_MAX_FRACTION)
             if packed is not None:
                 val, pind, pptr = packed
@@ -472,9 +475,15 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
             if self.shuffle:
                 for p in active:
                     core.sgd_shuffle(order[p], problems[p]["seed"])
-            core.sgd_perceptron_epoch_multi(W, Q, state, counts, xdata, ptr, ind, Y, sw, order,
-                                            skip, cfgs, np.array(active, dtype=np.int32),
-                                            packed, _LANES, threads)
+            if _INTERLEAVE:
+                core.sgd_perceptron_epoch_multi(W, Q, state, counts, xdata, ptr, ind, Y, sw,
+                                                order, skip, cfgs,
+                                                np.array(active, dtype=np.int32), packed,
+                                                _LANES, threads)
+            else:
+                for p in active:
+                    core.sgd_perceptron_epoch(W[p], Q[p], state[p], xdata, ptr, ind, Y[p], sw,
+                                              order[p], skip, cfgs[p])
             for p in list(active):
                 run = runs[p]
                 run.n_iter = epoch + 1
