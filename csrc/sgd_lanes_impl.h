@@ -43,6 +43,12 @@
  * Threads: the classes are split into n_threads contiguous parts; a part
  * larger than FM_SGD_MAX_LANES runs as several groups, one after another.
  * Each class sees only its own data, so results never depend on the split.
+ *
+ * Every case of the Perceptron runs here: dense, CSR and packed rows, each
+ * penalty (L1/elastic-net without speculation and unpacked), wscale resets,
+ * sample and class weights, skipped (validation) rows.  The per-class
+ * kernel (sgd_linear_impl.h, sharing fm_sgd_step) is the reference the
+ * tests hold this one to, bit for bit.
  */
 
 typedef struct FM_FN(fm_sgd_lane_s) {
@@ -226,7 +232,7 @@ ptrdiff_t FM_FN(fm_sgd_perceptron_epoch_multi)(FM_T *w, FM_T *q, fm_sgd_state *s
 #endif
         {
             const ptrdiff_t lo = k * t / nth, hi = k * (t + 1) / nth;
-            const ptrdiff_t ngroups = (hi - lo + FM_SGD_GROUP - 1) / FM_SGD_GROUP;
+            const ptrdiff_t ngroups = (hi - lo + FM_SGD_MAX_LANES - 1) / FM_SGD_MAX_LANES;
             ptrdiff_t gi;
             for (gi = 0; gi < ngroups; gi++) { /* balanced groups of <= FM_SGD_MAX_LANES */
                 const ptrdiff_t a = lo + (hi - lo) * gi / ngroups;

@@ -40,22 +40,18 @@ void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed)
  * thread (phase B below keeps them in registers), over blocks of this many
  * features (the product buffer, MAX_LANES * BLOCK doubles, stays in L1). */
 #define FM_SGD_MAX_LANES 16
-#ifndef FM_SGD_GROUP
-#define FM_SGD_GROUP FM_SGD_MAX_LANES
-#endif
 #ifndef FM_SGD_BLOCK
 #define FM_SGD_BLOCK 64
 #endif
-/* prefetch distances in lane windows (sgd_lanes_impl.h) */
+/* Prefetch (sgd_lanes_impl.h): a row this many lane windows ahead, its CSR
+ * offsets and target twice as far, into L2 (__builtin_prefetch locality 1):
+ * into L1 (locality 3) they evict the lanes' weights and the product
+ * buffer, which measured 1.5-2x slower on MNIST. */
 #ifndef FM_SGD_AHEAD_ROW
 #define FM_SGD_AHEAD_ROW 2
 #endif
-#ifndef FM_SGD_PF_LOC
+#define FM_SGD_AHEAD_META (2 * FM_SGD_AHEAD_ROW)
 #define FM_SGD_PF_LOC 1
-#endif
-#ifndef FM_SGD_AHEAD_META
-#define FM_SGD_AHEAD_META 4
-#endif
 
 /* acc[l] += p[jj * L + l] for jj < bl, l < L: L independent sums, each in
  * jj order (elementwise adds the compiler may vectorise across lanes; no
