@@ -273,3 +273,32 @@ def test_overflow_reports_the_first_failing_class_as_sklearn(dtype):
             _fit(cls(eta0=big), X, y)
         errors.append(str(exc.value))
     assert errors[0] == errors[1]
+
+
+def test_multi_epoch_matches_reference(dtype):
+    """One packed epoch of two classes against fastmlp.reference's plain NumPy epoch."""
+    from fastmlp import reference as ref
+    from fastmlp.testing import assert_close
+
+    rng = np.random.default_rng(11)
+    x, Y, W0 = _case(dtype, rng, n=60, d=9, C=2)
+    n = len(x)
+    sw = rng.uniform(0.2, 2.0, n).astype(dtype)
+    skip = (rng.random(n) < 0.2).astype(np.uint8)
+    orders = np.array([rng.permutation(n) for _ in range(2)], dtype=np.int64)
+    cfgs = _cfgs(2, "l2", 0.05)
+    state = np.zeros((2, 7))
+    state[:, 1] = 1.0
+    state[:, 2] = [float(w @ w) for w in W0]
+    val, ind, ptr = core.sgd_pack_rows(x)
+    W = W0.copy()
+    core.sgd_perceptron_epoch_multi(W, np.zeros_like(W), state, np.zeros((2, 2), np.int64), val,
+                                    ptr, ind, Y, sw, orders, skip, cfgs,
+                                    np.arange(2, dtype=np.int32), packed=True, lanes=8)
+    for c in range(2):
+        rw, rb, _, _, rloss = ref.sgd_perceptron_epoch(
+            W0[c], 0.0, x, Y[c], sw, orders[c], skip, penalty="l2", alpha=0.05, eta=0.7,
+            weight_pos=cfgs[c]["weight_pos"], weight_neg=0.5)
+        assert_close(W[c] * state[c, 1], rw, dtype, kind="trajectory", what="weights")
+        assert_close(state[c, 0], rb, dtype, kind="trajectory", what="intercept")
+        assert_close(state[c, 5], rloss, dtype, kind="trajectory", what="loss sum")
