@@ -8,8 +8,11 @@ mistakes (``y * p <= 0``), L2/L1/elastic-net penalties through the scaled
 weight vector and the truncated cumulative L1 penalty, scikit-learn's xorshift
 shuffle re-seeded with the same seed every epoch, its seeds drawn in its
 order, its stopping rule (``count >= n_iter_no_change``) and one-vs-rest
-multiclass.  Each epoch runs in C (``fastmlp._core.sgd_perceptron_epoch``,
-GIL released), the one-vs-rest classes in parallel threads.
+multiclass.  Each epoch runs in C (``fastmlp._core.sgd_perceptron_epoch_multi``,
+GIL released) for all the one-vs-rest classes at once: their dot products
+interleaved in each thread, the classes spread over ``n_jobs`` / ``n_threads``
+OpenMP threads, a sparse-enough dense X packed to its nonzeros -- each class's
+arithmetic exactly scikit-learn's (csrc/sgd_lanes_impl.h).
 """
 from __future__ import annotations
 
@@ -153,8 +156,8 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
     eta0 : float, default=1.0
         Constant learning rate.
     n_jobs : int, default=None
-        Threads for the one-vs-rest fits (as scikit-learn); None uses
-        ``n_threads``.
+        Threads for the one-vs-rest fits (joblib's count, as scikit-learn);
+        None uses ``n_threads``.
     random_state : int, RandomState instance or None, default=0
         Seeds the shuffling and the early-stopping split.
     early_stopping : bool, default=False
@@ -439,6 +442,9 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
                                max_iter)
 
     def _fit_group(self, X, rows, problems, coef, intercept, sw, max_iter):
+        """Train the problems (sharing one validation split) from coef (P, d) and
+        intercept (P,) epoch by epoch; a problem leaves the group when its stopping
+        rule fires.  Returns one (coef, intercept, n_iter, curve) per problem."""
         xdata, ptr, ind, packed, decay = rows
         dtype, n = X.dtype, X.shape[0]
         P = len(problems)

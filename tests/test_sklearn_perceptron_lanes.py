@@ -45,14 +45,9 @@ def _case(dtype, rng, n=150, d=23, C=5, zeros=0.6):
 
 
 def _csr(x):
-    ptr = np.zeros(len(x) + 1, dtype=np.int64)
-    ind, data = [], []
-    for i, row in enumerate(x):
-        nz = np.flatnonzero(row)
-        ind.extend(nz)
-        data.extend(row[nz])
-        ptr[i + 1] = len(ind)
-    return np.array(data, dtype=x.dtype), ptr, np.array(ind, dtype=np.int32)
+    """x as CSR (data, indptr, indices) of its entries other than +0.0 (-0.0 stored)."""
+    val, ind, ptr = core.sgd_pack_rows(x)
+    return val, ptr, ind
 
 
 def _cfgs(C, penalty, alpha):
@@ -84,12 +79,9 @@ def test_multi_epoch_is_per_class_epoch_bit_for_bit(dtype, rows, penalty, lanes,
     state0[:, 3] = [float(np.abs(w).sum()) for w in W0]
     if rows == "dense":
         args = (x.ravel(), None, None)
-    elif rows == "csr":
-        args = _csr(x)
     else:
-        val, ind, ptr = core.sgd_pack_rows(x)
-        args = (val, ptr, ind)
-    ref_args = _csr(x) if rows == "csr" else (x.ravel(), None, None)
+        args = _csr(x)  # (packed: the same arrays, trained with dense semantics)
+    ref_args = args if rows == "csr" else (x.ravel(), None, None)
     cls = np.array([3, 0, 4, 1], dtype=np.int32)  # a subset, in any order
     Wr, Qr, Sr = W0.copy(), np.zeros_like(W0), state0.copy()
     Wm, Qm, Sm = W0.copy(), np.zeros_like(W0), state0.copy()
@@ -290,10 +282,9 @@ def test_multi_epoch_matches_reference(dtype):
     state = np.zeros((2, 7))
     state[:, 1] = 1.0
     state[:, 2] = [float(w @ w) for w in W0]
-    val, ind, ptr = core.sgd_pack_rows(x)
     W = W0.copy()
-    core.sgd_perceptron_epoch_multi(W, np.zeros_like(W), state, np.zeros((2, 2), np.int64), val,
-                                    ptr, ind, Y, sw, orders, skip, cfgs,
+    core.sgd_perceptron_epoch_multi(W, np.zeros_like(W), state, np.zeros((2, 2), np.int64),
+                                    *_csr(x), Y, sw, orders, skip, cfgs,
                                     np.arange(2, dtype=np.int32), packed=True, lanes=8)
     for c in range(2):
         rw, rb, _, _, rloss = ref.sgd_perceptron_epoch(
