@@ -574,6 +574,7 @@ def _eval_data(args: argparse.Namespace) -> tuple:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    _check("--seed", np.random.default_rng, args.seed)  # it seeds the generated datasets
     net = _load_model(args.model)
     X, y, source = _eval_data(args)
     _check_width(net, X, source)

@@ -246,6 +246,7 @@ def test_unknown_optimizer(capsys):
     (["frobnicate"], "invalid choice"),
     (["demo", "nope"], "unknown demo 'nope'"),
     (["evaluate", "missing.npz", "--dataset", "digits"], "model file not found"),
+    (["evaluate", "missing.npz", "--dataset", "spirals", "--seed", "-1"], "--seed"),
     (["predict", "missing.npz", "--data", "x.csv"], "model file not found"),
 ])
 def test_other_mistakes(capsys, argv, fragment):
