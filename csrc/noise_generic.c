@@ -1,0 +1,48 @@
+/*
+ * noise_generic.c -- the "generic" dropout and input-noise kernels: the
+ * vector math of noise_simd.h on one lane, in portable C that the compiler
+ * vectorises (SSE2 on x86-64).  Compiled with the baseline flags plus
+ * -fno-math-errno (setup.py), without which sqrt() may set errno and stops
+ * the loop from vectorising; values are unaffected (sqrt is always given
+ * an argument >= 0 here).
+ */
+#include <string.h>
+#include "fm_internal.h"
+#include "rng.h"
+#include "noise.h"
+
+#define FM_ISA generic
+#define FM_NW 1
+typedef uint64_t fm_nu;
+typedef double fm_nd;
+FM_INLINE fm_nu fm_nu_set1(uint64_t a) { return a; }
+FM_INLINE fm_nu fm_nu_lanes(uint64_t s) { (void)s; return 0; }
+FM_INLINE fm_nu fm_nu_add(fm_nu a, fm_nu b) { return a + b; }
+FM_INLINE fm_nu fm_nu_sub(fm_nu a, fm_nu b) { return a - b; }
+FM_INLINE fm_nu fm_nu_xor(fm_nu a, fm_nu b) { return a ^ b; }
+FM_INLINE fm_nu fm_nu_and(fm_nu a, fm_nu b) { return a & b; }
+FM_INLINE fm_nu fm_nu_srl(fm_nu a, int n) { return a >> n; }
+FM_INLINE fm_nu fm_nu_sll(fm_nu a, int n) { return a << n; }
+FM_INLINE fm_nu fm_nu_mul(fm_nu a, uint64_t c) { return a * c; }
+FM_INLINE fm_nd fm_nd_set1(double a) { return a; }
+FM_INLINE fm_nd fm_nd_add(fm_nd a, fm_nd b) { return a + b; }
+FM_INLINE fm_nd fm_nd_sub(fm_nd a, fm_nd b) { return a - b; }
+FM_INLINE fm_nd fm_nd_mul(fm_nd a, fm_nd b) { return a * b; }
+FM_INLINE fm_nd fm_nd_div(fm_nd a, fm_nd b) { return a / b; }
+FM_INLINE fm_nd fm_nd_sqrt(fm_nd a) { return sqrt(a); }
+/* two roundings: the build never contracts a*b+c (ISO C mode, no -ffast-math) */
+FM_INLINE fm_nd fm_nd_fma(fm_nd a, fm_nd b, fm_nd c) { return a * b + c; }
+FM_INLINE fm_nd fm_nd_cast(fm_nu a) { fm_nd d; memcpy(&d, &a, sizeof d); return d; }
+FM_INLINE fm_nu fm_nu_cast(fm_nd a) { fm_nu u; memcpy(&u, &a, sizeof u); return u; }
+/* z >= b in 64-bit lanes without a 64-bit compare (SSE2 has none): b's low 11
+ * bits are 0, so it is (z >> 11) >= (b >> 11), and that difference of two
+ * numbers below 2^53 wraps to the top bit exactly when it is negative. */
+FM_INLINE fm_nd fm_nd_keep(fm_nu z, fm_nu b, fm_nd a)
+{
+    fm_nu drop = ((z >> 11) - (b >> 11)) >> 63;
+    return fm_nd_cast(fm_nu_cast(a) & (drop - 1));
+}
+FM_INLINE void fm_nd_store2(double *p, fm_nd c, fm_nd s) { p[0] = c; p[1] = s; }
+FM_INLINE void fm_nd_store(double *p, fm_nd a) { p[0] = a; }
+
+#include "noise_simd.h"
