@@ -57,5 +57,7 @@ FM_INLINE void fm_nd_store2(double *p, fm_nd c, fm_nd s)
     _mm256_storeu_pd(p + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
 }
 FM_INLINE void fm_nd_store(double *p, fm_nd a) { _mm256_storeu_pd(p, a); }
+FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { _mm256_storeu_si256((__m256i *)p, a); }
 
 #include "noise_simd.h"

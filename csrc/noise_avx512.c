@@ -54,5 +54,7 @@ FM_INLINE void fm_nd_store2(double *p, fm_nd c, fm_nd s)
     _mm512_storeu_pd(p + 8, _mm512_permutex2var_pd(c, hi, s));
 }
 FM_INLINE void fm_nd_store(double *p, fm_nd a) { _mm512_storeu_pd(p, a); }
+FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return _mm512_loadu_si512(p); }
+FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { _mm512_storeu_si512(p, a); }
 
 #include "noise_simd.h"

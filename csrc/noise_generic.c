@@ -23,6 +23,8 @@ FM_INLINE fm_nu fm_nu_xor(fm_nu a, fm_nu b) { return a ^ b; }
 FM_INLINE fm_nu fm_nu_and(fm_nu a, fm_nu b) { return a & b; }
 FM_INLINE fm_nu fm_nu_srl(fm_nu a, int n) { return a >> n; }
 FM_INLINE fm_nu fm_nu_sll(fm_nu a, int n) { return a << n; }
+/* a plain 64-bit multiply: gcc leaves the mixing loop scalar (SSE2 has no
+ * 64-bit multiply; its emulation is slower than scalar imul) */
 FM_INLINE fm_nu fm_nu_mul(fm_nu a, uint64_t c) { return a * c; }
 FM_INLINE fm_nd fm_nd_set1(double a) { return a; }
 FM_INLINE fm_nd fm_nd_add(fm_nd a, fm_nd b) { return a + b; }
@@ -44,5 +46,7 @@ FM_INLINE fm_nd fm_nd_keep(fm_nu z, fm_nu b, fm_nd a)
 }
 FM_INLINE void fm_nd_store2(double *p, fm_nd c, fm_nd s) { p[0] = c; p[1] = s; }
 FM_INLINE void fm_nd_store(double *p, fm_nd a) { p[0] = a; }
+FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return p[0]; }
+FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { p[0] = a; }
 
 #include "noise_simd.h"

@@ -16,7 +16,7 @@
  *   fm_nd_cast(u) / fm_nu_cast(d)   reinterpret the bits
  *   fm_nd_keep(z, b, a) a where z >= b (unsigned), else +0.0
  *   fm_nd_store2(p, c, s)           p[2k] = c[k], p[2k+1] = s[k]
- *   fm_nd_store(p, a)
+ *   fm_nd_store(p, a)  fm_nu_load(p)  fm_nu_store(p, a)
  * and optionally FM_N_NATIVE_CVT with fm_nd_u53 / fm_nd_s51 (else the
  * exponent-field conversions below are used; both are exact).
  *
@@ -123,25 +123,42 @@ FM_INLINE void fm_nsincos(fm_nu z, fm_nd *c, fm_nd *s)
     *s = fm_nd_cast(fm_nu_xor(fm_nu_xor(sb, d), fm_nu_sll(fm_nu_and(q, fm_nu_set1(2)), 62)));
 }
 
-/* out[2k], out[2k+1] = normal(2(j0+k)), normal(2(j0+k)+1) for k < np, np a
- * multiple of FM_NW. */
-static void FM_NFN(fm_normal_pairs)(double *FM_RESTRICT out, uint64_t key, uint64_t j0,
-                                    ptrdiff_t np)
+/* Pairs / units per staging block (a multiple of every FM_NW). */
+#define FM_NBLK 128
+
+/* z[k] = u64(i0 + d*k) for k < n, n a multiple of FM_NW. */
+static void FM_NFN(fm_mix_block)(uint64_t *FM_RESTRICT z, uint64_t key, uint64_t i0, uint64_t d,
+                                 ptrdiff_t n)
 {
-    const fm_nu g = fm_nu_set1(FM_RNG_G), stride = fm_nu_set1(2 * FM_NW * FM_RNG_G);
-    /* counter of unif(2j) is key + (2j+1) G, of unif(2j+1) one G further */
-    fm_nu ctr = fm_nu_add(fm_nu_set1(key + (2 * j0 + 1) * FM_RNG_G), fm_nu_lanes(2 * FM_RNG_G));
+    const fm_nu stride = fm_nu_set1(FM_NW * d * FM_RNG_G);
+    fm_nu ctr = fm_nu_add(fm_nu_set1(key + (i0 + 1) * FM_RNG_G), fm_nu_lanes(d * FM_RNG_G));
     ptrdiff_t k;
-    for (k = 0; k < np; k += FM_NW) {
-        fm_nd c, s, r = fm_nradius(fm_nmix(ctr));
-        fm_nsincos(fm_nmix(fm_nu_add(ctr, g)), &c, &s);
-        fm_nd_store2(out + 2 * k, fm_nd_mul(r, c), fm_nd_mul(r, s));
+    for (k = 0; k < n; k += FM_NW) {
+        fm_nu_store(z + k, fm_nmix(ctr));
         ctr = fm_nu_add(ctr, stride);
     }
 }
 
-/* out[k] = inv if unit i0+k is kept (u64 >= bound) else 0, for k < n, n a
- * multiple of FM_NW. */
+/* out[2k], out[2k+1] = normal(2(j0+k)), normal(2(j0+k)+1) for k < np <= FM_NBLK,
+ * np a multiple of FM_NW.  Two passes: the integer mixing (which the
+ * generic file leaves scalar: SSE2 has no 64-bit multiply), then the
+ * floating-point transform. */
+static void FM_NFN(fm_normal_pairs)(double *FM_RESTRICT out, uint64_t key, uint64_t j0,
+                                    ptrdiff_t np)
+{
+    uint64_t zr[FM_NBLK], za[FM_NBLK];
+    ptrdiff_t k;
+    FM_NFN(fm_mix_block)(zr, key, 2 * j0, 2, np);     /* u64(2j): the radius */
+    FM_NFN(fm_mix_block)(za, key, 2 * j0 + 1, 2, np); /* u64(2j+1): the angle */
+    for (k = 0; k < np; k += FM_NW) {
+        fm_nd c, s, r = fm_nradius(fm_nu_load(zr + k));
+        fm_nsincos(fm_nu_load(za + k), &c, &s);
+        fm_nd_store2(out + 2 * k, fm_nd_mul(r, c), fm_nd_mul(r, s));
+    }
+}
+
+/* out[k] = inv if unit i0+k is kept (u64 >= bound) else 0, for k < n <= FM_NBLK,
+ * n a multiple of FM_NW. */
 static void FM_NFN(fm_keep_scales)(double *FM_RESTRICT out, uint64_t key, uint64_t i0,
                                    uint64_t bound, double inv, ptrdiff_t n)
 {
@@ -154,9 +171,6 @@ static void FM_NFN(fm_keep_scales)(double *FM_RESTRICT out, uint64_t key, uint64
         ctr = fm_nu_add(ctr, stride);
     }
 }
-
-/* Pairs / units per staging block (a multiple of every FM_NW). */
-#define FM_NBLK 128
 
 #include "fm_dtype_f32.h"
 #include "noise_impl.h"
