@@ -37,8 +37,7 @@ static void FM_FN(fm_dropout_range_ref)(FM_T *out, const FM_T *h, double inv, ui
 {
     ptrdiff_t i;
     for (i = lo; i < hi; i++)
-        /* inv * 0 or 1: no data-dependent branch to mispredict */
-        out[i] = (FM_T)((double)h[i] * (inv * (double)(fm_rng_u64(key, (uint64_t)i) >= bound)));
+        out[i] = (FM_T)((double)h[i] * fm_rng_keep_scale(fm_rng_u64(key, (uint64_t)i), bound, inv));
 }
 
 static FM_FN(fm_noise_fn) FM_FN(fm_noise_kernel)(int path)

@@ -36,14 +36,7 @@ FM_INLINE fm_nd fm_nd_sqrt(fm_nd a) { return sqrt(a); }
 FM_INLINE fm_nd fm_nd_fma(fm_nd a, fm_nd b, fm_nd c) { return a * b + c; }
 FM_INLINE fm_nd fm_nd_cast(fm_nu a) { fm_nd d; memcpy(&d, &a, sizeof d); return d; }
 FM_INLINE fm_nu fm_nu_cast(fm_nd a) { fm_nu u; memcpy(&u, &a, sizeof u); return u; }
-/* z >= b in 64-bit lanes without a 64-bit compare (SSE2 has none): b's low 11
- * bits are 0, so it is (z >> 11) >= (b >> 11), and that difference of two
- * numbers below 2^53 wraps to the top bit exactly when it is negative. */
-FM_INLINE fm_nd fm_nd_keep(fm_nu z, fm_nu b, fm_nd a)
-{
-    fm_nu drop = ((z >> 11) - (b >> 11)) >> 63;
-    return fm_nd_cast(fm_nu_cast(a) & (drop - 1));
-}
+FM_INLINE fm_nd fm_nd_keep(fm_nu z, fm_nu b, fm_nd a) { return fm_rng_keep_scale(z, b, a); }
 FM_INLINE void fm_nd_store2(double *p, fm_nd c, fm_nd s) { p[0] = c; p[1] = s; }
 FM_INLINE void fm_nd_store(double *p, fm_nd a) { p[0] = a; }
 FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return p[0]; }

@@ -46,6 +46,7 @@
 #define FM_RNG_H
 
 #include <stdint.h>
+#include <string.h>
 #include <math.h>
 
 #define FM_RNG_G 0x9E3779B97F4A7C15ULL
@@ -82,6 +83,19 @@ static inline double fm_rng_unif(uint64_t key, uint64_t i)
 static inline uint64_t fm_rng_keep_bound(double p)
 {
     return p > 0 ? (uint64_t)ceil(p * 0x1.0p53) << 11 : 0;
+}
+
+/* inv if u64 value u is kept (u >= bound), else +0.0, without a branch (the
+ * mask is random: a branch mispredicts).  bound's low 11 bits are 0, so the
+ * test is (u >> 11) >= (bound >> 11), and the difference of those two
+ * numbers below 2^53 wraps to the top bit exactly when it is negative. */
+static inline double fm_rng_keep_scale(uint64_t u, uint64_t bound, double inv)
+{
+    uint64_t keep = (((u >> 11) - (bound >> 11)) >> 63) - 1, bits;
+    memcpy(&bits, &inv, sizeof bits);
+    bits &= keep;
+    memcpy(&inv, &bits, sizeof inv);
+    return inv;
 }
 
 /* The pair (normal(2j), normal(2j+1)) with libm: the "ref" kernel. */
