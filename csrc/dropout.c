@@ -24,10 +24,11 @@ enum { FM_RNG_REF = 0, FM_RNG_GENERIC = 1, FM_RNG_AVX2 = 2, FM_RNG_AVX512 = 3 };
 
 /* Elements per range-kernel call, the unit threads share out. */
 #define FM_RNG_CHUNK 4096
-/* Work per element, in the multiply-adds fm_threads_for counts: a normal
- * costs about as much as 8 of them, a dropout unit about 1. */
-#define FM_NOISE_WORK 8
-#define FM_DROP_WORK 1
+/* Work per element in fm_threads_for's unit (multiply-adds of a GEMM, ~16
+ * per cycle): a normal takes ~4 cycles on avx512, a dropout unit ~1, so a
+ * second thread joins from ~8k normals or ~32k units (~10 us of work). */
+#define FM_NOISE_WORK 16
+#define FM_DROP_WORK 4
 
 static int fm_rng_path(void)
 {

@@ -73,7 +73,7 @@ void FM_FN(fm_dropout_forward)(FM_T *out, const FM_T *h, double p, uint64_t seed
     const FM_FN(fm_drop_fn) f = FM_FN(fm_drop_kernel)(fm_rng_path());
     const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
     ptrdiff_t c;
-    int nt = fm_threads_for(n * FM_DROP_WORK, n_threads);
+    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_DROP_WORK, n_threads), nc));
     (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -99,7 +99,7 @@ void FM_FN(fm_gaussian_noise)(FM_T *x, double sigma, uint64_t seed, uint64_t ste
     const FM_FN(fm_noise_fn) f = FM_FN(fm_noise_kernel)(fm_rng_path());
     const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
     ptrdiff_t c;
-    int nt = fm_threads_for(n * FM_NOISE_WORK, n_threads);
+    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_NOISE_WORK, n_threads), nc));
     (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
