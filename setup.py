@@ -4,7 +4,11 @@ Only the extension is configured here; all metadata lives in pyproject.toml.
 
 Flags
 -----
-* unix compilers: ``-O3 -std=c11``; never ``-ffast-math`` (NaN/inf checks and
+* unix compilers: ``-O3 -std=c11 -fno-math-errno -fopenmp-simd`` (the kernels
+  never read ``errno``; without it gcc will not vectorise a loop calling
+  ``sqrt``; ``-fopenmp-simd`` honours ``omp simd`` reductions, see
+  csrc/fm_internal.h, with or without OpenMP); never
+  ``-ffast-math`` (NaN/inf checks and
   parity depend on IEEE arithmetic) and no ``-march=native`` unless asked
   for with ``FASTMLP_MARCH=native``.
 * OpenMP from a table, ``FASTMLP_OPENMP=probe|0|gomp|omp|msvc`` (default
@@ -84,7 +88,8 @@ class BuildExt(build_ext):
     def build_extensions(self) -> None:
         ctype = self.compiler.compiler_type
         if ctype == "unix":
-            base = ["-std=c11", "-Wall", "-Wno-unused-function"]
+            base = ["-std=c11", "-Wall", "-Wno-unused-function", "-fno-math-errno",
+                    "-fopenmp-simd"]
             base += ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
             if os.environ.get("FASTMLP_MARCH"):
                 base.append("-march=" + os.environ["FASTMLP_MARCH"])

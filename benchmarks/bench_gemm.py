@@ -10,9 +10,8 @@ Parity with the float64 product is asserted before timing.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from benchmarks.conftest import DTYPES, FASTMLP_IMPLS, THREADS, implementation
+from benchmarks.conftest import implementation, kernel_grid
 from fastmlp import _core as core
 from fastmlp.testing import assert_close
 
@@ -39,11 +38,7 @@ def operands(m: int, n: int, k: int, ta: bool, tb: bool, dtype):
     return (a.T if ta else a), (b.T if tb else b)
 
 
-@pytest.mark.benchmark(group="gemm")
-@pytest.mark.parametrize("threads", THREADS, ids=lambda t: f"t{t}")
-@pytest.mark.parametrize("shape", list(SHAPES))
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("impl", FASTMLP_IMPLS + ["numpy", "torch"])
+@kernel_grid("gemm", "shape", SHAPES)
 def test_gemm(timeit, impl, dtype, shape, threads):
     m, n, k, ta, tb = SHAPES[shape]
     a, b = operands(m, n, k, ta, tb, dtype)

@@ -8,9 +8,8 @@ NumPy reference (fastmlp.reference) is asserted before timing.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from benchmarks.conftest import DTYPES, FASTMLP_IMPLS, THREADS, implementation
+from benchmarks.conftest import implementation, kernel_grid
 from fastmlp import _core as core
 from fastmlp import reference as ref
 from fastmlp.testing import assert_close
@@ -32,11 +31,7 @@ def layer_data(N: int, IN: int, OUT: int, dtype):
     return x, w, b, dz
 
 
-@pytest.mark.benchmark(group="linear-forward")
-@pytest.mark.parametrize("threads", THREADS, ids=lambda t: f"t{t}")
-@pytest.mark.parametrize("layer", list(LAYERS))
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("impl", FASTMLP_IMPLS + ["numpy", "torch"])
+@kernel_grid("linear-forward", "layer", LAYERS)
 def test_linear_forward(timeit, impl, dtype, layer, threads):
     N, IN, OUT = LAYERS[layer]
     x, w, b, _ = layer_data(N, IN, OUT, dtype)
@@ -61,11 +56,7 @@ def test_linear_forward(timeit, impl, dtype, layer, threads):
                dtype=np.dtype(dtype).name)
 
 
-@pytest.mark.benchmark(group="linear-backward")
-@pytest.mark.parametrize("threads", THREADS, ids=lambda t: f"t{t}")
-@pytest.mark.parametrize("layer", list(LAYERS))
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("impl", FASTMLP_IMPLS + ["numpy", "torch"])
+@kernel_grid("linear-backward", "layer", LAYERS)
 def test_linear_backward(timeit, impl, dtype, layer, threads):
     N, IN, OUT = LAYERS[layer]
     x, w, _, dz = layer_data(N, IN, OUT, dtype)

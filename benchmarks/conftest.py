@@ -43,6 +43,23 @@ def pytest_report_header(config: Any) -> str:
             f"{fastmlp.simd_target()}), OpenMP {fastmlp.openmp_enabled()}")
 
 
+def kernel_grid(group: str, case: str, cases: Any) -> Callable[[Callable[..., Any]], Any]:
+    """The grid of a kernel benchmark: implementation x dtype x ``case`` (a parameter
+    named ``case`` taking the keys of ``cases``) x threads, in benchmark ``group``."""
+    marks = [pytest.mark.parametrize("impl", FASTMLP_IMPLS + ["numpy", "torch"]),
+             pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"]),
+             pytest.mark.parametrize(case, list(cases)),
+             pytest.mark.parametrize("threads", THREADS, ids=lambda t: f"t{t}"),
+             pytest.mark.benchmark(group=group)]
+
+    def apply(fn: Callable[..., Any]) -> Any:
+        for mark in marks:  # innermost decorator first, as when stacked by hand
+            fn = mark(fn)
+        return fn
+
+    return apply
+
+
 def needs(impl: str) -> None:
     """Skip, with the reason, when a peer implementation is not installed."""
     if impl == "torch":

@@ -30,6 +30,18 @@
 #define FM_INLINE static inline
 #endif
 
+/* A sum over a loop that the compiler may vectorise (reassociate): the
+ * build passes -fopenmp-simd (gcc, clang), which honours this pragma even
+ * without OpenMP; without -ffast-math nothing else lets gcc vectorise a
+ * floating-point reduction.  Used only where the order of a sum does not
+ * matter beyond rounding (covered by fastmlp/testing.py's tolerances). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FM_SIMD_SUM(var) _Pragma(FM_STR_(omp simd reduction(+ : var)))
+#define FM_STR_(x) #x
+#else
+#define FM_SIMD_SUM(var)
+#endif
+
 /* Below this many multiply-adds a GEMM or elementwise pass runs on one
  * thread: forking a team costs a few microseconds, which is more than a
  * small layer's whole forward pass (sklearn's _use_threads_for_workload). */

@@ -43,15 +43,20 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
             if (dz) dz[j] = s * (pj - y[j]);
         }
     } else if (loss == FM_LOSS_CCE) {
-        FM_T m = z[0], se = 0, lse, ysum = 0;
+        /* one exp per element: p_j = exp(z_j - m) / se (p may alias z, so
+         * lse is taken before p is written) */
+        FM_T m = z[0], se = 0, lse, ysum = 0, inv;
         for (j = 1; j < K; j++) m = z[j] > m ? z[j] : m;
-        for (j = 0; j < K; j++) se += FM_EXP(z[j] - m);
-        lse = m + FM_LOG(se);
         for (j = 0; j < K; j++) {
-            if (y[j] != 0) l += (double)(y[j] * (lse - z[j]));
+            if (y[j] != 0) l -= (double)(y[j] * (z[j] - m));
             ysum += y[j];
-            p[j] = FM_EXP(z[j] - lse);
+            p[j] = FM_EXP(z[j] - m);
+            se += p[j];
         }
+        lse = FM_LOG(se);
+        l += (double)(ysum * lse);
+        inv = 1 / se;
+        for (j = 0; j < K; j++) p[j] *= inv;
         if (dz)
             for (j = 0; j < K; j++) dz[j] = s * (p[j] * ysum - y[j]);
     } else {

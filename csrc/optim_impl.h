@@ -113,6 +113,46 @@ static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
     }
 }
 
+/* Adam and AdamW without AMSGrad or L1 (the common cases) as flat loops the
+ * compiler vectorises, like fm_sgd_span: FM_T arithmetic (for float, torch's
+ * and scikit-learn's own precision; for double the same operations in the
+ * same order as fm_adaptive's loop, so float64 results are unchanged), no
+ * per-element branches.  [lo, hi) lies wholly inside or outside the decayed
+ * range: wd is the coupled decay (Adam) and keep the decoupled factor
+ * 1 - lr*wd (AdamW, else 1).  The step is
+ *   torch:   w -= (lr/bc1) * m / (sqrt(v)/sbc2 + eps)
+ *   sklearn: w -= (lr*sbc2/bc1) * m / (sqrt(v) + eps). */
+static void FM_FN(fm_adam_span)(FM_T *FM_RESTRICT w, FM_T *FM_RESTRICT m, FM_T *FM_RESTRICT v,
+                                const FM_T *FM_RESTRICT g, ptrdiff_t lo, ptrdiff_t hi,
+                                const fm_optim *o, double wd, double keep)
+{
+    const double t = (double)o->step;
+    const double bc1 = 1.0 - pow(o->beta1, t), sbc2 = sqrt(1.0 - pow(o->beta2, t));
+    const FM_T b1 = (FM_T)o->beta1, c1 = (FM_T)(1.0 - o->beta1);
+    const FM_T b2 = (FM_T)o->beta2, c2 = (FM_T)(1.0 - o->beta2), eps = (FM_T)o->eps;
+    const FM_T wdt = (FM_T)wd, kp = (FM_T)keep;
+    ptrdiff_t i;
+    if (o->sklearn) {
+        const FM_T step = (FM_T)(o->lr * sbc2 / bc1);
+        for (i = lo; i < hi; i++) {
+            FM_T wi = w[i] * kp, gi = g[i] + wdt * w[i];
+            FM_T mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] = wi - step * mi / (FM_SQRT(vi) + eps);
+        }
+    } else {
+        const FM_T step = (FM_T)(o->lr / bc1), s2 = (FM_T)sbc2;
+        for (i = lo; i < hi; i++) {
+            FM_T wi = w[i] * kp, gi = g[i] + wdt * w[i];
+            FM_T mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] = wi - step * mi / (FM_SQRT(vi) / s2 + eps);
+        }
+    }
+}
+
 static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm_optim *o,
                                ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
 {
@@ -122,6 +162,13 @@ static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const
     const int adamw = o->kind == FM_OPT_ADAMW;
     const double wd = adamw ? 0.0 : o->weight_decay;
     const double bc1 = 1.0 - pow(b1, t), sbc2 = sqrt(1.0 - pow(b2, t));
+    if ((o->kind == FM_OPT_ADAM || adamw) && !o->amsgrad && o->l1 == 0) {
+        const ptrdiff_t mid = FM_MAX(lo, FM_MIN(hi, n_decay));
+        const double keep = adamw ? 1.0 - o->lr * o->weight_decay : 1.0;
+        FM_FN(fm_adam_span)(w, s1, s2, g, lo, mid, o, wd, keep);
+        FM_FN(fm_adam_span)(w, s1, s2, g, mid, hi, o, 0.0, 1.0);
+        return;
+    }
     for (i = lo; i < hi; i++) {
         double gi = FM_FN(fm_decayed_grad)(g, w, i, n_decay, wd, o->l1), wi, v;
         if (adamw && i < n_decay) w[i] = (FM_T)((double)w[i] * (1.0 - o->lr * o->weight_decay));

@@ -102,7 +102,18 @@ static void FM_FN(fm_block_update)(FM_FN(fm_upd) *u, FM_T *grad, ptrdiff_t off, 
     FM_T *params = u->params;
     fm_optim o = *u->opt;
     ptrdiff_t r;
-    if (penalise && (u->l2 != 0 || u->l1 != 0)) {
+    if (penalise && u->l2 != 0 && u->l1 == 0) { /* L2 alone (sklearn's alpha): vectorised */
+        const FM_T l2 = (FM_T)u->l2;
+        const FM_T *FM_RESTRICT w = params + off;
+        FM_T *FM_RESTRICT gr = grad + off;
+        double sq = 0;
+        FM_SIMD_SUM(sq)
+        for (r = 0; r < n; r++) {
+            sq += (double)w[r] * (double)w[r];
+            gr[r] += l2 * w[r];
+        }
+        u->penalty += 0.5 * u->l2 * sq;
+    } else if (penalise && (u->l2 != 0 || u->l1 != 0)) {
         double sq = 0, ab = 0;
         for (r = off; r < off + n; r++) {
             double w = (double)params[r];
@@ -180,11 +191,11 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             FM_T *b = upd->params + ob[l];
             FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows, -lr,
                            1 - lr * wd, NULL, n_threads);
-            for (j = 0; j < OUT; j++) {
-                FM_T sum = 0;
-                for (i = 0; i < rows; i++) sum += dl[i * OUT + j];
-                b[j] -= lr * (sum + (o->decay_bias ? wd * b[j] : 0));
-            }
+            /* column sums row by row (contiguous, vectorised) into db's slot */
+            for (j = 0; j < OUT; j++) db[j] = 0;
+            for (i = 0; i < rows; i++)
+                for (j = 0; j < OUT; j++) db[j] += dl[i * OUT + j];
+            for (j = 0; j < OUT; j++) b[j] -= lr * (db[j] + (o->decay_bias ? wd * b[j] : 0));
         } else if (upd) {
             FM_FN(fm_block_update)(upd, grad, ow[l], IN * OUT, IN * OUT, 1, n_threads);
             FM_FN(fm_block_update)(upd, grad, ob[l], OUT, upd->opt->decay_bias ? OUT : 0, 0,

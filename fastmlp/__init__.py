@@ -4,7 +4,12 @@ C kernels (fused matmul + bias + activation, backward deltas, optimizer
 updates; OpenMP threads, SIMD chosen at import) under a thin Cython layer,
 checked against :mod:`fastmlp.reference` (pure NumPy).
 """
-from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target
+from fastmlp import _omp_policy
+
+_omp_policy.apply()  # before libgomp loads with _core: see fastmlp/_omp_policy.py
+from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target  # noqa: E402
+
+_omp_policy.restore()
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
 from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)

@@ -27,25 +27,21 @@ from typing import Any, Optional
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_array, check_random_state, column_or_1d, compute_class_weight
+from sklearn.utils import check_random_state, column_or_1d, compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
-from fastmlp._validation import (
-    BOOL,
-    Interval,
-    Options,
-    _TypeOf,
-    resolve_threads,
-    validate_params,
-)
+from fastmlp._sklearn_base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
+                                   check_partial_fit_first_call, check_sample_weight,
+                                   store_params)
+from fastmlp._validation import BOOL, Interval, Options, _TypeOf, validate_params
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 
@@ -86,11 +82,7 @@ _PREDICT_ROWS = 4096       # rows per C inference batch (bounds scratch memory)
 _SPARSE_CHUNK_ELEMS = 1 << 22  # dense elements per densified chunk of sparse input
 
 _ARRAY_LIKE = _TypeOf(list, tuple, np.ndarray, name="an array-like")
-_RANDOM_STATE = _TypeOf(type(None), numbers.Integral, np.random.RandomState,
-                        name="an int, a numpy RandomState or None")
-_VERBOSE = _TypeOf(numbers.Integral, bool, np.bool_, name="an int or bool")
 _DICT_OR_NONE = _TypeOf(dict, type(None), name="a dict or None")
-_THREADS = _TypeOf(numbers.Integral, type(None), name="an int or None")
 _FIXES = _TypeOf(bool, np.bool_, list, tuple, set, frozenset,
                  name=f"a bool or a collection of names among {sorted(SKLEARN_BUG_FIXES)}")
 
@@ -105,9 +97,9 @@ _CONSTRAINTS: dict[str, list] = {
     "power_t": [Interval(numbers.Real, 0, None)],
     "max_iter": [Interval(numbers.Integral, 1, None)],
     "shuffle": [BOOL],
-    "random_state": [_RANDOM_STATE],
+    "random_state": [RANDOM_STATE],
     "tol": [Interval(numbers.Real, 0, None)],
-    "verbose": [_VERBOSE],
+    "verbose": [VERBOSE],
     "warm_start": [BOOL],
     "momentum": [Interval(numbers.Real, 0, 1)],
     "nesterovs_momentum": [BOOL],
@@ -120,7 +112,7 @@ _CONSTRAINTS: dict[str, list] = {
     "max_fun": [Interval(numbers.Integral, 1, None)],
     "leaky_relu_slope": [Interval(numbers.Real, 0, None)],
     "dropout": [Interval(numbers.Real, 0, 1, closed="left"), _ARRAY_LIKE],
-    "n_threads": [_THREADS],
+    "n_threads": [INT_OR_NONE],
     "progress_bar": [BOOL],
     "optimizer_params": [_DICT_OR_NONE],
     "fix_sklearn_bugs": [_FIXES],
@@ -222,13 +214,14 @@ class _Optimizer:
         return False
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(SklearnEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor (not for direct use)."""
+
+    _constraints = _CONSTRAINTS
 
     # ------------------------------------------------------------------ checks
     def _validate_hyper(self) -> None:
-        params = self.get_params(deep=False)
-        validate_params(type(self).__name__, params, _CONSTRAINTS)
+        super()._validate_hyper()
         extra = set(self.optimizer_params or {}) - _OPT_FIELDS
         if extra:
             raise ValueError(f"The 'optimizer_params' parameter of {type(self).__name__} may only "
@@ -269,9 +262,6 @@ class _BaseMLP(BaseEstimator):
         if rates.size != n_hidden:
             raise ValueError(f"dropout has {rates.size} rates for {n_hidden} hidden layers")
         return np.ascontiguousarray(rates)
-
-    def _n_threads(self) -> int:
-        return resolve_threads(self.n_threads, core.max_threads())
 
     # ------------------------------------------------------------------ network
     def _net(self, dtype=None, training: bool = False):
@@ -364,7 +354,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        sw = self._check_sample_weight(sample_weight, X)
+        sw = None if sample_weight is None else check_sample_weight(
+            sample_weight, X.shape[0], [np.float64, np.float32])
         y_labels = y
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -402,29 +393,25 @@ class _BaseMLP(BaseEstimator):
                              "the weights it had before this call.)")
         return self
 
-    def _check_sample_weight(self, sample_weight, X) -> Optional[np.ndarray]:
-        """scikit-learn's _check_sample_weight: a 1-D float array of n values, not all 0."""
-        if sample_weight is None:
-            return None
-        n = X.shape[0]
-        if isinstance(sample_weight, numbers.Number):
-            sw = np.full(n, sample_weight, dtype=np.float64)
-        else:
-            sw = check_array(sample_weight, accept_sparse=False, ensure_2d=False,
-                             dtype=[np.float64, np.float32], order="C",
-                             input_name="sample_weight")
-            if sw.ndim != 1:
-                raise ValueError(f"Sample weights must be 1D array or scalar, got {sw.ndim}D "
-                                 f"array. Expected either a scalar value or a 1D array of "
-                                 f"length {n}.")
-            if sw.shape != (n,):
-                raise ValueError("sample_weight.shape == {}, expected {}!".format(sw.shape, (n,)))
-        if np.all(sw == 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        return sw
+    def _validate_xy(self, X, y, reset: bool, **kwargs):
+        """(X, y) checked as scikit-learn's MLPs do; a one-column y becomes 1-D."""
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset, **kwargs)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _validate_X(self, X):
+        """X checked against the fitted network (dense or CSR/CSC, float64 or float32)."""
+        return validate_data(self, X, accept_sparse=["csr", "csc"],
+                             dtype=(np.float64, np.float32), reset=False)
 
     def _apply_class_weight(self, sw, y, incremental):
         return sw
+
+    def _eval_set(self, X_val, y_val):
+        """The early-stopping validation targets as the score function takes them."""
+        return X_val, y_val
 
     def _train_arrays(self, X, y, sw, dtype):
         """C-ready (X, Y, sw) in dtype; sparse X is kept (densified per chunk), as CSR."""
@@ -514,19 +501,17 @@ class _BaseMLP(BaseEstimator):
                 done = 0
                 while done < n_batches:
                     want = min(per_call, n_batches - done)
-                    if sp.issparse(Xtr):
+                    if sp.issparse(Xtr):  # densify only this call's rows, in training order
                         lo, hi = done * batch_size, min(n, (done + want) * batch_size)
                         rows = order[lo:hi] if order is not None else np.arange(lo, hi)
-                        nb, od["step"] = core.train(
-                            flat, grad, s1, s2, work, stats, od, sizes, acts, slopes, cfg,
-                            _dense_rows(Xtr, rows, dtype), np.ascontiguousarray(Ytr[rows]),
-                            None if swtr is None else np.ascontiguousarray(swtr[rows]), None,
-                            0, want, batch_size, nt, dropout=dropout)
+                        Xc, Yc = _dense_rows(Xtr, rows, dtype), np.ascontiguousarray(Ytr[rows])
+                        swc = None if swtr is None else np.ascontiguousarray(swtr[rows])
+                        order_c, first = None, 0
                     else:
-                        nb, od["step"] = core.train(
-                            flat, grad, s1, s2, work, stats, od, sizes, acts, slopes, cfg, Xtr,
-                            Ytr, swtr, order, done * batch_size, want, batch_size, nt,
-                            dropout=dropout)
+                        Xc, Yc, swc, order_c, first = Xtr, Ytr, swtr, order, done * batch_size
+                    nb, od["step"] = core.train(flat, grad, s1, s2, work, stats, od, sizes, acts,
+                                                slopes, cfg, Xc, Yc, swc, order_c, first, want,
+                                                batch_size, nt, dropout=dropout)
                     opt.advance(od["step"])
                     done += nb
                     if progress.verbose:
@@ -557,12 +542,9 @@ class _BaseMLP(BaseEstimator):
                     hist.setdefault(k, []).append(float(v))
                 progress.end_epoch(row)
                 if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = ("Validation score did not improve more than tol=%f for %d "
-                               "consecutive epochs." % (self.tol, self.n_iter_no_change))
-                    else:
-                        msg = ("Training loss did not improve more than tol=%f for %d "
-                               "consecutive epochs." % (self.tol, self.n_iter_no_change))
+                    msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
+                           % ("Validation score" if early_stopping else "Training loss",
+                              self.tol, self.n_iter_no_change))
                     if opt.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
@@ -708,8 +690,7 @@ class _BaseMLP(BaseEstimator):
 
     def _forward_pass_fast(self, X, check_input: bool = True) -> np.ndarray:
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                              dtype=(np.float64, np.float32), reset=False)
+            X = self._validate_X(X)
         return self._forward(X)
 
     def _evaluate(self, flat, X_val, y_val, sw_val, nt) -> tuple[float, float]:
@@ -736,13 +717,12 @@ class _BaseMLP(BaseEstimator):
     def _user_validation(self, validation_data):
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("validation_data must be a tuple (X_val, y_val)")
-        Xv = validate_data(self, validation_data[0], accept_sparse=["csr", "csc"],
-                           dtype=(np.float64, np.float32), reset=False)
+        Xv = self._validate_X(validation_data[0])
         yv = np.asarray(validation_data[1])
         if yv.shape[0] != Xv.shape[0]:
             raise ValueError(f"validation_data: X_val has {Xv.shape[0]} rows but y_val has "
                              f"{yv.shape[0]}")
-        return Xv, self._user_val_targets(yv)
+        return Xv, yv
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the model to data matrix X and target(s) y.
@@ -782,18 +762,6 @@ class _BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         return self._predict(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
-def _store_params(est: BaseEstimator, params: dict) -> None:
-    """Keep every constructor argument as given (scikit-learn's rule for __init__)."""
-    for name, value in params.items():
-        if name != "self":
-            setattr(est, name, value)
 
 
 def _check_lbfgs_result(res, max_iter: int) -> int:
@@ -931,7 +899,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  class_weight=None, leaky_relu_slope=0.01, dropout=0.0, n_threads=None,
                  progress_bar=False, optimizer_params=None, fix_sklearn_bugs=False):
-        _store_params(self, locals())
+        store_params(self, locals())
 
     _score_fn = staticmethod(accuracy_score)
 
@@ -943,10 +911,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         super()._validate_hyper()
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=reset)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+        X, y = self._validate_xy(X, y, reset)
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
@@ -980,9 +945,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _eval_set(self, X_val, y_val):
         return X_val, self._label_binarizer.inverse_transform(y_val)
 
-    def _user_val_targets(self, yv):
-        return yv
-
     def _val_targets(self, y_val, dtype):
         Y = self._label_binarizer.transform(y_val)
         if Y.ndim == 1:
@@ -1012,7 +974,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if not hasattr(self, "coefs_"):
             self._validate_hyper()
-        if _check_partial_fit_first_call(self, classes):
+        if check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
@@ -1059,21 +1021,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return tags
 
 
-def _check_partial_fit_first_call(clf, classes=None) -> bool:
-    """The classes logic of scikit-learn's partial_fit; True on the first call."""
-    if getattr(clf, "classes_", None) is None and classes is None:
-        raise ValueError("classes must be passed on the first call to partial_fit.")
-    if classes is not None:
-        if getattr(clf, "classes_", None) is not None:
-            if not np.array_equal(clf.classes_, unique_labels(classes)):
-                raise ValueError("`classes=%r` is not the same as on last call to partial_fit, "
-                                 "was: %r" % (classes, clf.classes_))
-        else:
-            clf.classes_ = unique_labels(classes)
-            return True
-    return False
-
-
 def _regressor_partial_fit_available(est) -> bool:
     # scikit-learn 1.9 passes the method itself (always truthy) instead of calling it
     if "partial_fit_lbfgs" in est._fixes():
@@ -1114,7 +1061,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  leaky_relu_slope=0.01, dropout=0.0, n_threads=None, progress_bar=False,
                  optimizer_params=None, fix_sklearn_bugs=False):
-        _store_params(self, locals())
+        store_params(self, locals())
 
     _score_fn = staticmethod(r2_score)
 
@@ -1124,20 +1071,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         super()._validate_hyper()
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+        X, y = self._validate_xy(X, y, reset, y_numeric=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs non-negative targets y; got a minimum of "
                              f"{np.min(y)!r}")
         return X, y
-
-    def _eval_set(self, X_val, y_val):
-        return X_val, y_val
-
-    def _user_val_targets(self, yv):
-        return yv
 
     def _val_targets(self, y_val, dtype):
         Y = np.asarray(y_val)

@@ -19,18 +19,20 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import check_array, check_random_state, compute_class_weight
+from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
-from fastmlp._sklearn_mlp import _check_partial_fit_first_call
-from fastmlp._validation import BOOL, Interval, Options, _TypeOf, resolve_threads, validate_params
+from fastmlp._sklearn_base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
+                                   check_partial_fit_first_call, check_sample_weight,
+                                   store_params)
+from fastmlp._validation import BOOL, NONE, Interval, Options, _TypeOf
 
 __all__ = ["Perceptron"]
 
@@ -41,28 +43,27 @@ _PENALTIES = {None: core.PENALTY_NONE, "l1": core.PENALTY_L1, "l2": core.PENALTY
 _SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's, for CSR input
 
 _CONSTRAINTS: dict[str, list] = {
-    "penalty": [Options(("l2", "l1", "elasticnet")), _TypeOf(type(None), name="None")],
+    "penalty": [Options(("l2", "l1", "elasticnet")), NONE],
     "alpha": [Interval(numbers.Real, 0, None)],
     "l1_ratio": [Interval(numbers.Real, 0, 1)],
     "fit_intercept": [BOOL],
     "max_iter": [Interval(numbers.Integral, 1, None)],
-    "tol": [Interval(numbers.Real, 0, None), _TypeOf(type(None), name="None")],
+    "tol": [Interval(numbers.Real, 0, None), NONE],
     "shuffle": [BOOL],
-    "verbose": [_TypeOf(numbers.Integral, bool, np.bool_, name="an int or bool")],
+    "verbose": [VERBOSE],
     "eta0": [Interval(numbers.Real, 0, None, closed="neither")],
-    "n_jobs": [_TypeOf(numbers.Integral, type(None), name="an int or None")],
-    "random_state": [_TypeOf(type(None), numbers.Integral, np.random.RandomState,
-                             name="an int, a numpy RandomState or None")],
+    "n_jobs": [INT_OR_NONE],
+    "random_state": [RANDOM_STATE],
     "early_stopping": [BOOL],
     "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(numbers.Integral, 1, None)],
     "class_weight": [Options(("balanced",)), _TypeOf(dict, type(None), name="a dict or None")],
     "warm_start": [BOOL],
-    "n_threads": [_TypeOf(numbers.Integral, type(None), name="an int or None")],
+    "n_threads": [INT_OR_NONE],
 }
 
 
-class Perceptron(ClassifierMixin, BaseEstimator):
+class Perceptron(ClassifierMixin, SklearnEstimator):
     """Linear perceptron classifier: scikit-learn's, trained in C.
 
     A drop-in replacement for ``sklearn.linear_model.Perceptron`` (same
@@ -131,28 +132,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                  max_iter=1000, tol=1e-3, shuffle=True, verbose=0, eta0=1.0, n_jobs=None,
                  random_state=0, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False, n_threads=None):
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.eta0 = eta0
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.n_threads = n_threads
+        store_params(self, locals())
+
+    _constraints = _CONSTRAINTS
 
     # ------------------------------------------------------------------ fitting
-    def _validate_hyper(self) -> None:
-        validate_params("Perceptron", self.get_params(deep=False), _CONSTRAINTS)
-
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear model by scikit-learn's perceptron SGD.
 
@@ -223,11 +207,15 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", accept_large_sparse=False, reset=first_call)
         n_features = X.shape[1]
-        _check_partial_fit_first_call(self, classes)
+        check_partial_fit_first_call(self, classes)
         n_classes = self.classes_.shape[0]
         self._expanded_class_weight = compute_class_weight(self.class_weight,
                                                            classes=self.classes_, y=y)
-        sw = self._check_sample_weight(sample_weight, X)
+        if sample_weight is None:
+            sw = np.ones(X.shape[0], dtype=X.dtype)
+        else:
+            sw = check_sample_weight(sample_weight, X.shape[0], X.dtype,
+                                     reject_all_zero=not self.early_stopping)
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate(n_classes, n_features, X.dtype, coef_init, intercept_init)
         elif n_features != self.coef_.shape[-1]:
@@ -253,25 +241,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             self.coef_ = coef.reshape(1, -1)
             self.intercept_ = np.atleast_1d(intercept)  # float64, as scikit-learn's
         return self
-
-    def _check_sample_weight(self, sample_weight, X) -> np.ndarray:
-        n = X.shape[0]
-        if sample_weight is None:
-            sw = np.ones(n, dtype=X.dtype)
-        elif isinstance(sample_weight, numbers.Number):
-            sw = np.full(n, sample_weight, dtype=X.dtype)
-        else:
-            sw = check_array(sample_weight, accept_sparse=False, ensure_2d=False, dtype=X.dtype,
-                             order="C", input_name="sample_weight")
-            if sw.ndim != 1:
-                raise ValueError(f"Sample weights must be 1D array or scalar, got {sw.ndim}D "
-                                 f"array. Expected either a scalar value or a 1D array of "
-                                 f"length {n}.")
-            if sw.shape != (n,):
-                raise ValueError("sample_weight.shape == {}, expected {}!".format(sw.shape, (n,)))
-        if not self.early_stopping and np.all(sw == 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
-        return sw
 
     def _allocate(self, n_classes, n_features, dtype, coef_init, intercept_init) -> None:
         """scikit-learn's _allocate_parameter_mem (copies instead of aliasing the inits)."""
@@ -329,8 +298,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         mask = self._make_validation_split(y, sample_mask=sw > 0)
         rs = check_random_state(self.random_state)
         seeds = rs.randint(_MAX_INT, size=len(self.classes_))
-        n_jobs = self.n_jobs if self.n_jobs is not None else resolve_threads(
-            self.n_threads, core.max_threads())
+        n_jobs = self.n_jobs if self.n_jobs is not None else self._n_threads()
         result = Parallel(n_jobs=n_jobs, prefer="threads", require="sharedmem")(
             delayed(self._fit_binary)(i, X, y, self._expanded_class_weight[i], 1.0, sw, max_iter,
                                       int(seed), self.coef_[i], self.intercept_[i], mask)
@@ -492,9 +460,3 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         csr = sp.csr_array if get_config().get("sparse_interface") == "sparray" else sp.csr_matrix
         self.coef_ = csr(self.coef_)
         return self
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 __all__ = ["Interval", "Options", "validate_params", "check_X", "check_y_2d", "resolve_threads",
-           "check_dtype"]
+           "check_dtype", "check_dropout"]
 
 
 @dataclass(frozen=True)
@@ -203,3 +203,22 @@ def one_of(v: Any, name: str, options: Iterable[str]) -> str:
     if not isinstance(v, str) or v not in opts:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, opts))}; got {v!r}")
     return v
+
+
+def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
+    """Return one dropout rate in [0, 1) per hidden layer from a rate or a sequence of rates."""
+    rates = [dropout] * n_hidden if isinstance(dropout, (int, float, np.floating)) \
+        and not isinstance(dropout, bool) else dropout
+    try:
+        rates = [float(r) for r in rates]
+    except (TypeError, ValueError):
+        raise ValueError(f"dropout must be a float or one float per hidden layer; "
+                         f"got {dropout!r}") from None
+    if n_hidden == 0 and isinstance(dropout, (int, float, np.floating)) and dropout:
+        raise ValueError("dropout acts on hidden layers, and this network has none")
+    if len(rates) != n_hidden:
+        raise ValueError(f"dropout: {n_hidden} hidden layers need {n_hidden} rates; "
+                         f"got {len(rates)}")
+    if any(not (0.0 <= r < 1.0) for r in rates):
+        raise ValueError(f"dropout rates must be in [0, 1); got {rates}")
+    return rates

@@ -12,14 +12,17 @@ weights before saving, so ``evaluate`` and ``predict`` feed files as they are.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import inspect
 import os
 import sys
 import time
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Iterator, NoReturn, Optional, Sequence
 
 import numpy as np
+
+from fastmlp import _omp_policy
 
 EXAMPLES = """examples:
   fastmlp train                          train 64-64-10 on the embedded 8x8 digits
@@ -60,6 +63,15 @@ class UserError(Exception):
 
 def _one_line(msg: str) -> str:
     return " ".join(part.strip() for part in str(msg).splitlines() if part.strip())
+
+
+@contextlib.contextmanager
+def _reported(*errors: type, prefix: str = "") -> Iterator[None]:
+    """Turn the given exceptions, raised inside the block, into a one-line UserError."""
+    try:
+        yield
+    except errors as exc:
+        raise UserError(prefix + _one_line(str(exc))) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -191,10 +203,8 @@ def _parse_labels(cells: Sequence[str]) -> np.ndarray:
 
 
 def _read_npz(path: str, label: Optional[str], need_label: bool) -> tuple:
-    try:
+    with _reported(OSError, ValueError, prefix=f"cannot read {path} as NPZ: "):
         z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read {path} as NPZ: {_one_line(str(exc))}") from None
     with z:
         keys = {k.lower(): k for k in z.files}
         for xk, yk in (("x", "y"), ("data", "target"), ("features", "labels")):
@@ -297,10 +307,8 @@ def _save_model(net: Any, path: str) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise UserError(f"--output: directory {parent} does not exist")
-    try:
+    with _reported(OSError, ValueError, prefix=f"cannot save the model to {path}: "):
         saver(net, path) if saver is getattr(fio, "save", None) else saver(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot save the model to {path}: {_one_line(str(exc))}") from None
 
 
 def _load_model(path: str) -> Any:
@@ -310,10 +318,9 @@ def _load_model(path: str) -> Any:
         from fastmlp import io as fio
     except ImportError:
         raise UserError("this fastmlp build cannot load models (fastmlp.io is missing)") from None
-    try:
+    with _reported(OSError, ValueError, KeyError, TypeError,
+                   prefix=f"cannot load a model from {path}: "):
         return fio.load(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"cannot load a model from {path}: {_one_line(str(exc))}") from None
 
 
 def _check_width(net: Any, X: np.ndarray, where: str) -> None:
@@ -367,14 +374,12 @@ def _layers(args: argparse.Namespace, n_in: int, n_out: int, source: str) -> lis
 
     if args.layers and args.hidden:
         raise UserError("give --layers or --hidden, not both")
-    try:
+    with _reported(ValueError, prefix=f"--{'layers' if args.layers else 'hidden'}: "):
         if args.layers:
             layers = parse_layers(args.layers)
         else:
             hidden = parse_layers(f"1-{args.hidden or '64'}-1")[1:-1]
             layers = [n_in, *hidden, n_out]
-    except ValueError as exc:
-        raise UserError(f"--{'layers' if args.layers else 'hidden'}: {exc}") from None
     if layers[0] != n_in or layers[-1] != n_out:
         raise UserError(f"--layers {args.layers} must start with the {n_in} inputs of {source} "
                         f"and end with its {n_out} outputs (e.g. {n_in}-64-{n_out}), or give "
@@ -386,10 +391,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fastmlp import MLP
     from fastmlp import _backend as B
 
-    try:
+    with _reported(ValueError, prefix="--optimizer: "):
         opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
-    except ValueError as exc:
-        raise UserError(f"--optimizer: {exc}") from None
     lr = args.lr if args.lr is not None else (0.1 if opt == "sgd" else None)
     momentum = args.momentum if args.momentum is not None else (0.9 if opt == "sgd" else None)
     if not 0.0 <= args.test_split < 1.0:
@@ -398,23 +401,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     ytr, yte, n_out = _targets(task, ytr, yte, source)
     layers = _layers(args, Xtr.shape[1], n_out, source)
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
-    try:
+    with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
                   loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
                   dropout=args.dropout)
-    except ValueError as exc:
-        raise UserError(_one_line(str(exc))) from None
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
     print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; "
           f"network {'-'.join(map(str, net.layers))} ({net.n_params:,} parameters)", flush=True)
     t0 = time.perf_counter()
-    try:
+    with _reported(ValueError, FloatingPointError):
         net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
                 learning_rate=lr, optimizer=opt, momentum=momentum,
                 l2=args.l2, validation_split=args.validation_split,
                 verbose=0 if args.quiet else 1)
-    except (ValueError, FloatingPointError) as exc:
-        raise UserError(_one_line(str(exc))) from None
     dt = time.perf_counter() - t0
     _fold_scaling(net, shift, scale)
     if len(Xte):
@@ -430,11 +429,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plot:
         from fastmlp import plotting
 
-        try:
+        with _reported(ImportError):
             plotting.plot_history(net, args.plot, title=f"{'-'.join(map(str, net.layers))} on "
                                                         f"{source}")
-        except ImportError as exc:
-            raise UserError(_one_line(str(exc))) from None
         print(f"curves written to {args.plot}")
     if args.output:
         _save_model(net, args.output)
@@ -459,10 +456,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
     X, y, source = _eval_data(args)
     _check_width(net, X, source)
-    try:
+    with _reported(ValueError):
         m = net.evaluate(X, y)
-    except ValueError as exc:
-        raise UserError(_one_line(str(exc))) from None
     print(f"{args.model} on {source}, {len(X)} samples: {_metrics_line(m)}")
     return 0
 
@@ -471,7 +466,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
     X, _, _ = _read_file(args.data, args.label_column, need_label=False)
     _check_width(net, X, args.data)
-    try:
+    with _reported(ValueError):
         if args.proba:
             out = net.predict_proba(X)
             classes = getattr(net, "classes_", None)
@@ -481,8 +476,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
             pred = np.asarray(net.predict(X))
             lines = [",".join(f"{v:.6g}" for v in np.atleast_1d(row)) if pred.dtype.kind == "f"
                      else str(row) for row in pred]
-    except ValueError as exc:
-        raise UserError(_one_line(str(exc))) from None
     text = "\n".join(lines) + "\n"
     if args.output:
         try:
@@ -522,10 +515,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             kwargs["peers"] = not args.no_peers
         if "download" in params:
             kwargs["download"] = args.download
-        try:
+        with _reported(FileNotFoundError):
             res = fn(**kwargs)
-        except FileNotFoundError as exc:
-            raise UserError(_one_line(str(exc))) from None
         print(res.summary(), flush=True)
         failed += res.met is False
     return 1 if failed else 0
@@ -570,7 +561,8 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"{', '.join(fastmlp.available_targets())}"
           f"{'; FASTMLP_ARCH=' + forced if forced else ''})")
     print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; "
-          f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()})")
+          f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()}); "
+          f"wait policy: {_omp_policy.wait_policy()}")
     print(f"NumPy {np.__version__}; BLAS thread pools seen:")
     for row in _blas_threads():
         print(f"  {row}")
@@ -584,6 +576,22 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                         "or the cache)")
     p.add_argument("--download", action="store_true",
                    help="download MNIST/Fashion-MNIST into the cache when not found")
+
+
+def _examples(*lines: str) -> str:
+    """An epilog listing example command lines."""
+    return "examples:\n" + "\n".join("  " + line for line in lines)
+
+
+def _model_command(sub: Any, name: str, *, help: str, description: str, examples: list,
+                   data_help: str, data_required: bool) -> argparse.ArgumentParser:
+    """A subcommand that applies a saved model (positional MODEL) to --data FILE."""
+    p = sub.add_parser(name, help=help, description=description, epilog=_examples(*examples),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="a model saved by fastmlp train --output")
+    p.add_argument("--data", required=data_required, default=None, metavar="FILE",
+                   help=data_help)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -640,13 +648,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(t)
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="score a saved model on a file or dataset",
+    e = _model_command(sub, "evaluate", help="score a saved model on a file or dataset",
                        description="Print the loss and accuracy (or mse/mae) of a saved model.",
-                       epilog="examples:\n  fastmlp evaluate model.npz --data test.csv "
-                              "--label-column label\n  fastmlp evaluate mnist.npz --dataset mnist",
-                       formatter_class=fmt)
-    e.add_argument("model", help="a model saved by fastmlp train --output")
-    e.add_argument("--data", default=None, metavar="FILE", help="a CSV or NPZ file with labels")
+                       examples=["fastmlp evaluate model.npz --data test.csv --label-column label",
+                                 "fastmlp evaluate mnist.npz --dataset mnist"],
+                       data_help="a CSV or NPZ file with labels", data_required=False)
     e.add_argument("--dataset", default=None, help="or a dataset name")
     e.add_argument("--split", default="test", choices=("test", "train"),
                    help="split of --dataset (default: test)")
@@ -656,13 +662,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(e)
     e.set_defaults(func=cmd_evaluate)
 
-    r = sub.add_parser("predict", help="predict labels (or values) for a file",
+    r = _model_command(sub, "predict", help="predict labels (or values) for a file",
                        description="Write one prediction per row of a CSV/NPZ file.",
-                       epilog="examples:\n  fastmlp predict model.npz --data new.csv\n"
-                              "  fastmlp predict model.npz --data new.csv --proba -o probs.csv",
-                       formatter_class=fmt)
-    r.add_argument("model", help="a model saved by fastmlp train --output")
-    r.add_argument("--data", required=True, metavar="FILE", help="a CSV or NPZ file")
+                       examples=["fastmlp predict model.npz --data new.csv",
+                                 "fastmlp predict model.npz --data new.csv --proba -o probs.csv"],
+                       data_help="a CSV or NPZ file", data_required=True)
     r.add_argument("--label-column", default=None, metavar="COL",
                    help="a column to leave out (e.g. labels present in the file)")
     r.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
@@ -673,10 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a demo: it prints what it measured against the published "
                                    "figure and writes its PNG figures. Exit status 1 when a "
                                    "full-size demo misses its target.",
-                       epilog="examples:\n  fastmlp demo list\n  fastmlp demo perceptron\n"
-                              "  fastmlp demo mnist --out figures --no-peers\n"
-                              "  fastmlp demo mnist-800 --epochs 2 --n-train 5000   "
-                              "(a quick, reduced run)",
+                       epilog=_examples("fastmlp demo list", "fastmlp demo perceptron",
+                                        "fastmlp demo mnist --out figures --no-peers",
+                                        "fastmlp demo mnist-800 --epochs 2 --n-train 5000   "
+                                        "(a quick, reduced run)"),
                        formatter_class=fmt)
     d.add_argument("name", help="perceptron, sine, spiral, mnist, mnist-nielsen, mnist-800, "
                                 "fashion, all or list")

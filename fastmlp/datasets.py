@@ -39,7 +39,7 @@ import os
 import tempfile
 import urllib.request
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Protocol, Union, overload
@@ -451,6 +451,7 @@ _PREFIX = {"train": "train", "test": "t10k"}
 _DATASETS: dict[str, dict[str, Any]] = {
     "mnist": {
         "title": "MNIST",
+        "what": "handwritten digits",
         "subdir": "mnist",
         "mirrors": (
             "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -466,9 +467,15 @@ _DATASETS: dict[str, dict[str, Any]] = {
             "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
             "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
         },
+        "classes": "",
+        "credit": (
+            "MNIST: Y. LeCun, C. Cortes, C. J. C. Burges, \"The MNIST database of handwritten "
+            "digits\"; commonly distributed under CC BY-SA 3.0."
+        ),
     },
     "fashion-mnist": {
         "title": "Fashion-MNIST",
+        "what": "article images",
         "subdir": "fashion-mnist",
         "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         "md5": {
@@ -481,6 +488,12 @@ _DATASETS: dict[str, dict[str, Any]] = {
             "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
             "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
         },
+        "classes": " Class names: ``FASHION_MNIST_CLASSES[y]``.",
+        "credit": (
+            "Fashion-MNIST: H. Xiao, K. Rasul, R. Vollgraf, \"Fashion-MNIST: a Novel Image "
+            "Dataset for Benchmarking Machine Learning Algorithms\", arXiv:1708.07747; "
+            "MIT licence, (c) 2017 Zalando SE."
+        ),
     },
 }
 
@@ -775,61 +788,39 @@ _LOADER_DOC = """Load the {title} {what} from its original IDX files.
     """
 
 
-def load_mnist(
-    path: PathLike | None = None,
-    kind: str = "train",
-    *,
-    as_float: bool = False,
-    flatten: bool = True,
-    download: bool = False,
-    verify: bool = True,
-    mirrors: Sequence[str] | None = None,
-    progress: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    return _load_idx_dataset(
-        "mnist", path, kind, as_float, flatten, download, verify, mirrors, progress
+def _idx_loader(dataset: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """The public loader of one IDX dataset of ``_DATASETS``, with its docstring."""
+
+    def load(
+        path: PathLike | None = None,
+        kind: str = "train",
+        *,
+        as_float: bool = False,
+        flatten: bool = True,
+        download: bool = False,
+        verify: bool = True,
+        mirrors: Sequence[str] | None = None,
+        progress: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return _load_idx_dataset(
+            dataset, path, kind, as_float, flatten, download, verify, mirrors, progress
+        )
+
+    info = _DATASETS[dataset]
+    load.__name__ = load.__qualname__ = "load_" + dataset.replace("-", "_")
+    load.__doc__ = _LOADER_DOC.format(
+        title=info["title"],
+        what=info["what"],
+        subdir=info["subdir"],
+        mirrors=", ".join(info["mirrors"]),
+        classes=info["classes"],
+        credit=info["credit"],
     )
+    return load
 
 
-def load_fashion_mnist(
-    path: PathLike | None = None,
-    kind: str = "train",
-    *,
-    as_float: bool = False,
-    flatten: bool = True,
-    download: bool = False,
-    verify: bool = True,
-    mirrors: Sequence[str] | None = None,
-    progress: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    return _load_idx_dataset(
-        "fashion-mnist", path, kind, as_float, flatten, download, verify, mirrors, progress
-    )
-
-
-load_mnist.__doc__ = _LOADER_DOC.format(
-    title="MNIST",
-    what="handwritten digits",
-    subdir="mnist",
-    mirrors=", ".join(_DATASETS["mnist"]["mirrors"]),
-    classes="",
-    credit=(
-        "MNIST: Y. LeCun, C. Cortes, C. J. C. Burges, \"The MNIST database of handwritten "
-        "digits\"; commonly distributed under CC BY-SA 3.0."
-    ),
-)
-load_fashion_mnist.__doc__ = _LOADER_DOC.format(
-    title="Fashion-MNIST",
-    what="article images",
-    subdir="fashion-mnist",
-    mirrors=", ".join(_DATASETS["fashion-mnist"]["mirrors"]),
-    classes=" Class names: ``FASHION_MNIST_CLASSES[y]``.",
-    credit=(
-        "Fashion-MNIST: H. Xiao, K. Rasul, R. Vollgraf, \"Fashion-MNIST: a Novel Image "
-        "Dataset for Benchmarking Machine Learning Algorithms\", arXiv:1708.07747; "
-        "MIT licence, (c) 2017 Zalando SE."
-    ),
-)
+load_mnist = _idx_loader("mnist")
+load_fashion_mnist = _idx_loader("fashion-mnist")
 
 
 # ---------------------------------------------------------------------------

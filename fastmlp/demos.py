@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from fastmlp import datasets
+from fastmlp import datasets, plotting
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
 
@@ -165,6 +165,22 @@ def _draw(result: DemoResult, out_dir: Optional[PathLike], name: str, verbose: i
     result.figures.append(path)
 
 
+def _boundary_panels(path: str, panels: Sequence[tuple], width: float, height: float) -> None:
+    """Write one figure of decision boundaries side by side: panels of (model, X, y, title)."""
+    fig, axes = plotting._new_figure(width, height, ncols=len(panels))
+    for ax, (model, X, y, title) in zip(axes, panels):
+        plotting.plot_decision_boundary(model, X, y, ax=ax, title=title)
+    fig.savefig(path, dpi=90)
+
+
+def _toy_size(n_samples: Optional[int], epochs: Optional[int], default_n: int,
+              default_epochs: int) -> tuple:
+    """(samples, epochs, full_size) of a toy demo from its optional reductions."""
+    full = n_samples is None and epochs is None
+    return (_check_positive("n_samples", n_samples) or default_n,
+            _check_positive("epochs", epochs) or default_epochs, full)
+
+
 def _check_positive(name: str, value: Optional[int]) -> Optional[int]:
     if value is None:
         return None
@@ -242,16 +258,10 @@ def demo_perceptron(*, out_dir: Optional[PathLike] = None, seed: int = 0,
     ]
 
     def draw(path: str) -> None:
-        from fastmlp import plotting
-
-        fig, axes = plotting._new_figure(13.5, 4.4, ncols=3)
-        plotting.plot_decision_boundary(sep, Xs, ys, ax=axes[0],
-                                        title=f"perceptron, separable: {acc_sep:.0%}")
-        plotting.plot_decision_boundary(xor_p, Xx, yx, ax=axes[1],
-                                        title=f"perceptron, XOR: {acc_xor_p:.0%}")
-        plotting.plot_decision_boundary(xor_mlp, Xx, yx, ax=axes[2],
-                                        title=f"MLP 2-4-1, XOR: {acc_xor_mlp:.0%}")
-        fig.savefig(path, dpi=90)
+        _boundary_panels(path, [(sep, Xs, ys, f"perceptron, separable: {acc_sep:.0%}"),
+                                (xor_p, Xx, yx, f"perceptron, XOR: {acc_xor_p:.0%}"),
+                                (xor_mlp, Xx, yx, f"MLP 2-4-1, XOR: {acc_xor_mlp:.0%}")],
+                         13.5, 4.4)
 
     _draw(res, out_dir, "perceptron_xor.png", verbose, draw)
     res.seconds = time.perf_counter() - t0
@@ -300,9 +310,7 @@ def demo_sine(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] = 
     DemoResult
     """
     t0 = time.perf_counter()
-    full = n_samples is None and epochs is None
-    n = _check_positive("n_samples", n_samples) or 400
-    ep = _check_positive("epochs", epochs) or 600
+    n, ep, full = _toy_size(n_samples, epochs, 400, 600)
     res = DemoResult("sine", "a 2-hidden-layer network fits sin(x) with ReLU, not without",
                      target="with ReLU: MSE vs sin(x) < 0.01; without: MSE > 0.1 (a line)",
                      full_size=full)
@@ -329,8 +337,6 @@ def demo_sine(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] = 
                    f"{best_line:.5f})"]
 
     def draw(path: str) -> None:
-        from fastmlp import plotting
-
         plotting.plot_sine_fit(X, y, {"1-32-32-1 with ReLU": models["relu"],
                                       "1-32-32-1 without (identity)": models["identity"]},
                                path, title="universal approximation of sin(x)",
@@ -368,9 +374,7 @@ def demo_spiral(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] 
     DemoResult
     """
     t0 = time.perf_counter()
-    full = n_samples is None and epochs is None
-    n = _check_positive("n_samples", n_samples) or 1500
-    ep = _check_positive("epochs", epochs) or 300
+    n, ep, full = _toy_size(n_samples, epochs, 1500, 300)
     res = DemoResult("spiral", "three spirals need tens of neurons",
                      target="2-64-64-3 >= 97% on fresh points; 2-4-3 clearly below",
                      full_size=full)
@@ -395,23 +399,15 @@ def demo_spiral(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] 
                    f"2-64-64-3 ({large.n_params:,} parameters): test accuracy {acc_l:.1%}"]
 
     def draw(path: str) -> None:
-        from fastmlp import plotting
-
-        fig, axes = plotting._new_figure(10.0, 4.8, ncols=2)
-        plotting.plot_decision_boundary(small, Xt, yt, ax=axes[0],
-                                        title=f"2-4-3: {acc_s:.1%} on fresh points")
-        plotting.plot_decision_boundary(large, Xt, yt, ax=axes[1],
-                                        title=f"2-64-64-3: {acc_l:.1%} on fresh points")
-        fig.savefig(path, dpi=90)
-
-    _draw(res, out_dir, "spiral.png", verbose, draw)
+        _boundary_panels(path, [(small, Xt, yt, f"2-4-3: {acc_s:.1%} on fresh points"),
+                                (large, Xt, yt, f"2-64-64-3: {acc_l:.1%} on fresh points")],
+                         10.0, 4.8)
 
     def draw_hist(path: str) -> None:
-        from fastmlp import plotting
-
         plotting.plot_history(large, path, title="2-64-64-3 on the spirals",
                               val_label="fresh points", log_loss=True)
 
+    _draw(res, out_dir, "spiral.png", verbose, draw)
     _draw(res, out_dir, "spiral_history.png", verbose, draw_hist)
     res.seconds = time.perf_counter() - t0
     return res
@@ -628,27 +624,59 @@ def _peers_arg(peers: Union[bool, Sequence[str]]) -> list:
     return names
 
 
-def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold: float,
-                target: str, *, out_dir: Optional[PathLike], data_path: Optional[PathLike],
-                n_train: Optional[int], n_test: Optional[int], epochs: Optional[int],
-                threads: Optional[int], seed: int, peers: Union[bool, Sequence[str]],
-                verbose: int, download: bool = False,
-                class_names: Optional[Sequence[str]] = None,
-                compare: Optional[str] = None) -> DemoResult:
-    """Train spec on MNIST or Fashion-MNIST, check the test accuracy, time the peers."""
+@dataclass(frozen=True)
+class _ImageDemo:
+    """What one MNIST / Fashion-MNIST demo trains and what it checks."""
+
+    name: str
+    title: str
+    spec: TrainSpec
+    dataset: str  # 'mnist' or 'fashion-mnist'
+    target: str
+    #: the least test accuracy; with ``compare``, how far below that peer's it may fall
+    threshold: float
+    compare: Optional[str] = None
+    class_names: Optional[Sequence[str]] = None
+
+
+def _time_peers(demo: _ImageDemo, spec: TrainSpec, peer_names: Sequence[str], data: tuple,
+                threads: Optional[int], seed: int, verbose: int) -> list:
+    """Run spec with each peer; where scikit-learn had to drop dropout or input noise, also
+    time fastmlp on the recipe it ran."""
+    Xtr, ytr, Xte, yte = data
+    out = []
+    for p in peer_names:
+        _say(verbose, f"demo {demo.name}: timing the same run with {p}...")
+        peer = PEERS[p](spec, Xtr, ytr, Xte, yte, threads, seed)
+        out.append(peer)
+        if p == "sklearn" and peer.seconds is not None and (spec.dropout or spec.input_noise):
+            _say(verbose, f"demo {demo.name}: timing fastmlp on the recipe scikit-learn ran...")
+            plain = replace(spec, dropout=0.0, input_noise=0.0)
+            net, wall, cpu = _fit_spec(plain, Xtr, ytr, Xte, yte, threads, seed, 0)
+            out.append(PeerResult("fastmlp, as sklearn ran", wall,
+                                  float(np.mean(net.predict(Xte) == yte)),
+                                  "without dropout / input noise", cpu))
+    return out
+
+
+def _run_image_demo(demo: _ImageDemo, *, out_dir: Optional[PathLike],
+                    data_path: Optional[PathLike], n_train: Optional[int], n_test: Optional[int],
+                    epochs: Optional[int], threads: Optional[int], seed: int,
+                    peers: Union[bool, Sequence[str]], verbose: int,
+                    download: bool) -> DemoResult:
+    """Train demo.spec on its images, check the test accuracy, time the peers, draw."""
     t0 = time.perf_counter()
     n_train, n_test = _check_positive("n_train", n_train), _check_positive("n_test", n_test)
     epochs = _check_positive("epochs", epochs)
     peer_names = _peers_arg(peers)
-    if compare and compare not in peer_names:
-        peer_names.insert(0, compare)
+    if demo.compare:  # it runs first, whatever peers says
+        peer_names = [demo.compare] + [p for p in peer_names if p != demo.compare]
     full = n_train is None and n_test is None and epochs is None
-    if epochs is not None:
-        spec = spec.with_epochs(epochs)
-    res = DemoResult(name, title, target=target, full_size=full)
-    Xtr, ytr, Xte, yte = _load_image_set(dataset, data_path, n_train, n_test, download)
-    _say(verbose, f"demo {name}: {spec.describe()}; {len(Xtr)} training and {len(Xte)} test "
-                  f"images")
+    spec = demo.spec if epochs is None else demo.spec.with_epochs(epochs)
+    res = DemoResult(demo.name, demo.title, target=demo.target, full_size=full)
+    Xtr, ytr, Xte, yte = _load_image_set(demo.dataset, data_path, n_train, n_test, download)
+    _say(verbose, f"demo {demo.name}: {spec.describe()}; {len(Xtr)} training and {len(Xte)} "
+                  f"test images")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     net, res.train_seconds, res.train_cpu_seconds = _fit_spec(spec, Xtr, ytr, Xte, yte, threads,
                                                               seed, verbose)
@@ -662,50 +690,79 @@ def _image_demo(name: str, title: str, spec: TrainSpec, dataset: str, threshold:
                    f"{res.metrics['train_accuracy']:.2%}",
                    f"threads {net.n_threads}; machine load average at the start "
                    f"{'n/a' if load is None else f'{load:.1f}'} ({os.cpu_count()} CPUs)"]
-    by_name = {}
-    for p in peer_names:
-        _say(verbose, f"demo {name}: timing the same run with {p}...")
-        by_name[p] = PEERS[p](spec, Xtr, ytr, Xte, yte, threads, seed)
-        res.peers.append(by_name[p])
-        if p == "sklearn" and by_name[p].seconds is not None and (spec.dropout or spec.input_noise):
-            # scikit-learn has neither: time fastmlp on the recipe it actually ran, too
-            _say(verbose, f"demo {name}: timing fastmlp on the recipe scikit-learn ran...")
-            plain = replace(spec, dropout=0.0, input_noise=0.0)
-            net2, wall, cpu = _fit_spec(plain, Xtr, ytr, Xte, yte, threads, seed, 0)
-            res.peers.append(PeerResult("fastmlp, as sklearn ran", wall,
-                                        float(np.mean(net2.predict(Xte) == yte)),
-                                        "without dropout / input noise", cpu))
-    if compare:
-        ref = by_name[compare]
-        res.metrics[f"{compare}_accuracy"] = ref.accuracy
+    res.peers = _time_peers(demo, spec, peer_names, (Xtr, ytr, Xte, yte), threads, seed, verbose)
+    if demo.compare:
+        ref = res.peers[0]
+        res.metrics[f"{demo.compare}_accuracy"] = ref.accuracy
         if full and ref.accuracy is not None:
-            res.met = bool(acc >= ref.accuracy - threshold)
+            res.met = bool(acc >= ref.accuracy - demo.threshold)
     elif full:
-        res.met = bool(acc >= threshold)
+        res.met = bool(acc >= demo.threshold)
 
     def draw_hist(path: str) -> None:
-        from fastmlp import plotting
-
         plotting.plot_history(net, path, title=f"{'-'.join(map(str, spec.layers))} on "
-                              f"{'MNIST' if dataset == 'mnist' else 'Fashion-MNIST'}",
+                              f"{'MNIST' if demo.dataset == 'mnist' else 'Fashion-MNIST'}",
                               val_label="test set")
 
     def draw_grid(path: str) -> None:
-        from fastmlp import plotting
-
         first = np.arange(min(30, len(Xte)))
         wrong = np.flatnonzero(pred != yte)
         wrong = wrong[wrong >= len(first)][:10]  # not already among the first 30
         idx = np.concatenate([first, wrong])
         plotting.plot_digits_grid(Xte[idx], yte[idx], pred[idx], path, n=len(idx),
-                                  class_names=class_names,
+                                  class_names=demo.class_names,
                                   title=f"first 30 test images, then {len(wrong)} the network "
                                         f"gets wrong (test accuracy {acc:.2%})")
 
-    _draw(res, out_dir, f"{name}_history.png", verbose, draw_hist)
-    _draw(res, out_dir, f"{name}_grid.png", verbose, draw_grid)
+    _draw(res, out_dir, f"{demo.name}_history.png", verbose, draw_hist)
+    _draw(res, out_dir, f"{demo.name}_grid.png", verbose, draw_grid)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+_IMAGE_DEMO_PARAMETERS = """
+    Parameters
+    ----------
+    out_dir : str or os.PathLike, optional
+        Directory for ``{name}_history.png`` (loss and accuracy per epoch,
+        training and test set) and ``{name}_grid.png`` (test images with
+        their predicted and true labels).
+    data_path : str or os.PathLike, optional
+        Directory with the {files} files (else ``$FASTMLP_DATA`` or the cache).
+    n_train, n_test, epochs : int, optional
+        Reduce the run (the first n images; fewer epochs); the target is then
+        not checked.
+    threads : int, optional
+        Threads for fastmlp and for the peers.
+    seed : int, default=0
+    peers : bool or sequence of str, default=True
+        Time the same run with 'sklearn' and 'torch' where installed.
+    verbose : int, default=1
+    download : bool, default=False
+        Download the files into the cache when they are not found.
+
+    Returns
+    -------
+    DemoResult
+    """
+
+
+def _image_demo_function(demo: _ImageDemo, doc: str) -> Callable[..., DemoResult]:
+    """The public function of one image demo (all four take the same arguments)."""
+
+    def run(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
+            n_train: Optional[int] = None, n_test: Optional[int] = None,
+            epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
+            peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
+            download: bool = False) -> DemoResult:
+        return _run_image_demo(demo, out_dir=out_dir, data_path=data_path, n_train=n_train,
+                               n_test=n_test, epochs=epochs, threads=threads, seed=seed,
+                               peers=peers, verbose=verbose, download=download)
+
+    run.__name__ = run.__qualname__ = "demo_" + demo.name.replace("-", "_")
+    files = "MNIST" if demo.dataset == "mnist" else "Fashion-MNIST"
+    run.__doc__ = doc.rstrip() + "\n" + _IMAGE_DEMO_PARAMETERS.format(name=demo.name, files=files)
+    return run
 
 
 #: The recipes of the image demos (the README's figures come from these).  Free choices
@@ -726,108 +783,47 @@ SPEC_800 = TrainSpec((784, 800, 10), "relu", "cce", "sgd",
 SPEC_FASHION = TrainSpec((784, 256, 128, 10), "relu", "cce", "adam", schedule=((30, 1e-3),),
                          batch_size=128)
 
-
-def demo_mnist(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
-               n_train: Optional[int] = None, n_test: Optional[int] = None,
-               epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-               peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
-               download: bool = False) -> DemoResult:
+demo_mnist = _image_demo_function(
+    _ImageDemo("mnist", "the classic 784-16-16-10 digit network", SPEC_MNIST, "mnist",
+               "test accuracy >= 96%", 0.96),
     """The classic 784-16-16-10 digit network on MNIST: at least 96% test accuracy.
 
-    Parameters
-    ----------
-    out_dir : str or os.PathLike, optional
-        Directory for ``mnist_history.png`` and ``mnist_grid.png``.
-    data_path : str or os.PathLike, optional
-        Directory with the MNIST files (else ``$FASTMLP_DATA`` or the cache).
-    n_train, n_test, epochs : int, optional
-        Reduce the run (first n images; fewer epochs); the target is then
-        not checked.
-    threads : int, optional
-    seed : int, default=0
-    peers : bool or sequence of str, default=True
-        Time the same run with 'sklearn' and 'torch' where installed.
-    verbose : int, default=1
-    download : bool, default=False
-        Download the files into the cache when they are not found.
+    Two hidden layers of 16 ReLUs, SGD with momentum, a step in the learning
+    rate, L2 and Gaussian input noise (:data:`SPEC_MNIST`).
+    """)
 
-    Returns
-    -------
-    DemoResult
-    """
-    return _image_demo("mnist", "the classic 784-16-16-10 digit network", SPEC_MNIST, "mnist",
-                       0.96, "test accuracy >= 96%", out_dir=out_dir, data_path=data_path,
-                       n_train=n_train, n_test=n_test, epochs=epochs, threads=threads,
-                       seed=seed, peers=peers, verbose=verbose, download=download)
-
-
-def demo_mnist_nielsen(*, out_dir: Optional[PathLike] = None,
-                       data_path: Optional[PathLike] = None, n_train: Optional[int] = None,
-                       n_test: Optional[int] = None, epochs: Optional[int] = None,
-                       threads: Optional[int] = None, seed: int = 0,
-                       peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
-                       download: bool = False) -> DemoResult:
+demo_mnist_nielsen = _image_demo_function(
+    _ImageDemo("mnist-nielsen", "784-30-10 sigmoid, quadratic cost, lr 3.0 (Nielsen)",
+               SPEC_NIELSEN, "mnist", "test accuracy >= 95% (published: ~95%)", 0.95),
     """Nielsen's textbook network: 784-30-10 sigmoid, quadratic cost, >= 95%.
 
     Mini-batches of 10, learning rate 3.0, 30 epochs, plain SGD, as in
     chapter 1 of "Neural Networks and Deep Learning" (published at about
-    95%).  Parameters as :func:`demo_mnist`.
+    95%).
+    """)
 
-    Returns
-    -------
-    DemoResult
-    """
-    return _image_demo("mnist-nielsen", "784-30-10 sigmoid, quadratic cost, lr 3.0 (Nielsen)",
-                       SPEC_NIELSEN, "mnist", 0.95, "test accuracy >= 95% (published: ~95%)",
-                       out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
-                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
-                       download=download)
-
-
-def demo_mnist_800(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
-                   n_train: Optional[int] = None, n_test: Optional[int] = None,
-                   epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-                   peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
-                   download: bool = False) -> DemoResult:
+demo_mnist_800 = _image_demo_function(
+    _ImageDemo("mnist-800", "784-800-10 with cross-entropy (Simard et al. 2003: 1.6%)",
+               SPEC_800, "mnist", "test error <= 1.6% (published: 1.6%)", 0.984),
     """784-800-10 with cross-entropy: at most 1.6% test error (Simard et al., 2003).
 
-    Parameters as :func:`demo_mnist`.
+    ReLU, SGD with momentum, three learning-rate steps and dropout 0.5 after
+    the hidden layer (:data:`SPEC_800`).
+    """)
 
-    Returns
-    -------
-    DemoResult
-    """
-    return _image_demo("mnist-800", "784-800-10 with cross-entropy (Simard et al. 2003: 1.6%)",
-                       SPEC_800, "mnist", 0.984, "test error <= 1.6% (published: 1.6%)",
-                       out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
-                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
-                       download=download)
-
-
-def demo_fashion(*, out_dir: Optional[PathLike] = None, data_path: Optional[PathLike] = None,
-                 n_train: Optional[int] = None, n_test: Optional[int] = None,
-                 epochs: Optional[int] = None, threads: Optional[int] = None, seed: int = 0,
-                 peers: Union[bool, Sequence[str]] = True, verbose: int = 1,
-                 download: bool = False) -> DemoResult:
+demo_fashion = _image_demo_function(
+    _ImageDemo("fashion", "Fashion-MNIST: fastmlp vs scikit-learn's MLPClassifier",
+               SPEC_FASHION, "fashion-mnist",
+               "test accuracy within 0.5 points of scikit-learn's MLPClassifier or above", 0.005,
+               compare="sklearn", class_names=datasets.FASHION_MNIST_CLASSES),
     """Fashion-MNIST: fastmlp against scikit-learn's MLPClassifier, same recipe.
 
     Both train 784-256-128-10 (ReLU, softmax + cross-entropy) with Adam, the
     same learning rate, batch size and epochs; the target is a test accuracy
     no more than half a point below scikit-learn's (run here when it is
-    installed; otherwise the target is not checked).  Parameters as
-    :func:`demo_mnist`.
-
-    Returns
-    -------
-    DemoResult
-    """
-    return _image_demo("fashion", "Fashion-MNIST: fastmlp vs scikit-learn's MLPClassifier",
-                       SPEC_FASHION, "fashion-mnist", 0.005,
-                       "test accuracy within 0.5 points of scikit-learn's MLPClassifier or above",
-                       out_dir=out_dir, data_path=data_path, n_train=n_train, n_test=n_test,
-                       epochs=epochs, threads=threads, seed=seed, peers=peers, verbose=verbose,
-                       download=download, class_names=datasets.FASHION_MNIST_CLASSES,
-                       compare="sklearn")
+    installed, even with ``peers=False``; otherwise the target is not
+    checked).
+    """)
 
 
 #: name -> demo function (what ``fastmlp demo NAME`` runs)

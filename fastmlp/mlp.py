@@ -1,7 +1,6 @@
 """The multi-layer perceptron: fastmlp's main model."""
 from __future__ import annotations
 
-import copy
 import math
 import os
 from typing import Any, Optional, Sequence, Union
@@ -9,7 +8,9 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from fastmlp import _backend as B
-from fastmlp._validation import (check_dtype, check_nonneg_float, check_positive_int, check_X,
+from fastmlp import _fit
+from fastmlp._targets import TargetsMixin
+from fastmlp._validation import (check_dropout, check_dtype, check_nonneg_float, check_X,
                                  check_y_2d, resolve_threads)
 
 __all__ = ["MLP", "parse_layers"]
@@ -41,7 +42,7 @@ def parse_layers(layers: Union[str, Sequence[int]]) -> list[int]:
     return sizes
 
 
-class MLP:
+class MLP(TargetsMixin, _fit.TrainingMixin):
     """A fully connected feed-forward network trained by backpropagation in C.
 
     Parameters
@@ -141,7 +142,7 @@ class MLP:
                                                  B.ACTIVATION_ALIASES, "output activation")
         if self.loss != "auto":
             self._resolve_output(self.loss)
-        self.dropout = self._check_dropout(dropout, n_hidden)
+        self.dropout = check_dropout(dropout, n_hidden)
         self.input_noise = check_nonneg_float(input_noise, "input_noise")
         # keys the C counter RNG of dropout and noise; drawn without touching _rng
         self._noise_seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
@@ -152,24 +153,6 @@ class MLP:
         self.interrupted_ = False
         self._params = np.zeros(sum((i + 1) * o for i, o in self._shapes()), dtype=self.dtype)
         self.reset_parameters()
-
-    @staticmethod
-    def _check_dropout(dropout: Any, n_hidden: int) -> list[float]:
-        rates = [dropout] * n_hidden if isinstance(dropout, (int, float, np.floating)) \
-            and not isinstance(dropout, bool) else dropout
-        try:
-            rates = [float(r) for r in rates]
-        except (TypeError, ValueError):
-            raise ValueError(f"dropout must be a float or one float per hidden layer; "
-                             f"got {dropout!r}") from None
-        if n_hidden == 0 and isinstance(dropout, (int, float, np.floating)) and dropout:
-            raise ValueError("dropout acts on hidden layers, and this network has none")
-        if len(rates) != n_hidden:
-            raise ValueError(f"dropout: {n_hidden} hidden layers need {n_hidden} rates; "
-                             f"got {len(rates)}")
-        if any(not (0.0 <= r < 1.0) for r in rates):
-            raise ValueError(f"dropout rates must be in [0, 1); got {rates}")
-        return rates
 
     # ------------------------------------------------------------------ structure
     def _shapes(self) -> list[tuple[int, int]]:
@@ -209,11 +192,7 @@ class MLP:
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices as writable views, shape (n_in, n_out) each."""
-        out, off = [], 0
-        for i, o in self._shapes():
-            out.append(self._params[off:off + i * o].reshape(i, o))
-            off += i * o
-        return out
+        return self._views(self._params)[0]
 
     @coefs_.setter
     def coefs_(self, values: Sequence[Any]) -> None:
@@ -222,11 +201,7 @@ class MLP:
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors as writable views."""
-        out, off = [], self.n_weights
-        for _, o in self._shapes():
-            out.append(self._params[off:off + o])
-            off += o
-        return out
+        return self._views(self._params)[1]
 
     @intercepts_.setter
     def intercepts_(self, values: Sequence[Any]) -> None:
@@ -253,6 +228,8 @@ class MLP:
         self._opt_state = None
 
     def _views(self, flat: np.ndarray):
+        """(weights, biases) as views into a flat buffer laid out like ``_params``:
+        every weight matrix, then every bias vector."""
         ws, bs, off = [], [], 0
         for i, o in self._shapes():
             ws.append(flat[off:off + i * o].reshape(i, o))
@@ -294,211 +271,10 @@ class MLP:
         return (f"MLP({'-'.join(map(str, self.layers))}, activation={self.activations}, "
                 f"output={self.output_activation}, loss={self.loss}, dtype={self.dtype.name})")
 
-    # ------------------------------------------------------------------ targets
-    def _is_classifier(self) -> bool:
-        """Labels in, labels out: cross-entropy losses, or any loss fitted on class labels."""
-        return self.loss in ("cce", "bce") or self.classes_ is not None
-
-    def _decide_loss(self, y: np.ndarray) -> None:
-        """Resolve loss='auto' from the first targets seen."""
-        if self.loss != "auto":
-            return
-        labels = y.ndim == 1 and y.dtype.kind in "iubUSO"
-        if labels:
-            self._resolve_output("cce" if self.layers[-1] > 1 else "bce")
-        else:
-            self._resolve_output("mse")
-
-    def _encode(self, y: Any, n: int, fitting: bool) -> np.ndarray:
-        """Return targets as a (n, n_outputs) float array; learn classes_ when fitting."""
-        y = np.asarray(y)
-        if y.size == 0 and n:
-            raise ValueError("y is empty")
-        if fitting:
-            self._decide_loss(y)
-        K = self.layers[-1]
-        labels = y.ndim == 1 and (self.loss in ("cce", "bce") or self.classes_ is not None or (
-            fitting and K > 1 and y.dtype.kind in "iubUSO"))
-        if labels:
-            if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity")
-            if len(y) != n:
-                raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}")
-            if fitting and self.classes_ is None:
-                self.classes_ = self._learn_classes(y)
-            if self.classes_ is None:
-                raise ValueError("the model has not seen class labels yet; fit it first")
-            idx = np.searchsorted(self.classes_, y)
-            idx = np.clip(idx, 0, len(self.classes_) - 1)
-            unknown = self.classes_[idx] != y
-            if unknown.any():
-                raise ValueError(f"y contains labels the model cannot represent: "
-                                 f"{np.unique(y[unknown])[:10].tolist()}; known classes are "
-                                 f"{self.classes_.tolist()[:20]}")
-            if K == 1:
-                return idx.astype(self.dtype).reshape(-1, 1)
-            out = np.zeros((n, K), dtype=self.dtype)
-            out[np.arange(n), idx] = 1
-            return out
-        Y = check_y_2d(y, self.dtype, n, K)
-        if self.loss in ("cce", "bce") and ((Y < 0).any() or (Y > 1).any()):
-            raise ValueError(f"loss {self.loss!r} needs targets in [0, 1] (one-hot or probabilities); "
-                             f"got values in [{Y.min():g}, {Y.max():g}]")
-        return Y
-
-    def _learn_classes(self, y: np.ndarray) -> np.ndarray:
-        K = self.layers[-1]
-        classes = np.unique(y)
-        if y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() < K and K > 1:
-            return np.arange(K, dtype=y.dtype)  # integer labels 0..K-1 map to outputs directly
-        need = 2 if K == 1 else K
-        if len(classes) > need or (K == 1 and len(classes) != 2):
-            raise ValueError(f"y has {len(classes)} classes but the network has {K} output"
-                             f"{'s' if K > 1 else ''} (it can represent {need}); change the last "
-                             "layer width or the labels")
-        if len(classes) < need:
-            raise ValueError(f"y has {len(classes)} classes but the network has {K} outputs; "
-                             "with labels other than 0..K-1 every class must appear in y")
-        return classes
-
     # ------------------------------------------------------------------ training
-    def _optimizer(self, name: str, lr: float, momentum: float, nesterov: bool) -> dict:
-        """The fm_optim dict for an optimizer name (kernel-level helper)."""
-        key = B.canonical(name, B.OPTIMIZERS, {}, "optimizer")
-        return {"kind": B.OPTIMIZERS[key], "name": key, "lr": lr, "momentum": momentum,
-                "nesterov": nesterov, "dampening": 0.0, "weight_decay": 0.0, "l1": 0.0,
-                "decay_bias": True, "step": 0}
-
-    def _cfg(self, l2: float = 0.0, l1: float = 0.0, train: bool = False) -> dict:
-        """The fm_train_cfg dict; ``train`` adds regression sums, noise and the RNG seed."""
-        metric = 0
-        if self.loss == "bce":
-            metric = 2  # every output thresholded at 0.5 (binary / multilabel)
-        elif self._is_classifier():
-            metric = 1  # argmax
-        elif train:
-            metric = 3  # regression sums: mse, mae, r2
-        mult, per_output = B.LOSS_REDUCTION[self.loss]
-        cfg = {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
-               "l2": l2, "l2_batch_scaled": False, "metric": metric, "l1": l1}
-        if train:
-            cfg.update(input_noise=self.input_noise, seed=self._noise_seed)
-        return cfg
-
-    def _dropout_rates(self) -> Optional[np.ndarray]:
-        """Rates of the hidden outputs as the C loop takes them, or None without dropout."""
-        if not any(self.dropout):
-            return None
-        return np.asarray(self.dropout, dtype=np.float64)
-
-    # ------------------------------------------------------------------ optimizer state
-    def _prepare_opt_state(self, optimizer: Any) -> dict:
-        """Return the optimizer state for ``optimizer``, reusing the model's when its
-        buffers mean the same thing (same rule and layout), else fresh.
-
-        The dict doubles as the fm_optim description passed to C: it holds the
-        hyper-parameters, 'step' and the buffers 's1', 's2', 's3'."""
-        st = self._opt_state
-        layout = list(optimizer.state_layout())
-        if (st is None or st.get("layout") != layout or st["s1"].shape != self._params.shape
-                or st["s1"].dtype != self.dtype
-                or (optimizer.uses_s3() and st.get("s3") is None)):
-            st = {"layout": layout, "step": 0,
-                  "s1": np.full_like(self._params, optimizer.initial_s1()),
-                  "s2": np.zeros_like(self._params),
-                  "s3": np.zeros_like(self._params) if optimizer.uses_s3() else None}
-        st.update(optimizer.kernel_config())
-        st["optimizer"] = {"class": type(optimizer).__name__, "config": optimizer.get_config()}
-        self._opt_state = st
-        return st
-
     def reset_optimizer(self) -> None:
         """Forget the optimizer state (moments, momentum, step): the next fit starts afresh."""
         self._opt_state = None
-
-    def _training_snapshot(self) -> dict:
-        """A copy of the weights and optimizer state (for early stopping and divergence)."""
-        st = self._opt_state
-        return {"params": self._params.copy(),
-                "opt": None if st is None else copy.deepcopy(st)}
-
-    def _restore_snapshot(self, snap: dict) -> None:
-        """Put a _training_snapshot back, in place where the buffers match."""
-        self._params[...] = snap["params"]
-        old, st = snap["opt"], self._opt_state
-        if old is None or st is None or st.get("layout") != old.get("layout"):
-            self._opt_state = copy.deepcopy(old)
-            return
-        for k, v in old.items():
-            if isinstance(v, np.ndarray) and isinstance(st.get(k), np.ndarray):
-                st[k][...] = v
-            else:
-                st[k] = copy.deepcopy(v)
-
-    # ------------------------------------------------------------------ training
-    def _fit_data(self, X: Any, y: Any, sample_weight: Any, class_weight: Any,
-                  validation_split: float, validation_data: Optional[tuple]):
-        """Validate and encode the data of a fit; return (X, Y, sw, Xv, Yv)."""
-        if not (isinstance(validation_split, (int, float)) and not isinstance(validation_split, bool)
-                and 0.0 <= float(validation_split) < 1.0):
-            raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
-        X = check_X(X, self.dtype, self.layers[0])
-        n = X.shape[0]
-        Y = self._encode(y, n, fitting=True)
-        sw = None
-        if sample_weight is not None:
-            sw = np.ascontiguousarray(np.asarray(sample_weight, dtype=self.dtype).ravel())
-            if sw.shape != (n,) or not np.isfinite(sw).all() or (sw < 0).any():
-                raise ValueError(f"sample_weight must be {n} finite non-negative values; got shape "
-                                 f"{np.shape(sample_weight)}")
-        if class_weight is not None:
-            cw = self._class_weights(class_weight, Y)
-            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
-        Xv = Yv = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (X_val, y_val)")
-            Xv = check_X(validation_data[0], self.dtype, self.layers[0], name="validation_data X")
-            Yv = self._encode(validation_data[1], Xv.shape[0], fitting=False)
-        elif validation_split:
-            n_val = int(round(n * validation_split))
-            if n_val < 1 or n_val >= n:
-                raise ValueError(f"validation_split={validation_split} leaves {n - n_val} training "
-                                 f"and {n_val} validation rows; both need at least 1")
-            X, Xv, Y, Yv = X[:-n_val], X[-n_val:], Y[:-n_val], Y[-n_val:]
-            sw = None if sw is None else sw[:-n_val]
-        return X, Y, sw, Xv, Yv
-
-    def _class_weights(self, class_weight: Any, Y: np.ndarray) -> np.ndarray:
-        """Per-row weights from class_weight ({label: weight} or 'balanced')."""
-        if not self._is_classifier():
-            raise ValueError("class_weight needs a classification model (labels or one-hot targets)")
-        K = Y.shape[1]
-        if K == 1:
-            idx, n_cls = (Y[:, 0] > 0.5).astype(np.intp), 2
-        else:
-            if self.loss == "bce":
-                raise ValueError("class_weight is not defined for multilabel targets; "
-                                 "use sample_weight")
-            idx, n_cls = Y.argmax(axis=1), K
-        labels = list(self.classes_) if self.classes_ is not None else list(range(n_cls))
-        if isinstance(class_weight, str) and class_weight == "balanced":
-            counts = np.bincount(idx, minlength=n_cls).astype(np.float64)
-            present = counts > 0
-            per = np.zeros(n_cls)
-            per[present] = len(idx) / (present.sum() * counts[present])
-        elif isinstance(class_weight, dict):
-            unknown = [k for k in class_weight if k not in labels]
-            if unknown:
-                raise ValueError(f"class_weight has labels the model does not know: {unknown}; "
-                                 f"classes are {labels}")
-            per = np.array([float(class_weight.get(c, 1.0)) for c in labels])
-            if not np.isfinite(per).all() or (per < 0).any():
-                raise ValueError("class_weight values must be finite and non-negative")
-        else:
-            raise ValueError(f"class_weight must be a dict {{label: weight}} or 'balanced'; "
-                             f"got {class_weight!r}")
-        return np.ascontiguousarray(per[idx], dtype=self.dtype)
 
     def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: Optional[int] = 32,
             learning_rate: Optional[float] = None, optimizer: Any = "sgd",
@@ -561,29 +337,11 @@ class MLP:
         -------
         self : MLP
         """
-        from fastmlp import _trainer
-        from fastmlp.optim import get_optimizer
-        from fastmlp.schedules import get_schedule
-
-        epochs = check_positive_int(epochs, "epochs")
-        l2 = check_nonneg_float(l2, "l2")
-        l1 = check_nonneg_float(l1, "l1")
-        if learning_rate is not None:
-            learning_rate = check_nonneg_float(learning_rate, "learning_rate", positive=True)
-        if momentum is not None:
-            momentum = check_nonneg_float(momentum, "momentum")
-        if isinstance(verbose, (bool, np.bool_)):
-            verbose = int(verbose)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2 (or a bool); got {verbose!r}")
-        opt = get_optimizer(optimizer, learning_rate, momentum or None, nesterov or None)
-        schedule = get_schedule(lr_schedule)
-        X, Y, sw, Xv, Yv = self._fit_data(X, y, sample_weight, class_weight, validation_split,
-                                          validation_data)
-        n = X.shape[0]
-        bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
-        _trainer.run(self, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
-                     schedule=schedule, cfg=self._cfg(l2, l1, train=True), shuffle=bool(shuffle),
+        _fit.run_fit(self, X, y, epochs=epochs, batch_size=batch_size,
+                     learning_rate=learning_rate, optimizer=optimizer, momentum=momentum,
+                     nesterov=nesterov, l2=l2, l1=l1, lr_schedule=lr_schedule, shuffle=shuffle,
+                     validation_split=validation_split, validation_data=validation_data,
+                     sample_weight=sample_weight, class_weight=class_weight,
                      callbacks=callbacks, verbose=verbose)
         return self
 
@@ -612,33 +370,10 @@ class MLP:
         It stops early once the smoothed loss exceeds 4x its minimum
         (``stop_div``).  The optimizer's own lr is ignored.
         """
-        from fastmlp import _trainer
-        from fastmlp.optim import get_optimizer
-        from fastmlp.schedules import LRFinderResult
-
-        start_lr = check_nonneg_float(start_lr, "start_lr", positive=True)
-        end_lr = check_nonneg_float(end_lr, "end_lr", positive=True)
-        if end_lr <= start_lr:
-            raise ValueError(f"end_lr must exceed start_lr; got {start_lr} and {end_lr}")
-        num_it = check_positive_int(num_it, "num_it")
-        if num_it < 6:
-            raise ValueError(f"num_it must be at least 6; got {num_it}")
-        opt = get_optimizer(optimizer)
-        X, Y, sw, _, _ = self._fit_data(X, y, sample_weight, class_weight, 0.0, None)
-        bs = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
-        saved = self._training_snapshot()
-        rng_state = copy.deepcopy(self._rng.bit_generator.state)
-        try:
-            lrs, losses = _trainer.lr_find(self, X, Y, sw, optimizer=opt, bs=bs,
-                                           cfg=self._cfg(check_nonneg_float(l2, "l2"),
-                                                         check_nonneg_float(l1, "l1"), train=True),
-                                           start_lr=start_lr, end_lr=end_lr, num_it=num_it,
-                                           stop_div=bool(stop_div), beta=0.98)
-        finally:
-            self._params[...] = saved["params"]
-            self._opt_state = saved["opt"]
-            self._rng.bit_generator.state = rng_state
-        return LRFinderResult.from_run(lrs, losses, beta=0.98)
+        return _fit.run_lr_find(self, X, y, start_lr=start_lr, end_lr=end_lr, num_it=num_it,
+                                optimizer=optimizer, batch_size=batch_size, stop_div=stop_div,
+                                l2=l2, l1=l1, sample_weight=sample_weight,
+                                class_weight=class_weight)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Union[str, "os.PathLike[str]"]) -> str:

@@ -173,7 +173,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
         mapping an (n, 2) array to n labels.
     X : array-like of shape (n_samples, 2)
     y : array-like of shape (n_samples,)
-        True labels; points the model gets wrong are drawn with a red edge.
+        True labels, the points' colours; the points the model gets wrong
+        are ringed in red (with a legend entry counting them).
     path : str or os.PathLike, optional
         Where to write the figure.
     title : str, optional
@@ -235,10 +236,15 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Optional[PathLike] 
                    linewidths=0.8, alpha=0.6)
     yi = np.array([index[c] for c in y.tolist()])
     wrong = pred_pts != y
-    ax.scatter(X[:, 0], X[:, 1], c=[colors[i] for i in yi],
-               edgecolors=np.where(wrong, "red", "white").tolist(),
-               linewidths=np.where(wrong, 1.6, 0.5),
-               s=80 if len(X) <= 20 else 28 if len(X) < 400 else 12, zorder=3)
+    size = 80 if len(X) <= 20 else 28 if len(X) < 400 else 12
+    ax.scatter(X[:, 0], X[:, 1], c=[colors[i] for i in yi], edgecolors="white", linewidths=0.5,
+               s=size, zorder=3)
+    if wrong.any():  # a red ring around each miss, leaving its true class's colour visible
+        ax.scatter(X[wrong, 0], X[wrong, 1], facecolors="none", edgecolors="red",
+                   linewidths=1.5 if size >= 28 else 0.8, s=3.5 * size, zorder=4,
+                   label=f"misclassified ({int(wrong.sum())})")
+        ax.legend(loc="best", fontsize="small", framealpha=0.85,
+                  markerscale=float(np.sqrt(80.0 / (3.5 * size))))  # a ring of one size
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("$x_1$")

@@ -182,6 +182,13 @@ def test_mnist_not_found_is_one_line(capsys, tmp_path, monkeypatch):
                       "MNIST train files not found", "--data-path DIR")
 
 
+def test_demo_mnist_not_found_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("FASTMLP_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert_user_error(capsys, ["demo", "mnist", "--data-path", str(tmp_path), "--no-peers"],
+                      "MNIST train files not found", str(tmp_path))
+
+
 def test_bad_csv_shapes(capsys, tmp_path):
     ragged = tmp_path / "r.csv"
     ragged.write_text("1,2,3\n4,5\n")
@@ -262,6 +269,20 @@ def test_predict_wrong_width(capsys, saved, tmp_path):
                       "5 feature columns but the model takes 4 inputs")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_saved_model_on_a_missing_file(capsys, saved, tmp_path, command):
+    model, _, _, _ = saved
+    assert_user_error(capsys, [command, str(model), "--data", str(tmp_path / "none.csv")],
+                      "file not found", "none.csv")
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_saved_model_wrong_column(capsys, saved, command):
+    model, path, _, _ = saved
+    assert_user_error(capsys, [command, str(model), "--data", str(path), "--label-column",
+                               "species"], "'species' not found", "columns are: a, b, c, d, label")
+
+
 def test_evaluate_needs_one_source(capsys, saved):
     model, _, _, _ = saved
     assert_user_error(capsys, ["evaluate", str(model)], "exactly one of --data FILE or --dataset")
@@ -321,13 +342,34 @@ def test_help_has_examples(capsys, argv):
     assert code == 0 and "examples:" in out
 
 
-def test_python_dash_m_and_exit_status(tmp_path):
+def _run_process(tmp_path, *argv):
     env = dict(os.environ, PYTHONPATH=PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    ok = subprocess.run([sys.executable, "-m", "fastmlp", "info"], capture_output=True, text=True,
-                        env=env, cwd=tmp_path, timeout=120)
+    return subprocess.run([sys.executable, "-m", "fastmlp", *argv], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--data", "none.csv"], "file not found: none.csv"),
+    (["train", "--data", "t.csv", "--label-column", "species"], "'species' not found"),
+    (["train", "--layers", "64-x-10"], "--layers"),
+    (["train", "--optimizer", "adamax"], "unknown optimizer 'adamax'"),
+])
+def test_user_mistakes_exit_nonzero_with_one_line(tmp_path, argv, fragment):
+    # the list (missing file, wrong column, bad layer spec, unknown optimizer), run the
+    # way a user runs them: a process whose exit status is 2 and whose stderr is one line
+    (tmp_path / "t.csv").write_text("a,b,label\n1,2,x\n3,4,y\n")
+    proc = _run_process(tmp_path, *argv)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: error: "), proc.stderr
+    assert fragment in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_python_dash_m_and_exit_status(tmp_path):
+    ok = _run_process(tmp_path, "info")
     assert ok.returncode == 0 and "SIMD path" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "fastmlp", "train", "--optimizer", "nope"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    bad = _run_process(tmp_path, "train", "--optimizer", "nope")
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "fastmlp: error: --optimizer: unknown optimizer 'nope'; expected one of "

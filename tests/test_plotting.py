@@ -82,9 +82,15 @@ def test_decision_boundary_regions_match_the_model(tmp_path):
     gx = np.linspace(X[:, 0].min(), X[:, 0].max(), 40)
     np.testing.assert_array_equal(zi, np.broadcast_to((gx > 0.3).astype(int), (40, 40)))
     assert ax.get_title() == f"accuracy {49 / 50:.1%}"
-    points = ax.collections[-1]
-    edges = points.get_edgecolors()
-    assert np.sum(np.all(np.isclose(edges[:, :3], [1, 0, 0]), axis=1)) == 1  # the one miss, in red
+    points, ring = ax.collections[-2:]
+    np.testing.assert_array_equal(points.get_offsets(), X)  # every point, in its true colour
+    np.testing.assert_array_equal(ring.get_offsets(), X[:1])  # the one miss, ringed in red
+    assert np.allclose(ring.get_edgecolors()[:, :3], [1, 0, 0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["misclassified (1)"]
+    # no misses: no ring and no legend
+    fig = plotting.plot_decision_boundary(model, X, model(X), resolution=40)
+    assert fig.axes[0].get_legend() is None
+    np.testing.assert_array_equal(fig.axes[0].collections[-1].get_offsets(), X)
 
 
 def test_decision_boundary_with_a_fitted_mlp_and_given_axes():

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build benchmarks/c/prof_step (float32 and float64) from csrc/ with setup.py's flags
-# (-O3 -std=c11, OpenMP, AVX2/AVX-512 flags for *_avx2.c / *_avx512.c) and run it.
+# (-O3 -std=c11 -fno-math-errno, OpenMP, AVX2/AVX-512 flags for *_avx2.c / *_avx512.c) and run it.
 #   benchmarks/c/run.sh [sizes] [batch] [threads] [steps] [target] [f32|f64]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${TMPDIR:-/tmp}/fastmlp-prof-step
 mkdir -p "$out"
-CFLAGS="-O3 -std=c11 -Wall -Wno-unused-function -fopenmp -Icsrc"
+CFLAGS="-O3 -std=c11 -fno-math-errno -fopenmp-simd -Wall -Wno-unused-function -fopenmp -Icsrc"
 objs=()
 for src in csrc/*.c csrc/gemm/*.c; do
   extra=""

@@ -1,0 +1,94 @@
+"""Plumbing shared by fastmlp's scikit-learn estimators (MLPClassifier,
+MLPRegressor and Perceptron): parameter validation through a class-level
+constraints table, thread count, sparse-input tags, scikit-learn's
+sample-weight checks and the ``classes`` logic of ``partial_fit``.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import unique_labels
+
+from fastmlp import _backend as B
+from fastmlp._validation import _TypeOf, resolve_threads, validate_params
+
+__all__ = ["SklearnEstimator", "store_params", "check_sample_weight",
+           "check_partial_fit_first_call", "RANDOM_STATE", "VERBOSE", "INT_OR_NONE"]
+
+core = B.core
+
+RANDOM_STATE = _TypeOf(type(None), numbers.Integral, np.random.RandomState,
+                       name="an int, a numpy RandomState or None")
+VERBOSE = _TypeOf(numbers.Integral, bool, np.bool_, name="an int or bool")
+INT_OR_NONE = _TypeOf(numbers.Integral, type(None), name="an int or None")
+
+
+class SklearnEstimator(BaseEstimator):
+    """Base of fastmlp's scikit-learn estimators (not for direct use).
+
+    Subclasses set ``_constraints`` (``{"param": [constraint, ...]}``, see
+    :func:`fastmlp._validation.validate_params`) and an ``n_threads``
+    parameter; they accept sparse input.
+    """
+
+    _constraints: dict[str, list] = {}
+
+    def _validate_hyper(self) -> None:
+        validate_params(type(self).__name__, self.get_params(deep=False), self._constraints)
+
+    def _n_threads(self) -> int:
+        """``n_threads`` resolved (None: every usable CPU; negative: counted back from that)."""
+        return resolve_threads(self.n_threads, core.max_threads())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def store_params(est: BaseEstimator, params: dict) -> None:
+    """Keep every constructor argument as given (scikit-learn's rule for __init__)."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(est, name, value)
+
+
+def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
+                        reject_all_zero: bool = True) -> np.ndarray:
+    """scikit-learn's _check_sample_weight for a non-None ``sample_weight``: a 1-D
+    array of ``n`` weights in ``dtype`` (a dtype, or a list of accepted dtypes
+    whose first is used for a scalar), not all zero unless ``reject_all_zero``
+    is False."""
+    if isinstance(sample_weight, numbers.Number):
+        sw = np.full(n, sample_weight, dtype=dtype[0] if isinstance(dtype, list) else dtype)
+    else:
+        sw = check_array(sample_weight, accept_sparse=False, ensure_2d=False, dtype=dtype,
+                         order="C", input_name="sample_weight")
+        if sw.ndim != 1:
+            raise ValueError(f"Sample weights must be 1D array or scalar, got {sw.ndim}D "
+                             f"array. Expected either a scalar value or a 1D array of "
+                             f"length {n}.")
+        if sw.shape != (n,):
+            raise ValueError("sample_weight.shape == {}, expected {}!".format(sw.shape, (n,)))
+    if reject_all_zero and np.all(sw == 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sw
+
+
+def check_partial_fit_first_call(clf: Any, classes: Optional[Any] = None) -> bool:
+    """The classes logic of scikit-learn's partial_fit; True on the first call."""
+    if getattr(clf, "classes_", None) is None and classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    if classes is not None:
+        if getattr(clf, "classes_", None) is not None:
+            if not np.array_equal(clf.classes_, unique_labels(classes)):
+                raise ValueError("`classes=%r` is not the same as on last call to partial_fit, "
+                                 "was: %r" % (classes, clf.classes_))
+        else:
+            clf.classes_ = unique_labels(classes)
+            return True
+    return False
