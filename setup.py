@@ -48,9 +48,6 @@ OPENMP_FLAGS = {
 ISA_FLAGS_UNIX = {
     "_avx2.c": ["-mavx2", "-mfma"],
     "_avx512.c": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx512bw", "-mfma"],
-    # sqrt() may set errno, which keeps gcc from vectorising the loop; the
-    # values are unchanged (this is not -ffast-math)
-    "noise_generic.c": ["-fno-math-errno"],
 }
 ISA_FLAGS_MSVC = {"_avx2.c": ["/arch:AVX2"], "_avx512.c": ["/arch:AVX512"]}
 

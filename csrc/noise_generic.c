@@ -1,10 +1,9 @@
 /*
  * noise_generic.c -- the "generic" dropout and input-noise kernels: the
  * vector math of noise_simd.h on one lane, in portable C that the compiler
- * vectorises (SSE2 on x86-64).  Compiled with the baseline flags plus
- * -fno-math-errno (setup.py), without which sqrt() may set errno and stops
- * the loop from vectorising; values are unaffected (sqrt is always given
- * an argument >= 0 here).
+ * vectorises (SSE2 on x86-64).  Compiled with the baseline flags, which
+ * include -fno-math-errno (setup.py): without it sqrt() may set errno and
+ * the transform loop is not vectorised.
  */
 #include <string.h>
 #include "fm_internal.h"
