@@ -1,10 +1,46 @@
 /*
- * dropout.c -- the counter RNG exposed for tests (fm_rng_uniform) and the
- * dropout / input-noise kernels, float and double (bodies in dropout_impl.h,
- * the RNG in rng.h).
+ * dropout.c -- the counter RNG exposed for tests (fm_rng_uniform,
+ * fm_rng_normal) and the dropout / input-noise kernels, float and double
+ * (bodies in dropout_impl.h, the RNG in rng.h, the vectorised range kernels
+ * in noise_*.c).
+ *
+ * Which range kernels run follows the GEMM target in use (fm_simd_target,
+ * so FASTMLP_ARCH and fastmlp.set_target choose them too): "avx512",
+ * "avx2" and "generic" have their own, "ref" runs rng.h's libm
+ * definitions.  Every target is tested against fastmlp.reference.
  */
+#include <string.h>
 #include "fm_internal.h"
 #include "rng.h"
+#include "noise.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define FM_RNG_X86 1
+#else
+#define FM_RNG_X86 0
+#endif
+
+enum { FM_RNG_REF = 0, FM_RNG_GENERIC = 1, FM_RNG_AVX2 = 2, FM_RNG_AVX512 = 3 };
+
+/* Elements per range-kernel call, the unit threads share out. */
+#define FM_RNG_CHUNK 4096
+/* Work per element in fm_threads_for's unit (multiply-adds of a GEMM, ~16
+ * per cycle): a normal takes ~4 cycles on avx512, a dropout unit ~1, so a
+ * second thread joins from ~8k normals or ~32k units (~10 us of work). */
+#define FM_NOISE_WORK 16
+#define FM_DROP_WORK 4
+
+static int fm_rng_path(void)
+{
+    const char *t = fm_simd_target();
+    if (strcmp(t, "ref") == 0) return FM_RNG_REF;
+#if FM_RNG_X86
+    /* the dispatcher offers these targets only where cpu.c found them usable */
+    if (strcmp(t, "avx512") == 0) return FM_RNG_AVX512;
+    if (strcmp(t, "avx2") == 0) return FM_RNG_AVX2;
+#endif
+    return FM_RNG_GENERIC;
+}
 
 void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n)
 {
@@ -20,3 +56,11 @@ void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, 
 #include "fm_dtype_f64.h"
 #include "dropout_impl.h"
 #include "fm_dtype_end.h"
+
+void fm_rng_normal(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n,
+                   int n_threads)
+{
+    ptrdiff_t i;
+    for (i = 0; i < n; i++) out[i] = 0.0;
+    fm_gaussian_noise_f64(out, 1.0, seed, step, stream, n, n_threads); /* 0 + 1*normal(i) */
+}

@@ -5,25 +5,81 @@
  * Inverted dropout keeps unit i with probability 1-p and scales it by
  * 1/(1-p), so a layer's expected output is unchanged and inference needs no
  * rescaling (and applies no dropout).  Unit i is dropped iff unif(i) < p,
- * a comparison of exact doubles, so C and fastmlp.reference draw the same
- * mask bit for bit.  The backward pass redraws the mask from the same key
- * instead of storing it.
+ * tested exactly (u64(i) < fm_rng_keep_bound(p)), so C and
+ * fastmlp.reference draw the same mask bit for bit; out = h * (1/(1-p) or
+ * 0), as the reference.  The backward pass redraws the mask from the same
+ * key instead of storing it.
+ *
+ * The work is done by range kernels of the target in use (noise.h; "ref"
+ * runs the scalar definitions of rng.h with libm), on chunks of FM_RNG_CHUNK
+ * elements spread over the threads: every element's value is a pure
+ * function of its index, so chunking and thread count change nothing.
  */
+
+typedef void (*FM_FN(fm_noise_fn))(FM_T *, double, uint64_t, ptrdiff_t, ptrdiff_t);
+typedef void (*FM_FN(fm_drop_fn))(FM_T *, const FM_T *, double, uint64_t, uint64_t, ptrdiff_t,
+                                  ptrdiff_t);
+
+/* The "ref" kernels: rng.h's scalar definitions, one element at a time. */
+static void FM_FN(fm_noise_range_ref)(FM_T *x, double sigma, uint64_t key, ptrdiff_t lo,
+                                      ptrdiff_t hi)
+{
+    ptrdiff_t i;
+    for (i = lo; i < hi; i++) {
+        double c, s;
+        fm_rng_normal_pair(key, (uint64_t)i / 2, &c, &s);
+        x[i] = (FM_T)((double)x[i] + sigma * (i % 2 ? s : c));
+    }
+}
+
+static void FM_FN(fm_dropout_range_ref)(FM_T *out, const FM_T *h, double inv, uint64_t bound,
+                                        uint64_t key, ptrdiff_t lo, ptrdiff_t hi)
+{
+    ptrdiff_t i;
+    for (i = lo; i < hi; i++)
+        out[i] = (FM_T)((double)h[i] * fm_rng_keep_scale(fm_rng_u64(key, (uint64_t)i), bound, inv));
+}
+
+static FM_FN(fm_noise_fn) FM_FN(fm_noise_kernel)(int path)
+{
+    switch (path) {
+#if FM_RNG_X86
+    case FM_RNG_AVX512: return FM_FN(fm_noise_range_avx512);
+    case FM_RNG_AVX2: return FM_FN(fm_noise_range_avx2);
+#endif
+    case FM_RNG_GENERIC: return FM_FN(fm_noise_range_generic);
+    default: return FM_FN(fm_noise_range_ref);
+    }
+}
+
+static FM_FN(fm_drop_fn) FM_FN(fm_drop_kernel)(int path)
+{
+    switch (path) {
+#if FM_RNG_X86
+    case FM_RNG_AVX512: return FM_FN(fm_dropout_range_avx512);
+    case FM_RNG_AVX2: return FM_FN(fm_dropout_range_avx2);
+#endif
+    case FM_RNG_GENERIC: return FM_FN(fm_dropout_range_generic);
+    default: return FM_FN(fm_dropout_range_ref);
+    }
+}
 
 /* out = h * mask / (1-p); h (n), out (n) may alias. */
 void FM_FN(fm_dropout_forward)(FM_T *out, const FM_T *h, double p, uint64_t seed, uint64_t step,
                                uint64_t stream, ptrdiff_t n, int n_threads)
 {
-    const uint64_t key = fm_rng_key(seed, step, stream);
+    const uint64_t key = fm_rng_key(seed, step, stream), bound = fm_rng_keep_bound(p);
     const double inv = 1.0 / (1.0 - p);
-    ptrdiff_t i;
-    int nt = fm_threads_for(n * 16, n_threads);
+    const FM_FN(fm_drop_fn) f = FM_FN(fm_drop_kernel)(fm_rng_path());
+    const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
+    ptrdiff_t c;
+    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_DROP_WORK, n_threads), nc));
     (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < n; i++)
-        out[i] = fm_rng_unif(key, (uint64_t)i) < p ? (FM_T)0 : (FM_T)((double)h[i] * inv);
+    for (c = 0; c < nc; c++)
+        f(out, h, inv, bound, key, c * FM_RNG_CHUNK, FM_MIN(n, (c + 1) * FM_RNG_CHUNK));
 }
 
 /* d = d * mask / (1-p) in place: dL/dh from dL/d(dropout(h)) -- the forward
@@ -34,17 +90,20 @@ void FM_FN(fm_dropout_backward)(FM_T *d, double p, uint64_t seed, uint64_t step,
     FM_FN(fm_dropout_forward)(d, d, p, seed, step, stream, n, n_threads);
 }
 
-/* x += sigma * N(0, 1) in place, the normals from rng.h's Box-Muller. */
+/* x = x + sigma * normal(i) in place (in double, rounded once), the normals
+ * from rng.h's Box-Muller pairs. */
 void FM_FN(fm_gaussian_noise)(FM_T *x, double sigma, uint64_t seed, uint64_t step,
                               uint64_t stream, ptrdiff_t n, int n_threads)
 {
     const uint64_t key = fm_rng_key(seed, step, stream);
-    ptrdiff_t i;
-    int nt = fm_threads_for(n * 64, n_threads);
+    const FM_FN(fm_noise_fn) f = FM_FN(fm_noise_kernel)(fm_rng_path());
+    const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
+    ptrdiff_t c;
+    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_NOISE_WORK, n_threads), nc));
     (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < n; i++)
-        x[i] = (FM_T)((double)x[i] + sigma * fm_rng_normal(key, (uint64_t)i));
+    for (c = 0; c < nc; c++)
+        f(x, sigma, key, c * FM_RNG_CHUNK, FM_MIN(n, (c + 1) * FM_RNG_CHUNK));
 }

@@ -287,6 +287,10 @@ double fm_loss_grad_f64(double *grad, double *work, const double *params, const 
 
 /* out[i] = unif(key(seed, step, stream), i) for i < n: the raw stream, for tests. */
 void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n);
+/* out[i] = normal(key(seed, step, stream), i) for i < n: the normals of the
+ * input noise (Box-Muller pairs, rng.h), computed by the target in use. */
+void fm_rng_normal(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n,
+                   int n_threads);
 /* Inverted dropout over n items: out[i] = h[i] / (1-p), or 0 when
  * unif(i) < p.  out may alias h. */
 void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,

@@ -134,6 +134,8 @@ cdef extern from "fastmlp.h" nogil:
                             Py_ssize_t n, Py_ssize_t batch, int n_threads)
 
     void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n)
+    void fm_rng_normal(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n,
+                       int n_threads)
     void fm_dropout_forward_f32(float *out, const float *h, double p, uint64_t seed, uint64_t step,
                                 uint64_t stream, Py_ssize_t n, int n_threads)
     void fm_dropout_forward_f64(double *out, const double *h, double p, uint64_t seed, uint64_t step,

@@ -488,6 +488,14 @@ def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
         fm_rng_uniform(&out[0], seed, step, stream, out.shape[0])
 
 
+def rng_normal(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream, int n_threads=1):
+    """out[i] = the i-th normal of the counter stream (seed, step, stream) (csrc/rng.h)."""
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        fm_rng_normal(&out[0], seed, step, stream, out.shape[0], n_threads)
+
+
 def dropout_forward(floating[::1] out, const floating[::1] h, double p, uint64_t seed,
                     uint64_t step, uint64_t stream, int n_threads=1):
     """out = h * mask / (1 - p), unit i dropped iff uniform i < p."""

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import csv
 import inspect
+import numbers
 import os
 import sys
 import time
@@ -74,6 +75,48 @@ def _reported(*errors: type, prefix: str = "") -> Iterator[None]:
         raise UserError(prefix + _one_line(str(exc))) from None
 
 
+def _raised_in(exc: BaseException, module: str) -> bool:
+    """True when ``exc`` passed through code of ``module`` on its way up."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == module:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+@contextlib.contextmanager
+def _dataset_errors() -> Iterator[None]:
+    """Report the MNIST loaders' errors in one line, in the command line's terms.
+
+    Files not found, a failed ``--download`` (``DownloadError``) and damaged files
+    (``ValueError`` from ``fastmlp.datasets``) become a UserError. It wraps ``train``'s
+    loading and a whole demo (which loads inside); a ValueError that did not come from
+    the loaders is left alone there, since it would be a bug rather than a user mistake.
+    """
+    from fastmlp import datasets
+
+    try:
+        yield
+    except FileNotFoundError as exc:
+        if not _raised_in(exc, datasets.__name__):
+            raise UserError(_one_line(str(exc))) from None
+        # the loader's own remedy speaks Python (path=..., download=True): give the options
+        found = _one_line(str(exc)).split(" To fix:")[0]
+        raise UserError(f"{found} To fix: give --data-path DIR (a directory holding the "
+                        "files), set FASTMLP_DATA, or add --download to fetch them "
+                        "(network needed).") from None
+    except datasets.DownloadError as exc:
+        raise UserError(f"{_one_line(str(exc))} (--download needs the network; or give "
+                        "--data-path DIR holding the files)") from None
+    except OSError as exc:  # unreadable files, a figure directory that cannot be written
+        raise UserError(_one_line(str(exc))) from None
+    except ValueError as exc:  # a damaged or foreign data file
+        if not _raised_in(exc, datasets.__name__):
+            raise
+        raise UserError(_one_line(str(exc))) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit status 2)."""
 
@@ -100,14 +143,9 @@ def _load_named(name: str, args: argparse.Namespace) -> tuple:
         return X, y, None, None, "classification"
     if name in ("mnist", "fashion-mnist"):
         loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
-        try:
+        with _dataset_errors():
             Xtr, ytr = loader(args.data_path, "train", download=args.download)
             Xte, yte = loader(args.data_path, "test", download=args.download)
-        except FileNotFoundError as exc:
-            raise UserError(f"{_one_line(str(exc))} (on the command line: --data-path DIR, "
-                            "or --download)") from None
-        except (OSError, ValueError) as exc:  # DownloadError, damaged files
-            raise UserError(_one_line(str(exc))) from None
         return Xtr, ytr, Xte, yte, "classification"
     if name == "spirals":
         X, y = datasets.make_spirals(1500, 3, noise=0.02, turns=1.5, random_state=seed)
@@ -369,17 +407,45 @@ def _targets(task: str, ytr: np.ndarray, yte: np.ndarray, source: str) -> tuple:
     return ytr, yte, max(len(np.unique(ytr)), 2)
 
 
-def _layers(args: argparse.Namespace, n_in: int, n_out: int, source: str) -> list:
+def _hidden_widths(spec: str) -> list:
+    """The widths of ``--hidden SPEC``, checked by the library's layer parser; a mistake is
+    reported with SPEC as typed (not the stand-in input/output widths parsed around it)."""
     from fastmlp.mlp import parse_layers
 
-    if args.layers and args.hidden:
+    expected = "expected the hidden-layer widths as positive ints joined by '-', e.g. 64 or 128-64"
+    if not spec.strip():
+        raise UserError(f"--hidden is empty; {expected} (for a network without a hidden layer "
+                        "give all the widths with --layers, e.g. --layers 64-10)")
+    try:
+        return parse_layers(f"1-{spec}-1")[1:-1]  # 1 stands in for the data's widths
+    except ValueError:
+        pass
+    try:  # well-formed but too deep? then the library's own reason
+        parse_layers([1] * (len(spec.replace(",", "-").split("-")) + 2))
+    except ValueError as exc:
+        raise UserError(f"--hidden {spec!r}: {_one_line(str(exc))}") from None
+    raise UserError(f"--hidden {spec!r}: {expected}")
+
+
+def _layer_spec(args: argparse.Namespace) -> tuple:
+    """Check --layers/--hidden before any data is read; return (layers or None, hidden or None)."""
+    from fastmlp.mlp import parse_layers
+
+    if args.layers is not None and args.hidden is not None:
         raise UserError("give --layers or --hidden, not both")
-    with _reported(ValueError, prefix=f"--{'layers' if args.layers else 'hidden'}: "):
-        if args.layers:
-            layers = parse_layers(args.layers)
-        else:
-            hidden = parse_layers(f"1-{args.hidden or '64'}-1")[1:-1]
-            layers = [n_in, *hidden, n_out]
+    if args.layers is None:
+        return None, _hidden_widths("64" if args.hidden is None else args.hidden)
+    if not args.layers.strip():
+        raise UserError("--layers is empty; expected all the widths joined by '-', e.g. 64-64-10")
+    with _reported(ValueError, prefix="--layers: "):
+        return parse_layers(args.layers), None
+
+
+def _layers(args: argparse.Namespace, spec: tuple, n_in: int, n_out: int, source: str) -> list:
+    """The network's widths: --layers checked against the data, or --hidden between its widths."""
+    layers, hidden = spec
+    if layers is None:
+        return [n_in, *hidden, n_out]
     if layers[0] != n_in or layers[-1] != n_out:
         raise UserError(f"--layers {args.layers} must start with the {n_in} inputs of {source} "
                         f"and end with its {n_out} outputs (e.g. {n_in}-64-{n_out}), or give "
@@ -387,19 +453,74 @@ def _layers(args: argparse.Namespace, n_in: int, n_out: int, source: str) -> lis
     return layers
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from fastmlp import MLP
+def _check(flag: str, check: Any, *check_args: Any) -> Any:
+    """Run one of the library's checks; its ValueError becomes a UserError naming ``flag``."""
+    with _reported(ValueError, prefix=f"{flag}: "):
+        return check(*check_args)
+
+
+def _check_fraction(flag: str, value: float) -> None:
+    # fit's validation_split check sits inside MLP._fit_data, with no function to call
+    # before the data is loaded; the library's Interval states the same range [0, 1)
+    from fastmlp._validation import Interval
+
+    fraction = Interval(numbers.Real, 0, 1, closed="left")
+    if value not in fraction:
+        raise UserError(f"{flag} must be {fraction}; got {value}")
+
+
+def _check_common(args: argparse.Namespace) -> None:
+    """--threads and --seed, checked the library's way (train and demo)."""
+    import fastmlp
+    from fastmlp._validation import resolve_threads
+
+    if args.threads is not None:
+        try:
+            resolve_threads(args.threads, fastmlp.max_threads())
+        except ValueError:
+            raise UserError(f"--threads must be a positive count, or negative to count back from "
+                            f"all CPUs (-1: all of them); got {args.threads}") from None
+    _check("--seed", np.random.default_rng, args.seed)  # it seeds every generator used
+
+
+def _train_options(args: argparse.Namespace) -> dict:
+    """Check train's options with the library's own validation, before any data is read (so a
+    slip costs no MNIST load); return the optimizer settings and the layer spec."""
     from fastmlp import _backend as B
+    from fastmlp._validation import check_dropout, check_nonneg_float, check_positive_int
+    from fastmlp.optim import get_optimizer
 
     with _reported(ValueError, prefix="--optimizer: "):
         opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
     lr = args.lr if args.lr is not None else (0.1 if opt == "sgd" else None)
     momentum = args.momentum if args.momentum is not None else (0.9 if opt == "sgd" else None)
-    if not 0.0 <= args.test_split < 1.0:
-        raise UserError(f"--test-split must be in [0, 1); got {args.test_split}")
+    with _reported(ValueError):  # the checks MLP.fit makes (fastmlp._fit.run_fit), named as typed
+        check_positive_int(args.epochs, "--epochs")
+        check_positive_int(args.batch_size, "--batch-size")
+        check_nonneg_float(args.l2, "--l2")
+        if lr is not None:
+            check_nonneg_float(lr, "--lr", positive=True)
+        if momentum is not None:
+            check_nonneg_float(momentum, "--momentum")
+    _check("--momentum" if args.momentum is not None else "--lr", get_optimizer, opt, lr,
+           momentum or None)  # the optimizer's own ranges and combinations
+    _check_fraction("--validation-split", args.validation_split)
+    _check_fraction("--test-split", args.test_split)
+    _check_common(args)
+    spec = _layer_spec(args)
+    n_hidden = len(spec[0]) - 2 if spec[0] is not None else len(spec[1])
+    _check("--dropout", check_dropout, args.dropout, n_hidden)
+    return {"optimizer": opt, "lr": lr, "momentum": momentum, "spec": spec}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from fastmlp import MLP
+
+    opts = _train_options(args)
+    opt, lr, momentum = opts["optimizer"], opts["lr"], opts["momentum"]
     Xtr, ytr, Xte, yte, task, how, fixed, source = _train_data(args)
     ytr, yte, n_out = _targets(task, ytr, yte, source)
-    layers = _layers(args, Xtr.shape[1], n_out, source)
+    layers = _layers(args, opts["spec"], Xtr.shape[1], n_out, source)
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
     with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
@@ -453,6 +574,7 @@ def _eval_data(args: argparse.Namespace) -> tuple:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    _check("--seed", np.random.default_rng, args.seed)  # it seeds the generated datasets
     net = _load_model(args.model)
     X, y, source = _eval_data(args)
     _check_width(net, X, source)
@@ -501,6 +623,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if names[0] not in demos.DEMOS:
         raise UserError(f"unknown demo {args.name!r}; expected one of "
                         f"{', '.join(demos.DEMOS)}, all or list")
+    from fastmlp._validation import check_positive_int
+
+    for key in ("epochs", "n_train", "n_test", "n_samples"):
+        with _reported(ValueError):
+            check_positive_int(getattr(args, key), "--" + key.replace("_", "-"), allow_none=True)
+    _check_common(args)
     failed = 0
     for name in names:
         kwargs: dict = {"out_dir": None if args.no_figures else args.out, "seed": args.seed,
@@ -515,7 +643,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             kwargs["peers"] = not args.no_peers
         if "download" in params:
             kwargs["download"] = args.download
-        with _reported(FileNotFoundError):
+        with _dataset_errors():
             res = fn(**kwargs)
         print(res.summary(), flush=True)
         failed += res.met is False
@@ -624,7 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
     t.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop or adagrad")
     t.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default 0.1 for sgd, else the optimizer's own)")
+                   help="learning rate (default 0.1 for sgd, else MLP.fit's default)")
     t.add_argument("--momentum", type=float, default=None,
                    help="momentum of sgd (default 0.9) or rmsprop")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")

@@ -248,9 +248,16 @@ def rng_uniform(seed: int, step: int, stream: int, n: int) -> np.ndarray:
 
 
 def rng_normal(seed: int, step: int, stream: int, n: int) -> np.ndarray:
-    """normal(i) = sqrt(-2 ln(1 - unif(2i))) * cos(2 pi unif(2i+1)) (Box-Muller)."""
-    u = rng_uniform(seed, step, stream, 2 * n)
-    return np.sqrt(-2.0 * np.log(1.0 - u[0::2])) * np.cos(2.0 * np.pi * u[1::2])
+    """Box-Muller pairs, both outputs: with r = sqrt(-2 ln(1 - unif(2j))) and
+    t = 2 pi unif(2j+1), normal(2j) = r cos t and normal(2j+1) = r sin t, for i < n."""
+    pairs = (n + 1) // 2
+    u = rng_uniform(seed, step, stream, 2 * pairs)
+    r = np.sqrt(-2.0 * np.log(1.0 - u[0::2]))
+    t = 2.0 * np.pi * u[1::2]
+    out = np.empty(2 * pairs)
+    out[0::2] = r * np.cos(t)
+    out[1::2] = r * np.sin(t)
+    return out[:n]
 
 
 def dropout_scale(shape, p: float, seed: int, step: int, stream: int) -> np.ndarray:

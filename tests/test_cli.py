@@ -20,7 +20,7 @@ PKG_PARENT = str(pathlib.Path(fastmlp.__file__).resolve().parent.parent)
 
 
 def run(capsys, *argv):
-    if argv and argv[0] in ("train", "demo") and "--help" not in argv:
+    if argv and argv[0] in ("train", "demo") and "--help" not in argv and "--threads" not in argv:
         # one thread: on a shared, oversubscribed machine OpenMP barriers make two threads
         # much slower than one for these small networks (threads are the kernel tests' job)
         argv = (*argv, "--threads", "1")
@@ -152,6 +152,83 @@ def test_bad_layer_spec(capsys, argv, fragment):
     assert_user_error(capsys, ["train", *argv], fragment)
 
 
+@pytest.mark.parametrize("spec, fragment", [
+    ("0", "--hidden '0': expected"), ("16-", "--hidden '16-': expected"),
+    ("16-0-8", "--hidden '16-0-8': expected"), ("a", "--hidden 'a': expected"),
+    ("", "--hidden is empty"), (" ", "--hidden is empty"),
+    ("-".join(["4"] * 64), "at most 64 weight layers"),
+])
+def test_bad_hidden_spec_quotes_what_was_typed(capsys, monkeypatch, spec, fragment):
+    monkeypatch.setattr(cli, "_train_data", _no_data)
+    line = assert_user_error(capsys, ["train", "--hidden", spec], fragment)
+    assert "[1, " not in line and "'1-" not in line  # no stand-in widths leak into the message
+    if not spec.strip():
+        assert "--layers" in line  # how to ask for a network without a hidden layer
+
+
+def test_empty_layers_is_an_error(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_train_data", _no_data)
+    assert_user_error(capsys, ["train", "--layers", ""], "--layers is empty")
+    assert_user_error(capsys, ["train", "--layers", "64-10", "--hidden", ""], "not both")
+
+
+def _no_data(args):
+    raise AssertionError("the data was loaded before the command line was checked")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--lr", "0"], "--lr must be a finite float > 0; got 0.0"),
+    (["--lr", "-0.5"], "--lr must be"),
+    (["--lr", "inf"], "--lr must be"),
+    (["--lr", "nan"], "--lr must be"),
+    (["--momentum", "-1"], "--momentum must be a finite float >= 0; got -1.0"),
+    (["--momentum", "nan"], "--momentum must be"),
+    (["--optimizer", "adam", "--momentum", "0.5"], "--momentum: momentum applies to 'sgd'"),
+    (["--epochs", "0"], "--epochs must be a positive int; got 0"),
+    (["--epochs", "-3"], "--epochs must be a positive int"),
+    (["--batch-size", "0"], "--batch-size must be a positive int; got 0"),
+    (["--threads", "0"], "--threads"),
+    (["--validation-split", "1.5"], "--validation-split must be a float in the range [0, 1)"),
+    (["--validation-split", "-0.1"], "--validation-split"),
+    (["--test-split", "1"], "--test-split must be a float in the range [0, 1)"),
+    (["--dropout", "1"], "--dropout: dropout rates must be in [0, 1)"),
+    (["--dropout", "-0.5"], "--dropout"),
+    (["--layers", "64-10", "--dropout", "0.5"], "--dropout: dropout acts on hidden layers"),
+    (["--l2", "-1"], "--l2 must be a finite float >= 0; got -1.0"),
+    (["--l2", "nan"], "--l2 must be"),
+    (["--seed", "-1"], "--seed"),
+    (["--layers", "64-0-10"], "--layers: layers must be positive ints"),
+])
+def test_numeric_options_checked_before_the_data_loads(capsys, monkeypatch, argv, fragment):
+    # the library's own checks (fastmlp._validation, fastmlp.optim), run before any data is read
+    # (so a slip costs no MNIST load), naming the option as typed
+    monkeypatch.setattr(cli, "_train_data", _no_data)
+    code, out, err = run(capsys, "train", *argv)
+    assert code == 2 and out == "", (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: error: "), err
+    assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["sine", "--n-samples", "0"], "--n-samples must be a positive int"),
+    (["perceptron", "--threads", "0"], "--threads"),
+    (["perceptron", "--seed", "-1"], "--seed"),
+    (["mnist", "--epochs", "0"], "--epochs must be a positive int"),
+    (["mnist", "--n-train", "0"], "--n-train must be a positive int"),
+    (["mnist", "--n-test", "-5"], "--n-test must be a positive int"),
+])
+def test_demo_numeric_options(capsys, monkeypatch, argv, fragment):
+    from fastmlp import demos
+
+    def never(**kwargs):
+        raise AssertionError("the demo ran before its options were checked")
+
+    for name in demos.DEMOS:
+        monkeypatch.setitem(demos.DEMOS, name, never)
+    assert_user_error(capsys, ["demo", *argv, "--no-figures"], fragment)
+
+
 def test_unknown_optimizer(capsys):
     assert_user_error(capsys, ["train", "--optimizer", "adamax"], "--optimizer",
                       "unknown optimizer 'adamax'", "'adam'")
@@ -162,31 +239,57 @@ def test_unknown_optimizer(capsys):
     (["train", "--loss", "hinge"], "unknown loss 'hinge'"),
     (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
     (["train", "--epochs", "many"], "invalid int value"),
-    (["train", "--lr", "-1", "-q"], "learning_rate"),
+    (["train", "--lr", "-1", "-q"], "--lr"),
     (["train", "--test-split", "1.5"], "--test-split"),
     (["train", "--label-column", "3"], "--label-column needs --data"),
     (["train", "--dataset", "sine", "--task", "classification"], "not classes"),
     (["frobnicate"], "invalid choice"),
     (["demo", "nope"], "unknown demo 'nope'"),
     (["evaluate", "missing.npz", "--dataset", "digits"], "model file not found"),
+    (["evaluate", "missing.npz", "--dataset", "spirals", "--seed", "-1"], "--seed"),
     (["predict", "missing.npz", "--data", "x.csv"], "model file not found"),
 ])
 def test_other_mistakes(capsys, argv, fragment):
     assert_user_error(capsys, argv, fragment)
 
 
-def test_mnist_not_found_is_one_line(capsys, tmp_path, monkeypatch):
+@pytest.fixture
+def no_mnist(tmp_path, monkeypatch):
+    """An empty --data-path, no $FASTMLP_DATA, an empty cache and, for --download, a mirror
+    that cannot answer (a file:// URL to nowhere: no network is touched)."""
+    from fastmlp import datasets
+
     monkeypatch.delenv("FASTMLP_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert_user_error(capsys, ["train", "--dataset", "mnist", "--data-path", str(tmp_path)],
-                      "MNIST train files not found", "--data-path DIR")
+    nowhere = (tmp_path / "no-mirror").as_uri() + "/"
+    for name in ("mnist", "fashion-mnist"):
+        monkeypatch.setitem(datasets._DATASETS[name], "mirrors", (nowhere,))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    return empty
 
 
-def test_demo_mnist_not_found_is_one_line(capsys, tmp_path, monkeypatch):
-    monkeypatch.delenv("FASTMLP_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert_user_error(capsys, ["demo", "mnist", "--data-path", str(tmp_path), "--no-peers"],
-                      "MNIST train files not found", str(tmp_path))
+MNIST_COMMANDS = {"train": ["train", "--dataset", "mnist"],
+                  "demo": ["demo", "mnist", "--no-peers", "--no-figures", "-q"]}
+
+
+@pytest.mark.parametrize("command", list(MNIST_COMMANDS))
+def test_mnist_not_found_speaks_command_line(capsys, no_mnist, command):
+    # the remedy is given in the CLI's terms, the same for train and demo, never the Python API's
+    line = assert_user_error(capsys, [*MNIST_COMMANDS[command], "--data-path", str(no_mnist)],
+                             "MNIST train files not found", str(no_mnist), "--data-path DIR",
+                             "--download", "FASTMLP_DATA")
+    assert "path=" not in line and "download=True" not in line
+
+
+@pytest.mark.parametrize("command", list(MNIST_COMMANDS))
+def test_mnist_download_failure_is_one_line(capsys, no_mnist, command):
+    line = assert_user_error(capsys, [*MNIST_COMMANDS[command], "--data-path", str(no_mnist),
+                                      "--download"],
+                             "could not download train-images-idx3-ubyte.gz", "no-mirror",
+                             "--data-path DIR")
+    assert "download=True" not in line
+    assert not any(no_mnist.iterdir())  # nothing half-downloaded left behind
 
 
 def test_bad_csv_shapes(capsys, tmp_path):

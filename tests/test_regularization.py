@@ -5,7 +5,8 @@ reference against finite differences, and whole fits replayed in NumPy.
 Formulas restated (csrc/rng.h, csrc/dropout_impl.h, fastmlp.reference):
   unif(i) = (mix(key + (i+1)G) >> 11) 2^-53, key = mix(mix(mix(seed+G) + step G) + stream G)
   dropout: h' = h / (1-p) where unif(i) >= p, else 0;   backward: d' = d / (1-p) or 0
-  noise:   x' = x + sigma * sqrt(-2 ln(1-unif(2i))) cos(2 pi unif(2i+1))
+  noise:   x' = x + sigma * normal(i); normal(2j), normal(2j+1) = r cos t, r sin t with
+           r = sqrt(-2 ln(1-unif(2j))), t = 2 pi unif(2j+1)  (Box-Muller, both outputs)
   penalty: loss += 0.5*l2*||W||^2 + l1*||W||_1;  g_W += l2*W + l1*sign(W)
 """
 from __future__ import annotations
