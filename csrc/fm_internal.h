@@ -43,9 +43,10 @@
 #endif
 
 /* Below this many multiply-adds a GEMM or elementwise pass runs on one
- * thread: forking a team costs a few microseconds, which is more than a
- * small layer's whole forward pass (sklearn's _use_threads_for_workload). */
-#define FM_OMP_MIN_WORK ((ptrdiff_t)1 << 17)
+ * thread: waking the passive workers of a team costs tens of microseconds
+ * in a VM, more than a small layer's whole forward pass or the optimizer
+ * update of 64k parameters (see FM_GEMM_MT_WORK in gemm/gemm_config.h). */
+#define FM_OMP_MIN_WORK ((ptrdiff_t)1 << 19)
 
 static inline int fm_threads_for(ptrdiff_t work, int n_threads)
 {

@@ -17,10 +17,12 @@ from fastmlp.testing import assert_close
 
 HIDDEN = ["identity", "step", "sigmoid", "tanh", "relu", "leaky_relu"]
 # (N, IN, OUT): 1 sample, 1 feature, 1 output, primes, MR/NR +-1 for 4/6/8/16-wide
-# tiles, and sizes past typical MC/KC/NC blocks (256/384/4096)
+# tiles, sizes past typical MC/KC/NC blocks (256/384/4096), and one past the
+# 2^23 multiply-adds from which the GEMM splits over threads (gemm_config.h's
+# FM_GEMM_MT_WORK) in all three products
 SHAPES = [(1, 1, 1), (1, 7, 3), (3, 1, 5), (5, 3, 1), (7, 17, 9), (16, 16, 16), (15, 33, 31),
           (17, 65, 7), (33, 129, 47), (64, 300, 130), (1, 784, 16), (257, 385, 33),
-          (2, 1031, 4099)]
+          (2, 1031, 4099), (129, 520, 131)]
 
 
 def rand(rng, shape, dtype, scale=1.0):

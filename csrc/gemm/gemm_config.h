@@ -64,12 +64,16 @@
 #define FM_DIRECT_KB 256
 #define FM_DIRECT_L2 ((ptrdiff_t)512 * 1024) /* bytes of L2 a slice of A may take */
 
-/* Threads: besides fm_threads_for's FM_OMP_MIN_WORK (2^17), a GEMM uses
- * n_threads only from FM_GEMM_MT_WORK multiply-adds on (~10-20 us on one
- * core): an OpenMP fork/join measured 0.5 us at best but 6 us on average on
- * a busy 2-core machine, and a preempted worker can hold the join for a
- * whole scheduler tick, so splitting a few microseconds of work is a loss. */
-#define FM_GEMM_MT_WORK ((ptrdiff_t)1 << 20)
+/* Threads: besides fm_threads_for's FM_OMP_MIN_WORK (2^19), a GEMM uses
+ * n_threads only from FM_GEMM_MT_WORK multiply-adds on (~80 us on one
+ * core).  fastmlp's OpenMP workers wait passively (fastmlp/_omp_policy.py),
+ * so every parallel region pays for waking a sleeping worker: ~40 us in
+ * this VM (C workbench, net B at batch 256 on 2 threads: 921 us a step
+ * passive against 672 us spinning, with the old 2^20 threshold and six
+ * regions a step).  From 2^23 on, only products worth that wake-up split:
+ * B/256/2 906 -> 861 us, C/256/2 4908 -> 4640 us, and passive then matches
+ * spinning within the noise (B 853-915 vs 812-867 us). */
+#define FM_GEMM_MT_WORK ((ptrdiff_t)1 << 23)
 
 /* Micro-kernels stay out of line so their register allocation is their own. */
 #if defined(__GNUC__) || defined(__clang__)
