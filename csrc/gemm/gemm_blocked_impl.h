@@ -428,11 +428,12 @@ void FM_TENTRY(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t c
     int rm_ok = csb == 1, dot_ok = rsb == 1 && csa == 1;
     int small = m < FM_DIRECT_M || m * n * k <= FM_DIRECT_WORK;
     int narrow = n <= FM_DIRECT_N || k <= FM_DIRECT_K;
+    int few_rows = m <= FM_DIRECT_M_RM; /* x.W at batch <= 32: W read in place */
     if (m <= 0 || n <= 0) return;
     if (epi && epi->kind == FM_EPI_NONE) epi = NULL;
     if (k <= 0)
         FM_TFN(scale)(c, rsc, m, n, beta, epi);
-    else if ((rm_ok && (small || narrow)) || (dot_ok && small))
+    else if ((rm_ok && (small || narrow || few_rows)) || (dot_ok && small))
         FM_TFN(direct)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, n_threads);
     else
         FM_TFN(packed)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, n_threads);
