@@ -83,10 +83,41 @@ static void FM_FN(fm_sgd_span)(FM_T *FM_RESTRICT w, FM_T *FM_RESTRICT buf,
     }
 }
 
+/* scikit-learn's SGD form without L1 or coupled decay (its L2 `alpha` is
+ * added to g by the caller), vectorised like fm_sgd_span; FM_T arithmetic is
+ * scikit-learn's own for float32 (its arrays keep the input's dtype), and for
+ * float64 the operations and their order are those of fm_sgd's loop. */
+static void FM_FN(fm_sgd_sklearn_span)(FM_T *FM_RESTRICT w, FM_T *FM_RESTRICT v,
+                                       const FM_T *FM_RESTRICT g, ptrdiff_t lo, ptrdiff_t hi,
+                                       FM_T lr, FM_T mu, int nesterov)
+{
+    ptrdiff_t i;
+    if (mu == 0) {
+        for (i = lo; i < hi; i++) w[i] = w[i] + -lr * g[i]; /* v unused (may be NULL) */
+    } else if (nesterov) {
+        for (i = lo; i < hi; i++) {
+            FM_T vi = mu * v[i] - lr * g[i];
+            v[i] = vi;
+            w[i] = w[i] + (mu * vi - lr * g[i]);
+        }
+    } else {
+        for (i = lo; i < hi; i++) {
+            FM_T vi = mu * v[i] - lr * g[i];
+            v[i] = vi;
+            w[i] = w[i] + vi;
+        }
+    }
+}
+
 static void FM_FN(fm_sgd)(FM_T *w, FM_T *buf, const FM_T *g, const fm_optim *o,
                           ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t n_decay)
 {
     ptrdiff_t i;
+    if (o->sklearn && o->l1 == 0 && o->weight_decay == 0 && (buf || o->momentum == 0)) {
+        FM_FN(fm_sgd_sklearn_span)(w, buf, g, lo, hi, (FM_T)o->lr, (FM_T)o->momentum,
+                                   o->nesterov);
+        return;
+    }
     if (!o->sklearn && o->l1 == 0) {
         const ptrdiff_t mid = FM_MAX(lo, FM_MIN(hi, n_decay));
         const int first = o->step <= 1, nest = o->nesterov;
