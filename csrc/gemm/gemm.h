@@ -54,13 +54,6 @@ typedef struct fm_scratch {
     void *raw; /* one-off buffer to free */
 } fm_scratch;
 fm_scratch fm_gemm_scratch_get(size_t bytes);
-/* How threads share a packed product (gemm_generic.c): 0 = fixed
- * independent blocks, each thread packing its own, one join (default);
- * 1 = one team with a shared packed B and dynamically handed-out blocks
- * (four barriers for k <= 2 KC).  FASTMLP_GEMM_TEAM=1 in the environment
- * at first use selects the team (an experiment: on a busy machine every
- * barrier can cost a preempted peer's time slice, measured 1.3x slower). */
-int fm_gemm_team_mode(void);
 void fm_gemm_scratch_put(fm_scratch s);
 
 #endif /* FM_GEMM_H */

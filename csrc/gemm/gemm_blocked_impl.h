@@ -245,84 +245,6 @@ static void FM_TFN(packed_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
                            epi ? &e : NULL, 1);
 }
 
-/* Threads, as one team sharing the packed B: for each (JC, PC) block the
- * team packs B's NR panels together (handed out one group at a time), then
- * takes items of C -- a few MR-row panels by all or part of the block's
- * columns -- one at a time from a shared counter, each packing its own A
- * rows.  Nothing is packed twice (A once per item row block and column
- * chunk, B once), and work is handed out dynamically: with other programs
- * on the machine, a thread that gets less CPU time simply takes fewer
- * items, instead of the whole team waiting for a preempted thread's fixed
- * half.  Returns -1 (nothing done) when the buffers cannot be allocated. */
-static int FM_TFN(team)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
-                        const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n,
-                        ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi, int nt)
-{
-    const ptrdiff_t NCb = FM_TFN(balance)(n, FM_NC, FM_NR), KCb = FM_TFN(balance)(k, FM_KC, 4);
-    const ptrdiff_t P = (m + FM_MR - 1) / FM_MR, want = 3 * (ptrdiff_t)nt;
-    /* MR panels per row item: enough items for the team, at least 4 panels,
-     * at most an MC block */
-    const ptrdiff_t mp = FM_MIN(FM_MC / FM_MR, FM_MAX(4, (P + want - 1) / want));
-    const ptrdiff_t n_ri = (P + mp - 1) / mp;
-    const ptrdiff_t b_elems = (KCb * NCb + 31) / 16 * 16, a_elems = (KCb * mp * FM_MR + 31) / 16 * 16;
-    fm_scratch bbuf, abuf[64];
-    int t, ok = 1;
-    ptrdiff_t jc, pc;
-    if (nt > 64) nt = 64;
-    bbuf = fm_gemm_scratch_get((size_t)b_elems * sizeof(FM_T));
-    ok = bbuf.ptr != NULL;
-    for (t = 0; t < nt; t++) {
-        abuf[t] = fm_gemm_scratch_get((size_t)a_elems * sizeof(FM_T));
-        ok = ok && abuf[t].ptr != NULL;
-    }
-    for (jc = 0; ok && jc < n; jc += NCb) {
-        const ptrdiff_t nc = FM_MIN(NCb, n - jc), Qb = (nc + FM_NR - 1) / FM_NR;
-        /* column chunks when there are too few row items (small m) */
-        const ptrdiff_t n_cc = FM_MIN(Qb, FM_MAX(1, (want + n_ri - 1) / n_ri));
-        const ptrdiff_t qp = (Qb + n_cc - 1) / n_cc, n_items = n_ri * ((Qb + qp - 1) / qp);
-        const ptrdiff_t n_groups = (Qb + 3) / 4; /* B packing: 4 panels a job */
-        for (pc = 0; pc < k; pc += KCb) {
-            const ptrdiff_t kc = FM_MIN(KCb, k - pc);
-            const FM_T beta_pc = pc == 0 ? beta : (FM_T)1;
-            const fm_epilogue *epi_pc = pc + kc == k ? epi : NULL;
-            FM_T *bp = (FM_T *)bbuf.ptr;
-            ptrdiff_t it;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-            {
-                FM_T *ap = NULL;
-#ifdef _OPENMP
-                ap = (FM_T *)abuf[omp_get_thread_num()].ptr;
-#pragma omp for schedule(dynamic, 1)
-#endif
-                for (it = 0; it < n_groups; it++) { /* whole panels: no zero-fill races */
-                    ptrdiff_t j0 = it * 4 * FM_NR, j1 = FM_MIN(nc, j0 + 4 * FM_NR);
-                    FM_TFN(pack_b)(bp + j0 * kc, b + pc * rsb + (jc + j0) * csb, rsb, csb,
-                                   j1 - j0, kc);
-                }
-                /* (implicit barrier: B is packed) */
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-                for (it = 0; it < n_items; it++) {
-                    ptrdiff_t ri = it % n_ri, cc = it / n_ri;
-                    ptrdiff_t i0 = ri * mp * FM_MR, mc = FM_MIN(mp * FM_MR, m - i0);
-                    ptrdiff_t q0 = cc * qp, j0 = q0 * FM_NR, ncc = FM_MIN(qp * FM_NR, nc - j0);
-                    if (ap == NULL) ap = (FM_T *)abuf[0].ptr; /* no OpenMP: one thread */
-                    FM_TFN(pack_a)(ap, a + i0 * rsa + pc * csa, rsa, csa, mc, kc);
-                    FM_TFN(macro)(c + i0 * rsc + jc + j0, rsc, ap, bp + j0 * kc, mc, ncc, kc,
-                                  alpha, beta_pc, epi_pc, i0, jc + j0);
-                }
-                /* (implicit barrier: bp may be packed again) */
-            }
-        }
-    }
-    for (t = 0; t < nt; t++) fm_gemm_scratch_put(abuf[t]);
-    fm_gemm_scratch_put(bbuf);
-    return ok ? 0 : -1;
-}
-
 /* Threads: C is cut into nt = tr x tc independent blocks, rows in whole
  * MR panels (the IC loop) and columns in whole NR panels (the JC loop),
  * each computed by one thread start to end with its own pack buffers.
@@ -349,9 +271,6 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
         FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
-    if (fm_gemm_team_mode() && FM_TFN(team)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha,
-                                            beta, epi, nt) == 0)
-        return;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif

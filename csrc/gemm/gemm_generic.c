@@ -33,16 +33,6 @@ static void fm_scratch_release(int slot)
     fm_scratch_busy[slot] = 0;
 }
 
-int fm_gemm_team_mode(void)
-{
-    static int mode = -1;
-    if (mode < 0) { /* a benign race: every thread computes the same value */
-        const char *e = getenv("FASTMLP_GEMM_TEAM");
-        mode = (e && e[0] == '1') ? 1 : 0;
-    }
-    return mode;
-}
-
 fm_scratch fm_gemm_scratch_get(size_t bytes)
 {
     fm_scratch s = {NULL, -1, NULL};
