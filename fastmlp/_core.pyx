@@ -558,15 +558,7 @@ def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
         _check(ptr.shape[0] == rows + 1 and ind.shape[0] == x.shape[0]
                and ptr[rows] <= x.shape[0], "sgd_perceptron_epoch: CSR shapes")
     cdef fm_sgd_cfg c
-    c.penalty = cfg["penalty"]
-    c.alpha = cfg["alpha"]
-    c.l1_ratio = cfg["l1_ratio"]
-    c.eta = cfg["eta"]
-    c.fit_intercept = cfg["fit_intercept"]
-    c.intercept_decay = cfg["intercept_decay"]
-    c.weight_pos = cfg["weight_pos"]
-    c.weight_neg = cfg["weight_neg"]
-    c.compute_loss = cfg["compute_loss"]
+    _sgd_cfg_from(cfg, &c)
     cdef fm_sgd_state st
     st.intercept, st.wscale, st.sq_norm, st.l1_norm, st.u = (state[0], state[1], state[2],
                                                             state[3], state[4])
