@@ -95,8 +95,7 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
     else:
         out["mse"] = sq_err / (n * K)
         out["mae"] = abs_err / (n * K)
-        Yd = Y.astype(np.float64)
-        ss_tot = ((Yd - Yd.mean(axis=0)) ** 2).sum(axis=0)
+        ss_tot = _ss_tot(Y)
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(ss_tot > 0, 1 - sq_k / np.where(ss_tot > 0, ss_tot, 1), 0.0)
         out["r2"] = float(r2.mean())
@@ -138,6 +137,12 @@ def _batch_hparams(schedule: Any, optimizer: Any, st: dict, epoch: int, first: i
             None if moms is None else np.ascontiguousarray(moms, dtype=np.float64))
 
 
+
+def _ss_tot(Y: np.ndarray) -> np.ndarray:
+    """Per-output total sum of squares of Y (R^2's denominator), in float64."""
+    Yd = Y.astype(np.float64)
+    return ((Yd - Yd.mean(axis=0)) ** 2).sum(axis=0)
+
 def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
         Xv: Optional[np.ndarray], Yv: Optional[np.ndarray], *, epochs: int, bs: int,
         optimizer: Any, schedule: Any, cfg: dict, shuffle: bool, callbacks: Any,
@@ -150,8 +155,7 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
     n_batches = -(-n // bs)
     ch = _Chunker(model, X, Y, sw, bs, cfg)
     order = np.arange(n, dtype=np.int64)
-    Yd = Y.astype(np.float64)
-    ss_tot = ((Yd - Yd.mean(axis=0)) ** 2).sum(axis=0) if cfg["metric"] == 3 else None
+    ss_tot = _ss_tot(Y) if cfg["metric"] == 3 else None  # regression only (copies Y)
     schedule.begin(optimizer.lr, epochs, n_batches, n)
     cycle_mom = schedule.per_batch and schedule.cycles_momentum and optimizer.cycled_momentum()
     cbs = CallbackList(callbacks, model)
