@@ -347,7 +347,8 @@ void FM_TENTRY(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t c
     int rm_ok = csb == 1, dot_ok = rsb == 1 && csa == 1;
     int small = m < FM_DIRECT_M || m * n * k <= FM_DIRECT_WORK;
     int narrow = n <= FM_DIRECT_N || k <= FM_DIRECT_K;
-    int few_rows = m <= FM_DIRECT_M_RM; /* x.W at batch <= 32: W read in place */
+    /* x.W at batch <= 32 with a W that stays in cache: W read in place */
+    int few_rows = m <= FM_DIRECT_M_RM && n * k * (ptrdiff_t)sizeof(FM_T) <= FM_DIRECT_RM_BYTES;
     if (m <= 0 || n <= 0) return;
     if (epi && epi->kind == FM_EPI_NONE) epi = NULL;
     if (k <= 0)

@@ -56,9 +56,13 @@
  *   m*n*k <= FM_DIRECT_WORK multiply-adds (tiny layers). */
 #define FM_DIRECT_M 4
 /* A row-major B (the forward x.W) with at most FM_DIRECT_M_RM rows of A also
- * skips packing: packing W costs as much as a few rows of products
- * (784-128-64-10 at batch 32, forward of layer 0: 67 -> 60 us). */
+ * skips packing while W is at most FM_DIRECT_RM_BYTES: packing W costs as
+ * much as a few rows of products (784-128-64-10 at batch 32, forward of
+ * layer 0: 67 -> 60 us; 32x128x784 113 against 96 GFLOP/s), equal at
+ * 32x512x784 (1.6 MB), but a larger W streamed from L3 for every row slice
+ * halves the speed (32x2048x2048: 37 against 79 GFLOP/s packed). */
 #define FM_DIRECT_M_RM 32
+#define FM_DIRECT_RM_BYTES ((ptrdiff_t)2 << 20)
 #define FM_DIRECT_K 4
 #define FM_DIRECT_WORK ((ptrdiff_t)32768)
 /* ... and, for a row-major B, whenever C is narrow (n <= FM_DIRECT_N, set
