@@ -538,6 +538,15 @@ def sgd_shuffle(int64_t[::1] ind, uint32_t seed):
         fm_sgd_shuffle(&ind[0] if ind.shape[0] else NULL, ind.shape[0], seed)
 
 
+cdef void _csr_ptrs(const int64_t[::1] ptr, const int32_t[::1] ind, const int64_t **pptr,
+                    const int32_t **pind):
+    """The row pointers of CSR input for the Perceptron kernels (NULL, NULL: dense)."""
+    pptr[0] = NULL if ptr is None else &ptr[0]
+    pind[0] = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    if ptr is not None and pind[0] == NULL:
+        pind[0] = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
+
+
 def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
                          const floating[::1] x, const int64_t[::1] ptr, const int32_t[::1] ind,
                          const floating[::1] y, const floating[::1] sw, const int64_t[::1] order,
@@ -562,13 +571,12 @@ def sgd_perceptron_epoch(floating[::1] w, floating[::1] q, double[::1] state,
     cdef fm_sgd_state st
     st.intercept, st.wscale, st.sq_norm, st.l1_norm, st.u = (state[0], state[1], state[2],
                                                             state[3], state[4])
-    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
-    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const int64_t *pptr = NULL
+    cdef const int32_t *pind = NULL
+    _csr_ptrs(ptr, ind, &pptr, &pind)
     cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
     cdef const floating *psw = NULL if sw is None else &sw[0]
     cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
-    if ptr is not None and pind == NULL:
-        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
     with nogil:
         if floating is float:
             r = fm_sgd_perceptron_epoch_f32(&w[0], &q[0], &st, px, pptr, pind, &y[0], psw,
@@ -642,13 +650,12 @@ def sgd_perceptron_epoch_multi(floating[:, ::1] w, floating[:, ::1] q, double[:,
         free(cf)
         free(st)
         raise MemoryError("sgd_perceptron_epoch_multi")
-    cdef const int64_t *pptr = NULL if ptr is None else &ptr[0]
-    cdef const int32_t *pind = NULL if ind is None or ind.shape[0] == 0 else &ind[0]
+    cdef const int64_t *pptr = NULL
+    cdef const int32_t *pind = NULL
+    _csr_ptrs(ptr, ind, &pptr, &pind)
     cdef const floating *px = NULL if x.shape[0] == 0 else &x[0]
     cdef const floating *psw = NULL if sw is None else &sw[0]
     cdef const uint8_t *pskip = NULL if skip is None else &skip[0]
-    if ptr is not None and pind == NULL:
-        pind = <const int32_t *>&ptr[0]  # all rows empty: never read, but marks CSR
     try:
         for c in range(C):
             _sgd_cfg_from(cfgs[c], &cf[c])
