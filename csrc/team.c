@@ -77,6 +77,7 @@ typedef struct {
 #define FM_TEAM_WINDOW 8
 #define FM_TEAM_SOLO_MIN_NS 2000000LL   /* 2 ms */
 #define FM_TEAM_SOLO_MAX_NS 256000000LL /* 256 ms */
+#define FM_TEAM_LATE_NS 200000LL        /* a task's wait that settles it at once */
 
 static _Thread_local fm_team *fm_cur;
 /* The verdict outlives a team (one per fm_train chunk): until
@@ -216,17 +217,23 @@ void fm_par_run(int nt, fm_task_fn task, void *arg)
          * whole scheduler slices and the team is slower than one thread:
          * after a window of FM_TEAM_WINDOW tasks that lost time, this
          * thread runs its kernels alone for a while (2 ms, doubling up to
-         * 256 ms while the workers stay late), then tries the team again. */
-        tm->gain_ns += (long long)(nt - 1) * (t1 - t0) - (t2 - t1);
-        if (++tm->window == FM_TEAM_WINDOW) {
-            if (tm->gain_ns < 0) {
-                fm_solo_until = t2 + fm_solo_backoff;
-                fm_solo_backoff = FM_MIN(2 * fm_solo_backoff, FM_TEAM_SOLO_MAX_NS);
-            } else {
-                fm_solo_backoff = FM_TEAM_SOLO_MIN_NS;
+         * 256 ms while the workers stay late, halving after each window that
+         * gained), then tries the team again. */
+        {
+            long long own = (long long)(nt - 1) * (t1 - t0), wait = t2 - t1;
+            tm->gain_ns += own - wait;
+            /* a worker that lost its core is late by a whole time slice:
+             * no need to wait for the window's end to see it */
+            if (++tm->window == FM_TEAM_WINDOW || wait > 2 * own + FM_TEAM_LATE_NS) {
+                if (tm->gain_ns < 0) {
+                    fm_solo_until = t2 + fm_solo_backoff;
+                    fm_solo_backoff = FM_MIN(2 * fm_solo_backoff, FM_TEAM_SOLO_MAX_NS);
+                } else if (tm->window == FM_TEAM_WINDOW) {
+                    fm_solo_backoff = FM_MAX(fm_solo_backoff / 2, FM_TEAM_SOLO_MIN_NS);
+                }
+                tm->gain_ns = 0;
+                tm->window = 0;
             }
-            tm->gain_ns = 0;
-            tm->window = 0;
         }
         return;
     }

@@ -4,6 +4,7 @@
  * dtype-free size helpers.  Networks are limited to 64 weight layers
  * (checked in Python).
  */
+#include <string.h>
 #include "fm_internal.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)

@@ -405,33 +405,63 @@ ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *wo
     return t.done;
 }
 
-void FM_FN(fm_forward_net)(FM_T *out, FM_T *work, const FM_T *params, const fm_net *net,
-                           const FM_T *x, ptrdiff_t n, ptrdiff_t batch, int n_threads)
+/* fm_forward_net's and fm_loss_grad's arguments, for a team's body. */
+typedef struct {
+    FM_T *out, *grad, *work;
+    const FM_T *params;
+    const fm_net *net;
+    const fm_train_cfg *cfg;
+    const FM_T *x, *y, *sw;
+    ptrdiff_t n, batch;
+    int n_threads;
+    double loss; /* out: fm_loss_grad's objective */
+} FM_FN(fm_pass_args);
+
+static void FM_FN(fm_forward_loop)(void *arg)
 {
+    FM_FN(fm_pass_args) *t = (FM_FN(fm_pass_args) *)arg;
+    const fm_net *net = t->net;
     FM_FN(fm_ws) ws;
     ptrdiff_t ow[64], ob[64], lo;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
-    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_ws_carve)(&ws, t->work, net, t->batch);
     FM_FN(fm_offsets)(net, ow, ob);
-    for (lo = 0; lo < n; lo += batch) {
-        ptrdiff_t rows = FM_MIN(batch, n - lo);
-        FM_FN(fm_net_forward)(&ws, x + lo * s0, params, net, ow, ob, rows, net->acts[L - 1],
-                              NULL, 0, n_threads);
-        for (ptrdiff_t r = 0; r < rows * K; r++) out[lo * K + r] = ws.a[L][r];
+    for (lo = 0; lo < t->n; lo += t->batch) {
+        ptrdiff_t rows = FM_MIN(t->batch, t->n - lo);
+        FM_FN(fm_net_forward)(&ws, t->x + lo * s0, t->params, net, ow, ob, rows,
+                              net->acts[L - 1], NULL, 0, t->n_threads);
+        for (ptrdiff_t r = 0; r < rows * K; r++) t->out[lo * K + r] = ws.a[L][r];
     }
 }
 
-double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_net *net,
-                           const fm_train_cfg *cfg, const FM_T *x, const FM_T *y, const FM_T *sw,
-                           ptrdiff_t n, ptrdiff_t batch, int n_threads)
+void FM_FN(fm_forward_net)(FM_T *out, FM_T *work, const FM_T *params, const fm_net *net,
+                           const FM_T *x, ptrdiff_t n, ptrdiff_t batch, int n_threads)
 {
+    FM_FN(fm_pass_args) t;
+    memset(&t, 0, sizeof t);
+    t.out = out; t.work = work; t.params = params; t.net = net; t.x = x; t.n = n;
+    t.batch = batch; t.n_threads = n_threads;
+    fm_team_run(FM_FN(fm_max_layer_work)(net, FM_MIN(n, batch)) >= FM_TEAM_MIN_WORK ? n_threads
+                                                                                   : 1,
+                FM_FN(fm_forward_loop), &t);
+}
+
+static void FM_FN(fm_loss_grad_loop)(void *arg)
+{
+    FM_FN(fm_pass_args) *t = (FM_FN(fm_pass_args) *)arg;
+    FM_T *grad = t->grad;
+    const FM_T *params = t->params, *x = t->x, *y = t->y, *sw = t->sw;
+    const fm_net *net = t->net;
+    const fm_train_cfg *cfg = t->cfg;
+    const ptrdiff_t n = t->n, batch = t->batch;
+    const int n_threads = t->n_threads;
     FM_FN(fm_ws) ws;
     ptrdiff_t ow[64], ob[64], lo, r, n_w;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
     double sw_sum = (double)n, scale, loss = 0, l2_eff;
-    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_ws_carve)(&ws, t->work, net, batch);
     FM_FN(fm_offsets)(net, ow, ob);
     n_w = ob[0];
     if (sw) {
@@ -455,5 +485,19 @@ double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_
         loss += 0.5 * l2_eff * FM_FN(fm_wsq)(params, n_w);
         for (r = 0; r < n_w; r++) grad[r] += (FM_T)l2_eff * params[r];
     }
-    return loss;
+    t->loss = loss;
+}
+
+double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_net *net,
+                           const fm_train_cfg *cfg, const FM_T *x, const FM_T *y, const FM_T *sw,
+                           ptrdiff_t n, ptrdiff_t batch, int n_threads)
+{
+    FM_FN(fm_pass_args) t;
+    memset(&t, 0, sizeof t);
+    t.grad = grad; t.work = work; t.params = params; t.net = net; t.cfg = cfg;
+    t.x = x; t.y = y; t.sw = sw; t.n = n; t.batch = batch; t.n_threads = n_threads;
+    fm_team_run(FM_FN(fm_max_layer_work)(net, FM_MIN(n, batch)) >= FM_TEAM_MIN_WORK ? n_threads
+                                                                                   : 1,
+                FM_FN(fm_loss_grad_loop), &t);
+    return t.loss;
 }

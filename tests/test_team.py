@@ -98,3 +98,39 @@ def test_team_is_reentrant_across_fits():
     a = _run("adam-l2", np.float64, 2)[0]
     for _ in range(3):
         np.testing.assert_array_equal(_run("adam-l2", np.float64, 2)[0], a)
+
+
+@pytest.mark.parametrize("n_rows", [100, 37])
+def test_forward_net_and_loss_grad_in_a_team(dtype, n_rows):
+    """Batched inference and the full-data gradient (L-BFGS) run as a team too:
+    equal to one thread bit for bit, and to the reference."""
+    sizes, acts = [300, 512, 64, 6], ["relu", "tanh", "softmax"]
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n_rows, sizes[0])).astype(dtype)
+    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n_rows)].astype(dtype)
+    params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
+    slopes = np.full(len(acts), 0.1)
+    sizes_a = np.array(sizes, np.int64)
+    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    batch = 64
+    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
+    outs, grads, losses = [], [], []
+    for nt in (2, 1):
+        out = np.empty((n_rows, sizes[-1]), dtype)
+        core.forward_net(out, work, params, sizes_a, acts_a, slopes, x, batch, nt)
+        if nt == 2:
+            team = core.team_last_stats()
+            assert team["tasks"] + team["solo"] > 0, team
+        grad = np.empty_like(params)
+        losses.append(core.loss_grad(grad, work, params, sizes_a, acts_a, slopes,
+                                     {"loss": LOSSES["cce"], "l2": 0.01}, x, y, None, batch, nt))
+        outs.append(out)
+        grads.append(grad)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert losses[0] == losses[1]
+    assert_close(outs[0], ref.forward_net(params, sizes, acts, slopes, x), dtype,
+                 what="forward_net")
+    rL, rg = ref.loss_grad(params, sizes, acts, slopes, {"loss": "cce", "l2": 0.01}, x, y)
+    assert_close(losses[0], rL, dtype, what="objective")
+    assert_close(grads[0], rg, dtype, what="gradient")
