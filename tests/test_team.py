@@ -29,6 +29,10 @@ CASES = {
     # Adam: the optimizer update as a task of its own (300*256 params x 8 > 2^18)
     "adam-l2": ([300, 256, 64, 6], ["leaky_relu", "sigmoid", "softmax"],
                 {"kind": "adam", "lr": 0.001}, 48, {"l2": 0.01}),
+    # odd widths and batch: uneven panel splits, edge tiles, the gradient
+    # written (momentum: no fused update) rather than updated in place
+    "odd-shapes": ([301, 263, 37, 5], ["tanh", "relu", "softmax"],
+                   {"kind": "sgd", "lr": 0.05, "momentum": 0.5, "weight_decay": 0.01}, 67, {}),
     # dropout on a 1024-wide hidden layer (64*1024 x 4 = 2^18) and input noise
     # (64*300 x 16 > 2^18)
     "dropout-noise": ([300, 1024, 6], ["relu", "softmax"],
