@@ -59,6 +59,7 @@ void fm_init(void)
         strncat(fm_avail, fm_targets[i].name, sizeof(fm_avail) - strlen(fm_avail) - 1);
     }
     fm_active = fm_best();
+    fm_team_init();
     env = getenv("FASTMLP_ARCH");
     if (env && env[0]) {
         const fm_target *t = fm_find(env);

@@ -103,6 +103,10 @@ int fm_set_target(const char *name);
  * out[3] tasks the master ran alone because the workers had been late.
  * All 0 on a build without teams. */
 void fm_team_last_stats(long long out[4]);
+/* How long a team's waiting thread spins before it sleeps, in microseconds
+ * (FASTMLP_SPIN_US, read by fm_init; default 200); -1 on a build without
+ * teams (no OpenMP, or not Linux: every kernel then opens its own region). */
+long fm_team_spin_us(void);
 
 /* ---- GEMM core (dispatched) ---------------------------------------------
  * C(m,n) = epilogue(alpha * A(m,k) . B(k,n) + beta * C)

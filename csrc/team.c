@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #endif
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fm_internal.h"
@@ -124,15 +125,26 @@ static int fm_spin(atomic_int *word, int val, int equal, long spin_ns)
     }
 }
 
-static long fm_spin_ns(void)
+static long fm_spin_ns_cfg = FM_SPIN_NS_DEFAULT;
+
+/* Read FASTMLP_SPIN_US once, from fm_init (at import, before any thread of
+ * ours runs: getenv is not safe against a concurrent setenv). */
+void fm_team_init(void)
 {
     const char *s = getenv("FASTMLP_SPIN_US");
     if (s && *s) {
         char *end;
         long us = strtol(s, &end, 10);
-        if (*end == '\0' && us >= 0 && us <= 1000000) return us * 1000L;
+        if (*end == '\0' && us >= 0 && us <= 1000000) fm_spin_ns_cfg = us * 1000L;
+        else fprintf(stderr, "fastmlp: FASTMLP_SPIN_US=%s is not a whole number of "
+                             "microseconds in [0, 1000000]; using %ld\n", s,
+                     FM_SPIN_NS_DEFAULT / 1000L);
     }
-    return FM_SPIN_NS_DEFAULT;
+}
+
+long fm_team_spin_us(void)
+{
+    return fm_spin_ns_cfg / 1000L;
 }
 
 static void fm_worker(fm_team *tm, int t)
@@ -300,7 +312,7 @@ void fm_team_run(int n_threads, void (*body)(void *arg), void *arg)
     atomic_init(&tm->bar_count, 0);
     atomic_init(&tm->bar_phase, 0);
     atomic_init(&tm->bar_sleepers, 0);
-    tm->spin_ns = fm_spin_ns();
+    tm->spin_ns = fm_spin_ns_cfg;
 #pragma omp parallel num_threads(n_threads)
     {
         int t = omp_get_thread_num();
@@ -330,6 +342,15 @@ void fm_team_last_stats(long long out[4])
 }
 
 #else /* no team: every kernel opens its own OpenMP region */
+
+void fm_team_init(void)
+{
+}
+
+long fm_team_spin_us(void)
+{
+    return -1;
+}
 
 void *fm_par_team(void)
 {

@@ -51,6 +51,9 @@ void fm_team_run(int n_threads, void (*body)(void *arg), void *arg);
 void *fm_par_team(void);
 void fm_par_barrier(void *team, int t, int nt);
 
-/* fm_team_last_stats (fastmlp.h) reports what the last team did. */
+/* Called by fm_init: reads FASTMLP_SPIN_US. */
+void fm_team_init(void);
+
+/* fm_team_last_stats and fm_team_spin_us (fastmlp.h) reports what the last team did. */
 
 #endif /* FM_TEAM_H */

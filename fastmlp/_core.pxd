@@ -26,6 +26,7 @@ cdef extern from "fastmlp.h" nogil:
     int fm_openmp_enabled()
     int fm_max_threads()
     void fm_team_last_stats(long long out[4])
+    long fm_team_spin_us()
     const char *fm_simd_target()
     const char *fm_available_targets()
     int fm_set_target(const char *name)

@@ -51,6 +51,12 @@ def max_threads():
     return fm_max_threads()
 
 
+def team_spin_us():
+    """Microseconds a team's waiting thread spins before it sleeps
+    (``FASTMLP_SPIN_US``, read at import); -1 on a build without teams."""
+    return fm_team_spin_us()
+
+
 def team_last_stats():
     """Counters of this thread's last team of threads (``csrc/team.h``).
 

@@ -691,6 +691,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"OpenMP: {'yes' if fastmlp.openmp_enabled() else 'no'}; "
           f"threads: {fastmlp.max_threads()} (CPUs: {os.cpu_count()}); "
           f"wait policy: {_omp_policy.wait_policy()}")
+    from fastmlp import _core
+
+    spin = _core.team_spin_us()
+    print("thread team (multi-threaded training and inference): "
+          + (f"workers spin {spin} us between tasks, then sleep (FASTMLP_SPIN_US)"
+             if spin >= 0 else "not in this build (each kernel call opens its own OpenMP region)"))
     print(f"NumPy {np.__version__}; BLAS thread pools seen:")
     for row in _blas_threads():
         print(f"  {row}")

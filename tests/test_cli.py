@@ -437,6 +437,7 @@ def test_info(capsys):
     assert f"SIMD path: {fastmlp.simd_target()}" in out
     assert f"threads: {fastmlp.max_threads()}" in out
     assert "OpenMP: " in out and "BLAS thread pools seen:" in out
+    assert "thread team (multi-threaded training and inference): " in out
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["demo", "--help"]])

@@ -138,3 +138,30 @@ def test_forward_net_and_loss_grad_in_a_team(dtype, n_rows):
     rL, rg = ref.loss_grad(params, sizes, acts, slopes, {"loss": "cce", "l2": 0.01}, x, y)
     assert_close(losses[0], rL, dtype, what="objective")
     assert_close(grads[0], rg, dtype, what="gradient")
+
+
+@pytest.mark.parametrize("value, want, warns", [(None, 200, False), ("0", 0, False),
+                                                ("50", 50, False), ("-3", 200, True),
+                                                ("lots", 200, True)])
+def test_spin_setting_is_read_once_at_import(value, want, warns):
+    """FASTMLP_SPIN_US sets how long a waiting team thread spins; a bad value is
+    named on stderr and the default kept (read at import, in a fresh process)."""
+    import os
+    import subprocess
+    import sys
+
+    import fastmlp
+
+    if core.team_spin_us() < 0:
+        pytest.skip("this build has no thread team (no OpenMP, or not Linux)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(fastmlp.__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "FASTMLP_SPIN_US"}
+    if value is not None:
+        env["FASTMLP_SPIN_US"] = value
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c",
+                          "from fastmlp import _core; print(_core.team_spin_us())"],
+                         env=env, capture_output=True, text=True, timeout=120, check=True,
+                         cwd=root)
+    assert int(out.stdout) == want
+    assert ("FASTMLP_SPIN_US=" in out.stderr) == warns
