@@ -5,6 +5,7 @@
  * (checked in Python).
  */
 #include "fm_internal.h"
+#include "rank1.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)
 {

@@ -1,0 +1,107 @@
+"""The fused small-batch SGD pass (csrc/rank1_impl.h) against the reference.
+
+For plain SGD at batches of up to FM_RANK1_MAX_ROWS (4) rows, fm_train does a
+hidden layer's delta for the layer below and its weight update in one pass
+over W:
+  dn[r, i] = act'(a[r, i]) * (W[i, :] . d[r, :])   with the OLD W
+  W[i, :]  = (1 - lr*wd) W[i, :] - lr * sum_r x[r, i] d[r, :]
+(x the layer's input, dropped out under dropout; a the undropped output of
+the layer below; the dropout mask then applied to dn).  Batches of 5 rows and
+more keep the GEMMs.  Every trajectory here is held to fastmlp.reference step
+by step, on every GEMM target (each has its own instance of the pass).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastmlp import _core as core
+from fastmlp import reference as ref
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp.testing import assert_close
+
+# layer 1 is 20 x 75: wider than the vector lanes of both dtypes (32 f64 /
+# 64 f32 on AVX) plus a tail; layer 2 (75 x 3) is all tail
+SIZES = [6, 20, 75, 3]
+HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
+
+
+def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=6,
+                n=None, seed=0, lr=0.05):
+    """Run `steps` one-batch core.train calls and the reference side by side."""
+    rng = np.random.default_rng(seed)
+    n = n or 3 * batch + 1
+    K = sizes[-1]
+    x = rng.standard_normal((n, sizes[0])).astype(dtype)
+    x[:, ::3] = 0  # zero inputs: rows of W_0 whose update is zero
+    y = np.eye(K)[rng.integers(0, K, n)].astype(dtype)
+    params = (rng.standard_normal(ref.n_params(sizes)) * 0.4).astype(dtype)
+    acts = [hidden] * (len(sizes) - 2) + ["softmax"]
+    slopes = np.full(len(acts), 0.15)
+    sizes_a = np.array(sizes, np.int64)
+    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    opt = {"kind": "sgd", "lr": lr, "weight_decay": wd}
+    cfg = {"loss": "cce", "metric": 1, "seed": 5}
+    drop = None
+    if dropout is not None:
+        cfg["dropout"] = list(dropout)
+        drop = np.array(dropout, np.float64)
+    ccfg = {**cfg, "loss": LOSSES["cce"]}
+    ccfg.pop("dropout", None)
+    p_c = params.copy()
+    grad = np.empty_like(p_c)
+    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
+    p_r, step = params.astype(np.float64), 0
+    n_batches = -(-n // batch)
+    for k in range(steps):
+        start = (k % n_batches) * batch
+        stats = np.zeros(4)
+        copt = {**opt, "kind": OPTIMIZERS["sgd"], "step": step}
+        done, new_step = core.train(p_c, grad, None, None, work, stats, copt, sizes_a, acts_a,
+                                    slopes, ccfg, x, y, None, None, start, 1, batch, n_threads,
+                                    dropout=drop)
+        p_r, _, _, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes,
+                                            cfg, x, y, None, None, start, 1, batch)
+        assert done == 1 and new_step == step
+        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats at step {k}")
+        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params at step {k}")
+    return p_c, params
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4, 5])
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_trajectory_matches_reference(target, dtype, n_threads, batch, hidden):
+    """Plain SGD at batch 1, 2, the limit 4 and just past it (the GEMM path)."""
+    p_c, p0 = _trajectory(SIZES, hidden, dtype, batch, n_threads)
+    assert not np.array_equal(p_c, p0)  # the weights did move
+
+
+@pytest.mark.parametrize("batch", [1, 3, 5])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "tanh"])
+def test_weight_decay_and_dropout(target, dtype, batch, hidden):
+    """Decoupled weight decay (every row rewritten), dropout on both hidden outputs."""
+    _trajectory(SIZES, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1)
+    _trajectory(SIZES, hidden, dtype, batch, 1, wd=0.3, seed=2)
+    _trajectory(SIZES, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3)
+
+
+def test_rows_without_input_keep_their_weights(dtype):
+    """Dropout zeroes whole hidden units at batch 1: their rows of W_1 must stay
+    bit for bit, and the others must move (the pass skips only the zero rows)."""
+    sizes = [5, 40, 70, 3]
+    for seed in range(3):
+        p_c, p0 = _trajectory(sizes, "tanh", dtype, 1, 1, dropout=[0.5, 0.0], steps=1,
+                              n=1, seed=seed)
+        # units of hidden output 1 dropped at step 1 (stream 1): x[0, i] = 0
+        keep = ref.dropout_scale((1, sizes[1]), 0.5, 5, 1, 1)[0] == 0
+        w1 = slice(sizes[0] * sizes[1], sizes[0] * sizes[1] + sizes[1] * sizes[2])
+        W1c, W10 = p_c[w1].reshape(sizes[1], sizes[2]), p0[w1].reshape(sizes[1], sizes[2])
+        assert keep.any() and (~keep).any()
+        assert np.array_equal(W1c[keep], W10[keep])
+        assert (W1c[~keep] != W10[~keep]).any(axis=1).all()
+
+
+def test_threaded_split(dtype, n_threads):
+    """A layer big enough (rows x IN x OUT >= 2^23) for the pass to split W's rows
+    over the threads: still the reference's trajectory."""
+    _trajectory([8, 1100, 1920, 3], "relu", dtype, 4, n_threads, steps=2, seed=4, lr=0.01)
