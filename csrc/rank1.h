@@ -7,10 +7,25 @@
 
 #include <stddef.h>
 
-/* Batches of up to this many rows take the fused pass in fm_train (plain
- * SGD); larger ones keep the two GEMMs, whose register tiles reuse each
- * loaded row of W across rows of d. */
+/* fm_train (plain SGD) takes the fused pass for batches of up to
+ * FM_RANK1_MAX_ROWS rows (the most rank1_impl.h handles; at 4 rows it still
+ * beat the GEMMs 1.5x on 512x512) and a W of at least FM_RANK1_MIN_BYTES:
+ * a W that fits in L1/L2 is read fast either way, and there the GEMMs'
+ * register tiles (4 rows of W per load of d, one horizontal sum per element
+ * instead of the pass's lane sums per row) win.  1 thread, batch 1, the
+ * delta + update of one layer (benchmarks/c, this machine: 2 MiB L2):
+ *   128x64   f32 0.87 us GEMMs / 1.63 fused, f64 1.62 / 1.85
+ *   256x256  f32 7.35 / 10.1,  f64 16.3 / 19.1
+ *   512x512  f32 32.6 / 24.5,  f64 77.0 / 49.0
+ *   2048x2048 f32 1338 / 660,  f64 3348 / 1977 */
 #define FM_RANK1_MAX_ROWS 4
+#define FM_RANK1_MIN_BYTES ((ptrdiff_t)1 << 20)
+
+/* 1 when fm_train should run the fused pass on a rows-batch, IN x OUT layer */
+static inline int fm_rank1_wins(ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, size_t elem)
+{
+    return rows <= FM_RANK1_MAX_ROWS && IN * OUT * (ptrdiff_t)elem >= FM_RANK1_MIN_BYTES;
+}
 
 #define FM_RANK1_DECLARE(tgt)                                                                 \
     void fm_rank1_##tgt##_sgd_f32(float *dn, float *w, const float *d, const float *x,        \

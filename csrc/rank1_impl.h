@@ -7,13 +7,12 @@
  * The forward was  a_{l+1} = act_l(x . W + b),  x = dropout(a_l) or a_l.
  * Shapes: w is (IN, OUT) row-major; d (rows, OUT) is this layer's delta;
  * x (rows, IN) the layer's input; a (rows, IN) the undropped a_l, which
- * act' reads.  For every row i of W, with the OLD row:
+ * act' reads; 1 <= rows <= 4.  For every row i of W, with the OLD row:
  *   1. dn[r, i] = act'(a[r, i]) * (W[i, :] . d[r, :])          (= , r < rows)
  *   2. W[i, :]  = s * W[i, :] - lr * sum_r x[r, i] d[r, :]      (s = 1 - lr*wd)
- * dn == NULL skips 1 (an update-only pass).  The GEMM path streams W three
- * times per step at batch 1 (x.W, d.W^T, the update); this streams it twice
- * (the forward and this pass), reading each row of W once from wherever it
- * lives and finishing it in L1.  A row whose inputs x[:, i] are all zero is
+ * The GEMM path streams W three times per step at batch 1 (x.W, d.W^T, the
+ * update); this streams it twice (the forward and this pass), each element
+ * of W loaded once, meeting every row of d, stored updated.  A row whose inputs x[:, i] are all zero is
  * left unwritten when s == 1 (ReLU zeros, dropped units, blank pixels):
  * W + 0*d is W for finite d, and a non-finite d shows in dn and the biases.
  *
@@ -33,45 +32,74 @@
 #define FM_R1_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* sum_j w[j] d[j], j < n, in FM_R1_LANES independent lanes (elementwise:
- * the compiler keeps them in vector registers, FM_R1_LANES / VL chains of
- * FMAs in flight where one reduction variable would wait on each FMA's
- * latency), then summed pairwise. */
-FM_INLINE FM_T FM_R1FN(dot)(const FM_T *FM_RESTRICT w, const FM_T *FM_RESTRICT d, ptrdiff_t n)
+/* One row w = W[i, :] (n long) against R = 1..4 rows of d (rows d + r*ldd),
+ * in one loop: each element of w is loaded once, meets the R rows of d for
+ * the dot products, and is written back updated (write != 0):
+ *   dot[r] = sum_j w[j] d_r[j] (old w);  w[j] = s w[j] + sum_r c[r] d_r[j].
+ * The dot products run in LN lanes each (elementwise: the compiler keeps
+ * them in vector registers, several chains of FMAs in flight where one
+ * reduction variable would wait on each FMA's latency), summed at the end.
+ * R is a constant at every call (FM_R1FN(rows)'s switch). */
+FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
+                            const FM_T *FM_RESTRICT d, ptrdiff_t ldd, const FM_T *c, FM_T s,
+                            int write, ptrdiff_t n)
 {
-    FM_T part[FM_R1_LANES] = {0}, acc = 0;
+    enum { LN = FM_R1_LANES };
+    FM_T part[4][LN];
+    const int ln = R == 1 ? LN : R == 2 ? LN / 2 : LN / 4;
     ptrdiff_t j, v;
-    for (j = 0; j + FM_R1_LANES <= n; j += FM_R1_LANES)
-        for (v = 0; v < FM_R1_LANES; v++) part[v] = FM_R1_FMA(w[j + v], d[j + v], part[v]);
-    for (v = 0; v < n - j; v++) part[v] = FM_R1_FMA(w[j + v], d[j + v], part[v]);
-    FM_SIMD_SUM(acc)
-    for (v = 0; v < FM_R1_LANES; v++) acc += part[v];
-    return acc;
+    int r;
+    for (r = 0; r < R; r++)
+        for (v = 0; v < LN; v++) part[r][v] = 0;
+#define FM_R1_BODY(jv)                                                                        \
+    do {                                                                                      \
+        const FM_T wj = w[jv];                                                                \
+        FM_T u = s * wj;                                                                      \
+        for (r = 0; r < R; r++) {                                                             \
+            part[r][v] = FM_R1_FMA(wj, d[r * ldd + (jv)], part[r][v]);                        \
+            u = FM_R1_FMA(c[r], d[r * ldd + (jv)], u);                                        \
+        }                                                                                     \
+        if (write) w[jv] = u;                                                                 \
+    } while (0)
+    for (j = 0; j + ln <= n; j += ln)
+        for (v = 0; v < ln; v++) FM_R1_BODY(j + v);
+    for (v = 0; v < n - j; v++) FM_R1_BODY(j + v);
+#undef FM_R1_BODY
+    for (r = 0; r < R; r++) {
+        FM_T acc = 0;
+        FM_SIMD_SUM(acc)
+        for (v = 0; v < ln; v++) acc += part[r][v];
+        dot[r] = acc;
+    }
 }
 
-/* Rows [i0, i1) of W: the pass described at the top. */
-static void FM_R1FN(rows)(FM_T *FM_RESTRICT dn, FM_T *FM_RESTRICT w, const FM_T *FM_RESTRICT d,
-                          const FM_T *FM_RESTRICT x, FM_T lr, FM_T s, ptrdiff_t rows,
-                          ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
+/* Rows [i0, i1) of W: the pass described at the top, R rows of d at a time. */
+FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTRICT w,
+                               const FM_T *FM_RESTRICT d, const FM_T *FM_RESTRICT x, FM_T lr,
+                               FM_T s, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
 {
-    ptrdiff_t i, j, r;
+    ptrdiff_t i;
+    int r;
     for (i = i0; i < i1; i++) {
-        FM_T *FM_RESTRICT wi = w + i * OUT;
+        FM_T c[4], dot[4];
         int any = s != 1;
-        if (dn) /* 1. the dot products, before the update */
-            for (r = 0; r < rows; r++) dn[r * IN + i] = FM_R1FN(dot)(wi, d + r * OUT, OUT);
-        for (r = 0; r < rows; r++) any |= x[r * IN + i] != 0;
-        if (!any) continue;
-        { /* 2. the update: row 0 with the decay, then the other rows */
-            const FM_T c0 = -lr * x[i];
-            for (j = 0; j < OUT; j++) wi[j] = FM_R1_FMA(c0, d[j], s * wi[j]);
+        for (r = 0; r < R; r++) {
+            c[r] = -lr * x[r * IN + i];
+            any |= c[r] != 0;
         }
-        for (r = 1; r < rows; r++) {
-            const FM_T *FM_RESTRICT dr = d + r * OUT;
-            const FM_T cr = -lr * x[r * IN + i];
-            if (cr == 0) continue;
-            for (j = 0; j < OUT; j++) wi[j] = FM_R1_FMA(cr, dr[j], wi[j]);
-        }
+        FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, any, OUT);
+        for (r = 0; r < R; r++) dn[r * IN + i] = dot[r];
+    }
+}
+
+static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, FM_T lr, FM_T s,
+                          ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
+{
+    switch (rows) {
+    case 1: FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
+    case 2: FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
+    case 3: FM_R1FN(rows_r)(3, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
+    default: FM_R1FN(rows_r)(4, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
     }
 }
 
@@ -93,9 +121,8 @@ void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a
 #endif
         FM_R1FN(rows)(dn, w, d, x, lr, s, rows, IN, OUT, 0, IN);
     (void)nt;
-    if (dn)
-        for (r = 0; r < rows; r++)
-            FM_FN(fm_dact_span)(dn + r * IN, a + r * IN, IN, act, (FM_T)slope);
+    for (r = 0; r < rows; r++)
+        FM_FN(fm_dact_span)(dn + r * IN, a + r * IN, IN, act, (FM_T)slope);
 }
 
 #undef FM_R1_FMA

@@ -158,7 +158,7 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         /* forward was: a_{l+1} = act_l(x . W_l + b_l), x = dropout(a_l) or a_l */
         const int fused = FM_FN(fm_sgd_fusable)(upd);
         /* small batch, l > 0: steps 3 and 4's W update in one pass over W (rank1.h) */
-        const int rank1 = fused && l > 0 && rows <= FM_RANK1_MAX_ROWS;
+        const int rank1 = fused && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
         const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
         if (!fused) {
             /* 1. dW_l (=|+=) x^T . d */

@@ -20,13 +20,23 @@ from fastmlp import reference as ref
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
 from fastmlp.testing import assert_close
 
-# layer 1 is 20 x 75: wider than the vector lanes of both dtypes (32 f64 /
-# 64 f32 on AVX) plus a tail; layer 2 (75 x 3) is all tail
-SIZES = [6, 20, 75, 3]
+# Layer 1 is past rank1.h's FM_RANK1_MIN_BYTES (1 MiB), so it takes the fused
+# pass: 520 x 520 in float32 (1.08 MB), 368 x 368 in float64 (1.08 MB); neither
+# width is a multiple of the vector lanes (64 f32 / 32 f64 on AVX), so the
+# lanes' tails run too.  Layer 2 (x 3) stays on the GEMMs.
+RANK1_MIN_BYTES = 1 << 20
+
+
+def _sizes(dtype) -> list[int]:
+    h = 520 if np.dtype(dtype) == np.float32 else 368
+    assert h * h * np.dtype(dtype).itemsize >= RANK1_MIN_BYTES
+    return [6, h, h, 3]
+
+
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
 
 
-def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=6,
+def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=3,
                 n=None, seed=0, lr=0.05):
     """Run `steps` one-batch core.train calls and the reference side by side."""
     rng = np.random.default_rng(seed)
@@ -68,27 +78,34 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
     return p_c, params
 
 
-@pytest.mark.parametrize("batch", [1, 2, 4, 5])
+@pytest.mark.parametrize("batch", [1, 4])
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_trajectory_matches_reference(target, dtype, n_threads, batch, hidden):
-    """Plain SGD at batch 1, 2, the limit 4 and just past it (the GEMM path)."""
-    p_c, p0 = _trajectory(SIZES, hidden, dtype, batch, n_threads)
+def test_each_hidden_activation(target, dtype, batch, hidden):
+    """Plain SGD at batch 1 and at the limit, 4 rows, for every act' of the delta."""
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, 1)
     assert not np.array_equal(p_c, p0)  # the weights did move
 
 
-@pytest.mark.parametrize("batch", [1, 3, 5])
-@pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "tanh"])
-def test_weight_decay_and_dropout(target, dtype, batch, hidden):
+@pytest.mark.parametrize("batch", [2, 3, 5])
+def test_batch_sizes(target, dtype, batch):
+    """2 and 3 rows (the pass's other row counts) and 5, just past the limit (GEMMs)."""
+    _trajectory(_sizes(dtype), "leaky_relu", dtype, batch, 1, seed=batch)
+
+
+@pytest.mark.parametrize("batch", [1, 4, 5])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+def test_weight_decay_and_dropout(dtype, batch, hidden):
     """Decoupled weight decay (every row rewritten), dropout on both hidden outputs."""
-    _trajectory(SIZES, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1)
-    _trajectory(SIZES, hidden, dtype, batch, 1, wd=0.3, seed=2)
-    _trajectory(SIZES, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3)
+    sizes = _sizes(dtype)
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1)
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, seed=2)
+    _trajectory(sizes, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3)
 
 
 def test_rows_without_input_keep_their_weights(dtype):
     """Dropout zeroes whole hidden units at batch 1: their rows of W_1 must stay
     bit for bit, and the others must move (the pass skips only the zero rows)."""
-    sizes = [5, 40, 70, 3]
+    sizes = [5] + _sizes(dtype)[1:]
     for seed in range(3):
         p_c, p0 = _trajectory(sizes, "tanh", dtype, 1, 1, dropout=[0.5, 0.0], steps=1,
                               n=1, seed=seed)
@@ -104,4 +121,38 @@ def test_rows_without_input_keep_their_weights(dtype):
 def test_threaded_split(dtype, n_threads):
     """A layer big enough (rows x IN x OUT >= 2^23) for the pass to split W's rows
     over the threads: still the reference's trajectory."""
-    _trajectory([8, 1100, 1920, 3], "relu", dtype, 4, n_threads, steps=2, seed=4, lr=0.01)
+    _trajectory([8, 1100, 1920, 3], "relu", dtype, 4, n_threads, steps=2, seed=4,
+                lr=0.01)
+
+
+@pytest.mark.parametrize("k,n", [(517, 133), (1031, 260), (9001, 9)])
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25)])
+def test_gemv_streaming_rows(target, dtype, k, n, alpha, beta):
+    """x.W at one row with W past gemm_config.h's FM_GEMV_ROWS_BYTES (256 KiB): W's rows
+    are streamed in order (gemv_rows); k and n off the 4-row and vector steps."""
+    rng = np.random.default_rng(k * n)
+    for form in ("n", "t"):  # a row-major, or a strided column of a matrix, transposed
+        a = rng.standard_normal((1, k)).astype(dtype)
+        if form == "t":
+            a = rng.standard_normal((k, 3)).astype(dtype)[:, 1:2].T
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c0 = rng.standard_normal((1, n)).astype(dtype)
+        c = c0.copy()
+        if beta == 0:
+            c[...] = np.nan  # never read when beta == 0
+        core.gemm(c, a, b, alpha, beta)
+        want = alpha * (a.astype(np.float64) @ b.astype(np.float64)) + beta * c0
+        assert_close(c, want, dtype, what=f"gemv {form} a={alpha} b={beta}")
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_forward_one_row_big_layer(target, dtype, act):
+    """fm_linear_forward at one row of a 784 x 512 layer: the bias + activation
+    epilogue after the streamed GEMV."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 784)).astype(dtype)
+    w = (rng.standard_normal((784, 512)) * 0.05).astype(dtype)
+    b = rng.standard_normal(512).astype(dtype)
+    out = np.full((1, 512), np.nan, dtype)
+    core.linear_forward(out, x, w, b, ACTIVATIONS[act], 0.0, 1)
+    assert_close(out, ref.linear_forward(x, w, b, act), dtype, what="forward")

@@ -70,6 +70,10 @@
  * columns that packing A would cost more than the multiply-adds.  The
  * direct kernel then works in k slices of up to FM_DIRECT_KB. */
 #define FM_DIRECT_KB 256
+/* A GEMV (m == 1, B row-major) whose B is larger than this streams B's rows
+ * in order (gemv_rows) instead of in column blocks (gemv_rm): see
+ * gemm_simd_impl.h. */
+#define FM_GEMV_ROWS_BYTES ((ptrdiff_t)256 << 10)
 #define FM_DIRECT_L2 ((ptrdiff_t)512 * 1024) /* bytes of L2 a slice of A may take */
 
 /* Threads: besides fm_threads_for's FM_OMP_MIN_WORK (2^19), a GEMM uses

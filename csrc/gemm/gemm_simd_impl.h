@@ -267,6 +267,46 @@ static void FM_TFN(gemv_rm)(FM_T *c, const FM_T *a, ptrdiff_t csa, const FM_T *b
     }
 }
 
+/* GEMV, m == 1, over a B too big for L2: c = alpha * a.B + beta*c with B's
+ * rows streamed in order, four at a time, into c (which stays in L1).
+ * gemv_rm's column blocks keep c in registers but visit each row of B for
+ * only 4 vectors before jumping a row ahead: once B comes from L3 or memory
+ * the prefetchers lose that pattern (2048x2048 from memory, 1 thread: f64
+ * 2120 -> see gemm_config.h's FM_GEMV_ROWS_BYTES). */
+static void FM_TFN(gemv_rows)(FM_T *c, const FM_T *a, ptrdiff_t csa, const FM_T *b,
+                              ptrdiff_t rsb, ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
+{
+    const ptrdiff_t nv = n / FM_VL * FM_VL;
+    const FM_VM mk = FM_VMASK(n - nv);
+    ptrdiff_t j, p = 0;
+    for (j = 0; j < n; j++) c[j] = beta == 0 ? (FM_T)0 : beta * c[j];
+    for (; p + 4 <= k; p += 4) {
+        const FM_T *b0 = b + p * rsb, *b1 = b0 + rsb, *b2 = b1 + rsb, *b3 = b2 + rsb;
+        const FM_V a0 = FM_VSET1(alpha * a[p * csa]), a1 = FM_VSET1(alpha * a[(p + 1) * csa]),
+                   a2 = FM_VSET1(alpha * a[(p + 2) * csa]),
+                   a3 = FM_VSET1(alpha * a[(p + 3) * csa]);
+        for (j = 0; j < nv; j += FM_VL) {
+            FM_V s = FM_VFMA(a0, FM_VLOAD(b0 + j), FM_VLOAD(c + j));
+            s = FM_VFMA(a1, FM_VLOAD(b1 + j), s);
+            s = FM_VFMA(a2, FM_VLOAD(b2 + j), s);
+            FM_VSTORE(c + j, FM_VFMA(a3, FM_VLOAD(b3 + j), s));
+        }
+        if (nv < n) {
+            FM_V s = FM_VFMA(a0, FM_VLOADM(b0 + j, mk), FM_VLOADM(c + j, mk));
+            s = FM_VFMA(a1, FM_VLOADM(b1 + j, mk), s);
+            s = FM_VFMA(a2, FM_VLOADM(b2 + j, mk), s);
+            FM_VSTOREM(c + j, mk, FM_VFMA(a3, FM_VLOADM(b3 + j, mk), s));
+        }
+    }
+    for (; p < k; p++) {
+        const FM_T *b0 = b + p * rsb;
+        const FM_V a0 = FM_VSET1(alpha * a[p * csa]);
+        for (j = 0; j < nv; j += FM_VL)
+            FM_VSTORE(c + j, FM_VFMA(a0, FM_VLOAD(b0 + j), FM_VLOAD(c + j)));
+        if (nv < n) FM_VSTOREM(c + j, mk, FM_VFMA(a0, FM_VLOADM(b0 + j, mk), FM_VLOADM(c + j, mk)));
+    }
+}
+
 /* Rows [0, m) for depth k: the tallest row block that fits, then smaller. */
 static void FM_TFN(drm_block)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                               const FM_T *b, ptrdiff_t rsb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -304,6 +344,11 @@ static void FM_TFN(direct_rm)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t r
                               ptrdiff_t j0)
 {
     ptrdiff_t pc, kb = FM_DIRECT_KB;
+    if (m == 1 && k * n * (ptrdiff_t)sizeof(FM_T) > FM_GEMV_ROWS_BYTES) {
+        FM_TFN(gemv_rows)(c, a, csa, b, rsb, n, k, alpha, beta);
+        if (epi) FM_FN(fm_epi_row)(c, i0, j0, n, epi);
+        return;
+    }
     if (rsa == 1 && csa != 1)
         kb = FM_MAX(16, FM_MIN(kb, FM_DIRECT_L2 / (ptrdiff_t)sizeof(FM_T) / m / 4 * 4));
     for (pc = 0; pc < k; pc += kb) {
