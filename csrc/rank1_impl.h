@@ -7,7 +7,7 @@
  * The forward was  a_{l+1} = act_l(x . W + b),  x = dropout(a_l) or a_l.
  * Shapes: w is (IN, OUT) row-major; d (rows, OUT) is this layer's delta;
  * x (rows, IN) the layer's input; a (rows, IN) the undropped a_l, which
- * act' reads; 1 <= rows <= 4.  For every row i of W, with the OLD row:
+ * act' reads; 1 <= rows <= 2.  For every row i of W, with the OLD row:
  *   1. dn[r, i] = act'(a[r, i]) * (W[i, :] . d[r, :])          (= , r < rows)
  *   2. W[i, :]  = s * W[i, :] - lr * sum_r x[r, i] d[r, :]      (s = 1 - lr*wd)
  * The GEMM path streams W three times per step at batch 1 (x.W, d.W^T, the
@@ -32,32 +32,34 @@
 #define FM_R1_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* One row w = W[i, :] (n long) against R = 1..4 rows of d (rows d + r*ldd),
+/* One row w = W[i, :] (n long) against R = 1 or 2 rows of d (rows d + r*ldd),
  * in one loop: each element of w is loaded once, meets the R rows of d for
  * the dot products, and is written back updated (write != 0):
  *   dot[r] = sum_j w[j] d_r[j] (old w);  w[j] = s w[j] + sum_r c[r] d_r[j].
  * The dot products run in LN lanes each (elementwise: the compiler keeps
  * them in vector registers, several chains of FMAs in flight where one
  * reduction variable would wait on each FMA's latency), summed at the end.
- * R is a constant at every call (FM_R1FN(rows)'s switch). */
+ * R is a constant at every call (FM_R1FN(rows)). */
 FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
                             const FM_T *FM_RESTRICT d, ptrdiff_t ldd, const FM_T *c, FM_T s,
                             int write, ptrdiff_t n)
 {
     enum { LN = FM_R1_LANES };
-    FM_T part[4][LN];
-    const int ln = R == 1 ? LN : R == 2 ? LN / 2 : LN / 4;
+    FM_T part[2][LN], cr[2];
+    const int ln = R == 1 ? LN : LN / 2;
     ptrdiff_t j, v;
     int r;
-    for (r = 0; r < R; r++)
+    for (r = 0; r < R; r++) {
+        cr[r] = c[r]; /* a local copy: no aliasing with w for the compiler to check */
         for (v = 0; v < LN; v++) part[r][v] = 0;
+    }
 #define FM_R1_BODY(jv)                                                                        \
     do {                                                                                      \
         const FM_T wj = w[jv];                                                                \
         FM_T u = s * wj;                                                                      \
         for (r = 0; r < R; r++) {                                                             \
             part[r][v] = FM_R1_FMA(wj, d[r * ldd + (jv)], part[r][v]);                        \
-            u = FM_R1_FMA(c[r], d[r * ldd + (jv)], u);                                        \
+            u = FM_R1_FMA(cr[r], d[r * ldd + (jv)], u);                                       \
         }                                                                                     \
         if (write) w[jv] = u;                                                                 \
     } while (0)
@@ -81,7 +83,7 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
     ptrdiff_t i;
     int r;
     for (i = i0; i < i1; i++) {
-        FM_T c[4], dot[4];
+        FM_T c[2], dot[2];
         int any = s != 1;
         for (r = 0; r < R; r++) {
             c[r] = -lr * x[r * IN + i];
@@ -95,12 +97,10 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
 static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, FM_T lr, FM_T s,
                           ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
 {
-    switch (rows) {
-    case 1: FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
-    case 2: FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
-    case 3: FM_R1FN(rows_r)(3, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
-    default: FM_R1FN(rows_r)(4, dn, w, d, x, lr, s, IN, OUT, i0, i1); break;
-    }
+    if (rows == 1)
+        FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, IN, OUT, i0, i1);
+    else
+        FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, IN, OUT, i0, i1);
 }
 
 void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a, int act,
