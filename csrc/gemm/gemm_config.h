@@ -70,7 +70,7 @@
  * columns that packing A would cost more than the multiply-adds.  The
  * direct kernel then works in k slices of up to FM_DIRECT_KB. */
 #define FM_DIRECT_KB 256
-/* A direct product of at most 4 rows (m <= 4, B row-major) whose B is larger
+/* A direct product of at most 3 rows (m <= 3, B row-major) whose B is larger
  * than this streams B's rows in order (rows_stream in gemm_simd_impl.h)
  * instead of in column tiles: x.W at one row, 784x128 f32 5.1 -> 4.2 us,
  * f64 11.2 -> 9.9 us; 128x64 (L1) stays on gemv_rm, 0.22 against 0.41 us. */

@@ -288,14 +288,16 @@ FM_INLINE void FM_TFN(axpy4)(FM_T *c, FM_V a0, const FM_T *b0, FM_V a1, const FM
     }
 }
 
-/* A few rows (m <= 4) times a B too big for L2, B row-major:
+/* A few rows (m <= 3) times a B too big for L2, B row-major:
  * c = alpha * a.B + beta*c with B's rows streamed in order, four at a time,
  * over column panels of at most 16 KiB of C (which stays in L1), so each
  * visit of a row of B reads >= 4 KiB in a line.  gemv_rm / drm_rows keep C
  * in registers but visit each row of B for only 2-4 vectors before jumping
  * a row ahead: once B comes from L3 or memory the prefetchers lose that
- * pattern.  1 thread, x.W (C workbench): 512x512 f64 at 1 row 70 -> 24 us,
- * 2048x2048 at 1 row f32 774 -> 322 us, f64 2123 -> 1083 us. */
+ * pattern.  1 thread, x.W (C workbench), us: 512x512 f64 at 1 row 70 -> 24;
+ * 2048x2048 at 1 row f32 774 -> 322, f64 2123 -> 1083; 784x512 at 2 rows
+ * f32 46 -> 37, f64 210 -> 73, at 3 rows f32 86 -> 52, f64 411 -> 104.  At 4
+ * rows drm_rows' 8 accumulators win (784x512 f32 38 against 66 streamed). */
 static void FM_TFN(rows_stream)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
                                 ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb, ptrdiff_t m,
                                 ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
@@ -370,7 +372,7 @@ static void FM_TFN(direct_rm)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t r
                               ptrdiff_t j0)
 {
     ptrdiff_t pc, kb = FM_DIRECT_KB;
-    if (m <= 4 && k * n * (ptrdiff_t)sizeof(FM_T) > FM_STREAM_B_BYTES) {
+    if (m <= 3 && k * n * (ptrdiff_t)sizeof(FM_T) > FM_STREAM_B_BYTES) {
         ptrdiff_t r;
         FM_TFN(rows_stream)(c, rsc, a, rsa, csa, b, rsb, m, n, k, alpha, beta);
         if (epi)
