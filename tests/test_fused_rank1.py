@@ -125,34 +125,38 @@ def test_threaded_split(dtype, n_threads):
                 lr=0.01)
 
 
-@pytest.mark.parametrize("k,n", [(517, 133), (1031, 260), (9001, 9)])
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+@pytest.mark.parametrize("k,n", [(517, 133), (1031, 1401), (9001, 9)])
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25)])
-def test_gemv_streaming_rows(target, dtype, k, n, alpha, beta):
-    """x.W at one row with W past gemm_config.h's FM_GEMV_ROWS_BYTES (256 KiB): W's rows
-    are streamed in order (gemv_rows); k and n off the 4-row and vector steps."""
-    rng = np.random.default_rng(k * n)
-    for form in ("n", "t"):  # a row-major, or a strided column of a matrix, transposed
-        a = rng.standard_normal((1, k)).astype(dtype)
+def test_streamed_rows_of_w(target, dtype, m, k, n, alpha, beta):
+    """x.W at 1-3 rows with W past gemm_config.h's FM_STREAM_B_BYTES (256 KiB): W's rows
+    are streamed in order (rows_stream); k and n off the 4-row and vector steps,
+    n = 1401 past one 16 KiB column panel of C from 2 rows on (both dtypes).  4 rows:
+    the register tiles again."""
+    rng = np.random.default_rng(k * n + m)
+    for form in ("n", "t"):  # a row-major, or a strided view of a matrix, transposed
+        a = rng.standard_normal((m, k)).astype(dtype)
         if form == "t":
-            a = rng.standard_normal((k, 3)).astype(dtype)[:, 1:2].T
+            a = rng.standard_normal((k, m + 2)).astype(dtype)[:, 1:m + 1].T
         b = rng.standard_normal((k, n)).astype(dtype)
-        c0 = rng.standard_normal((1, n)).astype(dtype)
+        c0 = rng.standard_normal((m, n)).astype(dtype)
         c = c0.copy()
         if beta == 0:
             c[...] = np.nan  # never read when beta == 0
         core.gemm(c, a, b, alpha, beta)
         want = alpha * (a.astype(np.float64) @ b.astype(np.float64)) + beta * c0
-        assert_close(c, want, dtype, what=f"gemv {form} a={alpha} b={beta}")
+        assert_close(c, want, dtype, what=f"{m} rows, {form} a={alpha} b={beta}")
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh"])
-def test_forward_one_row_big_layer(target, dtype, act):
-    """fm_linear_forward at one row of a 784 x 512 layer: the bias + activation
-    epilogue after the streamed GEMV."""
+def test_forward_few_rows_big_layer(target, dtype, act):
+    """fm_linear_forward at 1 and 3 rows of a 784 x 512 layer: the bias + activation
+    epilogue after the streamed product."""
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((1, 784)).astype(dtype)
+    x = rng.standard_normal((3, 784)).astype(dtype)
     w = (rng.standard_normal((784, 512)) * 0.05).astype(dtype)
     b = rng.standard_normal(512).astype(dtype)
-    out = np.full((1, 512), np.nan, dtype)
-    core.linear_forward(out, x, w, b, ACTIVATIONS[act], 0.0, 1)
-    assert_close(out, ref.linear_forward(x, w, b, act), dtype, what="forward")
+    for rows in (1, 3):
+        out = np.full((rows, 512), np.nan, dtype)
+        core.linear_forward(out, x[:rows], w, b, ACTIVATIONS[act], 0.0, 1)
+        assert_close(out, ref.linear_forward(x[:rows], w, b, act), dtype, what="forward")
