@@ -64,22 +64,44 @@ static FM_FN(fm_drop_fn) FM_FN(fm_drop_kernel)(int path)
     }
 }
 
+/* One dropout or noise pass as a team task (team.h): part t of nt takes a
+ * run of whole FM_RNG_CHUNKs (the values do not depend on the split). */
+typedef struct {
+    FM_T *out;
+    const FM_T *h;
+    FM_FN(fm_drop_fn) drop;
+    FM_FN(fm_noise_fn) noise;
+    double inv, sigma;
+    uint64_t bound, key;
+    ptrdiff_t n, nc;
+} FM_FN(fm_rng_job);
+
+static void FM_FN(fm_rng_task)(void *arg, int t, int nt)
+{
+    const FM_FN(fm_rng_job) *j = (const FM_FN(fm_rng_job) *)arg;
+    ptrdiff_t c, c0 = j->nc * t / nt, c1 = j->nc * (t + 1) / nt;
+    for (c = c0; c < c1; c++) {
+        ptrdiff_t lo = c * FM_RNG_CHUNK, hi = FM_MIN(j->n, (c + 1) * FM_RNG_CHUNK);
+        if (j->drop) j->drop(j->out, j->h, j->inv, j->bound, j->key, lo, hi);
+        else j->noise(j->out, j->sigma, j->key, lo, hi);
+    }
+}
+
 /* out = h * mask / (1-p); h (n), out (n) may alias. */
 void FM_FN(fm_dropout_forward)(FM_T *out, const FM_T *h, double p, uint64_t seed, uint64_t step,
                                uint64_t stream, ptrdiff_t n, int n_threads)
 {
-    const uint64_t key = fm_rng_key(seed, step, stream), bound = fm_rng_keep_bound(p);
-    const double inv = 1.0 / (1.0 - p);
-    const FM_FN(fm_drop_fn) f = FM_FN(fm_drop_kernel)(fm_rng_path());
-    const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
-    ptrdiff_t c;
-    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_DROP_WORK, n_threads), nc));
-    (void)nt;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (c = 0; c < nc; c++)
-        f(out, h, inv, bound, key, c * FM_RNG_CHUNK, FM_MIN(n, (c + 1) * FM_RNG_CHUNK));
+    FM_FN(fm_rng_job) j;
+    j.out = out; j.h = h; j.n = n;
+    j.key = fm_rng_key(seed, step, stream);
+    j.bound = fm_rng_keep_bound(p);
+    j.inv = 1.0 / (1.0 - p);
+    j.sigma = 0;
+    j.drop = FM_FN(fm_drop_kernel)(fm_rng_path());
+    j.noise = NULL;
+    j.nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
+    fm_par_run((int)FM_MAX(1, FM_MIN(fm_par_threads(n * FM_DROP_WORK, 0, n_threads), j.nc)),
+               FM_FN(fm_rng_task), &j);
 }
 
 /* d = d * mask / (1-p) in place: dL/dh from dL/d(dropout(h)) -- the forward
@@ -95,15 +117,14 @@ void FM_FN(fm_dropout_backward)(FM_T *d, double p, uint64_t seed, uint64_t step,
 void FM_FN(fm_gaussian_noise)(FM_T *x, double sigma, uint64_t seed, uint64_t step,
                               uint64_t stream, ptrdiff_t n, int n_threads)
 {
-    const uint64_t key = fm_rng_key(seed, step, stream);
-    const FM_FN(fm_noise_fn) f = FM_FN(fm_noise_kernel)(fm_rng_path());
-    const ptrdiff_t nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
-    ptrdiff_t c;
-    int nt = (int)FM_MAX(1, FM_MIN(fm_threads_for(n * FM_NOISE_WORK, n_threads), nc));
-    (void)nt;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-#endif
-    for (c = 0; c < nc; c++)
-        f(x, sigma, key, c * FM_RNG_CHUNK, FM_MIN(n, (c + 1) * FM_RNG_CHUNK));
+    FM_FN(fm_rng_job) j;
+    j.out = x; j.h = x; j.n = n;
+    j.key = fm_rng_key(seed, step, stream);
+    j.bound = 0; j.inv = 0;
+    j.sigma = sigma;
+    j.drop = NULL;
+    j.noise = FM_FN(fm_noise_kernel)(fm_rng_path());
+    j.nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
+    fm_par_run((int)FM_MAX(1, FM_MIN(fm_par_threads(n * FM_NOISE_WORK, 0, n_threads), j.nc)),
+               FM_FN(fm_rng_task), &j);
 }

@@ -57,4 +57,6 @@ static inline int fm_threads_for(ptrdiff_t work, int n_threads)
 #define FM_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
 
+#include "team.h" /* fm_par_threads / fm_par_run: how kernels split work */
+
 #endif /* FM_INTERNAL_H */

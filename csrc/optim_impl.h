@@ -247,27 +247,28 @@ static void FM_FN(fm_adaptive)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const
     }
 }
 
+/* One update as a team task (team.h): part t of nt updates a run of elements. */
+typedef struct {
+    FM_T *w, *s1, *s2;
+    const FM_T *g;
+    const fm_optim *opt;
+    ptrdiff_t n, n_decay;
+} FM_FN(fm_optim_job);
+
+static void FM_FN(fm_optim_task)(void *arg, int t, int nt)
+{
+    const FM_FN(fm_optim_job) *j = (const FM_FN(fm_optim_job) *)arg;
+    ptrdiff_t lo = j->n * t / nt, hi = j->n * (t + 1) / nt;
+    if (j->opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(j->w, j->s1, j->g, j->opt, lo, hi, j->n_decay);
+    else FM_FN(fm_adaptive)(j->w, j->s1, j->s2, j->g, j->opt, lo, hi, j->n_decay);
+}
+
 void FM_FN(fm_optim_update)(FM_T *w, FM_T *s1, FM_T *s2, const FM_T *g, const fm_optim *opt,
                             ptrdiff_t n, ptrdiff_t n_decay, int n_threads)
 {
-    int nt = fm_threads_for(n * 8, n_threads);
-    if (nt <= 1) { /* no OpenMP region at all: fm_train calls this per layer and per step */
-        if (opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(w, s1, g, opt, 0, n, n_decay);
-        else FM_FN(fm_adaptive)(w, s1, s2, g, opt, 0, n, n_decay);
-        return;
-    }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
-    {
-        ptrdiff_t lo = 0, hi = n;
-#ifdef _OPENMP
-        int t = omp_get_thread_num(), T = omp_get_num_threads();
-        lo = n * t / T;
-        hi = n * (t + 1) / T;
-#endif
-        if (opt->kind == FM_OPT_SGD) FM_FN(fm_sgd)(w, s1, g, opt, lo, hi, n_decay);
-        else FM_FN(fm_adaptive)(w, s1, s2, g, opt, lo, hi, n_decay);
-    }
-    (void)nt;
+    FM_FN(fm_optim_job) j;
+    j.w = w; j.s1 = s1; j.s2 = s2; j.g = g; j.opt = opt; j.n = n; j.n_decay = n_decay;
+    /* one thread: no OpenMP region at all (fm_train calls this per layer
+     * and per step) */
+    fm_par_run(fm_par_threads(n * 8, 0, n_threads), FM_FN(fm_optim_task), &j);
 }

@@ -4,6 +4,7 @@
  * dtype-free size helpers.  Networks are limited to 64 weight layers
  * (checked in Python).
  */
+#include <string.h>
 #include "fm_internal.h"
 #include "rank1.h"
 

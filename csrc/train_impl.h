@@ -298,18 +298,39 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
     return ws->a[0];
 }
 
-ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *work,
-                          double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
-                          const FM_T *x, const FM_T *y, const FM_T *sw, const int64_t *order,
-                          ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
-                          int n_threads)
+/* fm_train's arguments, for running its loop as a team's body (team.h). */
+typedef struct {
+    FM_T *params, *grad, *s1, *s2, *work;
+    double *stats;
+    fm_optim *opt;
+    const fm_net *net;
+    const fm_train_cfg *cfg;
+    const FM_T *x, *y, *sw;
+    const int64_t *order;
+    ptrdiff_t n_total, start, n_batches, batch;
+    int n_threads;
+    ptrdiff_t done; /* out: batches trained */
+} FM_FN(fm_train_args);
+
+static void FM_FN(fm_train_loop)(void *arg)
 {
+    FM_FN(fm_train_args) *t = (FM_FN(fm_train_args) *)arg;
+    FM_T *params = t->params, *grad = t->grad, *s1 = t->s1, *s2 = t->s2;
+    double *stats = t->stats;
+    fm_optim *opt = t->opt;
+    const fm_net *net = t->net;
+    const fm_train_cfg *cfg = t->cfg;
+    const FM_T *x = t->x, *y = t->y, *sw = t->sw;
+    const int64_t *order = t->order;
+    const ptrdiff_t n_total = t->n_total, start = t->start, n_batches = t->n_batches,
+                    batch = t->batch;
+    const int n_threads = t->n_threads;
     FM_FN(fm_ws) ws;
     ptrdiff_t ow[64], ob[64], bi;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
     const int adam = opt->kind == FM_OPT_ADAM || opt->kind == FM_OPT_ADAMW;
-    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_ws_carve)(&ws, t->work, net, batch);
     FM_FN(fm_offsets)(net, ow, ob);
     for (bi = 0; bi < n_batches; bi++) {
         ptrdiff_t lo = start + bi * batch, rows, r;
@@ -361,36 +382,95 @@ ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *wo
                                n_threads);
         stats[3] += upd.penalty * (double)rows;
     }
-    return bi;
+    t->done = bi;
+}
+
+
+/* The largest product of a training step (multiply-adds): from
+ * FM_TEAM_MIN_WORK on, a team of threads pays for itself. */
+static ptrdiff_t FM_FN(fm_max_layer_work)(const fm_net *net, ptrdiff_t rows)
+{
+    ptrdiff_t w = 0;
+    int l;
+    for (l = 0; l < net->n_layers; l++)
+        w = FM_MAX(w, rows * (ptrdiff_t)net->sizes[l] * net->sizes[l + 1]);
+    return w;
+}
+
+ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *work,
+                          double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
+                          const FM_T *x, const FM_T *y, const FM_T *sw, const int64_t *order,
+                          ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
+                          int n_threads)
+{
+    FM_FN(fm_train_args) t;
+    t.params = params; t.grad = grad; t.s1 = s1; t.s2 = s2; t.work = work; t.stats = stats;
+    t.opt = opt; t.net = net; t.cfg = cfg; t.x = x; t.y = y; t.sw = sw; t.order = order;
+    t.n_total = n_total; t.start = start; t.n_batches = n_batches; t.batch = batch;
+    t.n_threads = n_threads; t.done = 0;
+    /* one team for the whole chunk when some product is worth splitting */
+    fm_team_run(FM_FN(fm_max_layer_work)(net, batch) >= FM_TEAM_MIN_WORK ? n_threads : 1,
+                FM_FN(fm_train_loop), &t);
+    return t.done;
+}
+
+/* fm_forward_net's and fm_loss_grad's arguments, for a team's body. */
+typedef struct {
+    FM_T *out, *grad, *work;
+    const FM_T *params;
+    const fm_net *net;
+    const fm_train_cfg *cfg;
+    const FM_T *x, *y, *sw;
+    ptrdiff_t n, batch;
+    int n_threads;
+    double loss; /* out: fm_loss_grad's objective */
+} FM_FN(fm_pass_args);
+
+static void FM_FN(fm_forward_loop)(void *arg)
+{
+    FM_FN(fm_pass_args) *t = (FM_FN(fm_pass_args) *)arg;
+    const fm_net *net = t->net;
+    FM_FN(fm_ws) ws;
+    ptrdiff_t ow[64], ob[64], lo;
+    int L = net->n_layers;
+    const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
+    FM_FN(fm_ws_carve)(&ws, t->work, net, t->batch);
+    FM_FN(fm_offsets)(net, ow, ob);
+    for (lo = 0; lo < t->n; lo += t->batch) {
+        ptrdiff_t rows = FM_MIN(t->batch, t->n - lo);
+        FM_FN(fm_net_forward)(&ws, t->x + lo * s0, t->params, net, ow, ob, rows,
+                              net->acts[L - 1], NULL, 0, t->n_threads);
+        for (ptrdiff_t r = 0; r < rows * K; r++) t->out[lo * K + r] = ws.a[L][r];
+    }
 }
 
 void FM_FN(fm_forward_net)(FM_T *out, FM_T *work, const FM_T *params, const fm_net *net,
                            const FM_T *x, ptrdiff_t n, ptrdiff_t batch, int n_threads)
 {
-    FM_FN(fm_ws) ws;
-    ptrdiff_t ow[64], ob[64], lo;
-    int L = net->n_layers;
-    const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
-    FM_FN(fm_ws_carve)(&ws, work, net, batch);
-    FM_FN(fm_offsets)(net, ow, ob);
-    for (lo = 0; lo < n; lo += batch) {
-        ptrdiff_t rows = FM_MIN(batch, n - lo);
-        FM_FN(fm_net_forward)(&ws, x + lo * s0, params, net, ow, ob, rows, net->acts[L - 1],
-                              NULL, 0, n_threads);
-        for (ptrdiff_t r = 0; r < rows * K; r++) out[lo * K + r] = ws.a[L][r];
-    }
+    FM_FN(fm_pass_args) t;
+    memset(&t, 0, sizeof t);
+    t.out = out; t.work = work; t.params = params; t.net = net; t.x = x; t.n = n;
+    t.batch = batch; t.n_threads = n_threads;
+    fm_team_run(FM_FN(fm_max_layer_work)(net, FM_MIN(n, batch)) >= FM_TEAM_MIN_WORK ? n_threads
+                                                                                   : 1,
+                FM_FN(fm_forward_loop), &t);
 }
 
-double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_net *net,
-                           const fm_train_cfg *cfg, const FM_T *x, const FM_T *y, const FM_T *sw,
-                           ptrdiff_t n, ptrdiff_t batch, int n_threads)
+static void FM_FN(fm_loss_grad_loop)(void *arg)
 {
+    FM_FN(fm_pass_args) *t = (FM_FN(fm_pass_args) *)arg;
+    FM_T *grad = t->grad;
+    const FM_T *params = t->params, *x = t->x, *y = t->y, *sw = t->sw;
+    const fm_net *net = t->net;
+    const fm_train_cfg *cfg = t->cfg;
+    const ptrdiff_t n = t->n, batch = t->batch;
+    const int n_threads = t->n_threads;
     FM_FN(fm_ws) ws;
     ptrdiff_t ow[64], ob[64], lo, r, n_w;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
     double sw_sum = (double)n, scale, loss = 0, l2_eff;
-    FM_FN(fm_ws_carve)(&ws, work, net, batch);
+    FM_FN(fm_ws_carve)(&ws, t->work, net, batch);
     FM_FN(fm_offsets)(net, ow, ob);
     n_w = ob[0];
     if (sw) {
@@ -414,5 +494,19 @@ double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_
         loss += 0.5 * l2_eff * FM_FN(fm_wsq)(params, n_w);
         for (r = 0; r < n_w; r++) grad[r] += (FM_T)l2_eff * params[r];
     }
-    return loss;
+    t->loss = loss;
+}
+
+double FM_FN(fm_loss_grad)(FM_T *grad, FM_T *work, const FM_T *params, const fm_net *net,
+                           const fm_train_cfg *cfg, const FM_T *x, const FM_T *y, const FM_T *sw,
+                           ptrdiff_t n, ptrdiff_t batch, int n_threads)
+{
+    FM_FN(fm_pass_args) t;
+    memset(&t, 0, sizeof t);
+    t.grad = grad; t.work = work; t.params = params; t.net = net; t.cfg = cfg;
+    t.x = x; t.y = y; t.sw = sw; t.n = n; t.batch = batch; t.n_threads = n_threads;
+    fm_team_run(FM_FN(fm_max_layer_work)(net, FM_MIN(n, batch)) >= FM_TEAM_MIN_WORK ? n_threads
+                                                                                   : 1,
+                FM_FN(fm_loss_grad_loop), &t);
+    return t.loss;
 }

@@ -25,6 +25,7 @@ cdef extern from "fastmlp.h" nogil:
     void fm_init()
     int fm_openmp_enabled()
     int fm_max_threads()
+    void fm_team_last_stats(long long out[4])
     const char *fm_simd_target()
     const char *fm_available_targets()
     int fm_set_target(const char *name)

@@ -51,6 +51,21 @@ def max_threads():
     return fm_max_threads()
 
 
+def team_last_stats():
+    """Counters of this thread's last team of threads (``csrc/team.h``).
+
+    Returns
+    -------
+    dict
+        ``tasks`` run by the team, ``worker_sleeps`` and ``master_sleeps``
+        (waits that ran out of spinning and slept), ``solo`` (tasks the
+        calling thread ran alone because the team's workers had been late).
+    """
+    cdef long long out[4]
+    fm_team_last_stats(out)
+    return {"tasks": out[0], "worker_sleeps": out[1], "master_sleeps": out[2], "solo": out[3]}
+
+
 def simd_target():
     """Return the name of the GEMM target in use (e.g. 'avx2', 'ref')."""
     return fm_simd_target().decode()

@@ -767,7 +767,8 @@ def epoch_row(run: Run, dtype: Any, samples: int) -> Optional[dict]:
             "threads": threads, "dtype": p.dtype.name, "samples": nb * p.batch, "steps": nb,
             "flops": step_flops(p.sizes, p.batch), "fastmlp": t.pop("fastmlp"),
             "fastmlp_fit": t.pop("fastmlp_fit"), "peers": t,
-            "goal_s": EPOCH_GOAL_S * samples / EPOCH_SAMPLES}
+            # the 0.3 s goal is float32's; float64 has the float64 goals of a step row
+            "goal_s": EPOCH_GOAL_S * samples / EPOCH_SAMPLES if p.dtype == np.float32 else None}
 
 
 def infer_row(run: Run, dtype: Any, batch: int) -> Optional[dict]:
@@ -850,6 +851,22 @@ def _verdict(ok: Optional[bool]) -> str:
     return "n/a" if ok is None else ("yes" if ok else "NO")
 
 
+def _f64_goals(row: str, fm: float, peer: Optional[str], peer_t: Optional[float],
+               f32_t: Optional[float], unit: str, mult: float) -> list[dict]:
+    """The float64 goals of a row (issue 3: "float64 at about half the float32
+    throughput, never worse than the peers' float64"); times in seconds,
+    shown as ``unit`` after multiplying by ``mult``."""
+    speed = None if f32_t is None else f32_t / fm
+    prec = 3 if unit == "s" else 1
+    return [{"goal": f"{row} float64 <= best peer's float64" + (f" ({peer})" if peer else ""),
+             "measured": f"{fm * mult:.{prec}f} vs "
+                         + ("-" if peer_t is None else f"{peer_t * mult:.{prec}f}") + f" {unit}",
+             "met": None if peer_t is None else fm <= peer_t},
+            {"goal": f"{row} float64 speed >= {F64_MIN_SPEED:g} x float32",
+             "measured": "-" if speed is None else f"{speed:.2f} x",
+             "met": None if speed is None else speed >= F64_MIN_SPEED}]
+
+
 def evaluate(run: Run) -> list[dict]:
     """Check every goal against the measured rows; return one record per goal."""
     goals: list[dict] = []
@@ -864,20 +881,20 @@ def evaluate(run: Run) -> list[dict]:
                               "measured": f"{fm:.1f} us", "met": fm <= r["goal_us"]})
             if dt == "float64":
                 f32 = by.get(("step", r["row"], "float32"))
-                beat = None if bt is None else fm <= bt.best * 1e6
-                speed = None if f32 is None else f32["fastmlp"].best / r["fastmlp"].best
-                goals.append({"goal": f"{r['row']} float64 <= best peer's float64"
-                                      + (f" ({bp})" if bp else ""),
-                              "measured": f"{fm:.1f} vs {'-' if bt is None else f'{bt.best * 1e6:.1f}'} us",
-                              "met": beat})
-                goals.append({"goal": f"{r['row']} float64 speed >= {F64_MIN_SPEED:g} x float32",
-                              "measured": "-" if speed is None else f"{speed:.2f} x",
-                              "met": None if speed is None else speed >= F64_MIN_SPEED})
+                goals += _f64_goals(r["row"], r["fastmlp"].best, bp, bt and bt.best,
+                                    f32 and f32["fastmlp"].best, "us", 1e6)
         elif r["kind"] == "epoch":
             t = r["fastmlp_fit"].best * r["steps"]
-            goals.append({"goal": f"{r['row']} {dt} ({r['samples']} samples, MLP.fit) "
-                                  f"<= {r['goal_s']:.3g} s",
-                          "measured": f"{t:.3f} s", "met": t <= r["goal_s"]})
+            if r["goal_s"] is not None:
+                goals.append({"goal": f"{r['row']} {dt} ({r['samples']} samples, MLP.fit) "
+                                      f"<= {r['goal_s']:.3g} s",
+                              "measured": f"{t:.3f} s", "met": t <= r["goal_s"]})
+            elif dt == "float64":
+                f32 = by.get(("epoch", r["row"], "float32"))
+                bp, bt = _best_peer(r["peers"])
+                goals += _f64_goals(f"{r['row']} (MLP.fit)", t, bp,
+                                    bt and bt.best * r["steps"],
+                                    f32 and f32["fastmlp_fit"].best * f32["steps"], "s", 1.0)
         elif r["kind"] == "infer" and dt == "float32":
             frac = r["flops"] / r["fastmlp"].best / 1e9 / run.peak(dt, r["threads"])
             goals.append({"goal": f"{r['row']} float32 >= {r['goal_peak']:.0%} of fp32 peak",
@@ -949,8 +966,9 @@ def format_report(run: Run, info: dict) -> str:
             ratio = "" if bt is None else f"; ratio vs {bp} {bt.best * steps / fit:.1f}x"
             w("")
             w(f"{dt}: {r['row']}, one epoch of {r['samples']} samples, seconds: {cells}; "
-              f"fastmlp MLP.fit {fit:.3f} (C loop alone {r['fastmlp'].best * steps:.3f}){ratio}; "
-              f"goal <= {r['goal_s']:.3g} s: {_verdict(fit <= r['goal_s'])}")
+              f"fastmlp MLP.fit {fit:.3f} (C loop alone {r['fastmlp'].best * steps:.3f}){ratio}"
+              + ("" if r["goal_s"] is None else
+                 f"; goal <= {r['goal_s']:.3g} s: {_verdict(fit <= r['goal_s'])}"))
         elif r["kind"] == "infer":
             peak = run.peak(dt, r["threads"])
             g = _gflops(r, r["fastmlp"])

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include "fastmlp.h"
+#include "team.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -194,6 +195,12 @@ int main(int argc, char **argv)
     }
     total = total / (double)steps * 1e6;
 
+    {
+        long long ts[4];
+        fm_team_last_stats(ts);
+        printf("last team (16 steps): %lld tasks, %lld worker sleeps, %lld master sleeps, "
+               "%lld solo\n", ts[0], ts[1], ts[2], ts[3]);
+    }
     /* 2. the parts, on scratch laid out like fm_train's */
     a[0] = x;
     {

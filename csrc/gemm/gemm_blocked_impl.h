@@ -245,6 +245,99 @@ static void FM_TFN(packed_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
                            epi ? &e : NULL, 1);
 }
 
+/* One product as a team task (team.h): part t of nt computes a block of C. */
+typedef struct {
+    FM_T *c;
+    const FM_T *a, *b;
+    const fm_epilogue *epi;
+    ptrdiff_t rsc, rsa, csa, rsb, csb, m, n, k;
+    FM_T alpha, beta;
+    int tr, tc;     /* packed: C cut into tr x tc blocks of whole panels */
+    int by_rows;    /* direct: split rows, else columns */
+    /* shared_task: two packed-B buffers, one packed-A buffer per part, the
+     * team for barriers and the blocking every part uses */
+    FM_T *bsh[2], *ash;
+    void *team;
+    ptrdiff_t a_elems, NCb, KCb, MCb;
+} FM_TFN(job);
+
+/* Part t of a row split inside a team, with B packed ONCE per (JC, PC)
+ * block, by all parts together (each packs its share of the NR panels into
+ * a shared buffer, then they meet at a barrier and each multiplies its own
+ * rows by the whole panel).  Without a team each thread packs all of B
+ * itself (FM_TFN(packed_task)): at 256 rows, one more copy of B per thread
+ * per product.  Two B buffers alternate, so one barrier per block suffices:
+ * a part packing block i+1 has passed block i's barrier, which every part
+ * reached only after multiplying with block i-1, the buffer it overwrites.
+ * Each C element is computed by the same micro-kernel calls over the same
+ * k blocks as on one thread, so results are identical. */
+static void FM_TFN(shared_task)(void *arg, int t, int nt)
+{
+    const FM_TFN(job) *j = (const FM_TFN(job) *)arg;
+    const ptrdiff_t m = j->m, n = j->n, k = j->k, P = (m + FM_MR - 1) / FM_MR;
+    const ptrdiff_t i0 = FM_MIN(m, P * t / nt * FM_MR), i1 = FM_MIN(m, P * (t + 1) / nt * FM_MR);
+    FM_T *ap = j->ash + t * j->a_elems;
+    ptrdiff_t jc, pc, ic, it = 0;
+    for (jc = 0; jc < n; jc += j->NCb) {
+        const ptrdiff_t nc = FM_MIN(j->NCb, n - jc), Q = (nc + FM_NR - 1) / FM_NR;
+        const ptrdiff_t q0 = Q * t / nt, q1 = Q * (t + 1) / nt;
+        for (pc = 0; pc < k; pc += j->KCb) {
+            const ptrdiff_t kc = FM_MIN(j->KCb, k - pc);
+            const FM_T beta_pc = pc == 0 ? j->beta : (FM_T)1;
+            const fm_epilogue *epi_pc = pc + kc == k ? j->epi : NULL;
+            FM_T *bp = j->bsh[it++ & 1];
+            if (q1 > q0)
+                FM_TFN(pack_b)(bp + q0 * FM_NR * kc, j->b + pc * j->rsb + (jc + q0 * FM_NR) * j->csb,
+                               j->rsb, j->csb, FM_MIN(nc, q1 * FM_NR) - q0 * FM_NR, kc);
+            fm_par_barrier(j->team, t, nt);
+            for (ic = i0; ic < i1; ic += j->MCb) {
+                const ptrdiff_t mc = FM_MIN(j->MCb, i1 - ic);
+                FM_TFN(pack_a)(ap, j->a + ic * j->rsa + pc * j->csa, j->rsa, j->csa, mc, kc);
+                FM_TFN(macro)(j->c + ic * j->rsc + jc, j->rsc, ap, bp, mc, nc, kc, j->alpha,
+                              beta_pc, epi_pc, ic, jc);
+            }
+        }
+    }
+}
+
+/* Set up and run FM_TFN(shared_task) on nt parts; -1 (nothing done) when
+ * its buffers cannot be had. */
+static int FM_TFN(packed_shared)(FM_TFN(job) *j, void *team, int nt)
+{
+    const ptrdiff_t P = (j->m + FM_MR - 1) / FM_MR, rows = (P + nt - 1) / nt * FM_MR;
+    ptrdiff_t b_elems;
+    fm_scratch buf;
+    j->NCb = FM_TFN(balance)(j->n, FM_NC, FM_NR);
+    j->KCb = FM_TFN(balance)(j->k, FM_KC, 4);
+    j->MCb = FM_TFN(balance)(rows, FM_MC, FM_MR);
+    /* + 16: as in FM_TFN(blocked) */
+    b_elems = (j->KCb * j->NCb + 31) / 16 * 16;
+    j->a_elems = (j->KCb * j->MCb + 31) / 16 * 16;
+    buf = fm_gemm_scratch_get((size_t)(2 * b_elems + nt * j->a_elems) * sizeof(FM_T));
+    if (!buf.ptr) return -1;
+    j->bsh[0] = (FM_T *)buf.ptr;
+    j->bsh[1] = j->bsh[0] + b_elems;
+    j->ash = j->bsh[1] + b_elems;
+    j->team = team;
+    fm_par_run(nt, FM_TFN(shared_task), j);
+    fm_gemm_scratch_put(buf);
+    return 0;
+}
+
+/* Packed part t: rows in whole MR panels, columns in whole NR panels. */
+static void FM_TFN(packed_task)(void *arg, int t, int nt)
+{
+    const FM_TFN(job) *j = (const FM_TFN(job) *)arg;
+    ptrdiff_t P = (j->m + FM_MR - 1) / FM_MR, Q = (j->n + FM_NR - 1) / FM_NR;
+    ptrdiff_t i0 = FM_MIN(j->m, P * (t / j->tc) / j->tr * FM_MR);
+    ptrdiff_t i1 = FM_MIN(j->m, P * (t / j->tc + 1) / j->tr * FM_MR);
+    ptrdiff_t j0 = FM_MIN(j->n, Q * (t % j->tc) / j->tc * FM_NR);
+    ptrdiff_t j1 = FM_MIN(j->n, Q * (t % j->tc + 1) / j->tc * FM_NR);
+    (void)nt;
+    FM_TFN(packed_part)(j->c, j->rsc, j->a, j->rsa, j->csa, j->b, j->rsb, j->csb, j->k, j->alpha,
+                        j->beta, j->epi, i0, i1, j0, j1);
+}
+
 /* Threads: C is cut into nt = tr x tc independent blocks, rows in whole
  * MR panels (the IC loop) and columns in whole NR panels (the JC loop),
  * each computed by one thread start to end with its own pack buffers.
@@ -257,10 +350,19 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
                            ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
                            int n_threads)
 {
-    int nt = m * n * k < FM_GEMM_MT_WORK ? 1 : fm_threads_for(m * n * k, n_threads);
-    int tr = 1, tc = 1, d, t;
+    int nt = fm_par_threads(m * n * k, FM_GEMM_MT_WORK, n_threads);
+    int tr = 1, tc = 1, d;
     ptrdiff_t P = (m + FM_MR - 1) / FM_MR, Q = (n + FM_NR - 1) / FM_NR;
     double best = 0;
+    FM_TFN(job) job;
+    void *team = nt > 1 ? fm_par_team() : NULL;
+    job.c = c; job.a = a; job.b = b; job.epi = epi;
+    job.rsc = rsc; job.rsa = rsa; job.csa = csa; job.rsb = rsb; job.csb = csb;
+    job.m = m; job.n = n; job.k = k; job.alpha = alpha; job.beta = beta;
+    job.tr = job.tc = 1; job.by_rows = 0;
+    /* in a team, rows with B packed once (row-major B only: pack_b of a
+     * transposed B may write past its last panel, into a neighbour's) */
+    if (team && csb == 1 && P >= nt && FM_TFN(packed_shared)(&job, team, nt) == 0) return;
     for (d = 1; d <= nt; d++) /* every factorisation nt = d x (nt/d) */
         if (nt % d == 0 && d <= P && nt / d <= Q) {
             double cost = FM_TFN(split_cost)(m, n, k, d, nt / d);
@@ -271,17 +373,8 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
         FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (t = 0; t < nt; t++) {
-        ptrdiff_t i0 = FM_MIN(m, P * (t / tc) / tr * FM_MR);
-        ptrdiff_t i1 = FM_MIN(m, P * (t / tc + 1) / tr * FM_MR);
-        ptrdiff_t j0 = FM_MIN(n, Q * (t % tc) / tc * FM_NR);
-        ptrdiff_t j1 = FM_MIN(n, Q * (t % tc + 1) / tc * FM_NR);
-        FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, i0, i1, j0,
-                            j1);
-    }
+    job.tr = tr; job.tc = tc;
+    fm_par_run(nt, FM_TFN(packed_task), &job);
 }
 
 /* Rows [i0,i1) x columns [j0,j1) of C by the direct kernel that fits B. */
@@ -299,33 +392,40 @@ static void FM_TFN(direct_part)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
                            j1 - j0, k, alpha, beta, epi, i0, j0);
 }
 
+/* Direct part t: a row block, or a column block in whole cache lines. */
+static void FM_TFN(direct_task)(void *arg, int t, int nt)
+{
+    const FM_TFN(job) *j = (const FM_TFN(job) *)arg;
+    ptrdiff_t i0 = 0, i1 = j->m, j0 = 0, j1 = j->n;
+    if (j->by_rows) {
+        i0 = j->m * t / nt; i1 = j->m * (t + 1) / nt;
+    } else {
+        ptrdiff_t u = (j->n + 15) / 16;
+        j0 = FM_MIN(j->n, u * t / nt * 16); j1 = FM_MIN(j->n, u * (t + 1) / nt * 16);
+    }
+    FM_TFN(direct_part)(j->c, j->rsc, j->a, j->rsa, j->csa, j->b, j->rsb, j->csb, j->k, j->alpha,
+                        j->beta, j->epi, i0, i1, j0, j1);
+}
+
 /* Small problems: the direct kernels, threads only past FM_GEMM_MT_WORK
- * (splitting rows when there are enough, else columns). */
+ * (in a team from FM_TEAM_MIN_WORK), splitting rows when there are
+ * enough, else columns. */
 static void FM_TFN(direct)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                            const FM_T *b, ptrdiff_t rsb, ptrdiff_t csb, ptrdiff_t m, ptrdiff_t n,
                            ptrdiff_t k, FM_T alpha, FM_T beta, const fm_epilogue *epi,
                            int n_threads)
 {
-    int nt = m * n * k < FM_GEMM_MT_WORK ? 1 : fm_threads_for(m * n * k, n_threads), t;
-    int by_rows = m >= 8 * nt;
+    int nt = fm_par_threads(m * n * k, FM_GEMM_MT_WORK, n_threads);
+    FM_TFN(job) job;
     if (nt == 1) { /* no OpenMP construct at all: even if(0) costs ~0.3 us */
         FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (t = 0; t < nt; t++) {
-        ptrdiff_t i0 = 0, i1 = m, j0 = 0, j1 = n;
-        if (by_rows) {
-            i0 = m * t / nt; i1 = m * (t + 1) / nt;
-        } else { /* column blocks in whole cache lines */
-            ptrdiff_t u = (n + 15) / 16;
-            j0 = FM_MIN(n, u * t / nt * 16); j1 = FM_MIN(n, u * (t + 1) / nt * 16);
-        }
-        FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, i0, i1, j0,
-                            j1);
-    }
+    job.c = c; job.a = a; job.b = b; job.epi = epi;
+    job.rsc = rsc; job.rsa = rsa; job.csa = csa; job.rsb = rsb; job.csb = csb;
+    job.m = m; job.n = n; job.k = k; job.alpha = alpha; job.beta = beta;
+    job.tr = job.tc = 1; job.by_rows = m >= 8 * nt;
+    fm_par_run(nt, FM_TFN(direct_task), &job);
 }
 
 /* k == 0: C = epi(beta * C), the product being empty. */
