@@ -103,24 +103,31 @@ static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, FM_T 
         FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, IN, OUT, i0, i1);
 }
 
+typedef struct {
+    FM_T *dn, *w;
+    const FM_T *d, *x;
+    FM_T lr, s;
+    ptrdiff_t rows, IN, OUT;
+} FM_R1FN(job);
+
+/* part t of nt: a contiguous share of W's rows (fm_par_run's task) */
+static void FM_R1FN(task)(void *arg, int t, int nt)
+{
+    const FM_R1FN(job) *j = (const FM_R1FN(job) *)arg;
+    FM_R1FN(rows)(j->dn, j->w, j->d, j->x, j->lr, j->s, j->rows, j->IN, j->OUT,
+                  j->IN * t / nt, j->IN * (t + 1) / nt);
+}
+
 void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a, int act,
                   double slope, FM_T lr, FM_T s, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,
                   int n_threads)
 {
+    FM_R1FN(job) j;
     ptrdiff_t r;
-    const int nt = rows * IN * OUT < FM_GEMM_MT_WORK ? 1 : fm_threads_for(rows * IN * OUT,
-                                                                          n_threads);
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            FM_R1FN(rows)(dn, w, d, x, lr, s, rows, IN, OUT, IN * t / T, IN * (t + 1) / T);
-        }
-    } else
-#endif
-        FM_R1FN(rows)(dn, w, d, x, lr, s, rows, IN, OUT, 0, IN);
-    (void)nt;
+    j.dn = dn; j.w = w; j.d = d; j.x = x; j.lr = lr; j.s = s;
+    j.rows = rows; j.IN = IN; j.OUT = OUT;
+    /* threads as for the two GEMMs it replaces (rows x IN x OUT multiply-adds each) */
+    fm_par_run(fm_par_threads(rows * IN * OUT, FM_GEMM_MT_WORK, n_threads), FM_R1FN(task), &j);
     for (r = 0; r < rows; r++)
         FM_FN(fm_dact_span)(dn + r * IN, a + r * IN, IN, act, (FM_T)slope);
 }

@@ -80,9 +80,10 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
 
 @pytest.mark.parametrize("batch", [1, 2])
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_each_hidden_activation(target, dtype, batch, hidden):
-    """Plain SGD at batch 1 and at the limit, 2 rows, for every act' of the delta."""
-    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, 1)
+def test_each_hidden_activation(target, dtype, n_threads, batch, hidden):
+    """Plain SGD at batch 1 and at the limit, 2 rows, for every act' of the delta
+    (on 2 threads fm_train's team splits the pass's rows of W)."""
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads)
     assert not np.array_equal(p_c, p0)  # the weights did move
 
 
@@ -119,8 +120,8 @@ def test_rows_without_input_keep_their_weights(dtype):
 
 
 def test_threaded_split(dtype, n_threads):
-    """A layer big enough (rows x IN x OUT >= 2^23) for the pass to split W's rows
-    over the threads: still the reference's trajectory."""
+    """A layer big enough (rows x IN x OUT >= 2^23, gemm_config.h's FM_GEMM_MT_WORK) for
+    the pass to split W's rows over threads outside a team too: still the reference's."""
     _trajectory([8, 2050, 2050, 3], "relu", dtype, 2, n_threads, steps=2, seed=4,
                 lr=0.01)
 
