@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "fm_internal.h"
+#include "rank1.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)
 {

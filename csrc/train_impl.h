@@ -157,6 +157,8 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         FM_T *db = grad + ob[l];
         /* forward was: a_{l+1} = act_l(x . W_l + b_l), x = dropout(a_l) or a_l */
         const int fused = FM_FN(fm_sgd_fusable)(upd);
+        /* small batch, l > 0: steps 3 and 4's W update in one pass over W (rank1.h) */
+        const int rank1 = fused && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
         const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
         if (!fused) {
             /* 1. dW_l (=|+=) x^T . d */
@@ -174,8 +176,14 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             double p = FM_FN(fm_drop_rate)(cfg, net, l);
             fm_epilogue epi = {FM_EPI_DACT, net->acts[l - 1], net->slopes[l - 1], NULL, ws->a[l],
                                IN};
-            FM_FN(fm_gemm)(dn, IN, d, OUT, 1, params + ow[l], 1, OUT, rows, IN, OUT, 1, 0, &epi,
-                           n_threads);
+            if (rank1)
+                FM_FN(fm_rank1_sgd)(dn, upd->params + ow[l], d, x, ws->a[l], epi.act, epi.slope,
+                                    (FM_T)upd->opt->lr,
+                                    1 - (FM_T)upd->opt->lr * (FM_T)upd->opt->weight_decay, rows,
+                                    IN, OUT, n_threads);
+            else
+                FM_FN(fm_gemm)(dn, IN, d, OUT, 1, params + ow[l], 1, OUT, rows, IN, OUT, 1, 0,
+                               &epi, n_threads);
             if (p > 0)
                 FM_FN(fm_dropout_backward)(dn, p, cfg->seed, (uint64_t)step, (uint64_t)l,
                                            rows * IN, n_threads);
@@ -189,8 +197,9 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             const fm_optim *o = upd->opt;
             const FM_T lr = (FM_T)o->lr, wd = (FM_T)o->weight_decay;
             FM_T *b = upd->params + ob[l];
-            FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows, -lr,
-                           1 - lr * wd, NULL, n_threads);
+            if (!rank1)
+                FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows,
+                               -lr, 1 - lr * wd, NULL, n_threads);
             /* column sums row by row (contiguous, vectorised) into db's slot */
             for (j = 0; j < OUT; j++) db[j] = 0;
             for (i = 0; i < rows; i++)

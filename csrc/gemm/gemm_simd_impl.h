@@ -267,6 +267,74 @@ static void FM_TFN(gemv_rm)(FM_T *c, const FM_T *a, ptrdiff_t csa, const FM_T *b
     }
 }
 
+/* c[0..n) += a0 b0 + a1 b1 + a2 b2 + a3 b3 over full vectors, then the
+ * masked tail (mk: the n - nv lanes past the last full vector) */
+FM_INLINE void FM_TFN(axpy4)(FM_T *c, FM_V a0, const FM_T *b0, FM_V a1, const FM_T *b1,
+                             FM_V a2, const FM_T *b2, FM_V a3, const FM_T *b3, ptrdiff_t nv,
+                             ptrdiff_t n, FM_VM mk)
+{
+    ptrdiff_t j;
+    for (j = 0; j < nv; j += FM_VL) {
+        FM_V s = FM_VFMA(a0, FM_VLOAD(b0 + j), FM_VLOAD(c + j));
+        s = FM_VFMA(a1, FM_VLOAD(b1 + j), s);
+        s = FM_VFMA(a2, FM_VLOAD(b2 + j), s);
+        FM_VSTORE(c + j, FM_VFMA(a3, FM_VLOAD(b3 + j), s));
+    }
+    if (nv < n) {
+        FM_V s = FM_VFMA(a0, FM_VLOADM(b0 + j, mk), FM_VLOADM(c + j, mk));
+        s = FM_VFMA(a1, FM_VLOADM(b1 + j, mk), s);
+        s = FM_VFMA(a2, FM_VLOADM(b2 + j, mk), s);
+        FM_VSTOREM(c + j, mk, FM_VFMA(a3, FM_VLOADM(b3 + j, mk), s));
+    }
+}
+
+/* A few rows (m <= 3) times a B too big for L2, B row-major:
+ * c = alpha * a.B + beta*c with B's rows streamed in order, four at a time,
+ * over column panels of at most 16 KiB of C (which stays in L1), so each
+ * visit of a row of B reads >= 4 KiB in a line.  gemv_rm / drm_rows keep C
+ * in registers but visit each row of B for only 2-4 vectors before jumping
+ * a row ahead: once B comes from L3 or memory the prefetchers lose that
+ * pattern.  1 thread, x.W (C workbench), us: 512x512 f64 at 1 row 70 -> 24;
+ * 2048x2048 at 1 row f32 774 -> 322, f64 2123 -> 1083; 784x512 at 2 rows
+ * f32 46 -> 37, f64 210 -> 73, at 3 rows f32 86 -> 52, f64 411 -> 104.  At 4
+ * rows drm_rows' 8 accumulators win (784x512 f32 38 against 66 streamed). */
+static void FM_TFN(rows_stream)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
+                                ptrdiff_t csa, const FM_T *b, ptrdiff_t rsb, ptrdiff_t m,
+                                ptrdiff_t n, ptrdiff_t k, FM_T alpha, FM_T beta)
+{
+    const ptrdiff_t np =
+        FM_MAX(FM_VL, (ptrdiff_t)16384 / (ptrdiff_t)sizeof(FM_T) / m / FM_VL * FM_VL);
+    ptrdiff_t j0, j, p, r;
+    for (j0 = 0; j0 < n; j0 += np) {
+        const ptrdiff_t w = FM_MIN(np, n - j0), nv = w / FM_VL * FM_VL;
+        const FM_VM mk = FM_VMASK(w - nv);
+        for (r = 0; r < m; r++)
+            for (j = 0; j < w; j++)
+                c[r * rsc + j0 + j] = beta == 0 ? (FM_T)0 : beta * c[r * rsc + j0 + j];
+        for (p = 0; p + 4 <= k; p += 4) {
+            const FM_T *b0 = b + p * rsb + j0;
+            for (r = 0; r < m; r++) {
+                const FM_T *ar = a + r * rsa + p * csa;
+                FM_TFN(axpy4)(c + r * rsc + j0, FM_VSET1(alpha * ar[0]), b0,
+                              FM_VSET1(alpha * ar[csa]), b0 + rsb,
+                              FM_VSET1(alpha * ar[2 * csa]), b0 + 2 * rsb,
+                              FM_VSET1(alpha * ar[3 * csa]), b0 + 3 * rsb, nv, w, mk);
+            }
+        }
+        for (; p < k; p++) /* the last k % 4 rows of B, one at a time */
+            for (r = 0; r < m; r++) {
+                const FM_V ap = FM_VSET1(alpha * a[r * rsa + p * csa]);
+                const FM_T *bp = b + p * rsb + j0;
+                FM_T *cr = c + r * rsc + j0;
+                for (j = 0; j < nv; j += FM_VL)
+                    FM_VSTORE(cr + j, FM_VFMA(ap, FM_VLOAD(bp + j), FM_VLOAD(cr + j)));
+                if (nv < w)
+                    FM_VSTOREM(cr + j, mk,
+                               FM_VFMA(ap, FM_VLOADM(bp + j, mk), FM_VLOADM(cr + j, mk)));
+            }
+    }
+}
+
 /* Rows [0, m) for depth k: the tallest row block that fits, then smaller. */
 static void FM_TFN(drm_block)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t csa,
                               const FM_T *b, ptrdiff_t rsb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -304,6 +372,13 @@ static void FM_TFN(direct_rm)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t r
                               ptrdiff_t j0)
 {
     ptrdiff_t pc, kb = FM_DIRECT_KB;
+    if (m <= 3 && k * n * (ptrdiff_t)sizeof(FM_T) > FM_STREAM_B_BYTES) {
+        ptrdiff_t r;
+        FM_TFN(rows_stream)(c, rsc, a, rsa, csa, b, rsb, m, n, k, alpha, beta);
+        if (epi)
+            for (r = 0; r < m; r++) FM_FN(fm_epi_row)(c + r * rsc, i0 + r, j0, n, epi);
+        return;
+    }
     if (rsa == 1 && csa != 1)
         kb = FM_MAX(16, FM_MIN(kb, FM_DIRECT_L2 / (ptrdiff_t)sizeof(FM_T) / m / 4 * 4));
     for (pc = 0; pc < k; pc += kb) {

@@ -1,0 +1,163 @@
+"""The fused small-batch SGD pass (csrc/rank1_impl.h) against the reference.
+
+For plain SGD at batches of up to FM_RANK1_MAX_ROWS (2) rows, fm_train does a
+hidden layer's delta for the layer below and its weight update in one pass
+over W:
+  dn[r, i] = act'(a[r, i]) * (W[i, :] . d[r, :])   with the OLD W
+  W[i, :]  = (1 - lr*wd) W[i, :] - lr * sum_r x[r, i] d[r, :]
+(x the layer's input, dropped out under dropout; a the undropped output of
+the layer below; the dropout mask then applied to dn), when W is at least
+1 MiB.  Batches of 3 rows and more keep the GEMMs.  Every trajectory here is held to fastmlp.reference step
+by step, on every GEMM target (each has its own instance of the pass).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastmlp import _core as core
+from fastmlp import reference as ref
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp.testing import assert_close
+
+# Layer 1 is past rank1.h's FM_RANK1_MIN_BYTES (1 MiB), so it takes the fused
+# pass: 520 x 520 in float32 (1.08 MB), 368 x 368 in float64 (1.08 MB); neither
+# width is a multiple of the vector lanes (64 f32 / 32 f64 on AVX), so the
+# lanes' tails run too.  Layer 2 (x 3) stays on the GEMMs.
+RANK1_MIN_BYTES = 1 << 20
+
+
+def _sizes(dtype) -> list[int]:
+    h = 520 if np.dtype(dtype) == np.float32 else 368
+    assert h * h * np.dtype(dtype).itemsize >= RANK1_MIN_BYTES
+    return [6, h, h, 3]
+
+
+HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
+
+
+def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=3,
+                n=None, seed=0, lr=0.05):
+    """Run `steps` one-batch core.train calls and the reference side by side."""
+    rng = np.random.default_rng(seed)
+    n = n or 3 * batch + 1
+    K = sizes[-1]
+    x = rng.standard_normal((n, sizes[0])).astype(dtype)
+    x[:, ::3] = 0  # zero inputs: rows of W_0 whose update is zero
+    y = np.eye(K)[rng.integers(0, K, n)].astype(dtype)
+    params = (rng.standard_normal(ref.n_params(sizes)) * 0.4).astype(dtype)
+    acts = [hidden] * (len(sizes) - 2) + ["softmax"]
+    slopes = np.full(len(acts), 0.15)
+    sizes_a = np.array(sizes, np.int64)
+    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    opt = {"kind": "sgd", "lr": lr, "weight_decay": wd}
+    cfg = {"loss": "cce", "metric": 1, "seed": 5}
+    drop = None
+    if dropout is not None:
+        cfg["dropout"] = list(dropout)
+        drop = np.array(dropout, np.float64)
+    ccfg = {**cfg, "loss": LOSSES["cce"]}
+    ccfg.pop("dropout", None)
+    p_c = params.copy()
+    grad = np.empty_like(p_c)
+    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
+    p_r, step = params.astype(np.float64), 0
+    n_batches = -(-n // batch)
+    for k in range(steps):
+        start = (k % n_batches) * batch
+        stats = np.zeros(4)
+        copt = {**opt, "kind": OPTIMIZERS["sgd"], "step": step}
+        done, new_step = core.train(p_c, grad, None, None, work, stats, copt, sizes_a, acts_a,
+                                    slopes, ccfg, x, y, None, None, start, 1, batch, n_threads,
+                                    dropout=drop)
+        p_r, _, _, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes,
+                                            cfg, x, y, None, None, start, 1, batch)
+        assert done == 1 and new_step == step
+        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats at step {k}")
+        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params at step {k}")
+    return p_c, params
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_each_hidden_activation(target, dtype, n_threads, batch, hidden):
+    """Plain SGD at batch 1 and at the limit, 2 rows, for every act' of the delta
+    (on 2 threads fm_train's team splits the pass's rows of W)."""
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads)
+    assert not np.array_equal(p_c, p0)  # the weights did move
+
+
+@pytest.mark.parametrize("batch", [3, 4])
+def test_batch_sizes(target, dtype, batch):
+    """3 rows, just past the limit, and 4: the GEMMs, on the same nets."""
+    _trajectory(_sizes(dtype), "leaky_relu", dtype, batch, 1, seed=batch)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+def test_weight_decay_and_dropout(dtype, batch, hidden):
+    """Decoupled weight decay (every row rewritten), dropout on both hidden outputs."""
+    sizes = _sizes(dtype)
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1)
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, seed=2)
+    _trajectory(sizes, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3)
+
+
+def test_rows_without_input_keep_their_weights(dtype):
+    """Dropout zeroes whole hidden units at batch 1: their rows of W_1 must stay
+    bit for bit, and the others must move (the pass skips only the zero rows)."""
+    sizes = [5] + _sizes(dtype)[1:]
+    for seed in range(3):
+        p_c, p0 = _trajectory(sizes, "tanh", dtype, 1, 1, dropout=[0.5, 0.0], steps=1,
+                              n=1, seed=seed)
+        # units of hidden output 1 dropped at step 1 (stream 1): x[0, i] = 0
+        keep = ref.dropout_scale((1, sizes[1]), 0.5, 5, 1, 1)[0] == 0
+        w1 = slice(sizes[0] * sizes[1], sizes[0] * sizes[1] + sizes[1] * sizes[2])
+        W1c, W10 = p_c[w1].reshape(sizes[1], sizes[2]), p0[w1].reshape(sizes[1], sizes[2])
+        assert keep.any() and (~keep).any()
+        assert np.array_equal(W1c[keep], W10[keep])
+        assert (W1c[~keep] != W10[~keep]).any(axis=1).all()
+
+
+def test_threaded_split(dtype, n_threads):
+    """A layer big enough (rows x IN x OUT >= 2^23, gemm_config.h's FM_GEMM_MT_WORK) for
+    the pass to split W's rows over threads outside a team too: still the reference's."""
+    _trajectory([8, 2050, 2050, 3], "relu", dtype, 2, n_threads, steps=2, seed=4,
+                lr=0.01)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+@pytest.mark.parametrize("k,n", [(517, 133), (1031, 1401), (9001, 9)])
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25)])
+def test_streamed_rows_of_w(target, dtype, m, k, n, alpha, beta):
+    """x.W at 1-3 rows with W past gemm_config.h's FM_STREAM_B_BYTES (256 KiB): W's rows
+    are streamed in order (rows_stream); k and n off the 4-row and vector steps,
+    n = 1401 past one 16 KiB column panel of C from 2 rows on (both dtypes).  4 rows:
+    the register tiles again."""
+    rng = np.random.default_rng(k * n + m)
+    for form in ("n", "t"):  # a row-major, or a strided view of a matrix, transposed
+        a = rng.standard_normal((m, k)).astype(dtype)
+        if form == "t":
+            a = rng.standard_normal((k, m + 2)).astype(dtype)[:, 1:m + 1].T
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c0 = rng.standard_normal((m, n)).astype(dtype)
+        c = c0.copy()
+        if beta == 0:
+            c[...] = np.nan  # never read when beta == 0
+        core.gemm(c, a, b, alpha, beta)
+        want = alpha * (a.astype(np.float64) @ b.astype(np.float64)) + beta * c0
+        assert_close(c, want, dtype, what=f"{m} rows, {form} a={alpha} b={beta}")
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_forward_few_rows_big_layer(target, dtype, act):
+    """fm_linear_forward at 1 and 3 rows of a 784 x 512 layer: the bias + activation
+    epilogue after the streamed product."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 784)).astype(dtype)
+    w = (rng.standard_normal((784, 512)) * 0.05).astype(dtype)
+    b = rng.standard_normal(512).astype(dtype)
+    for rows in (1, 3):
+        out = np.full((rows, 512), np.nan, dtype)
+        core.linear_forward(out, x[:rows], w, b, ACTIVATIONS[act], 0.0, 1)
+        assert_close(out, ref.linear_forward(x[:rows], w, b, act), dtype, what="forward")
