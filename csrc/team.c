@@ -66,10 +66,6 @@ typedef struct {
     _Alignas(64) atomic_int pending; /* workers still on the current task */
     atomic_int master_sleeping;
     _Alignas(64) atomic_int sleepers; /* workers asleep on gen */
-    _Alignas(64) atomic_int bar_count; /* threads arrived at the barrier */
-    atomic_int bar_phase;              /* bumped when the last one arrives */
-    atomic_int bar_sleepers;
-    long long bar_wait_ns; /* master's time in barriers during this task */
     _Alignas(64) long spin_ns;
     /* master only: is the team worth it?  (see fm_par_run) */
     long long gain_ns;          /* time saved by the tasks of this window */
@@ -189,31 +185,6 @@ static void fm_join(fm_team *tm)
     tm->stat_master_slept++;
 }
 
-void *fm_par_team(void)
-{
-    return fm_cur;
-}
-
-void fm_par_barrier(void *team, int t, int nt)
-{
-    fm_team *tm = (fm_team *)team;
-    int ph;
-    long long t0 = 0;
-    if (tm == NULL || nt <= 1) return;
-    if (t == 0) t0 = fm_now_ns();
-    ph = atomic_load(&tm->bar_phase);
-    if (atomic_fetch_add(&tm->bar_count, 1) == nt - 1) { /* the last one opens it */
-        atomic_store(&tm->bar_count, 0);
-        atomic_fetch_add(&tm->bar_phase, 1);
-        if (atomic_load(&tm->bar_sleepers) > 0) fm_futex_wake(&tm->bar_phase, INT_MAX);
-    } else if (!fm_spin(&tm->bar_phase, ph, 0, tm->spin_ns)) {
-        atomic_fetch_add(&tm->bar_sleepers, 1);
-        while (atomic_load(&tm->bar_phase) == ph) fm_futex_wait(&tm->bar_phase, ph);
-        atomic_fetch_sub(&tm->bar_sleepers, 1);
-    }
-    if (t == 0) tm->bar_wait_ns += fm_now_ns() - t0;
-}
-
 int fm_par_threads(ptrdiff_t work, ptrdiff_t solo_min, int n_threads)
 {
     fm_team *tm = fm_cur;
@@ -245,9 +216,7 @@ void fm_par_run(int nt, fm_task_fn task, void *arg)
         return;
     }
     if (tm && nt <= tm->n) {
-        long long t0, t1, t2;
-        tm->bar_wait_ns = 0;
-        t0 = fm_now_ns();
+        long long t0 = fm_now_ns(), t1, t2;
         fm_post(tm, task, arg, nt);
         task(arg, 0, nt);
         t1 = fm_now_ns();
@@ -263,9 +232,7 @@ void fm_par_run(int nt, fm_task_fn task, void *arg)
          * 256 ms while the workers stay late, halving after each window that
          * gained), then tries the team again. */
         {
-            /* time in barriers inside the task was waiting, not working */
-            long long own = (long long)(nt - 1) * (t1 - t0 - tm->bar_wait_ns),
-                      wait = t2 - t1 + tm->bar_wait_ns;
+            long long own = (long long)(nt - 1) * (t1 - t0), wait = t2 - t1;
             tm->gain_ns += own - wait;
             /* a worker that lost its core is late by a whole time slice:
              * no need to wait for the window's end to see it */
@@ -309,9 +276,6 @@ void fm_team_run(int n_threads, void (*body)(void *arg), void *arg)
     atomic_init(&tm->master_sleeping, 0);
     atomic_init(&tm->sleepers, 0);
     atomic_init(&tm->stat_worker_slept, 0);
-    atomic_init(&tm->bar_count, 0);
-    atomic_init(&tm->bar_phase, 0);
-    atomic_init(&tm->bar_sleepers, 0);
     tm->spin_ns = fm_spin_ns_cfg;
 #pragma omp parallel num_threads(n_threads)
     {
@@ -350,16 +314,6 @@ void fm_team_init(void)
 long fm_team_spin_us(void)
 {
     return -1;
-}
-
-void *fm_par_team(void)
-{
-    return NULL;
-}
-
-void fm_par_barrier(void *team, int t, int nt)
-{
-    (void)team; (void)t; (void)nt;
 }
 
 int fm_par_threads(ptrdiff_t work, ptrdiff_t solo_min, int n_threads)

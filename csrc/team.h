@@ -43,14 +43,6 @@ void fm_par_run(int nt, fm_task_fn task, void *arg);
  * a build without OpenMP or team support, or inside another team). */
 void fm_team_run(int n_threads, void (*body)(void *arg), void *arg);
 
-/* The calling thread's team while it runs one (else NULL), for a task
- * whose parts must meet: every part t < nt of the task calls
- * fm_par_barrier(team, t, nt) the same number of times, and none returns
- * from it before all nt have called it.  Only inside a team: an OpenMP
- * `parallel for` gives no guarantee that the parts run at the same time. */
-void *fm_par_team(void);
-void fm_par_barrier(void *team, int t, int nt);
-
 /* Called by fm_init: reads FASTMLP_SPIN_US. */
 void fm_team_init(void);
 

@@ -31,6 +31,7 @@
 #include "fastmlp.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_config.h"
+#include "team.h"
 
 static int opt_net = -1;     /* --net I: time only nets[I] */
 /* --cputime: time 1-thread runs in the thread's CPU time instead of wall
@@ -38,6 +39,9 @@ static int opt_net = -1;     /* --net I: time only nets[I] */
  * threads stay in wall time: other threads' CPU time is only accounted at
  * ticks, and a preempted worker's delay is what they must show). */
 static int opt_cputime = 0;
+/* --team: time multi-threaded products inside one thread team (csrc/team.h),
+ * as fm_train runs them, instead of one OpenMP region per product. */
+static int opt_team = 0;
 
 static double cpu_now(void)
 {
@@ -337,6 +341,38 @@ static const netdef nets[] = {{"784-16-16-10", 4, {784, 16, 16, 10}},
                               {"784-2048-2048-10", 4, {784, 2048, 2048, 10}}};
 static const int batches[] = {1, 32, 200, 256, 4096};
 
+/* The timed repeats of time_gemm, as a body fm_team_run can run (--team). */
+typedef struct {
+    int f64, nt;
+    ptrdiff_t m, n, k, rsa, csa, rsb, csb;
+    void *a, *b, *c;
+    const fm_epilogue *epi;
+    double flops, best;
+} tloop;
+
+static void timed_loop(void *arg)
+{
+    tloop *L = (tloop *)arg;
+    double total = 0;
+    int rep = 0;
+    while (rep < 5 || (total < 0.5 && rep < 100000)) {
+        int inner = L->flops < 1e6 ? 20 : 1, r, cpu = opt_cputime && L->nt == 1;
+        double t = cpu ? cpu_now() : now();
+        for (r = 0; r < inner; r++) {
+            if (L->f64)
+                fm_gemm_f64(L->c, L->n, L->a, L->rsa, L->csa, L->b, L->rsb, L->csb, L->m, L->n,
+                            L->k, 1.0, 0.0, L->epi, L->nt);
+            else
+                fm_gemm_f32(L->c, L->n, L->a, L->rsa, L->csa, L->b, L->rsb, L->csb, L->m, L->n,
+                            L->k, 1.0f, 0.0f, L->epi, L->nt);
+        }
+        t = ((cpu ? cpu_now() : now()) - t) / inner;
+        total += t * inner;
+        if (t < L->best) L->best = t;
+        rep++;
+    }
+}
+
 /* best-of time of one product; data are allocated per call */
 static double time_gemm(int f64, int kind, ptrdiff_t B, ptrdiff_t IN, ptrdiff_t OUT, int nt)
 {
@@ -364,18 +400,13 @@ static double time_gemm(int f64, int kind, ptrdiff_t B, ptrdiff_t IN, ptrdiff_t 
     if (kind == 0) { epi.kind = FM_EPI_BIAS_ACT; epi.bias = bi; }
     if (kind == 2) { epi.kind = FM_EPI_DACT; epi.z = z; epi.rsz = n; }
     flops = 2.0 * m * n * k;
-    while (rep < 5 || (total < 0.5 && rep < 100000)) {
-        int inner = flops < 1e6 ? 20 : 1, r, cpu = opt_cputime && nt == 1;
-        double t = cpu ? cpu_now() : now();
-        for (r = 0; r < inner; r++) {
-            if (f64) fm_gemm_f64(c, n, a, rsa, csa, b, rsb, csb, m, n, k, 1.0, 0.0, &epi, nt);
-            else fm_gemm_f32(c, n, a, rsa, csa, b, rsb, csb, m, n, k, 1.0f, 0.0f, &epi, nt);
-        }
-        t = ((cpu ? cpu_now() : now()) - t) / inner;
-        total += t * inner;
-        if (t < best) best = t;
-        rep++;
+    {
+        tloop L = {f64, nt, m, n, k, rsa, csa, rsb, csb, a, b, c, &epi, flops, 1e30};
+        if (opt_team && nt > 1) fm_team_run(nt, timed_loop, &L);
+        else timed_loop(&L);
+        best = L.best;
     }
+    (void)rep; (void)total;
     free(a); free(b); free(c); free(z); free(bi);
     return best;
 }
@@ -451,6 +482,7 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(argv[i], "--time")) { opt_check = 0; }
         else if (!strcmp(argv[i], "--quick")) { opt_quick = 1; }
         else if (!strcmp(argv[i], "--cputime")) { opt_cputime = 1; }
+        else if (!strcmp(argv[i], "--team")) { opt_team = 1; }
         else if (!strcmp(argv[i], "--net") && i + 1 < argc) { opt_net = atoi(argv[++i]); }
         else if (!strcmp(argv[i], "--targets") && i + 1 < argc) {
             strncpy(opt_targets, argv[++i], sizeof opt_targets - 1);
@@ -475,7 +507,7 @@ static void parse_args(int argc, char **argv)
         } else {
             fprintf(stderr, "usage: %s [--check|--time] [--quick] [--targets a,b] "
                             "[--threads 1,2] [--dtype f32|f64|both] [--max-gflop X] [--net I] "
-                            "[--shape MxNxK[:fwd|dW|dX]] [--cputime]\n", argv[0]);
+                            "[--shape MxNxK[:fwd|dW|dX]] [--cputime] [--team]\n", argv[0]);
             exit(2);
         }
     }

@@ -254,75 +254,7 @@ typedef struct {
     FM_T alpha, beta;
     int tr, tc;     /* packed: C cut into tr x tc blocks of whole panels */
     int by_rows;    /* direct: split rows, else columns */
-    /* shared_task: two packed-B buffers, one packed-A buffer per part, the
-     * team for barriers and the blocking every part uses */
-    FM_T *bsh[2], *ash;
-    void *team;
-    ptrdiff_t a_elems, NCb, KCb, MCb;
 } FM_TFN(job);
-
-/* Part t of a row split inside a team, with B packed ONCE per (JC, PC)
- * block, by all parts together (each packs its share of the NR panels into
- * a shared buffer, then they meet at a barrier and each multiplies its own
- * rows by the whole panel).  Without a team each thread packs all of B
- * itself (FM_TFN(packed_task)): at 256 rows, one more copy of B per thread
- * per product.  Two B buffers alternate, so one barrier per block suffices:
- * a part packing block i+1 has passed block i's barrier, which every part
- * reached only after multiplying with block i-1, the buffer it overwrites.
- * Each C element is computed by the same micro-kernel calls over the same
- * k blocks as on one thread, so results are identical. */
-static void FM_TFN(shared_task)(void *arg, int t, int nt)
-{
-    const FM_TFN(job) *j = (const FM_TFN(job) *)arg;
-    const ptrdiff_t m = j->m, n = j->n, k = j->k, P = (m + FM_MR - 1) / FM_MR;
-    const ptrdiff_t i0 = FM_MIN(m, P * t / nt * FM_MR), i1 = FM_MIN(m, P * (t + 1) / nt * FM_MR);
-    FM_T *ap = j->ash + t * j->a_elems;
-    ptrdiff_t jc, pc, ic, it = 0;
-    for (jc = 0; jc < n; jc += j->NCb) {
-        const ptrdiff_t nc = FM_MIN(j->NCb, n - jc), Q = (nc + FM_NR - 1) / FM_NR;
-        const ptrdiff_t q0 = Q * t / nt, q1 = Q * (t + 1) / nt;
-        for (pc = 0; pc < k; pc += j->KCb) {
-            const ptrdiff_t kc = FM_MIN(j->KCb, k - pc);
-            const FM_T beta_pc = pc == 0 ? j->beta : (FM_T)1;
-            const fm_epilogue *epi_pc = pc + kc == k ? j->epi : NULL;
-            FM_T *bp = j->bsh[it++ & 1];
-            if (q1 > q0)
-                FM_TFN(pack_b)(bp + q0 * FM_NR * kc, j->b + pc * j->rsb + (jc + q0 * FM_NR) * j->csb,
-                               j->rsb, j->csb, FM_MIN(nc, q1 * FM_NR) - q0 * FM_NR, kc);
-            fm_par_barrier(j->team, t, nt);
-            for (ic = i0; ic < i1; ic += j->MCb) {
-                const ptrdiff_t mc = FM_MIN(j->MCb, i1 - ic);
-                FM_TFN(pack_a)(ap, j->a + ic * j->rsa + pc * j->csa, j->rsa, j->csa, mc, kc);
-                FM_TFN(macro)(j->c + ic * j->rsc + jc, j->rsc, ap, bp, mc, nc, kc, j->alpha,
-                              beta_pc, epi_pc, ic, jc);
-            }
-        }
-    }
-}
-
-/* Set up and run FM_TFN(shared_task) on nt parts; -1 (nothing done) when
- * its buffers cannot be had. */
-static int FM_TFN(packed_shared)(FM_TFN(job) *j, void *team, int nt)
-{
-    const ptrdiff_t P = (j->m + FM_MR - 1) / FM_MR, rows = (P + nt - 1) / nt * FM_MR;
-    ptrdiff_t b_elems;
-    fm_scratch buf;
-    j->NCb = FM_TFN(balance)(j->n, FM_NC, FM_NR);
-    j->KCb = FM_TFN(balance)(j->k, FM_KC, 4);
-    j->MCb = FM_TFN(balance)(rows, FM_MC, FM_MR);
-    /* + 16: as in FM_TFN(blocked) */
-    b_elems = (j->KCb * j->NCb + 31) / 16 * 16;
-    j->a_elems = (j->KCb * j->MCb + 31) / 16 * 16;
-    buf = fm_gemm_scratch_get((size_t)(2 * b_elems + nt * j->a_elems) * sizeof(FM_T));
-    if (!buf.ptr) return -1;
-    j->bsh[0] = (FM_T *)buf.ptr;
-    j->bsh[1] = j->bsh[0] + b_elems;
-    j->ash = j->bsh[1] + b_elems;
-    j->team = team;
-    fm_par_run(nt, FM_TFN(shared_task), j);
-    fm_gemm_scratch_put(buf);
-    return 0;
-}
 
 /* Packed part t: rows in whole MR panels, columns in whole NR panels. */
 static void FM_TFN(packed_task)(void *arg, int t, int nt)
@@ -355,14 +287,6 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
     ptrdiff_t P = (m + FM_MR - 1) / FM_MR, Q = (n + FM_NR - 1) / FM_NR;
     double best = 0;
     FM_TFN(job) job;
-    void *team = nt > 1 ? fm_par_team() : NULL;
-    job.c = c; job.a = a; job.b = b; job.epi = epi;
-    job.rsc = rsc; job.rsa = rsa; job.csa = csa; job.rsb = rsb; job.csb = csb;
-    job.m = m; job.n = n; job.k = k; job.alpha = alpha; job.beta = beta;
-    job.tr = job.tc = 1; job.by_rows = 0;
-    /* in a team, rows with B packed once (row-major B only: pack_b of a
-     * transposed B may write past its last panel, into a neighbour's) */
-    if (team && csb == 1 && P >= nt && FM_TFN(packed_shared)(&job, team, nt) == 0) return;
     for (d = 1; d <= nt; d++) /* every factorisation nt = d x (nt/d) */
         if (nt % d == 0 && d <= P && nt / d <= Q) {
             double cost = FM_TFN(split_cost)(m, n, k, d, nt / d);
@@ -373,7 +297,10 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
         FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
-    job.tr = tr; job.tc = tc;
+    job.c = c; job.a = a; job.b = b; job.epi = epi;
+    job.rsc = rsc; job.rsa = rsa; job.csa = csa; job.rsb = rsb; job.csb = csb;
+    job.m = m; job.n = n; job.k = k; job.alpha = alpha; job.beta = beta;
+    job.tr = tr; job.tc = tc; job.by_rows = 0;
     fm_par_run(nt, FM_TFN(packed_task), &job);
 }
 
