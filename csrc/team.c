@@ -77,7 +77,7 @@ typedef struct {
 /* Tasks per verdict, and the solo stretches that follow a bad one. */
 #define FM_TEAM_WINDOW 8
 #define FM_TEAM_SOLO_MIN_NS 2000000LL   /* 2 ms */
-#define FM_TEAM_SOLO_MAX_NS 256000000LL /* 256 ms */
+#define FM_TEAM_SOLO_MAX_NS 64000000LL  /* 64 ms */
 #define FM_TEAM_LATE_NS 200000LL        /* a task's wait that settles it at once */
 
 static _Thread_local fm_team *fm_cur;
@@ -229,7 +229,7 @@ void fm_par_run(int nt, fm_task_fn task, void *arg)
          * whole scheduler slices and the team is slower than one thread:
          * after a window of FM_TEAM_WINDOW tasks that lost time, this
          * thread runs its kernels alone for a while (2 ms, doubling up to
-         * 256 ms while the workers stay late, halving after each window that
+         * 64 ms while the workers stay late, halving after each window that
          * gained), then tries the team again. */
         {
             long long own = (long long)(nt - 1) * (t1 - t0), wait = t2 - t1;

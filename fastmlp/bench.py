@@ -594,6 +594,10 @@ class Settings:
     epoch_repeats: int = 3
     peak_seconds: float = 0.005   # short probes: on a busy machine a quiet 5 ms comes sooner
     peak_repeats: int = 40
+    # idle seconds before each timed repeat: a library's worker threads busy-wait
+    # after its last call (NumPy's OpenBLAS: 0.105 s, measured here), and would
+    # otherwise take a core from whichever contender comes next
+    settle: float = 0.15
 
 
 @dataclasses.dataclass
@@ -612,7 +616,8 @@ def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[
     Each contender is warmed up, then k is chosen so one of its repeats
     lasts about ``s.min_time`` (or k = ``fixed_steps``).  The repeats are
     interleaved -- one repeat of each contender in turn, the order rotating
-    -- so that load from other processes falls on all of them alike; they
+    -- so that load from other processes falls on all of them alike, each
+    after ``s.settle`` idle seconds (the previous one's spinning threads); they
     stop after ``s.repeats`` rounds or, past ``s.min_repeats``, when
     ``s.budget`` seconds per contender have been spent.
     """
@@ -636,6 +641,7 @@ def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[
     for rep in range(n_rep):
         for i in range(len(contenders)):
             c = contenders[(i + rep) % len(contenders)]
+            time.sleep(s.settle)
             with c.ctx():
                 t0 = time.perf_counter()
                 c.run(ks[c.name])
@@ -1206,7 +1212,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     s = Settings()
     if args.quick:
         s = Settings(min_time=0.02, repeats=2, min_repeats=1, budget=0.5, epoch_repeats=1,
-                     peak_seconds=0.01, peak_repeats=5)
+                     peak_seconds=0.01, peak_repeats=5, settle=0.0)
     if args.repeats is not None:
         s.repeats = s.epoch_repeats = max(1, args.repeats)
         s.min_repeats = min(s.min_repeats, s.repeats)
