@@ -175,7 +175,7 @@ def test_optimizer_steps(dtype, n_threads, opt, n):
 
 
 @pytest.mark.parametrize("m,n,k", [(1, 1, 1), (3, 5, 7), (17, 31, 65), (64, 64, 64),
-                                   (129, 67, 300), (300, 257, 2)])
+                                   (129, 67, 300), (300, 257, 2), (300, 130, 40)])
 @pytest.mark.parametrize("form", ["nn", "tn", "nt", "tt"])
 def test_gemm_strides_alpha_beta(target, dtype, n_threads, m, n, k, form):
     rng = np.random.default_rng(m * n * k)

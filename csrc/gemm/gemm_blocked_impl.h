@@ -376,11 +376,14 @@ void FM_TENTRY(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t c
     int narrow = n <= FM_DIRECT_N || k <= FM_DIRECT_K;
     /* x.W at batch <= 32 with a W that stays in cache: W read in place */
     int few_rows = m <= FM_DIRECT_M_RM && n * k * (ptrdiff_t)sizeof(FM_T) <= FM_DIRECT_RM_BYTES;
+    /* x^T.dz of a small batch into a C that stays in L2: A read in place */
+    int shallow_dw = rsa == 1 && k <= FM_DIRECT_DW_K &&
+                     m * n * (ptrdiff_t)sizeof(FM_T) <= FM_DIRECT_DW_BYTES;
     if (m <= 0 || n <= 0) return;
     if (epi && epi->kind == FM_EPI_NONE) epi = NULL;
     if (k <= 0)
         FM_TFN(scale)(c, rsc, m, n, beta, epi);
-    else if ((rm_ok && (small || narrow || few_rows)) || (dot_ok && small))
+    else if ((rm_ok && (small || narrow || few_rows || shallow_dw)) || (dot_ok && small))
         FM_TFN(direct)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, n_threads);
     else
         FM_TFN(packed)(c, rsc, a, rsa, csa, b, rsb, csb, m, n, k, alpha, beta, epi, n_threads);

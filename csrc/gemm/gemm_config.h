@@ -63,6 +63,15 @@
  * halves the speed (32x2048x2048: 37 against 79 GFLOP/s packed). */
 #define FM_DIRECT_M_RM 32
 #define FM_DIRECT_RM_BYTES ((ptrdiff_t)2 << 20)
+/* ... and for the weight gradient x^T.dz of a batch of at most FM_DIRECT_DW_K
+ * rows into a C of at most FM_DIRECT_DW_BYTES (it stays in L2 while the
+ * direct kernel sweeps it): A = x^T is read in place, its MR rows side by
+ * side in each row of x, instead of being packed every step (784x128 at
+ * k = 32, float32: 58.5 against 62.0 us; net B's step at batch 32: 148-156
+ * against 150-160 us).  Larger C loses (784x512x32 f32 255 against 244 us,
+ * f64 784 against 499; 512x512x64 f32 370 against 310). */
+#define FM_DIRECT_DW_K 64
+#define FM_DIRECT_DW_BYTES ((ptrdiff_t)640 * 1024)
 #define FM_DIRECT_K 4
 #define FM_DIRECT_WORK ((ptrdiff_t)32768)
 /* ... and, for a row-major B, whenever C is narrow (n <= FM_DIRECT_N, set
