@@ -381,6 +381,17 @@ void FM_TENTRY(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa, ptrdiff_t c
                      m * n * (ptrdiff_t)sizeof(FM_T) <= FM_DIRECT_DW_BYTES;
     if (m <= 0 || n <= 0) return;
     if (epi && epi->kind == FM_EPI_NONE) epi = NULL;
+    if (dot_ok && !rm_ok && k <= FM_DIRECT_TK && n * k <= FM_DIRECT_TK_ELEMS && m > 1) {
+        /* d.W^T through a layer of few outputs (k = 10 classes): W^T copied
+         * row-major on the stack, then broadcast-FMAs over its rows instead
+         * of one horizontal sum per output element */
+        FM_T bt[FM_DIRECT_TK_ELEMS];
+        ptrdiff_t j, p;
+        for (j = 0; j < n; j++)
+            for (p = 0; p < k; p++) bt[p * n + j] = b[j * csb + p * rsb];
+        FM_TFN(direct)(c, rsc, a, rsa, csa, bt, n, 1, m, n, k, alpha, beta, epi, n_threads);
+        return;
+    }
     if (k <= 0)
         FM_TFN(scale)(c, rsc, m, n, beta, epi);
     else if ((rm_ok && (small || narrow || few_rows || shallow_dw)) || (dot_ok && small))

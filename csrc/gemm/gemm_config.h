@@ -70,6 +70,11 @@
  * k = 32, float32: 58.5 against 62.0 us; net B's step at batch 32: 148-156
  * against 150-160 us).  Larger C loses (784x512x32 f32 255 against 244 us,
  * f64 784 against 499; 512x512x64 f32 370 against 310). */
+/* ... and d.W^T with B = W^T of at most FM_DIRECT_TK rows (k: the outputs of
+ * the layer, 10 classes) and FM_DIRECT_TK_ELEMS elements: W^T is copied
+ * row-major to the stack and multiplied by the row-major direct kernel. */
+#define FM_DIRECT_TK 16
+#define FM_DIRECT_TK_ELEMS 4096
 #define FM_DIRECT_DW_K 64
 #define FM_DIRECT_DW_BYTES ((ptrdiff_t)640 * 1024)
 #define FM_DIRECT_K 4
