@@ -41,16 +41,21 @@ CASES = {
 }
 
 
-def _run(case: str, dtype, n_threads: int, steps: int = 3):
-    sizes, acts, opt, batch, extra = CASES[case]
-    rng = np.random.default_rng(3)
-    n = batch * steps
+def _problem(sizes, acts, n: int, dtype, seed: int):
+    """Random inputs, one-hot targets, small weights and the C net arrays."""
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, sizes[0])).astype(dtype)
     y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)].astype(dtype)
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
     slopes = np.full(len(acts), 0.1)
     sizes_a = np.array(sizes, np.int64)
     acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    return x, y, params, slopes, sizes_a, acts_a
+
+
+def _run(case: str, dtype, n_threads: int, steps: int = 3):
+    sizes, acts, opt, batch, extra = CASES[case]
+    x, y, params, slopes, sizes_a, acts_a = _problem(sizes, acts, batch * steps, dtype, 3)
     cfg = {"loss": "cce", "metric": 1, **extra}
     ccfg = {**cfg, "loss": LOSSES["cce"]}
     drop = np.array(ccfg.pop("dropout"), np.float64) if "dropout" in ccfg else None
@@ -109,13 +114,7 @@ def test_forward_net_and_loss_grad_in_a_team(dtype, n_rows):
     """Batched inference and the full-data gradient (L-BFGS) run as a team too:
     equal to one thread bit for bit, and to the reference."""
     sizes, acts = [300, 512, 64, 6], ["relu", "tanh", "softmax"]
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((n_rows, sizes[0])).astype(dtype)
-    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n_rows)].astype(dtype)
-    params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
-    slopes = np.full(len(acts), 0.1)
-    sizes_a = np.array(sizes, np.int64)
-    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    x, y, params, slopes, sizes_a, acts_a = _problem(sizes, acts, n_rows, dtype, 1)
     batch = 64
     work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
     outs, grads, losses = [], [], []
