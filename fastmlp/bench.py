@@ -591,7 +591,7 @@ class Settings:
     min_repeats: int = 3
     budget: float = 4.0        # seconds per contender and row, after which repeats stop
     max_steps: int = 1_000_000
-    epoch_repeats: int = 3
+    epoch_repeats: int = 5    # an epoch is long, but its time varies by 10-20% here (0.298-0.372 s)
     peak_seconds: float = 0.005   # short probes: on a busy machine a quiet 5 ms comes sooner
     peak_repeats: int = 40
     # idle seconds before each timed repeat: a library's worker threads busy-wait
