@@ -50,7 +50,7 @@ static int L;
 static int64_t sizes[MAXL + 1];
 static int32_t acts[MAXL];
 static double slopes[MAXL];
-static ptrdiff_t B, steps, ow[MAXL], ob[MAXL];
+static ptrdiff_t B, nb, steps, ow[MAXL], ob[MAXL];
 static int nt;
 static T *params, *grad, *work, *x, *y, *a[MAXL + 1], *d0, *d1;
 
@@ -165,11 +165,14 @@ int main(int argc, char **argv)
     for (i = 0, l = 0; l < L; l++) { ow[l] = i; i += sizes[l] * sizes[l + 1]; }
     for (l = 0; l < L; l++) { ob[l] = i; i += sizes[l + 1]; }
     for (i = 0; i < npar; i++) params[i] = (T)((urand(&seed) - 0.5) * 0.1);
-    /* data: B*16 rows (steps cycle through them) */
-    x = malloc(sizeof(T) * B * 16 * sizes[0]);
-    y = calloc((size_t)(B * 16 * sizes[L]), sizeof(T));
-    for (i = 0; i < B * 16 * sizes[0]; i++) x[i] = (T)urand(&seed);
-    for (i = 0; i < B * 16; i++) y[i * sizes[L] + (ptrdiff_t)(urand(&seed) * (double)sizes[L])] = 1;
+    /* data: B*nb rows (steps cycle through them); PROF_BATCHES=nb (default 16,
+     * in cache; an epoch's 1875 batches of 32 MNIST rows stream from memory) */
+    nb = getenv("PROF_BATCHES") ? atol(getenv("PROF_BATCHES")) : 16;
+    if (nb < 16) nb = 16;
+    x = malloc(sizeof(T) * B * nb * sizes[0]);
+    y = calloc((size_t)(B * nb * sizes[L]), sizeof(T));
+    for (i = 0; i < B * nb * sizes[0]; i++) x[i] = (T)urand(&seed);
+    for (i = 0; i < B * nb; i++) y[i * sizes[L] + (ptrdiff_t)(urand(&seed) * (double)sizes[L])] = 1;
     memset(&cfg, 0, sizeof cfg);
     cfg.loss = FM_LOSS_CCE;
     cfg.loss_mult = 1.0;
@@ -186,8 +189,9 @@ int main(int argc, char **argv)
         double t0 = now();
         while (done < steps) {
             ptrdiff_t n = steps - done < 16 ? steps - done : 16;
+            if (n > nb - done % nb) n = nb - done % nb;
             SFX(fm_train)(params, grad, NULL, NULL, work, stats, &opt, &net, &cfg, x, y, NULL,
-                          NULL, B * 16, 0, n, B, nt);
+                          NULL, B * nb, (done % nb) * B, n, B, nt);
             done += n;
         }
         t0 = now() - t0;
