@@ -240,6 +240,9 @@ typedef struct fm_train_cfg {
     const double *lr_steps;     /* learning rate of each batch of this call, or NULL */
     const double *mom_steps;    /* momentum of each batch (SGD/RMSprop momentum, Adam's
                                    beta1), or NULL */
+    int check_finite;           /* 1: check each batch's input rows for NaN/inf right
+                                   before using them; a bad batch ends the call before
+                                   anything is updated with it (see fm_train's return) */
 } fm_train_cfg;
 
 /* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
@@ -266,7 +269,11 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * updated right after its gradient and the delta it passes down are done,
  * while the gradient block is still in cache (the update is elementwise, so
  * this equals updating the whole buffer at the end).
- * Returns the number of batches done. */
+ * Returns the number of batches done, b >= 0.  With cfg->check_finite, a
+ * batch whose input rows hold a NaN or an infinity ends the call before it
+ * changes anything (parameters, optimizer state and step, stats): the return
+ * is then -(b + 1), b the batches done before it (batch b of this call, the
+ * one covering order[start + b*batch ...], is the bad one). */
 ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
                        double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
                        const float *x, const float *y, const float *sw, const int64_t *order,
@@ -277,6 +284,10 @@ ptrdiff_t fm_train_f64(double *params, double *grad, double *s1, double *s2, dou
                        const double *x, const double *y, const double *sw, const int64_t *order,
                        ptrdiff_t n_total, ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch,
                        int n_threads);
+
+/* 1 when every one of x[0..n) is finite, else 0 (fm_train's check_finite). */
+int fm_all_finite_f32(const float *x, ptrdiff_t n);
+int fm_all_finite_f64(const double *x, ptrdiff_t n);
 
 /* Forward a whole net over n rows, `batch` rows at a time: out (n, sizes[L]). */
 void fm_forward_net_f32(float *out, float *work, const float *params, const fm_net *net,

@@ -298,6 +298,60 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
     return ws->a[0];
 }
 
+#ifdef FM_PF_EXPERIMENT
+extern int fm_pf_mode, fm_pf_parts, fm_pf_loc;
+#define FM_PF_MODE fm_pf_mode
+#define FM_PF_PARTS fm_pf_parts
+#define FM_PF_(p) do { switch (fm_pf_loc) { \
+    case 0: __builtin_prefetch((p), 0, 0); break; case 1: __builtin_prefetch((p), 0, 1); break; \
+    case 2: __builtin_prefetch((p), 0, 2); break; default: __builtin_prefetch((p), 0, 3); } } while (0)
+#else
+#ifndef FM_PF_MODE
+#define FM_PF_MODE 0
+#endif
+#ifndef FM_PF_PARTS
+#define FM_PF_PARTS 2
+#endif
+#ifndef FM_PF_LOC
+#define FM_PF_LOC 3
+#endif
+#define FM_PF_(p) __builtin_prefetch((p), 0, FM_PF_LOC)
+#endif
+/* Prefetch slice `part` of `parts` of the input rows (and targets) of the
+ * batch at lo (rows lo.. or order[lo..]), so they come from memory while
+ * the batch before it computes. */
+static void FM_FN(fm_prefetch_batch)(const FM_T *x, const FM_T *y, const int64_t *order,
+                                     ptrdiff_t lo, ptrdiff_t n_total, ptrdiff_t batch,
+                                     ptrdiff_t s0, ptrdiff_t K, int part, int parts)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const ptrdiff_t line = 64 / (ptrdiff_t)sizeof(FM_T);
+    ptrdiff_t rows, r, j;
+    if (lo >= n_total) return;
+    rows = FM_MIN(batch, n_total - lo);
+    if (order) {
+        for (r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
+            const FM_T *xr = x + (ptrdiff_t)order[lo + r] * s0;
+            const FM_T *yr = y + (ptrdiff_t)order[lo + r] * K;
+            for (j = 0; j < s0; j += line) FM_PF_(xr + j);
+            FM_PF_(xr + s0 - 1);
+            FM_PF_(yr);
+            FM_PF_(yr + K - 1);
+        }
+    } else {
+        const ptrdiff_t n = rows * s0, a = n * part / parts, b = n * (part + 1) / parts;
+        const FM_T *xb = x + lo * s0;
+        for (j = a; j < b; j += line) FM_PF_(xb + j);
+        if (b > a) FM_PF_(xb + b - 1);
+        if (part == 0)
+            for (j = 0; j < rows * K; j += line) FM_PF_(y + lo * K + j);
+    }
+#else
+    (void)x; (void)y; (void)order; (void)lo; (void)n_total; (void)batch; (void)s0; (void)K;
+    (void)part; (void)parts;
+#endif
+}
+
 /* fm_train's arguments, for running its loop as a team's body (team.h). */
 typedef struct {
     FM_T *params, *grad, *s1, *s2, *work;
@@ -310,6 +364,7 @@ typedef struct {
     ptrdiff_t n_total, start, n_batches, batch;
     int n_threads;
     ptrdiff_t done; /* out: batches trained */
+    int bad_input;  /* out: 1 when batch `done` stopped the loop (check_finite) */
 } FM_FN(fm_train_args);
 
 static void FM_FN(fm_train_loop)(void *arg)
@@ -339,6 +394,16 @@ static void FM_FN(fm_train_loop)(void *arg)
         FM_FN(fm_upd) upd;
         if (lo >= n_total) break;
         rows = FM_MIN(batch, n_total - lo);
+        /* gather the batch; when asked, stop at a non-finite input before
+         * anything changes (the check leaves x0's rows in cache for the GEMM) */
+        x0 = FM_FN(fm_gather)(&ws, x, y, sw, order, lo, rows, s0, K, cfg->input_noise > 0);
+        if (cfg->check_finite && !FM_FN(fm_all_finite)(x0, rows * s0)) {
+            t->bad_input = 1;
+            break;
+        }
+        if (FM_PF_MODE)
+            FM_FN(fm_prefetch_batch)(x, y, order, lo + batch, n_total, batch, s0, K, 0,
+                                     FM_PF_PARTS);
         /* this batch's hyper-parameters and step (the step keys dropout/noise) */
         if (cfg->lr_steps) opt->lr = cfg->lr_steps[bi];
         if (cfg->mom_steps) {
@@ -346,8 +411,7 @@ static void FM_FN(fm_train_loop)(void *arg)
             else opt->momentum = cfg->mom_steps[bi];
         }
         opt->step += 1;
-        /* gather the batch (+ Gaussian input noise, stream 0) */
-        x0 = FM_FN(fm_gather)(&ws, x, y, sw, order, lo, rows, s0, K, cfg->input_noise > 0);
+        /* Gaussian input noise, stream 0 */
         if (cfg->input_noise > 0)
             FM_FN(fm_gaussian_noise)(ws.a[0], cfg->input_noise, cfg->seed, (uint64_t)opt->step,
                                      0, rows * s0, n_threads);
@@ -370,6 +434,9 @@ static void FM_FN(fm_train_loop)(void *arg)
         else if (cfg->metric == 3)
             FM_FN(fm_reg_stats)(stats, ws.a[L], ws.yb, rows, K);
         stats[2] += (double)rows;
+        if (FM_PF_MODE && FM_PF_PARTS > 1)
+            FM_FN(fm_prefetch_batch)(x, y, order, lo + batch, n_total, batch, s0, K, 1,
+                                     FM_PF_PARTS);
         /* backward fused with penalties and the update, layer by layer */
         upd.params = params;
         upd.s1 = s1;
@@ -407,11 +474,11 @@ ptrdiff_t FM_FN(fm_train)(FM_T *params, FM_T *grad, FM_T *s1, FM_T *s2, FM_T *wo
     t.params = params; t.grad = grad; t.s1 = s1; t.s2 = s2; t.work = work; t.stats = stats;
     t.opt = opt; t.net = net; t.cfg = cfg; t.x = x; t.y = y; t.sw = sw; t.order = order;
     t.n_total = n_total; t.start = start; t.n_batches = n_batches; t.batch = batch;
-    t.n_threads = n_threads; t.done = 0;
+    t.n_threads = n_threads; t.done = 0; t.bad_input = 0;
     /* one team for the whole chunk when some product is worth splitting */
     fm_team_run(FM_FN(fm_max_layer_work)(net, batch) >= FM_TEAM_MIN_WORK ? n_threads : 1,
                 FM_FN(fm_train_loop), &t);
-    return t.done;
+    return t.bad_input ? -(t.done + 1) : t.done;
 }
 
 /* fm_forward_net's and fm_loss_grad's arguments, for a team's body. */

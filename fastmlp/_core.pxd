@@ -108,6 +108,7 @@ cdef extern from "fastmlp.h" nogil:
         uint64_t seed
         const double *lr_steps
         const double *mom_steps
+        int check_finite
 
     Py_ssize_t fm_workspace_size(const fm_net *net, Py_ssize_t batch)
     Py_ssize_t fm_n_params(const fm_net *net)
@@ -122,6 +123,9 @@ cdef extern from "fastmlp.h" nogil:
                             const double *x, const double *y, const double *sw, const int64_t *order,
                             Py_ssize_t n_total, Py_ssize_t start, Py_ssize_t n_batches,
                             Py_ssize_t batch, int n_threads)
+
+    int fm_all_finite_f32(const float *x, Py_ssize_t n)
+    int fm_all_finite_f64(const double *x, Py_ssize_t n)
 
     void fm_forward_net_f32(float *out, float *work, const float *params, const fm_net *net,
                             const float *x, Py_ssize_t n, Py_ssize_t batch, int n_threads)

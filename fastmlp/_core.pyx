@@ -298,6 +298,7 @@ cdef fm_train_cfg _cfg(dict c) except *:
     r.seed = c.get("seed", 0)
     r.lr_steps = NULL
     r.mom_steps = NULL
+    r.check_finite = c.get("check_finite", False)
     return r
 
 
@@ -327,7 +328,10 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
     the caller's state never lags the parameters (no Python code runs in
     between, hence no KeyboardInterrupt either).  s3: third optimizer state
     buffer; dropout: rates of the L-1 hidden outputs; lr_steps / mom_steps:
-    per-batch learning rates / momenta (n_batches each), or None."""
+    per-batch learning rates / momenta (n_batches each), or None.  With
+    ``cfg['check_finite']``, a batch with a non-finite input ends the call
+    before it changes anything, and batches done is then -(b + 1), b the
+    batches done before it (see fm_train)."""
     cdef fm_net net = _net(sizes, acts, slopes)
     cdef fm_train_cfg c = _cfg(cfg)
     cdef fm_optim o = _optim(opt)
@@ -373,6 +377,19 @@ def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[:
                                 n_threads)
     opt["step"] = o.step
     return done, o.step
+
+
+def all_finite(const floating[::1] x):
+    """Whether every value of x is finite (the kernel of train's check_finite)."""
+    cdef int ok
+    if x.shape[0] == 0:
+        return True
+    with nogil:
+        if floating is float:
+            ok = fm_all_finite_f32(&x[0], x.shape[0])
+        else:
+            ok = fm_all_finite_f64(&x[0], x.shape[0])
+    return bool(ok)
 
 
 def forward_net(floating[:, ::1] out, floating[::1] work, const floating[::1] params,

@@ -18,7 +18,8 @@ import numpy as np
 
 from fastmlp import _backend as B
 from fastmlp import _trainer
-from fastmlp._validation import check_nonneg_float, check_positive_int, check_X
+from fastmlp._validation import (NonFiniteError, _all_finite, check_nonneg_float,
+                                 check_positive_int, check_X, nonfinite_error)
 from fastmlp.optim import get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
@@ -95,15 +96,53 @@ class TrainingMixin:
             else:
                 st[k] = copy.deepcopy(v)
 
+    # Attributes a fit changes in place (so a restore keeps the objects users may hold).
+    _FIT_IN_PLACE = ("_params", "history_", "_rng")
+
+    def _fit_snapshot(self) -> dict:
+        """Everything a fit may change, for :meth:`_restore_fit_snapshot`.
+
+        A fit that finds a NaN or an infinity in X during its first epoch
+        (X is checked batch by batch in C, see :func:`run_fit`) puts the model
+        back exactly as it was before the call: weights, optimizer state and
+        step, RNG, history, classes, the loss decided by 'auto'.
+        """
+        return {"params": self._params.copy(),
+                "rng": copy.deepcopy(self._rng.bit_generator.state),
+                "history": {k: len(v) for k, v in self.history_.items()},
+                "attrs": copy.deepcopy({k: v for k, v in vars(self).items()
+                                        if k not in self._FIT_IN_PLACE})}
+
+    def _restore_fit_snapshot(self, snap: dict) -> None:
+        """Put a :meth:`_fit_snapshot` back (a fit only appends to the history)."""
+        self._params[...] = snap["params"]
+        self._rng.bit_generator.state = snap["rng"]
+        for k in list(self.history_):
+            if k in snap["history"]:
+                del self.history_[k][snap["history"][k]:]
+            else:
+                del self.history_[k]
+        for k in [k for k in vars(self) if k not in self._FIT_IN_PLACE]:
+            if k not in snap["attrs"]:
+                delattr(self, k)
+        for k, v in snap["attrs"].items():
+            setattr(self, k, v)
+
     # ------------------------------------------------------------------ data
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, class_weight: Any,
-                  validation_split: float, validation_data: Optional[tuple]):
-        """Validate and encode the data of a fit; return (X, Y, sw, Xv, Yv)."""
+                  validation_split: float, validation_data: Optional[tuple],
+                  defer_x_check: bool = False):
+        """Validate and encode the data of a fit; return (X, Y, sw, Xv, Yv).
+
+        With ``defer_x_check`` the training rows of X are not checked for NaN
+        and infinity here: the caller has fm_train check each batch before
+        using it (the rows split off for validation are still checked here).
+        """
         if not (isinstance(validation_split, (int, float))
                 and not isinstance(validation_split, bool)
                 and 0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
-        X = check_X(X, self.dtype, self.layers[0])
+        X = check_X(X, self.dtype, self.layers[0], finite=not defer_x_check)
         n = X.shape[0]
         Y = self._encode(y, n, fitting=True)
         sw = None
@@ -128,6 +167,8 @@ class TrainingMixin:
                                  f"and {n_val} validation rows; both need at least 1")
             X, Xv, Y, Yv = X[:-n_val], X[-n_val:], Y[:-n_val], Y[-n_val:]
             sw = None if sw is None else sw[:-n_val]
+            if defer_x_check and not _all_finite(Xv):  # evaluated, never trained on
+                raise nonfinite_error(np.concatenate([X, Xv]), "X")
         return X, Y, sw, Xv, Yv
 
 
@@ -150,13 +191,26 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
         raise ValueError(f"verbose must be 0, 1 or 2 (or a bool); got {verbose!r}")
     opt = get_optimizer(optimizer, learning_rate, momentum or None, nesterov or None)
     schedule = get_schedule(lr_schedule)
-    X, Y, sw, Xv, Yv = model._fit_data(X, y, sample_weight, class_weight, validation_split,
-                                       validation_data)
+    # X's finite check runs in C, on each batch of the first epoch right before
+    # it is used (its rows are then in cache anyway), instead of a pass over all
+    # of X here; a bad batch stops training before it changes anything, and the
+    # model goes back to this snapshot.
+    before = model._fit_snapshot()
+    try:
+        X, Y, sw, Xv, Yv = model._fit_data(X, y, sample_weight, class_weight, validation_split,
+                                           validation_data, defer_x_check=True)
+    except NonFiniteError:
+        model._restore_fit_snapshot(before)
+        raise
     n = X.shape[0]
     bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
-    _trainer.run(model, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
-                 schedule=schedule, cfg=model._cfg(l2, l1, train=True), shuffle=bool(shuffle),
-                 callbacks=callbacks, verbose=verbose)
+    try:
+        _trainer.run(model, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
+                     schedule=schedule, cfg=model._cfg(l2, l1, train=True),
+                     shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, check_x=True)
+    except _trainer.NonFiniteBatch:  # found before any training step used the bad values
+        model._restore_fit_snapshot(before)
+        raise nonfinite_error(X, "X") from None  # the rows split off for validation are finite
 
 
 def run_lr_find(model: Any, X: Any, y: Any, *, start_lr: float, end_lr: float, num_it: int,

@@ -33,6 +33,12 @@ _TARGET_SECONDS = 0.05
 _EVAL_ROWS = 4096
 
 
+class NonFiniteBatch(Exception):
+    """run(check_x=True) met a batch of X with a NaN or an infinity: training
+    stopped before that batch changed anything (the caller restores the model
+    and raises the user-facing error)."""
+
+
 def _next_chunk(chunk: int, batches: int, elapsed: float, n_batches: int) -> int:
     """Batches for the next call so that it lasts about _TARGET_SECONDS (grow at most 4x)."""
     if elapsed <= 0:
@@ -146,14 +152,19 @@ def _ss_tot(Y: np.ndarray) -> np.ndarray:
 def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
         Xv: Optional[np.ndarray], Yv: Optional[np.ndarray], *, epochs: int, bs: int,
         optimizer: Any, schedule: Any, cfg: dict, shuffle: bool, callbacks: Any,
-        verbose: int) -> None:
-    """Train ``model`` in place (see the module docstring)."""
+        verbose: int, check_x: bool = False) -> None:
+    """Train ``model`` in place (see the module docstring).
+
+    ``check_x``: X has not been checked for NaN and infinity; fm_train checks
+    each batch's rows right before using them until an epoch has gone over
+    every row (the first), and a bad batch raises :class:`NonFiniteBatch`.
+    """
     from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
 
     st = model._prepare_opt_state(optimizer)
     n = X.shape[0]
     n_batches = -(-n // bs)
-    ch = _Chunker(model, X, Y, sw, bs, cfg)
+    ch = _Chunker(model, X, Y, sw, bs, {**cfg, "check_finite": bool(check_x)})
     order = np.arange(n, dtype=np.int64)
     ss_tot = _ss_tot(Y) if cfg["metric"] == 3 else None  # regression only (copies Y)
     schedule.begin(optimizer.lr, epochs, n_batches, n)
@@ -183,6 +194,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
                 lrs, moms = _batch_hparams(schedule, optimizer, st, epoch, done, count, cycle_mom)
                 tc = time.perf_counter()
                 nb = ch.run(st, order if shuffle else None, done, count, lrs, moms)
+                if nb < 0:  # batch done - nb - 1 holds a NaN/inf; nothing was changed by it
+                    raise NonFiniteBatch()
                 chunk = _next_chunk(chunk, nb, time.perf_counter() - tc, n_batches)
                 done += nb
                 last_lr = st["lr"] if lrs is None else float(lrs[nb - 1])
@@ -192,6 +205,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
                     cbs.on_batch_end(done, running)
                 if model.stop_training:
                     break
+            if done == n_batches:  # every row of X has passed the check
+                ch.cfg["check_finite"] = False
             if not np.isfinite(model._params).all():
                 model._restore_snapshot(snapshot)
                 raise FloatingPointError(

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 __all__ = ["Interval", "Options", "validate_params", "check_X", "check_y_2d", "resolve_threads",
-           "check_dtype", "check_dropout"]
+           "check_dtype", "check_dropout", "nonfinite_error", "NonFiniteError"]
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,15 @@ def _as_float_array(a: Any, name: str, dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def check_X(X: Any, dtype: np.dtype, n_features: Optional[int] = None, name: str = "X") -> np.ndarray:
+def check_X(X: Any, dtype: np.dtype, n_features: Optional[int] = None, name: str = "X",
+            finite: bool = True) -> np.ndarray:
     """Return X as a C-contiguous 2-D array of ``dtype`` with finite values.
 
     Integer, boolean and non-contiguous input is converted; 1-D input is
-    rejected (ambiguous between one sample and one feature).
+    rejected (ambiguous between one sample and one feature).  ``finite=False``
+    skips the finite check, for a caller that checks every row itself before
+    using it (:meth:`fastmlp.MLP.fit` does, batch by batch in C during the
+    first epoch) and raises :func:`nonfinite_error` on a bad one.
     """
     arr = _as_float_array(X, name, dtype)
     if arr.ndim != 2:
@@ -137,10 +141,20 @@ def check_X(X: Any, dtype: np.dtype, n_features: Optional[int] = None, name: str
         raise ValueError(f"{name} has 0 features (shape {arr.shape}); at least 1 is required")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features, but the model expects {n_features}")
-    if not _all_finite(arr):
-        bad = "NaN" if np.isnan(arr).any() else "infinity"
-        raise ValueError(f"{name} contains {bad}; all values must be finite")
+    if finite and not _all_finite(arr):
+        raise nonfinite_error(arr, name)
     return arr
+
+
+class NonFiniteError(ValueError):
+    """An argument holds a NaN or an infinity (a ValueError; a fit that raises
+    it leaves the model as it was before the call)."""
+
+
+def nonfinite_error(arr: np.ndarray, name: str) -> NonFiniteError:
+    """The error for an array known to hold a NaN or an infinity, naming it."""
+    bad = "NaN" if np.isnan(arr).any() else "infinity"
+    return NonFiniteError(f"{name} contains {bad}; all values must be finite")
 
 
 def _all_finite(arr: np.ndarray) -> bool:
@@ -167,8 +181,7 @@ def check_y_2d(y: Any, dtype: np.dtype, n_samples: int, n_outputs: int, name: st
     if arr.shape[0] != n_samples:
         raise ValueError(f"X and {name} have different numbers of samples: {n_samples} and {arr.shape[0]}")
     if not np.isfinite(arr).all():
-        bad = "NaN" if np.isnan(arr).any() else "infinity"
-        raise ValueError(f"{name} contains {bad}; all values must be finite")
+        raise nonfinite_error(arr, name)
     return np.ascontiguousarray(arr)
 
 
