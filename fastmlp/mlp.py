@@ -294,6 +294,12 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Finite values.  The first epoch checks each batch for NaN and
+            infinity right before training on it (instead of a pass over all
+            of X up front); a bad value raises ValueError and puts the model
+            back exactly as it was before the call (weights, optimizer state,
+            RNG, history), though callbacks may have seen the batches before
+            it.
         y : array-like
             Class labels (1-D), or targets of shape (n_samples, n_outputs).
         epochs : int, default=10
