@@ -308,8 +308,10 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
  * 784-128-64-10, batch 32, 1 thread, 60,000 shuffled float32 rows, interleaved
  * runs, 5th percentile of 16-step chunks): 163.4 -> 156.0 us/step (fm_gather
  * 61k -> 22-27k TSC cycles per step, the prefetches 15k).  Rows in order need
- * none: the hardware prefetcher streams them (148.7 vs 147.7-151.3 us with it). */
-static void FM_FN(fm_prefetch_rows)(const FM_T *x, const FM_T *y, const FM_T *sw,
+ * none: the hardware prefetcher streams them (148.7 vs 147.7-151.3 us with it).
+ * Always inlined: gcc finds an out-of-line copy pure (only loads and
+ * prefetches) and deletes the calls to it. */
+FM_INLINE void FM_FN(fm_prefetch_rows)(const FM_T *x, const FM_T *y, const FM_T *sw,
                                     const int64_t *order, ptrdiff_t lo, ptrdiff_t n_total,
                                     ptrdiff_t batch, ptrdiff_t s0, ptrdiff_t K, int part,
                                     int parts)
