@@ -298,6 +298,12 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
     return ws->a[0];
 }
 
+/* Largest batch of inputs fm_train streams into cache ahead of the GEMMs
+ * when no check is asked for (see the batch loop). */
+#ifndef FM_TOUCH_MAX_BYTES
+#define FM_TOUCH_MAX_BYTES ((ptrdiff_t)256 << 10)
+#endif
+
 /* Prefetch slice `part` of `parts` of the rows (inputs, targets, weights) of the
  * shuffled batch at order[lo..], into L2, while the batch before it computes.
  * Shuffled rows come from anywhere in x: without this fm_gather waits on
@@ -379,9 +385,15 @@ static void FM_FN(fm_train_loop)(void *arg)
         if (lo >= n_total) break;
         rows = FM_MIN(batch, n_total - lo);
         /* gather the batch; when asked, stop at a non-finite input before
-         * anything changes (the check leaves x0's rows in cache for the GEMM) */
+         * anything changes.  The check streams x0's rows into cache, and the
+         * GEMMs then read them faster than from memory: rows read in place (in
+         * order, no copy) that fit in L2 get that pass in every epoch, its
+         * answer used only when asked (B/32/1, 60,000 rows: 149.6-149.9 ->
+         * 147.6-148.5 us/step) */
         x0 = FM_FN(fm_gather)(&ws, x, y, sw, order, lo, rows, s0, K, cfg->input_noise > 0);
-        if (cfg->check_finite && !FM_FN(fm_all_finite)(x0, rows * s0)) {
+        if ((cfg->check_finite ||
+             (x0 != ws.a[0] && rows * s0 * (ptrdiff_t)sizeof(FM_T) <= FM_TOUCH_MAX_BYTES)) &&
+            !FM_FN(fm_all_finite)(x0, rows * s0) && cfg->check_finite) {
             t->bad_input = 1;
             break;
         }
