@@ -312,9 +312,11 @@ static const FM_T *FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_T *x, const FM_T 
  * slices, before the forward and before the backward pass; prefetcht1 (L2)
  * stalls less than prefetcht0 here.  Measured on this machine (AMD EPYC,
  * 784-128-64-10, batch 32, 1 thread, 60,000 shuffled float32 rows, interleaved
- * runs, 5th percentile of 16-step chunks): 163.4 -> 156.0 us/step (fm_gather
- * 61k -> 22-27k TSC cycles per step, the prefetches 15k).  Rows in order need
- * none: the hardware prefetcher streams them (148.7 vs 147.7-151.3 us with it).
+ * runs, 5th percentile of 16-step chunks): 163.2-164.8 -> 154.8-155.9 us/step
+ * (fm_gather 61k -> 22-27k TSC cycles per step, issuing the prefetches 15k;
+ * prefetcht0 in one burst: gather 28k, issuing 39k, no gain).  Rows in order
+ * need none: the hardware prefetcher streams them (148.7 us without, 147.7-151.3
+ * with).
  * Always inlined: gcc finds an out-of-line copy pure (only loads and
  * prefetches) and deletes the calls to it. */
 FM_INLINE void FM_FN(fm_prefetch_rows)(const FM_T *x, const FM_T *y, const FM_T *sw,
@@ -388,8 +390,8 @@ static void FM_FN(fm_train_loop)(void *arg)
          * anything changes.  The check streams x0's rows into cache, and the
          * GEMMs then read them faster than from memory: rows read in place (in
          * order, no copy) that fit in L2 get that pass in every epoch, its
-         * answer used only when asked (B/32/1, 60,000 rows: 149.6-149.9 ->
-         * 147.6-148.5 us/step) */
+         * answer used only when asked (B/32/1, 60,000 rows: 148.2-148.9 ->
+         * 146.8-147.7 us/step, 5th percentile of 16-step chunks) */
         x0 = FM_FN(fm_gather)(&ws, x, y, sw, order, lo, rows, s0, K, cfg->input_noise > 0);
         if ((cfg->check_finite ||
              (x0 != ws.a[0] && rows * s0 * (ptrdiff_t)sizeof(FM_T) <= FM_TOUCH_MAX_BYTES)) &&
