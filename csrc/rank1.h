@@ -34,20 +34,22 @@ static inline int fm_rank1_wins(ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, siz
 #define FM_RANK1_DECLARE(tgt)                                                                 \
     void fm_rank1_##tgt##_sgd_f32(float *dn, float *w, const float *d, const float *x,        \
                                   const float *a, int act, double slope, float lr, float s,   \
-                                  ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, int n_threads); \
+                                  int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,       \
+                                  int n_threads);                                             \
     void fm_rank1_##tgt##_sgd_f64(double *dn, double *w, const double *d, const double *x,    \
                                   const double *a, int act, double slope, double lr, double s, \
-                                  ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
+                                  int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,       \
+                                  int n_threads);
 FM_RANK1_DECLARE(generic)
 FM_RANK1_DECLARE(avx2)
 FM_RANK1_DECLARE(avx512)
 
 /* The instance of the active GEMM target (dispatch.c; "ref" runs generic). */
 void fm_rank1_sgd_f32(float *dn, float *w, const float *d, const float *x, const float *a,
-                      int act, double slope, float lr, float s, ptrdiff_t rows, ptrdiff_t IN,
-                      ptrdiff_t OUT, int n_threads);
+                      int act, double slope, float lr, float s, int acc, ptrdiff_t rows,
+                      ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
 void fm_rank1_sgd_f64(double *dn, double *w, const double *d, const double *x, const double *a,
-                      int act, double slope, double lr, double s, ptrdiff_t rows, ptrdiff_t IN,
-                      ptrdiff_t OUT, int n_threads);
+                      int act, double slope, double lr, double s, int acc, ptrdiff_t rows,
+                      ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
 
 #endif /* FM_RANK1_H */
