@@ -36,7 +36,10 @@
 /* pending terms per layer (a flush every MAX / rows steps) */
 #define FM_LOWRANK_MAX 16
 #ifndef FM_LOWRANK_MIN_BYTES
-#define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)1 << 20)
+#define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)128 << 10)
+#endif
+#ifndef FM_LOWRANK_MIN_FIRST
+#define FM_LOWRANK_MIN_FIRST ((ptrdiff_t)32 << 10)
 #endif
 
 /* 1 when the workspace for batches of `batch` rows holds U and G of an
@@ -44,13 +47,14 @@
  * does not know the dtype; fm_lowrank_wins decides per dtype) */
 static inline int fm_lowrank_room(ptrdiff_t batch, ptrdiff_t IN, ptrdiff_t OUT)
 {
-    return batch <= FM_RANK1_MAX_ROWS && IN * OUT * 8 >= FM_LOWRANK_MIN_BYTES;
+    return batch <= FM_RANK1_MAX_ROWS &&
+           IN * OUT * 8 >= FM_MIN(FM_LOWRANK_MIN_BYTES, FM_LOWRANK_MIN_FIRST);
 }
 
-/* 1 when a layer of elem-byte weights defers its updates */
-static inline int fm_lowrank_wins(ptrdiff_t IN, ptrdiff_t OUT, size_t elem)
+/* 1 when layer l, of elem-byte weights, defers its updates */
+static inline int fm_lowrank_wins(int l, ptrdiff_t IN, ptrdiff_t OUT, size_t elem)
 {
-    return IN * OUT * (ptrdiff_t)elem >= FM_LOWRANK_MIN_BYTES;
+    return IN * OUT * (ptrdiff_t)elem >= (l == 0 ? FM_LOWRANK_MIN_FIRST : FM_LOWRANK_MIN_BYTES);
 }
 
 #endif /* FM_LOWRANK_H */

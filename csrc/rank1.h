@@ -8,7 +8,9 @@
 #include <stddef.h>
 
 /* fm_train (plain SGD) takes the fused pass for batches of up to
- * FM_RANK1_MAX_ROWS rows and a W of at least FM_RANK1_MIN_BYTES.  A W that
+ * FM_RANK1_MAX_ROWS rows and a W of at least FM_RANK1_MIN_BYTES, where the
+ * update is not deferred (lowrank.h: weight decay), and the pass read-only
+ * (lr = 0, s = 1) for the delta of a layer whose update is deferred.  A W that
  * fits in L1/L2 is read fast either way, and there the GEMMs' register tiles
  * (4 rows of W per load of d, one horizontal sum per element instead of the
  * pass's lane sums per row) win; from 3 rows on the pass's FMAs, not W's

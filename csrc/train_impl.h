@@ -208,7 +208,7 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         const int fused = FM_FN(fm_sgd_fusable)(upd);
         /* small batch, big W, no decay: the update deferred (lowrank.h) */
         const int lowrank = fused && ws->lu[l] && rows <= FM_RANK1_MAX_ROWS &&
-                            upd->opt->weight_decay == 0 && fm_lowrank_wins(IN, OUT, sizeof(FM_T));
+                            upd->opt->weight_decay == 0 && fm_lowrank_wins(l, IN, OUT, sizeof(FM_T));
         /* small batch, l > 0: steps 3 and 4's W update in one pass over W (rank1.h) */
         const int rank1 = fused && !lowrank && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
         const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
