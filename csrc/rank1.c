@@ -36,30 +36,30 @@ static int fm_rank1_isa(void)
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_RANK1_ENTRY(T, sfx)                                                                \
     void fm_rank1_sgd_##sfx(T *dn, T *w, const T *d, const T *x, const T *a, int act,        \
-                            double slope, T lr, T s, ptrdiff_t rows, ptrdiff_t IN,           \
+                            double slope, T lr, T s, int acc, ptrdiff_t rows, ptrdiff_t IN,  \
                             ptrdiff_t OUT, int n_threads)                                    \
     {                                                                                        \
         switch (fm_rank1_isa()) {                                                            \
         case 2:                                                                              \
-            fm_rank1_avx512_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, rows, IN, OUT,      \
+            fm_rank1_avx512_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, acc, rows, IN, OUT,      \
                                       n_threads);                                            \
             break;                                                                           \
         case 1:                                                                              \
-            fm_rank1_avx2_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, rows, IN, OUT,        \
+            fm_rank1_avx2_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, acc, rows, IN, OUT,        \
                                     n_threads);                                              \
             break;                                                                           \
         default:                                                                             \
-            fm_rank1_generic_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, rows, IN, OUT,     \
+            fm_rank1_generic_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, acc, rows, IN, OUT,     \
                                        n_threads);                                           \
         }                                                                                    \
     }
 #else
 #define FM_RANK1_ENTRY(T, sfx)                                                                \
     void fm_rank1_sgd_##sfx(T *dn, T *w, const T *d, const T *x, const T *a, int act,        \
-                            double slope, T lr, T s, ptrdiff_t rows, ptrdiff_t IN,           \
+                            double slope, T lr, T s, int acc, ptrdiff_t rows, ptrdiff_t IN,  \
                             ptrdiff_t OUT, int n_threads)                                    \
     {                                                                                        \
-        fm_rank1_generic_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, rows, IN, OUT,         \
+        fm_rank1_generic_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, acc, rows, IN, OUT,         \
                                    n_threads);                                               \
     }
 #endif

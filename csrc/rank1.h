@@ -8,7 +8,9 @@
 #include <stddef.h>
 
 /* fm_train (plain SGD) takes the fused pass for batches of up to
- * FM_RANK1_MAX_ROWS rows and a W of at least FM_RANK1_MIN_BYTES.  A W that
+ * FM_RANK1_MAX_ROWS rows and a W of at least FM_RANK1_MIN_BYTES, where the
+ * update is not deferred (lowrank.h: weight decay), and the pass read-only
+ * (lr = 0, s = 1) for the delta of a layer whose update is deferred.  A W that
  * fits in L1/L2 is read fast either way, and there the GEMMs' register tiles
  * (4 rows of W per load of d, one horizontal sum per element instead of the
  * pass's lane sums per row) win; from 3 rows on the pass's FMAs, not W's
@@ -34,20 +36,22 @@ static inline int fm_rank1_wins(ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, siz
 #define FM_RANK1_DECLARE(tgt)                                                                 \
     void fm_rank1_##tgt##_sgd_f32(float *dn, float *w, const float *d, const float *x,        \
                                   const float *a, int act, double slope, float lr, float s,   \
-                                  ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, int n_threads); \
+                                  int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,       \
+                                  int n_threads);                                             \
     void fm_rank1_##tgt##_sgd_f64(double *dn, double *w, const double *d, const double *x,    \
                                   const double *a, int act, double slope, double lr, double s, \
-                                  ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
+                                  int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,       \
+                                  int n_threads);
 FM_RANK1_DECLARE(generic)
 FM_RANK1_DECLARE(avx2)
 FM_RANK1_DECLARE(avx512)
 
 /* The instance of the active GEMM target (dispatch.c; "ref" runs generic). */
 void fm_rank1_sgd_f32(float *dn, float *w, const float *d, const float *x, const float *a,
-                      int act, double slope, float lr, float s, ptrdiff_t rows, ptrdiff_t IN,
-                      ptrdiff_t OUT, int n_threads);
+                      int act, double slope, float lr, float s, int acc, ptrdiff_t rows,
+                      ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
 void fm_rank1_sgd_f64(double *dn, double *w, const double *d, const double *x, const double *a,
-                      int act, double slope, double lr, double s, ptrdiff_t rows, ptrdiff_t IN,
-                      ptrdiff_t OUT, int n_threads);
+                      int act, double slope, double lr, double s, int acc, ptrdiff_t rows,
+                      ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
 
 #endif /* FM_RANK1_H */

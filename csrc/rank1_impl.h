@@ -8,8 +8,10 @@
  * Shapes: w is (IN, OUT) row-major; d (rows, OUT) is this layer's delta;
  * x (rows, IN) the layer's input; a (rows, IN) the undropped a_l, which
  * act' reads; 1 <= rows <= 2.  For every row i of W, with the OLD row:
- *   1. dn[r, i] = act'(a[r, i]) * (W[i, :] . d[r, :])          (= , r < rows)
+ *   1. dn[r, i] = act'(a[r, i]) * ([dn[r, i] +] W[i, :] . d[r, :])
+ *                 (the bracket with acc: the deferred updates' part, lowrank.h)
  *   2. W[i, :]  = s * W[i, :] - lr * sum_r x[r, i] d[r, :]      (s = 1 - lr*wd)
+ * lr = 0 and s = 1 make it a read-only pass: step 1 alone.
  * The GEMM path streams W three times per step at batch 1 (x.W, d.W^T, the
  * update); this streams it twice (the forward and this pass), each element
  * of W loaded once, meeting every row of d, stored updated.  A row whose inputs x[:, i] are all zero is
@@ -75,10 +77,12 @@ FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
     }
 }
 
-/* Rows [i0, i1) of W: the pass described at the top, R rows of d at a time. */
+/* Rows [i0, i1) of W: the pass described at the top, R rows of d at a time
+ * (acc: dn already holds a term the dot products are added to). */
 FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTRICT w,
                                const FM_T *FM_RESTRICT d, const FM_T *FM_RESTRICT x, FM_T lr,
-                               FM_T s, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
+                               FM_T s, int acc, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0,
+                               ptrdiff_t i1)
 {
     ptrdiff_t i;
     int r;
@@ -89,24 +93,30 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
             c[r] = -lr * x[r * IN + i];
             any |= c[r] != 0;
         }
-        FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, any, OUT);
-        for (r = 0; r < R; r++) dn[r * IN + i] = dot[r];
+        /* two inlined copies: the read-only one drops the update's FMAs */
+        if (any)
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, OUT);
+        else
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 0, OUT);
+        for (r = 0; r < R; r++) dn[r * IN + i] = acc ? dn[r * IN + i] + dot[r] : dot[r];
     }
 }
 
 static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, FM_T lr, FM_T s,
-                          ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
+                          int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0,
+                          ptrdiff_t i1)
 {
     if (rows == 1)
-        FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, IN, OUT, i0, i1);
+        FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, acc, IN, OUT, i0, i1);
     else
-        FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, IN, OUT, i0, i1);
+        FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, acc, IN, OUT, i0, i1);
 }
 
 typedef struct {
     FM_T *dn, *w;
     const FM_T *d, *x;
     FM_T lr, s;
+    int acc;
     ptrdiff_t rows, IN, OUT;
 } FM_R1FN(job);
 
@@ -114,17 +124,17 @@ typedef struct {
 static void FM_R1FN(task)(void *arg, int t, int nt)
 {
     const FM_R1FN(job) *j = (const FM_R1FN(job) *)arg;
-    FM_R1FN(rows)(j->dn, j->w, j->d, j->x, j->lr, j->s, j->rows, j->IN, j->OUT,
+    FM_R1FN(rows)(j->dn, j->w, j->d, j->x, j->lr, j->s, j->acc, j->rows, j->IN, j->OUT,
                   j->IN * t / nt, j->IN * (t + 1) / nt);
 }
 
 void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a, int act,
-                  double slope, FM_T lr, FM_T s, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,
-                  int n_threads)
+                  double slope, FM_T lr, FM_T s, int acc, ptrdiff_t rows, ptrdiff_t IN,
+                  ptrdiff_t OUT, int n_threads)
 {
     FM_R1FN(job) j;
     ptrdiff_t r;
-    j.dn = dn; j.w = w; j.d = d; j.x = x; j.lr = lr; j.s = s;
+    j.dn = dn; j.w = w; j.d = d; j.x = x; j.lr = lr; j.s = s; j.acc = acc;
     j.rows = rows; j.IN = IN; j.OUT = OUT;
     /* threads as for the two GEMMs it replaces (rows x IN x OUT multiply-adds each) */
     fm_par_run(fm_par_threads(rows * IN * OUT, FM_GEMM_MT_WORK, n_threads), FM_R1FN(task), &j);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "fm_internal.h"
 #include "rank1.h"
+#include "lowrank.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)
 {
@@ -24,14 +25,21 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
         total += net->sizes[l];
         if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
     }
-    /* A[0..L], Yb, SWb, D0, D1, then H[1..L-1] for dropout (train_impl.h) */
-    return batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
+    /* A[0..L], Yb, SWb, D0, D1, then H[1..L-1] for dropout, then U and G of
+     * the layers that may defer their updates (train_impl.h, lowrank.h) */
+    total = batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
+    for (l = 0; l < L; l++)
+        if (fm_lowrank_room(batch, net->sizes[l], net->sizes[l + 1]))
+            total += FM_LOWRANK_MAX * ((ptrdiff_t)net->sizes[l] + net->sizes[l + 1]);
+    return total;
 }
 
 #include "fm_dtype_f32.h"
+#include "act_impl.h"
 #include "train_impl.h"
 #include "fm_dtype_end.h"
 
 #include "fm_dtype_f64.h"
+#include "act_impl.h"
 #include "train_impl.h"
 #include "fm_dtype_end.h"

@@ -10,12 +10,16 @@
  *   D0, D1 (B, maxw) ping-pong deltas
  *   H[1..L-1] (B, s_l) dropped-out copies of the hidden outputs (training
  *   with dropout only; A[l] keeps the undropped h, which act' needs)
+ *   U_l (FM_LOWRANK_MAX, s_l), G_l (FM_LOWRANK_MAX, s_{l+1}) for each layer
+ *   with fm_lowrank_room: its deferred SGD terms (lowrank.h)
  */
 
 typedef struct {
     FM_T *a[64 + 1];
     FM_T *hd[64 + 1];
     FM_T *yb, *swb, *d0, *d1;
+    FM_T *lu[64], *lg[64]; /* deferred terms U_l, G_l (NULL: no room) */
+    int lk[64];            /* how many are pending */
 } FM_FN(fm_ws);
 
 static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, ptrdiff_t B)
@@ -36,6 +40,38 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
         ws->hd[l] = work;
         work += B * net->sizes[l];
     }
+    for (l = 0; l < L; l++) {
+        ws->lk[l] = 0;
+        ws->lu[l] = ws->lg[l] = NULL;
+        if (fm_lowrank_room(B, net->sizes[l], net->sizes[l + 1])) {
+            ws->lu[l] = work;
+            work += FM_LOWRANK_MAX * net->sizes[l];
+            ws->lg[l] = work;
+            work += FM_LOWRANK_MAX * net->sizes[l + 1];
+        }
+    }
+}
+
+/* Write layer l's pending terms into W_l:  W += U^T . G  (lowrank.h) */
+static void FM_FN(fm_lowrank_flush)(FM_FN(fm_ws) *ws, FM_T *w, ptrdiff_t IN, ptrdiff_t OUT,
+                                    int l, int n_threads)
+{
+    const ptrdiff_t k = ws->lk[l];
+    if (k == 0) return;
+    FM_FN(fm_gemm)(w, OUT, ws->lu[l], 1, IN, ws->lg[l], OUT, 1, IN, OUT, k, 1, 1, NULL,
+                   n_threads);
+    ws->lk[l] = 0;
+}
+
+/* out (rows, n) = in (rows, m) . V^T . Z: the part of a product that layer
+ * l's pending terms add, V (k, m) and Z (k, n) being U and G (forward,
+ * m = IN) or G and U (backward, m = OUT).  Small: one thread. */
+static void FM_FN(fm_lowrank_part)(FM_T *out, const FM_T *in, const FM_T *V, const FM_T *Z,
+                                   ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k)
+{
+    FM_T coef[FM_RANK1_MAX_ROWS * FM_LOWRANK_MAX];
+    FM_FN(fm_gemm)(coef, k, in, m, 1, V, 1, m, rows, k, m, 1, 0, NULL, 1);
+    FM_FN(fm_gemm)(out, n, coef, k, 1, Z, n, 1, rows, n, k, 1, 0, NULL, 1);
 }
 
 /* Dropout rate on the output of hidden layer l-1, i.e. on A[l] (0 = none). */
@@ -75,9 +111,22 @@ static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *
     for (l = 0; l < L; l++) {
         int act = l == L - 1 ? last_act : net->acts[l];
         double p = FM_FN(fm_drop_rate)(cfg, net, l + 1);
-        FM_FN(fm_linear_forward)(ws->a[l + 1], FM_FN(fm_layer_in)(ws, x0, cfg, net, l),
-                                 params + ow[l], params + ob[l], act, net->slopes[l], rows,
-                                 net->sizes[l], net->sizes[l + 1], n_threads);
+        const FM_T *in = FM_FN(fm_layer_in)(ws, x0, cfg, net, l);
+        const ptrdiff_t IN = net->sizes[l], OUT = net->sizes[l + 1];
+        if (ws->lk[l] > 0) {
+            /* deferred terms pending: x.W_eff = x.W + (x.U^T).G, then b, act */
+            fm_epilogue epi = {FM_EPI_BIAS_ACT, act == FM_ACT_SOFTMAX ? FM_ACT_IDENTITY : act,
+                               net->slopes[l], params + ob[l], NULL, 0};
+            ptrdiff_t i;
+            FM_FN(fm_lowrank_part)(ws->a[l + 1], in, ws->lu[l], ws->lg[l], rows, IN, OUT,
+                                   ws->lk[l]);
+            FM_FN(fm_gemm)(ws->a[l + 1], OUT, in, IN, 1, params + ow[l], OUT, 1, rows, OUT, IN,
+                           1, 1, &epi, n_threads);
+            if (act == FM_ACT_SOFTMAX)
+                for (i = 0; i < rows; i++) FM_FN(fm_softmax_row)(ws->a[l + 1] + i * OUT, OUT);
+        } else
+            FM_FN(fm_linear_forward)(ws->a[l + 1], in, params + ow[l], params + ob[l], act,
+                                     net->slopes[l], rows, IN, OUT, n_threads);
         if (p > 0)
             FM_FN(fm_dropout_forward)(ws->hd[l + 1], ws->a[l + 1], p, cfg->seed,
                                       (uint64_t)step, (uint64_t)(l + 1),
@@ -157,9 +206,14 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         FM_T *db = grad + ob[l];
         /* forward was: a_{l+1} = act_l(x . W_l + b_l), x = dropout(a_l) or a_l */
         const int fused = FM_FN(fm_sgd_fusable)(upd);
+        /* small batch, big W, no decay: the update deferred (lowrank.h) */
+        const int lowrank = fused && ws->lu[l] && rows <= FM_RANK1_MAX_ROWS &&
+                            upd->opt->weight_decay == 0 && fm_lowrank_wins(l, IN, OUT, sizeof(FM_T));
         /* small batch, l > 0: steps 3 and 4's W update in one pass over W (rank1.h) */
-        const int rank1 = fused && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
+        const int rank1 = fused && !lowrank && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
         const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
+        if (fused && !lowrank) /* (terms left by other steps: none in practice) */
+            FM_FN(fm_lowrank_flush)(ws, upd->params + ow[l], IN, OUT, l, n_threads);
         if (!fused) {
             /* 1. dW_l (=|+=) x^T . d */
             FM_FN(fm_gemm)(grad + ow[l], OUT, x, 1, IN, d, OUT, 1, IN, OUT, rows, 1, beta, NULL,
@@ -176,11 +230,19 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             double p = FM_FN(fm_drop_rate)(cfg, net, l);
             fm_epilogue epi = {FM_EPI_DACT, net->acts[l - 1], net->slopes[l - 1], NULL, ws->a[l],
                                IN};
-            if (rank1)
+            if (lowrank) {
+                /* d.W_eff^T = d.W^T + (d.G^T).U: the part first, then a
+                 * read-only pass over W adds the products and applies act' */
+                const ptrdiff_t k = ws->lk[l];
+                if (k > 0)
+                    FM_FN(fm_lowrank_part)(dn, d, ws->lg[l], ws->lu[l], rows, OUT, IN, k);
+                FM_FN(fm_rank1_sgd)(dn, upd->params + ow[l], d, x, ws->a[l], epi.act, epi.slope,
+                                    0, 1, k > 0, rows, IN, OUT, n_threads);
+            } else if (rank1)
                 FM_FN(fm_rank1_sgd)(dn, upd->params + ow[l], d, x, ws->a[l], epi.act, epi.slope,
                                     (FM_T)upd->opt->lr,
-                                    1 - (FM_T)upd->opt->lr * (FM_T)upd->opt->weight_decay, rows,
-                                    IN, OUT, n_threads);
+                                    1 - (FM_T)upd->opt->lr * (FM_T)upd->opt->weight_decay, 0,
+                                    rows, IN, OUT, n_threads);
             else
                 FM_FN(fm_gemm)(dn, IN, d, OUT, 1, params + ow[l], 1, OUT, rows, IN, OUT, 1, 0,
                                &epi, n_threads);
@@ -197,7 +259,15 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
             const fm_optim *o = upd->opt;
             const FM_T lr = (FM_T)o->lr, wd = (FM_T)o->weight_decay;
             FM_T *b = upd->params + ob[l];
-            if (!rank1)
+            if (lowrank) {
+                /* defer: U gets -lr * x, G the delta, row by row */
+                FM_T *U = ws->lu[l] + ws->lk[l] * IN, *G = ws->lg[l] + ws->lk[l] * OUT;
+                for (i = 0; i < rows * IN; i++) U[i] = -lr * x[i];
+                for (i = 0; i < rows * OUT; i++) G[i] = dl[i];
+                ws->lk[l] += (int)rows;
+                if (ws->lk[l] + FM_RANK1_MAX_ROWS > FM_LOWRANK_MAX)
+                    FM_FN(fm_lowrank_flush)(ws, upd->params + ow[l], IN, OUT, l, n_threads);
+            } else if (!rank1)
                 FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows,
                                -lr, 1 - lr * wd, NULL, n_threads);
             /* column sums row by row (contiguous, vectorised) into db's slot */
@@ -373,7 +443,7 @@ static void FM_FN(fm_train_loop)(void *arg)
                     batch = t->batch;
     const int n_threads = t->n_threads;
     FM_FN(fm_ws) ws;
-    ptrdiff_t ow[64], ob[64], bi;
+    ptrdiff_t ow[64], ob[64], bi, r0;
     int L = net->n_layers;
     const ptrdiff_t s0 = net->sizes[0], K = net->sizes[L];
     const int adam = opt->kind == FM_OPT_ADAM || opt->kind == FM_OPT_ADAMW;
@@ -446,6 +516,10 @@ static void FM_FN(fm_train_loop)(void *arg)
                                n_threads);
         stats[3] += upd.penalty * (double)rows;
     }
+    /* deferred terms into the weights: the caller never sees them pending */
+    for (r0 = 0; r0 < L; r0++)
+        FM_FN(fm_lowrank_flush)(&ws, params + ow[r0], net->sizes[r0], net->sizes[r0 + 1],
+                                (int)r0, n_threads);
     t->done = bi;
 }
 

@@ -37,15 +37,15 @@ HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
 
 
 def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=3,
-                n=None, seed=0, lr=0.05):
-    """Run `steps` one-batch core.train calls and the reference side by side."""
+                n=None, seed=0, lr=0.05, per_call=1, init=0.4):
+    """Run `steps` core.train calls of `per_call` batches each and the reference side by side."""
     rng = np.random.default_rng(seed)
     n = n or 3 * batch + 1
     K = sizes[-1]
     x = rng.standard_normal((n, sizes[0])).astype(dtype)
     x[:, ::3] = 0  # zero inputs: rows of W_0 whose update is zero
     y = np.eye(K)[rng.integers(0, K, n)].astype(dtype)
-    params = (rng.standard_normal(ref.n_params(sizes)) * 0.4).astype(dtype)
+    params = (rng.standard_normal(ref.n_params(sizes)) * init).astype(dtype)
     acts = [hidden] * (len(sizes) - 2) + ["softmax"]
     slopes = np.full(len(acts), 0.15)
     sizes_a = np.array(sizes, np.int64)
@@ -64,27 +64,56 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
     p_r, step = params.astype(np.float64), 0
     n_batches = -(-n // batch)
     for k in range(steps):
-        start = (k % n_batches) * batch
+        first = (k * per_call) % n_batches
+        count = min(per_call, n_batches - first)
         stats = np.zeros(4)
         copt = {**opt, "kind": OPTIMIZERS["sgd"], "step": step}
         done, new_step = core.train(p_c, grad, None, None, work, stats, copt, sizes_a, acts_a,
-                                    slopes, ccfg, x, y, None, None, start, 1, batch, n_threads,
-                                    dropout=drop)
+                                    slopes, ccfg, x, y, None, None, first * batch, count, batch,
+                                    n_threads, dropout=drop)
         p_r, _, _, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes,
-                                            cfg, x, y, None, None, start, 1, batch)
-        assert done == 1 and new_step == step
+                                            cfg, x, y, None, None, first * batch, count, batch)
+        assert done == count and new_step == step
         assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats at step {k}")
         assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params at step {k}")
     return p_c, params
 
 
+@pytest.mark.parametrize("wd", [0.0, 0.1])
 @pytest.mark.parametrize("batch", [1, 2])
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_each_hidden_activation(target, dtype, n_threads, batch, hidden):
+def test_each_hidden_activation(target, dtype, n_threads, batch, hidden, wd):
     """Plain SGD at batch 1 and at the limit, 2 rows, for every act' of the delta
-    (on 2 threads fm_train's team splits the pass's rows of W)."""
-    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads)
+    (on 2 threads fm_train's team splits the pass's rows of W).  With weight
+    decay the update is written at once (this pass); without, it is deferred
+    (lowrank.h: the read-only pass, then the terms flushed at the call's end)."""
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, wd=wd)
     assert not np.array_equal(p_c, p0)  # the weights did move
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "identity"])
+def test_deferred_updates_over_many_steps(target, dtype, n_threads, batch, hidden):
+    """Deferred updates (lowrank.h) across calls of 37 steps: terms pile up to
+    FM_LOWRANK_MAX (16), are flushed mid-call and at the call's end, and every
+    forward and delta in between uses W plus the pending terms.  Layer 0 (6 x h)
+    is small and written at once; layers 1 (h x h) defers.  At batch 2 the last
+    batch of the data has 1 row (an odd count of terms)."""
+    n = 37 * 2 * batch - (batch - 1)
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, steps=3, n=n,
+                          per_call=37, lr=0.05, init=0.05)
+    assert not np.array_equal(p_c, p0)
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_deferred_updates_first_layer_and_dropout(dtype, n_threads, batch):
+    """A first layer past 1 MiB defers too (no delta below it), next to a deferred
+    hidden layer whose input is dropped out: U keeps the dropped input."""
+    h = 330 if np.dtype(dtype) == np.float32 else 240
+    sizes = [800, h, h, 4]
+    assert 800 * h * np.dtype(dtype).itemsize >= RANK1_MIN_BYTES
+    _trajectory(sizes, "relu", dtype, batch, n_threads, steps=2, n=23 * batch, per_call=23,
+                lr=0.05, init=0.05, dropout=[0.3, 0.0], seed=7)
 
 
 @pytest.mark.parametrize("batch", [3, 4])

@@ -1,0 +1,60 @@
+/*
+ * lowrank.h -- deferred plain-SGD updates of big layers at batch 1-2
+ * (fm_train, train_impl.h).  Internal.
+ *
+ * At batch 1 an SGD step of layer l is a rank-1 change of W:
+ *   W <- W + u g^T,  u = -lr * x (the layer's input), g = the layer's delta.
+ * Written at once, it costs a read and a write of all of W every step, on
+ * top of the forward's read of W and the backward's (d . W^T).  Once the
+ * weights no longer fit in the last-level cache each of those passes runs
+ * at memory speed: 784-2048-2048-10 in float64 (46 MB of weights against
+ * 32 MiB of L3 here) moved ~139 MB a step.
+ *
+ * Deferred, the step keeps u and g (rows of U and G) and W stays as it was
+ * for up to FM_LOWRANK_MAX terms.  The weights in force are
+ *   W_eff = W + U^T G,
+ * and every product with W_eff takes the stored W plus a correction:
+ *   forward   x . W_eff   = x . W   + (x . U^T) . G
+ *   backward  d . W_eff^T = d . W^T + (d . G^T) . U
+ * (two small GEMMs each, k = the number of terms), and the terms are
+ * written into W in one pass (W += U^T G, a GEMM of depth k) when full, and
+ * at the end of every fm_train call, so W is never seen with terms pending.
+ * Per step the weights are then read twice (forward, backward) and written
+ * 1/k-th of a time: 784-2048-2048-10 float64 ~90 MB a step.
+ *
+ * The math is SGD's exactly; only rounding differs (the k terms are summed
+ * before they reach W).  Used for plain SGD without weight decay (a decay
+ * rescales W every step: not a low-rank change), batches of at most
+ * FM_RANK1_MAX_ROWS rows, and layers whose W is at least FM_LOWRANK_MIN_BYTES.
+ */
+#ifndef FM_LOWRANK_H
+#define FM_LOWRANK_H
+
+#include <stddef.h>
+#include "rank1.h"
+
+/* pending terms per layer (a flush every MAX / rows steps) */
+#define FM_LOWRANK_MAX 16
+#ifndef FM_LOWRANK_MIN_BYTES
+#define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)128 << 10)
+#endif
+#ifndef FM_LOWRANK_MIN_FIRST
+#define FM_LOWRANK_MIN_FIRST ((ptrdiff_t)32 << 10)
+#endif
+
+/* 1 when the workspace for batches of `batch` rows holds U and G of an
+ * IN x OUT layer: wherever a float64 layer would defer (the workspace size
+ * does not know the dtype; fm_lowrank_wins decides per dtype) */
+static inline int fm_lowrank_room(ptrdiff_t batch, ptrdiff_t IN, ptrdiff_t OUT)
+{
+    return batch <= FM_RANK1_MAX_ROWS &&
+           IN * OUT * 8 >= FM_MIN(FM_LOWRANK_MIN_BYTES, FM_LOWRANK_MIN_FIRST);
+}
+
+/* 1 when layer l, of elem-byte weights, defers its updates */
+static inline int fm_lowrank_wins(int l, ptrdiff_t IN, ptrdiff_t OUT, size_t elem)
+{
+    return IN * OUT * (ptrdiff_t)elem >= (l == 0 ? FM_LOWRANK_MIN_FIRST : FM_LOWRANK_MIN_BYTES);
+}
+
+#endif /* FM_LOWRANK_H */
