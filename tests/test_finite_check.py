@@ -67,31 +67,33 @@ def test_kernel_matches_numpy(dtype, bad):
     assert core.all_finite(np.zeros(0, dtype=dtype))
 
 
-def _train_setup(dtype, shuffled, seed=0):
+def _train_setup(dtype, shuffled, seed=0, sizes=(6, 9, 3), bs=BS, momentum=0.9):
     rng = np.random.default_rng(seed)
-    sizes, acts = [6, 9, 3], ["relu", "softmax"]
+    acts = ["relu"] * (len(sizes) - 2) + ["softmax"]
     sizes_a = np.array(sizes, np.int64)
     acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
-    slopes = np.zeros(2)
-    x = rng.standard_normal((N, 6)).astype(dtype)
-    y = np.eye(3, dtype=dtype)[rng.integers(0, 3, N)]
+    slopes = np.zeros(len(acts))
+    x = rng.standard_normal((N, sizes[0])).astype(dtype)
+    y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], N)]
     params = (rng.standard_normal(int(core.n_params(sizes_a, acts_a, slopes))) * 0.5).astype(dtype)
     order = rng.permutation(N).astype(np.int64) if shuffled else None
-    return sizes_a, acts_a, slopes, x, y, params, order
+    return {"sizes": sizes_a, "acts": acts_a, "slopes": slopes, "x": x, "y": y,
+            "params": params, "order": order, "bs": bs, "momentum": momentum}
 
 
 def _run(setup, x, start, n_batches, check, n_threads, noise=0.0):
-    sizes_a, acts_a, slopes, _, y, params, order = setup
+    params, bs = setup["params"], setup["bs"]
+    sizes_a, acts_a, slopes = setup["sizes"], setup["acts"], setup["slopes"]
     dtype = params.dtype
     p = params.copy()
     s1, s2, grad = np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
-    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, BS), dtype)
+    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, bs), dtype)
     stats = np.zeros(16)
-    opt = {"kind": OPTIMIZERS["sgd"], "lr": 0.05, "momentum": 0.9, "step": 3}
+    opt = {"kind": OPTIMIZERS["sgd"], "lr": 0.05, "momentum": setup["momentum"], "step": 3}
     cfg = {"loss": LOSSES["cce"], "metric": 1, "check_finite": check, "input_noise": noise,
            "seed": 7}
     done, step = core.train(p, grad, s1, s2, work, stats, opt, sizes_a, acts_a, slopes, cfg, x,
-                            y, None, order, start, n_batches, BS, n_threads)
+                            setup["y"], None, setup["order"], start, n_batches, bs, n_threads)
     return done, step, p, s1, stats
 
 
@@ -99,7 +101,7 @@ def _run(setup, x, start, n_batches, check, n_threads, noise=0.0):
 @pytest.mark.parametrize("noise", [0.0, 0.3])
 def test_check_changes_nothing_on_finite_data(dtype, n_threads, shuffled, noise):
     setup = _train_setup(dtype, shuffled)
-    x = setup[3]
+    x = setup["x"]
     a = _run(setup, x, 2 * BS, 9, False, n_threads, noise)
     b = _run(setup, x, 2 * BS, 9, True, n_threads, noise)
     assert a[0] == b[0] == 9 and a[1] == b[1] == 12
@@ -107,25 +109,32 @@ def test_check_changes_nothing_on_finite_data(dtype, n_threads, shuffled, noise)
         assert u.tobytes() == v.tobytes()
 
 
+# a batch of 2 through a 64x128 first layer: its plain-SGD updates are deferred
+# (csrc/lowrank.h) and must be flushed when a bad batch ends the call
+SETUPS = {"small": {}, "deferred": {"sizes": (64, 128, 10), "bs": 2, "momentum": 0.0}}
+
+
 @pytest.mark.parametrize("shuffled", [False, True])
-@pytest.mark.parametrize("bad_batch", [0, 4, 8])  # of the call; 8 is the last, partial, batch
-def test_bad_batch_stops_the_call_before_it(dtype, n_threads, shuffled, bad_batch):
-    setup = _train_setup(dtype, shuffled)
-    order = setup[6]
-    start = 2 * BS
-    pos = start + bad_batch * BS + 1
+@pytest.mark.parametrize("bad_batch", [0, 4, 8])  # of the call; 8 is the last
+@pytest.mark.parametrize("kind", list(SETUPS))
+def test_bad_batch_stops_the_call_before_it(dtype, n_threads, shuffled, bad_batch, kind):
+    setup = _train_setup(dtype, shuffled, **SETUPS[kind])
+    order, bs = setup["order"], setup["bs"]
+    start = 2 * bs
+    n_batches = 9 if kind == "small" else 12  # "small": the last batch is partial
+    pos = start + bad_batch * bs + 1
     row = int(order[pos]) if shuffled else pos
-    x = setup[3].copy()
+    x = setup["x"].copy()
     x[row, 4] = np.nan
-    done, step, p, s1, stats = _run(setup, x, start, 9, True, n_threads)
+    done, step, p, s1, stats = _run(setup, x, start, n_batches, True, n_threads)
     assert done == -(bad_batch + 1)
     # exactly the batches before the bad one were trained, nothing of it
-    ref = _run(setup, setup[3], start, bad_batch, False, n_threads)
+    ref = _run(setup, setup["x"], start, bad_batch, False, n_threads)
     assert ref[0] == bad_batch and step == ref[1] == 3 + bad_batch
     for u, v in zip((p, s1, stats), ref[2:]):
         assert u.tobytes() == v.tobytes()
     # unchecked, the NaN goes through (that is what the check is for)
-    assert _run(setup, x, start, 9, False, n_threads)[0] == 9
+    assert _run(setup, x, start, n_batches, False, n_threads)[0] == n_batches
 
 
 def _pretrained(dtype, n_threads, seed=0):
