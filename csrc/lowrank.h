@@ -34,7 +34,9 @@
 #include "rank1.h"
 
 /* pending terms per layer (a flush every MAX / rows steps) */
+#ifndef FM_LOWRANK_MAX
 #define FM_LOWRANK_MAX 16
+#endif
 #ifndef FM_LOWRANK_MIN_BYTES
 #define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)128 << 10)
 #endif
