@@ -449,6 +449,11 @@ static void FM_FN(fm_train_loop)(void *arg)
     const int adam = opt->kind == FM_OPT_ADAM || opt->kind == FM_OPT_ADAMW;
     FM_FN(fm_ws_carve)(&ws, t->work, net, batch);
     FM_FN(fm_offsets)(net, ow, ob);
+    /* one step per call (a Python loop over batches): deferring gains
+     * nothing when the terms are flushed right after (B/1/1 one call per
+     * step: 18 us with the fused update, 21 deferred) */
+    if (n_batches < 2)
+        for (r0 = 0; r0 < L; r0++) ws.lu[r0] = NULL;
     for (bi = 0; bi < n_batches; bi++) {
         ptrdiff_t lo = start + bi * batch, rows, r;
         const FM_T *x0, *swb = NULL;

@@ -84,9 +84,9 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_each_hidden_activation(target, dtype, n_threads, batch, hidden, wd):
     """Plain SGD at batch 1 and at the limit, 2 rows, for every act' of the delta
-    (on 2 threads fm_train's team splits the pass's rows of W).  With weight
-    decay the update is written at once (this pass); without, it is deferred
-    (lowrank.h: the read-only pass, then the terms flushed at the call's end)."""
+    (on 2 threads fm_train's team splits the pass's rows of W), with and without
+    weight decay.  One step per call: the update is written at once (a deferred
+    one, lowrank.h, is for calls of several steps: see below)."""
     p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, wd=wd)
     assert not np.array_equal(p_c, p0)  # the weights did move
 
