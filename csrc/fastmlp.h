@@ -273,7 +273,14 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * batch whose input rows hold a NaN or an infinity ends the call before it
  * changes anything (parameters, optimizer state and step, stats): the return
  * is then -(b + 1), b the batches done before it (batch b of this call, the
- * one covering order[start + b*batch ...], is the bad one). */
+ * one covering order[start + b*batch ...], is the bad one).
+ * Plain SGD at batches of 1-2 rows defers big layers' updates (lowrank.h)
+ * and writes them into W after every step whose number (opt->step) is a
+ * multiple of FM_TRAIN_ALIGN, and at the end of the call; the rounding
+ * depends on where those writes fall, so a caller whose results must not
+ * depend on how it splits training into calls ends each call on such a
+ * step (or where its own split is fixed, e.g. at an epoch's end). */
+#define FM_TRAIN_ALIGN 16
 ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
                        double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
                        const float *x, const float *y, const float *sw, const int64_t *order,

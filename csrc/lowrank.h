@@ -38,19 +38,21 @@
  *                  batch 2   22 / 41     ->  17 / 35
  *   784-512-512-10 batch 1   107-114 / 209-213  ->  85-89 / 158-164
  *   784-2048-2048-10 batch 1 float64 4300-4780 -> 3490-3840 (same minutes)
- * Tried: 8 and 32 terms instead of 16 (no difference above the noise on
- * C and D; 16 kept).
+ * Tried: 8 and 32 terms instead of 16 at batch 1 (no difference above the
+ * noise on C and D; 16 kept).
  */
 #ifndef FM_LOWRANK_H
 #define FM_LOWRANK_H
 
 #include <stddef.h>
+#include "fastmlp.h"
 #include "rank1.h"
 
-/* pending terms per layer (a flush every MAX / rows steps) */
-#ifndef FM_LOWRANK_MAX
-#define FM_LOWRANK_MAX 16
-#endif
+/* The terms are flushed after every step whose number is a multiple of
+ * FM_TRAIN_ALIGN (fastmlp.h), so where a flush falls, hence the rounding,
+ * does not depend on how a caller splits training into calls that end on
+ * such steps; a layer then holds up to FM_TRAIN_ALIGN steps' terms. */
+#define FM_LOWRANK_MAX (FM_TRAIN_ALIGN * FM_RANK1_MAX_ROWS)
 #ifndef FM_LOWRANK_MIN_BYTES
 #define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)128 << 10)
 #endif

@@ -265,7 +265,8 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
                 for (i = 0; i < rows * IN; i++) U[i] = -lr * x[i];
                 for (i = 0; i < rows * OUT; i++) G[i] = dl[i];
                 ws->lk[l] += (int)rows;
-                if (ws->lk[l] + FM_RANK1_MAX_ROWS > FM_LOWRANK_MAX)
+                if (step % FM_TRAIN_ALIGN == 0 ||
+                    ws->lk[l] + FM_RANK1_MAX_ROWS > FM_LOWRANK_MAX)
                     FM_FN(fm_lowrank_flush)(ws, upd->params + ow[l], IN, OUT, l, n_threads);
             } else if (!rank1)
                 FM_FN(fm_gemm)(upd->params + ow[l], OUT, x, 1, IN, dl, OUT, 1, IN, OUT, rows,

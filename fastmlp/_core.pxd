@@ -13,6 +13,8 @@ cdef extern from "fastmlp.h" nogil:
         FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
     enum:
         FM_EPI_NONE, FM_EPI_BIAS_ACT, FM_EPI_DACT
+    enum:
+        FM_TRAIN_ALIGN
 
     ctypedef struct fm_epilogue:
         int kind

@@ -16,6 +16,7 @@ from fastmlp._core cimport *
 fm_init()
 
 ACT_IDENTITY = FM_ACT_IDENTITY
+TRAIN_ALIGN = FM_TRAIN_ALIGN  # fm_train: calls ending on such steps give split-independent results
 ACT_STEP = FM_ACT_STEP
 ACT_SIGMOID = FM_ACT_SIGMOID
 ACT_TANH = FM_ACT_TANH

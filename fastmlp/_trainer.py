@@ -48,6 +48,21 @@ def _next_chunk(chunk: int, batches: int, elapsed: float, n_batches: int) -> int
     return max(1, min(n_batches, want, chunk * 4))
 
 
+def _aligned_count(count: int, step: int, bs: int, left: int) -> int:
+    """Batches for a call, ending it on a step that is a multiple of TRAIN_ALIGN.
+
+    At batches of 1-2 rows fm_train may defer weight updates and write them at
+    such steps and at the end of each call (csrc/fastmlp.h): calls that end
+    there (or at the epoch's end, ``left``) make the results independent of
+    the timing-driven chunk sizes.  Bigger batches keep ``count``.
+    """
+    a = core.TRAIN_ALIGN
+    if bs > 2 or count >= left:
+        return count
+    end = (step + count) // a * a
+    return end - step if end > step else min(a - step % a, left)
+
+
 def train_metrics(stats: np.ndarray, metric: int, ss_tot: Optional[np.ndarray],
                   n_rows: int) -> dict:
     """The running loss and metrics of an epoch from fm_train's stats."""
@@ -190,7 +205,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
             done, last_lr = 0, st["lr"]
             progress.start_epoch(epoch)
             while done < n_batches:
-                count = min(chunk, n_batches - done)
+                count = _aligned_count(min(chunk, n_batches - done), st["step"], bs,
+                                       n_batches - done)
                 lrs, moms = _batch_hparams(schedule, optimizer, st, epoch, done, count, cycle_mom)
                 tc = time.perf_counter()
                 nb = ch.run(st, order if shuffle else None, done, count, lrs, moms)

@@ -190,3 +190,25 @@ def test_forward_few_rows_big_layer(target, dtype, act):
         out = np.full((rows, 512), np.nan, dtype)
         core.linear_forward(out, x[:rows], w, b, ACTIVATIONS[act], 0.0, 1)
         assert_close(out, ref.linear_forward(x[:rows], w, b, act), dtype, what="forward")
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_deferred_updates_do_not_depend_on_chunking(dtype, n_threads, batch, monkeypatch):
+    """MLP.fit sizes its C calls by wall-clock time, and deferred terms are also
+    written at every call's end, where the rounding changes.  fit ends its calls on
+    steps that are multiples of TRAIN_ALIGN (where fm_train writes them anyway), so
+    the weights must be bit for bit the same however the epoch is cut."""
+    from fastmlp import MLP, _trainer
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((203, 50))
+    y = rng.integers(0, 4, 203)
+    # layers 0 (50 x 300, >= 32 KiB) and 1 (300 x 300, >= 128 KiB) defer, in float32 too
+    results = []
+    for chunk in (1, 5, 23, 10**6):
+        monkeypatch.setattr(_trainer, "_next_chunk", lambda *a, c=chunk: c)
+        net = MLP([50, 300, 300, 4], seed=3, dtype=dtype, n_threads=n_threads)
+        net.fit(X, y, epochs=2, batch_size=batch, learning_rate=0.01, shuffle=True, verbose=0)
+        results.append(net._params.copy())
+    for other in results[1:]:
+        assert np.array_equal(results[0], other)
