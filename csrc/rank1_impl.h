@@ -44,7 +44,7 @@
  * R is a constant at every call (FM_R1FN(rows)). */
 FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
                             const FM_T *FM_RESTRICT d, ptrdiff_t ldd, const FM_T *c, FM_T s,
-                            int write, ptrdiff_t n)
+                            int write, int pf, ptrdiff_t n)
 {
     enum { LN = FM_R1_LANES };
     FM_T part[2][LN], cr[2];
@@ -65,8 +65,12 @@ FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
         }                                                                                     \
         if (write) w[jv] = u;                                                                 \
     } while (0)
-    for (j = 0; j + ln <= n; j += ln)
+    for (j = 0; j + ln <= n; j += ln) {
+        if (pf) /* W from memory (fm_internal.h) */
+            for (v = 0; v < ln * (ptrdiff_t)sizeof(FM_T); v += 64)
+                FM_PREFETCH_L2((const char *)(w + j) + v + FM_PF_ROW_BYTES);
         for (v = 0; v < ln; v++) FM_R1_BODY(j + v);
+    }
     for (v = 0; v < n - j; v++) FM_R1_BODY(j + v);
 #undef FM_R1_BODY
     for (r = 0; r < R; r++) {
@@ -84,6 +88,7 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
                                FM_T s, int acc, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0,
                                ptrdiff_t i1)
 {
+    const int pf = IN * OUT * (ptrdiff_t)sizeof(FM_T) >= FM_PF_MIN_BYTES;
     ptrdiff_t i;
     int r;
     for (i = i0; i < i1; i++) {
@@ -95,9 +100,9 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
         }
         /* two inlined copies: the read-only one drops the update's FMAs */
         if (any)
-            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, OUT);
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, pf, OUT);
         else
-            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 0, OUT);
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 0, pf, OUT);
         for (r = 0; r < R; r++) dn[r * IN + i] = acc ? dn[r * IN + i] + dot[r] : dot[r];
     }
 }

@@ -271,11 +271,18 @@ static void FM_TFN(gemv_rm)(FM_T *c, const FM_T *a, ptrdiff_t csa, const FM_T *b
  * masked tail (mk: the n - nv lanes past the last full vector) */
 FM_INLINE void FM_TFN(axpy4)(FM_T *c, FM_V a0, const FM_T *b0, FM_V a1, const FM_T *b1,
                              FM_V a2, const FM_T *b2, FM_V a3, const FM_T *b3, ptrdiff_t nv,
-                             ptrdiff_t n, FM_VM mk)
+                             ptrdiff_t n, FM_VM mk, int pf)
 {
     ptrdiff_t j;
     for (j = 0; j < nv; j += FM_VL) {
-        FM_V s = FM_VFMA(a0, FM_VLOAD(b0 + j), FM_VLOAD(c + j));
+        FM_V s;
+        if (pf) { /* B from memory (fm_internal.h) */
+            FM_PREFETCH_L2((const char *)(b0 + j) + FM_PF_AXPY_BYTES);
+            FM_PREFETCH_L2((const char *)(b1 + j) + FM_PF_AXPY_BYTES);
+            FM_PREFETCH_L2((const char *)(b2 + j) + FM_PF_AXPY_BYTES);
+            FM_PREFETCH_L2((const char *)(b3 + j) + FM_PF_AXPY_BYTES);
+        }
+        s = FM_VFMA(a0, FM_VLOAD(b0 + j), FM_VLOAD(c + j));
         s = FM_VFMA(a1, FM_VLOAD(b1 + j), s);
         s = FM_VFMA(a2, FM_VLOAD(b2 + j), s);
         FM_VSTORE(c + j, FM_VFMA(a3, FM_VLOAD(b3 + j), s));
@@ -304,6 +311,7 @@ static void FM_TFN(rows_stream)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
 {
     const ptrdiff_t np =
         FM_MAX(FM_VL, (ptrdiff_t)16384 / (ptrdiff_t)sizeof(FM_T) / m / FM_VL * FM_VL);
+    const int pf = k * n * (ptrdiff_t)sizeof(FM_T) >= FM_PF_MIN_BYTES;
     ptrdiff_t j0, j, p, r;
     for (j0 = 0; j0 < n; j0 += np) {
         const ptrdiff_t w = FM_MIN(np, n - j0), nv = w / FM_VL * FM_VL;
@@ -318,7 +326,7 @@ static void FM_TFN(rows_stream)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t
                 FM_TFN(axpy4)(c + r * rsc + j0, FM_VSET1(alpha * ar[0]), b0,
                               FM_VSET1(alpha * ar[csa]), b0 + rsb,
                               FM_VSET1(alpha * ar[2 * csa]), b0 + 2 * rsb,
-                              FM_VSET1(alpha * ar[3 * csa]), b0 + 3 * rsb, nv, w, mk);
+                              FM_VSET1(alpha * ar[3 * csa]), b0 + 3 * rsb, nv, w, mk, pf);
             }
         }
         for (; p < k; p++) /* the last k % 4 rows of B, one at a time */
