@@ -36,8 +36,8 @@
  * this VM.  A software prefetch into L2 this many bytes ahead of the
  * stream: a plain read of 46 MB, one stream, 13 -> 19-21 GB/s at 8-12 KiB
  * ahead; rows_stream reads 4 rows side by side, each prefetched a quarter
- * as far.  0 turns it off.  A prefetch past the end of the data is harmless
- * (no fault, at most a wasted line). */
+ * as far.  A prefetch past the end of the data is harmless (no fault, at
+ * most a wasted line).  Building with a huge FM_PF_MIN_BYTES turns it off. */
 /* ... for weights of at least this many bytes: smaller ones come from the
  * caches, where the extra instructions cost (784x128 float32 at batch 1:
  * 11.3 -> 11.9 us with them) */

@@ -17,10 +17,11 @@
  *   forward   x . W_eff   = x . W   + (x . U^T) . G
  *   backward  d . W_eff^T = d . W^T + (d . G^T) . U
  * (two small GEMMs each, k = the number of terms), and the terms are
- * written into W in one pass (W += U^T G, a GEMM of depth k) when full, and
- * at the end of every fm_train call, so W is never seen with terms pending.
- * Per step the weights are then read twice (forward, backward) and written
- * 1/k-th of a time: 784-2048-2048-10 float64 ~90 MB a step.
+ * written into W in one pass (W += U^T G, a GEMM of depth k) after every
+ * step whose number is a multiple of FM_TRAIN_ALIGN (below) and at the end
+ * of every fm_train call, so W is never seen with terms pending.  Per step
+ * the weights are then read twice (forward, backward) and written once in
+ * 16 steps: 784-2048-2048-10 float64 ~86 MB a step.
  *
  * The math is SGD's exactly; only rounding differs (the k terms are summed
  * before they reach W).  Used for plain SGD without weight decay (a decay
@@ -51,7 +52,8 @@
 /* The terms are flushed after every step whose number is a multiple of
  * FM_TRAIN_ALIGN (fastmlp.h), so where a flush falls, hence the rounding,
  * does not depend on how a caller splits training into calls that end on
- * such steps; a layer then holds up to FM_TRAIN_ALIGN steps' terms. */
+ * such steps; a layer then holds up to FM_TRAIN_ALIGN steps' terms (the
+ * check for a full buffer in train_impl.h only guards that bound). */
 #define FM_LOWRANK_MAX (FM_TRAIN_ALIGN * FM_RANK1_MAX_ROWS)
 #ifndef FM_LOWRANK_MIN_BYTES
 #define FM_LOWRANK_MIN_BYTES ((ptrdiff_t)128 << 10)
