@@ -4,7 +4,6 @@
  * compiler vectorises the pass with the target's ISA (AVX2/AVX-512 + FMA
  * in rank1_avx2.c / rank1_avx512.c; here the baseline, SSE2 on x86-64).
  */
-#include <string.h>
 #include "fm_internal.h"
 #include "gemm/gemm_config.h"
 #include "rank1.h"
@@ -21,25 +20,13 @@
 #include "rank1_impl.h"
 #include "fm_dtype_end.h"
 
-/* 2 = avx512, 1 = avx2, 0 = portable, from the active GEMM target's name
- * (fm_set_target may change it between calls; a strcmp is ~ns) */
-static int fm_rank1_isa(void)
-{
-#if defined(__x86_64__) || defined(_M_X64)
-    const char *t = fm_simd_target();
-    if (strcmp(t, "avx512") == 0) return 2;
-    if (strcmp(t, "avx2") == 0) return 1;
-#endif
-    return 0;
-}
-
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_RANK1_ENTRY(T, sfx)                                                                \
     void fm_rank1_sgd_##sfx(T *dn, T *w, const T *d, const T *x, const T *a, int act,        \
                             double slope, T lr, T s, int acc, ptrdiff_t rows, ptrdiff_t IN,  \
                             ptrdiff_t OUT, int n_threads)                                    \
     {                                                                                        \
-        switch (fm_rank1_isa()) {                                                            \
+        switch (fm_target_isa()) {                                                            \
         case 2:                                                                              \
             fm_rank1_avx512_sgd_##sfx(dn, w, d, x, a, act, slope, lr, s, acc, rows, IN, OUT,      \
                                       n_threads);                                            \

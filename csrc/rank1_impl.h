@@ -84,9 +84,9 @@ FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
 /* Rows [i0, i1) of W: the pass described at the top, R rows of d at a time
  * (acc: dn already holds a term the dot products are added to). */
 FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTRICT w,
-                               const FM_T *FM_RESTRICT d, const FM_T *FM_RESTRICT x, FM_T lr,
-                               FM_T s, int acc, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0,
-                               ptrdiff_t i1)
+                               const FM_T *FM_RESTRICT d, const FM_T *FM_RESTRICT x,
+                               const FM_T *relu_a, FM_T lr, FM_T s, int acc, ptrdiff_t IN,
+                               ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
 {
     const int pf = IN * OUT * (ptrdiff_t)sizeof(FM_T) >= FM_PF_MIN_BYTES;
     ptrdiff_t i;
@@ -98,6 +98,14 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
             c[r] = -lr * x[r * IN + i];
             any |= c[r] != 0;
         }
+        if (relu_a && !any) { /* a dead ReLU unit in every row, W's row unchanged: skip it */
+            int live = 0;
+            for (r = 0; r < R; r++) live |= relu_a[r * IN + i] > 0;
+            if (!live) {
+                for (r = 0; r < R; r++) dn[r * IN + i] = 0;
+                continue;
+            }
+        }
         /* two inlined copies: the read-only one drops the update's FMAs */
         if (any)
             FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, pf, OUT);
@@ -107,19 +115,19 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
     }
 }
 
-static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, FM_T lr, FM_T s,
-                          int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT, ptrdiff_t i0,
-                          ptrdiff_t i1)
+static void FM_R1FN(rows)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *relu_a,
+                          FM_T lr, FM_T s, int acc, ptrdiff_t rows, ptrdiff_t IN, ptrdiff_t OUT,
+                          ptrdiff_t i0, ptrdiff_t i1)
 {
     if (rows == 1)
-        FM_R1FN(rows_r)(1, dn, w, d, x, lr, s, acc, IN, OUT, i0, i1);
+        FM_R1FN(rows_r)(1, dn, w, d, x, relu_a, lr, s, acc, IN, OUT, i0, i1);
     else
-        FM_R1FN(rows_r)(2, dn, w, d, x, lr, s, acc, IN, OUT, i0, i1);
+        FM_R1FN(rows_r)(2, dn, w, d, x, relu_a, lr, s, acc, IN, OUT, i0, i1);
 }
 
 typedef struct {
     FM_T *dn, *w;
-    const FM_T *d, *x;
+    const FM_T *d, *x, *relu_a;
     FM_T lr, s;
     int acc;
     ptrdiff_t rows, IN, OUT;
@@ -129,8 +137,8 @@ typedef struct {
 static void FM_R1FN(task)(void *arg, int t, int nt)
 {
     const FM_R1FN(job) *j = (const FM_R1FN(job) *)arg;
-    FM_R1FN(rows)(j->dn, j->w, j->d, j->x, j->lr, j->s, j->acc, j->rows, j->IN, j->OUT,
-                  j->IN * t / nt, j->IN * (t + 1) / nt);
+    FM_R1FN(rows)(j->dn, j->w, j->d, j->x, j->relu_a, j->lr, j->s, j->acc, j->rows, j->IN,
+                  j->OUT, j->IN * t / nt, j->IN * (t + 1) / nt);
 }
 
 void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a, int act,
@@ -140,6 +148,7 @@ void FM_R1FN(sgd)(FM_T *dn, FM_T *w, const FM_T *d, const FM_T *x, const FM_T *a
     FM_R1FN(job) j;
     ptrdiff_t r;
     j.dn = dn; j.w = w; j.d = d; j.x = x; j.lr = lr; j.s = s; j.acc = acc;
+    j.relu_a = act == FM_ACT_RELU ? a : NULL;
     j.rows = rows; j.IN = IN; j.OUT = OUT;
     /* threads as for the two GEMMs it replaces (rows x IN x OUT multiply-adds each) */
     fm_par_run(fm_par_threads(rows * IN * OUT, FM_GEMM_MT_WORK, n_threads), FM_R1FN(task), &j);

@@ -8,6 +8,7 @@
 #include "fm_internal.h"
 #include "rank1.h"
 #include "lowrank.h"
+#include "sparse_fwd.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)
 {

@@ -98,6 +98,14 @@ static void FM_FN(fm_offsets)(const fm_net *net, ptrdiff_t *ow, ptrdiff_t *ob)
     for (l = 0; l < L; l++) { ob[l] = off; off += net->sizes[l + 1]; }
 }
 
+/* How many columns of x (rows, IN; rows 1 or 2) hold a nonzero. */
+static ptrdiff_t FM_FN(fm_nz_cols)(const FM_T *x, ptrdiff_t rows, ptrdiff_t IN)
+{
+    ptrdiff_t i, n = 0;
+    for (i = 0; i < IN; i++) n += x[i] != 0 || (rows > 1 && x[IN + i] != 0);
+    return n;
+}
+
 /* Forward through all layers: a[l+1] = act_l(in_l . W_l + b_l); the last
  * layer stops at last_act (identity: the loss applies the output act).
  * With cfg (training), a hidden output with a dropout rate is also written
@@ -113,15 +121,29 @@ static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *
         double p = FM_FN(fm_drop_rate)(cfg, net, l + 1);
         const FM_T *in = FM_FN(fm_layer_in)(ws, x0, cfg, net, l);
         const ptrdiff_t IN = net->sizes[l], OUT = net->sizes[l + 1];
-        if (ws->lk[l] > 0) {
-            /* deferred terms pending: x.W_eff = x.W + (x.U^T).G, then b, act */
+        /* training at batch 1-2, a big W and inputs with zeros (ReLU, blank
+         * pixels): W's rows under zero inputs are not read (sparse_fwd.h) */
+        const int sparse = cfg && rows <= FM_SPARSE_FWD_MAX_ROWS &&
+                           IN * OUT * (ptrdiff_t)sizeof(FM_T) >= FM_SPARSE_FWD_MIN_BYTES &&
+                           (double)FM_FN(fm_nz_cols)(in, rows, IN) <=
+                               FM_SPARSE_FWD_MAX_FILL * (double)IN;
+        if (ws->lk[l] > 0 || sparse) {
+            /* deferred terms pending: x.W_eff = x.W + (x.U^T).G (lowrank.h), then b, act */
+            const int lk = ws->lk[l] > 0;
             fm_epilogue epi = {FM_EPI_BIAS_ACT, act == FM_ACT_SOFTMAX ? FM_ACT_IDENTITY : act,
                                net->slopes[l], params + ob[l], NULL, 0};
             ptrdiff_t i;
-            FM_FN(fm_lowrank_part)(ws->a[l + 1], in, ws->lu[l], ws->lg[l], rows, IN, OUT,
-                                   ws->lk[l]);
-            FM_FN(fm_gemm)(ws->a[l + 1], OUT, in, IN, 1, params + ow[l], OUT, 1, rows, OUT, IN,
-                           1, 1, &epi, n_threads);
+            if (lk)
+                FM_FN(fm_lowrank_part)(ws->a[l + 1], in, ws->lu[l], ws->lg[l], rows, IN, OUT,
+                                       ws->lk[l]);
+            if (sparse) {
+                FM_FN(fm_sparse_fwd)(ws->a[l + 1], in, params + ow[l], (FM_T)lk, rows, IN, OUT,
+                                     n_threads);
+                for (i = 0; i < rows; i++)
+                    FM_FN(fm_epi_row)(ws->a[l + 1] + i * OUT, i, 0, OUT, &epi);
+            } else
+                FM_FN(fm_gemm)(ws->a[l + 1], OUT, in, IN, 1, params + ow[l], OUT, 1, rows, OUT,
+                               IN, 1, (FM_T)lk, &epi, n_threads);
             if (act == FM_ACT_SOFTMAX)
                 for (i = 0; i < rows; i++) FM_FN(fm_softmax_row)(ws->a[l + 1] + i * OUT, OUT);
         } else

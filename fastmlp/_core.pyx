@@ -159,6 +159,21 @@ def linear_forward(floating[:, ::1] out, const floating[:, ::1] x, const floatin
                                   n_threads)
 
 
+def sparse_fwd(floating[:, ::1] c, const floating[:, ::1] x, const floating[:, ::1] w,
+               double beta=0.0, int n_threads=1):
+    """c = beta * c + x @ w over the rows of w whose column of x is nonzero (1-2 rows of x;
+    fm_train's small-batch forward, csrc/sparse_fwd_impl.h)."""
+    cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
+    _check(w.shape[0] == IN and c.shape[0] == N and c.shape[1] == OUT,
+           "sparse_fwd: shape mismatch")
+    _check(1 <= N <= 2 and IN > 0 and OUT > 0, "sparse_fwd: x must have 1 or 2 rows")
+    with nogil:
+        if floating is float:
+            fm_sparse_fwd_f32(&c[0, 0], &x[0, 0], &w[0, 0], <float>beta, N, IN, OUT, n_threads)
+        else:
+            fm_sparse_fwd_f64(&c[0, 0], &x[0, 0], &w[0, 0], beta, N, IN, OUT, n_threads)
+
+
 def linear_backward(floating[:, ::1] dw, floating[::1] db, floating[:, ::1] dx,
                     const floating[:, ::1] dz, const floating[:, ::1] x, const floating[:, ::1] w,
                     int act_in=FM_ACT_IDENTITY, double slope_in=0.0, int n_threads=1):
