@@ -25,11 +25,13 @@ derivative (those are off by O(1)).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TOLERANCES", "tolerance", "assert_close", "FD_STEP", "FD_RTOL"]
+__all__ = ["TOLERANCES", "tolerance", "assert_close", "assert_train_trajectory", "FD_STEP",
+           "FD_RTOL"]
 
 #: rtol by (kind, dtype); atol is rtol * max|desired| (see the module docstring)
 TOLERANCES: dict[tuple[str, str], float] = {
@@ -72,3 +74,61 @@ def assert_close(actual: Any, desired: Any, dtype: Any = None, kind: str = "kern
         raise AssertionError(f"{what}: {int(bad.sum())} of {a.size} elements differ beyond rtol={rtol:g}"
                              f" (max abs diff {err.max():.3g}, max scaled rel diff {rel:.3g}); "
                              f"first: {pairs}")
+
+
+def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
+                            acts: Sequence[str], slopes: np.ndarray, cfg: dict, x: np.ndarray,
+                            y: np.ndarray, calls: Sequence[tuple[int, int]], batch: int,
+                            n_threads: int = 1, sw: np.ndarray | None = None,
+                            order: np.ndarray | None = None) -> np.ndarray:
+    """Train in C (``fastmlp._core.train``) and in :mod:`fastmlp.reference` side by side.
+
+    Parameters
+    ----------
+    params : ndarray
+        Initial flat parameters in the model's dtype (not modified).
+    opt, cfg : dict
+        Optimizer and training settings with names as strings (``"sgd"``,
+        ``"cce"``), as :func:`fastmlp.reference.train` takes them.
+    sizes, acts, slopes
+        The network.
+    x, y : ndarray
+        Data in the model's dtype, ``y`` one-hot or targets.
+    calls : sequence of (int, int)
+        ``(first row, batches)`` of each C call.
+    batch : int
+        Rows per batch.
+    n_threads : int, default=1
+    sw, order : ndarray, optional
+        Sample weights and row order.
+
+    Returns
+    -------
+    ndarray
+        The C-trained parameters after the last call; the loss statistics
+        and the parameters were held to the reference's at the trajectory
+        tolerance after every call.
+    """
+    from fastmlp import _core as core
+    from fastmlp import reference as ref
+    from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+
+    dtype = params.dtype
+    sizes_a = np.array(sizes, np.int64)
+    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
+    ccfg = {**cfg, "loss": LOSSES[cfg["loss"]]}
+    p_c = params.copy()
+    s1, s2, grad = np.zeros_like(p_c), np.zeros_like(p_c), np.empty_like(p_c)
+    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
+    p_r, r1, r2, step = params.astype(np.float64), None, None, 0
+    for k, (start, count) in enumerate(calls):
+        stats = np.zeros(4)
+        copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": step}
+        done, new_step = core.train(p_c, grad, s1, s2, work, stats, copt, sizes_a, acts_a, slopes,
+                                    ccfg, x, y, sw, order, start, count, batch, n_threads)
+        p_r, r1, r2, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes, cfg,
+                                              x, y, sw, order, start, count, batch, r1, r2)
+        assert done == count and new_step == step, (done, count, new_step, step)
+        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats after call {k}")
+        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params after call {k}")
+    return p_c

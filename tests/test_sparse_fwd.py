@@ -13,8 +13,7 @@ import pytest
 
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
-from fastmlp.testing import assert_close
+from fastmlp.testing import assert_close, assert_train_trajectory
 
 SPARSE_FWD_MIN_BYTES = 1 << 20  # sparse_fwd.h's FM_SPARSE_FWD_MIN_BYTES
 
@@ -106,23 +105,5 @@ def test_training_trajectory(dtype, n_threads, batch, opt, hidden):
     y = np.eye(3)[rng.integers(0, 3, n)].astype(dtype)
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
     acts = [hidden, hidden, "softmax"]
-    slopes = np.zeros(3)
-    sizes_a, acts_a = np.array(sizes, np.int64), np.array([ACTIVATIONS[a] for a in acts], np.int32)
-    o = OPTS[opt]
-    cfg = {"loss": "cce", "metric": 1}
-    ccfg = {**cfg, "loss": LOSSES["cce"]}
-    p_c = params.copy()
-    s1, s2, grad = np.zeros_like(p_c), np.zeros_like(p_c), np.empty_like(p_c)
-    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
-    p_r, r1, r2, step = params.astype(np.float64), None, None, 0
-    for call in range(3):
-        start = call * 4 * batch
-        stats = np.zeros(4)
-        copt = {**o, "kind": OPTIMIZERS[o["kind"]], "step": step}
-        done, new_step = core.train(p_c, grad, s1, s2, work, stats, copt, sizes_a, acts_a, slopes,
-                                    ccfg, x, y, None, None, start, 4, batch, n_threads)
-        p_r, r1, r2, rstats, step = ref.train(p_r, {**o, "step": step}, sizes, acts, slopes, cfg,
-                                              x, y, None, None, start, 4, batch, r1, r2)
-        assert done == 4 and new_step == step
-        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats after call {call}")
-        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params after call {call}")
+    assert_train_trajectory(params, OPTS[opt], sizes, acts, np.zeros(3), {"loss": "cce", "metric": 1},
+                            x, y, [(call * 4 * batch, 4) for call in range(3)], batch, n_threads)

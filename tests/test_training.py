@@ -11,7 +11,7 @@ from fastmlp import MLP, ConvergenceWarning, Perceptron
 from fastmlp import _core as core
 from fastmlp import reference as ref
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
-from fastmlp.testing import assert_close
+from fastmlp.testing import assert_close, assert_train_trajectory
 
 CASES = [
     # sizes, acts (hidden + output), loss, optimizer, batch, cfg extras
@@ -52,25 +52,10 @@ def test_ten_step_trajectory(target, dtype, n_threads, case, shuffled, weighted)
     order = rng.permutation(n).astype(np.int64) if shuffled else None
     sw = rng.uniform(0.2, 2.0, n).astype(dtype) if weighted else None
     cfg = {"loss": loss, "metric": 1 if loss == "cce" else 0, **extra}
-    ccfg = {**cfg, "loss": LOSSES[loss]}
-    slopes = np.full(len(acts), 0.1)
-    sizes_a, acts_a = np.array(sizes, np.int64), np.array([ACTIVATIONS[a] for a in acts], np.int32)
-    p_c = params.copy()
-    s1, s2, grad = np.zeros_like(p_c), np.zeros_like(p_c), np.empty_like(p_c)
-    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
-    p_r, r1, r2, step = params.astype(np.float64), None, None, 0
     n_batches = -(-n // batch)
-    for k in range(10):
-        start = (k % n_batches) * batch
-        stats = np.zeros(4)
-        copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": step}
-        done, new_step = core.train(p_c, grad, s1, s2, work, stats, copt, sizes_a, acts_a, slopes,
-                                    ccfg, x, y, sw, order, start, 1, batch, n_threads)
-        p_r, r1, r2, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes, cfg,
-                                              x, y, sw, order, start, 1, batch, r1, r2)
-        assert done == 1 and new_step == step
-        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats at step {k}")
-        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params at step {k}")
+    assert_train_trajectory(params, opt, sizes, acts, np.full(len(acts), 0.1), cfg, x, y,
+                            [((k % n_batches) * batch, 1) for k in range(10)], batch, n_threads,
+                            sw, order)
 
 
 @pytest.mark.parametrize("case", [0, 2, 3])
