@@ -17,6 +17,8 @@
  * of W loaded once, meeting every row of d, stored updated.  A row whose inputs x[:, i] are all zero is
  * left unwritten when s == 1 (ReLU zeros, dropped units, blank pixels):
  * W + 0*d is W for finite d, and a non-finite d shows in dn and the biases.
+ * Under ReLU such a row whose unit is dead in every row of a (act' = 0) is
+ * not read at all: dn is 0 there, as fm_dact_span's select makes it.
  *
  * Sums run in the dtype, in lanes like the GEMM's vectors; fma where the
  * target has it (under -std=c11 gcc does not contract a*b+c by itself).
