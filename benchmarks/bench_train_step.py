@@ -40,3 +40,22 @@ def test_train_step(timeit, impl, dtype, row):
         timeit(lambda: tr.steps(k), flops=B.step_flops(p.sizes, batch) * k, threads=threads,
                impl=impl, row="{}/{}/{}".format(*row), dtype=np.dtype(dtype).name,
                steps_per_call=k, goal_us_per_step=B.STEP_ROWS[row])
+
+
+@pytest.mark.benchmark(group="train-step-mnist")
+@pytest.mark.parametrize("net", ["C", "D"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("impl", ["fastmlp", "numpy", "torch"])
+def test_train_step_mnist_batch1(timeit, mnist_pixels, impl, dtype, net):
+    """Batch 1, 1 thread, on MNIST's own pixels (81% of them zero): the rows of W_0 under
+    blank pixels and of W_1 under dead ReLU units are skipped (csrc/sparse_fwd*), which the
+    table's uniform random inputs do not show for W_0."""
+    p = B.make_problem(B.NETS[net], 1, 1, dtype, n_rows=len(mnist_pixels))
+    p.x = np.ascontiguousarray(mnist_pixels, dtype=p.dtype)
+    make = (lambda q: B.FastmlpTrainer(q)) if impl == "fastmlp" else B.TRAINERS[impl]
+    with implementation(impl if impl != "fastmlp" else "fastmlp-" + B.core.simd_target(), 1):
+        B.check_step_parity(p, make, impl)
+        tr = make(p)
+        k = _steps_per_round(p.sizes, 1)
+        timeit(lambda: tr.steps(k), flops=B.step_flops(p.sizes, 1) * k, threads=1, impl=impl,
+               row=f"{net}/1/1 mnist", dtype=np.dtype(dtype).name, steps_per_call=k)

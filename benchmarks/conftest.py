@@ -119,3 +119,22 @@ def timeit(benchmark: Any, request: Any) -> Callable[..., Any]:
             benchmark.extra_info["gflops"] = flops / stats.stats.min / 1e9
 
     return run
+
+
+@pytest.fixture
+def mnist_pixels() -> np.ndarray:
+    """The first 6,000 MNIST training images, flattened, scaled to [0, 1] (float64), from
+    ../shared/data or $FASTMLP_DATA: skip when absent, but fail under CI=true."""
+    import os
+    import pathlib
+
+    from fastmlp.datasets import load_mnist
+
+    repo = pathlib.Path(__file__).resolve().parent.parent
+    for cand in (os.environ.get("FASTMLP_DATA"), repo.parent / "shared" / "data"):
+        if cand and (pathlib.Path(cand) / "mnist").is_dir():
+            X, _ = load_mnist(pathlib.Path(cand) / "mnist", as_float=True, progress=False)
+            return np.ascontiguousarray(X[:6000], dtype=np.float64)
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but ../shared/data (or $FASTMLP_DATA) with MNIST was not found")
+    pytest.skip("../shared/data not found (set FASTMLP_DATA to the folder holding mnist/)")
