@@ -1,6 +1,6 @@
 """The zero-skipping small-batch forward (csrc/sparse_fwd_impl.h) against the reference.
 
-In training, at batches of 1-2 rows and a W of at least 1 MiB (sparse_fwd.h),
+In training, at batches of 1-2 rows and a W of at least 128 KiB (sparse_fwd.h),
 fm_train's forward reads only the rows of W whose inputs are not all zero
 (ReLU's dead units, blank pixels), when at most 7/8 of the inputs' columns
 hold a nonzero.  The kernel is tested directly on every GEMM target (each has
@@ -15,7 +15,7 @@ from fastmlp import _core as core
 from fastmlp import reference as ref
 from fastmlp.testing import assert_close, assert_train_trajectory
 
-SPARSE_FWD_MIN_BYTES = 1 << 20  # sparse_fwd.h's FM_SPARSE_FWD_MIN_BYTES
+SPARSE_FWD_MIN_BYTES = 128 << 10  # sparse_fwd.h's FM_SPARSE_FWD_MIN_BYTES
 
 
 def _zero_columns(x: np.ndarray, pattern: str, rng: np.random.Generator) -> np.ndarray:
@@ -74,10 +74,16 @@ def test_rejects_bad_shapes():
         core.sparse_fwd(np.empty((1, 5)), np.ones((1, 4)), np.ones((3, 5)))
 
 
-def _sizes(dtype) -> list[int]:
-    """Layer 0 (784 x h, MNIST-shaped) and layer 1 (h x h) both past 1 MiB, h off the lanes."""
-    h = 520 if np.dtype(dtype) == np.float32 else 368
-    assert h * h * np.dtype(dtype).itemsize >= SPARSE_FWD_MIN_BYTES
+def _sizes(dtype, net: str) -> list[int]:
+    """"big": layer 0 (784 x h, MNIST-shaped) and layer 1 (h x h) both past 1 MiB, h off the
+    lanes; "B": net B's shape, layer 0 (784 x 128) past the floor, layer 1 (128 x 64) under it."""
+    isz = np.dtype(dtype).itemsize
+    if net == "B":
+        sizes = [784, 128, 64, 3]
+        assert 784 * 128 * isz >= SPARSE_FWD_MIN_BYTES > 128 * 64 * isz
+        return sizes
+    h = 520 if isz == 4 else 368
+    assert h * h * isz >= 1 << 20
     return [784, h, h, 3]
 
 
@@ -91,12 +97,13 @@ OPTS = {
 @pytest.mark.parametrize("batch", [1, 2])
 @pytest.mark.parametrize("opt", list(OPTS))
 @pytest.mark.parametrize("hidden", ["relu", "tanh"])
-def test_training_trajectory(dtype, n_threads, batch, opt, hidden):
+@pytest.mark.parametrize("net", ["big", "B"])
+def test_training_trajectory(dtype, n_threads, batch, opt, hidden, net):
     """Blank pixels (70% zero inputs) skip rows of W_0; ReLU's zeros skip rows of W_1
     (tanh: dense, the GEMM path).  Four steps per call, three calls, held to the
     reference after each call (Adam in float32 drifts past the trajectory tolerance
     after ~20 steps of a net this size, whichever forward path runs)."""
-    sizes = _sizes(dtype)
+    sizes = _sizes(dtype, net)
     rng = np.random.default_rng(7)
     n = 4 * batch * 3 + 1
     x = rng.random((n, sizes[0]))
