@@ -32,6 +32,9 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
     for (l = 0; l < L; l++)
         if (fm_lowrank_room(batch, net->sizes[l], net->sizes[l + 1]))
             total += FM_LOWRANK_MAX * ((ptrdiff_t)net->sizes[l] + net->sizes[l + 1]);
+    /* and layer 0's products made ahead, with their gathered inputs */
+    if (fm_lowrank_room(batch, net->sizes[0], net->sizes[1]))
+        total += FM_LOWRANK_MAX * ((ptrdiff_t)net->sizes[0] + net->sizes[1]);
     return total;
 }
 

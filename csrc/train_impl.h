@@ -20,6 +20,13 @@ typedef struct {
     FM_T *yb, *swb, *d0, *d1;
     FM_T *lu[64], *lg[64]; /* deferred terms U_l, G_l (NULL: no room) */
     int lk[64];            /* how many are pending */
+    /* layer 0's products x.W_0 for the rows [pz_lo, pz_hi) of the steps up
+     * to the next flush, made in one GEMM while W_0 stays as stored
+     * (fm_ahead0_make); pz_hi = 0: none held.  pz_next: the first row
+     * for which new ones may be made.  cur_lo: the row the current
+     * training step starts at. */
+    FM_T *pz, *pxb;
+    ptrdiff_t pz_lo, pz_hi, pz_next, cur_lo;
 } FM_FN(fm_ws);
 
 static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, ptrdiff_t B)
@@ -50,6 +57,14 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
             work += FM_LOWRANK_MAX * net->sizes[l + 1];
         }
     }
+    ws->pz = ws->pxb = NULL;
+    ws->pz_lo = ws->pz_hi = ws->pz_next = ws->cur_lo = 0;
+    if (ws->lu[0]) { /* the same room test: fm_workspace_size counts it once more */
+        ws->pz = work;
+        work += FM_LOWRANK_MAX * net->sizes[1];
+        ws->pxb = work;
+        work += FM_LOWRANK_MAX * net->sizes[0];
+    }
 }
 
 /* Write layer l's pending terms into W_l:  W += U^T . G  (lowrank.h) */
@@ -61,6 +76,7 @@ static void FM_FN(fm_lowrank_flush)(FM_FN(fm_ws) *ws, FM_T *w, ptrdiff_t IN, ptr
     FM_FN(fm_gemm)(w, OUT, ws->lu[l], 1, IN, ws->lg[l], OUT, 1, IN, OUT, k, 1, 1, NULL,
                    n_threads);
     ws->lk[l] = 0;
+    if (l == 0) ws->pz_hi = 0; /* W_0 changed: the products made ahead are stale */
 }
 
 /* out (rows, n) = in (rows, m) . V^T . Z: the part of a product that layer
@@ -128,13 +144,18 @@ static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *
         double p = FM_FN(fm_drop_rate)(cfg, net, l + 1);
         const FM_T *in = FM_FN(fm_layer_in)(ws, x0, cfg, net, l);
         const ptrdiff_t IN = net->sizes[l], OUT = net->sizes[l + 1];
+        /* layer 0 in training: x.W_0 made ahead for these rows (fm_ahead0_make) */
+        const FM_T *ahead = l == 0 && cfg && ws->cur_lo >= ws->pz_lo &&
+                                    ws->cur_lo + rows <= ws->pz_hi
+                                ? ws->pz + (ws->cur_lo - ws->pz_lo) * OUT
+                                : NULL;
         /* training at batch 1-2, a big W and inputs with zeros (ReLU, blank
          * pixels): W's rows under zero inputs are not read (sparse_fwd.h) */
-        const int sparse = cfg && rows <= FM_SPARSE_FWD_MAX_ROWS &&
+        const int sparse = cfg && !ahead && rows <= FM_SPARSE_FWD_MAX_ROWS &&
                            IN * OUT * (ptrdiff_t)sizeof(FM_T) >= FM_SPARSE_FWD_MIN_BYTES &&
                            (double)FM_FN(fm_nz_cols)(in, rows, IN) <=
                                FM_SPARSE_FWD_MAX_FILL * (double)IN;
-        if (ws->lk[l] > 0 || sparse) {
+        if (ws->lk[l] > 0 || sparse || ahead) {
             /* deferred terms pending: x.W_eff = x.W + (x.U^T).G (lowrank.h), then b, act */
             const int lk = ws->lk[l] > 0;
             fm_epilogue epi = {FM_EPI_BIAS_ACT, act == FM_ACT_SOFTMAX ? FM_ACT_IDENTITY : act,
@@ -143,7 +164,15 @@ static void FM_FN(fm_net_forward)(FM_FN(fm_ws) *ws, const FM_T *x0, const FM_T *
             if (lk)
                 FM_FN(fm_lowrank_part)(ws->a[l + 1], in, ws->lu[l], ws->lg[l], rows, IN, OUT,
                                        ws->lk[l]);
-            if (sparse) {
+            if (ahead) {
+                FM_T *FM_RESTRICT z = ws->a[l + 1];
+                if (lk)
+                    for (i = 0; i < rows * OUT; i++) z[i] += ahead[i];
+                else
+                    for (i = 0; i < rows * OUT; i++) z[i] = ahead[i];
+                for (i = 0; i < rows; i++)
+                    FM_FN(fm_epi_row)(z + i * OUT, i, 0, OUT, &epi);
+            } else if (sparse) {
                 FM_FN(fm_sparse_fwd)(ws->a[l + 1], in, params + ow[l], (FM_T)lk, rows, IN, OUT,
                                      n_threads);
                 for (i = 0; i < rows; i++)
@@ -241,6 +270,8 @@ static void FM_FN(fm_net_backward)(FM_FN(fm_ws) *ws, const FM_T *x0, FM_T *grad,
         /* small batch, l > 0: steps 3 and 4's W update in one pass over W (rank1.h) */
         const int rank1 = fused && !lowrank && l > 0 && fm_rank1_wins(rows, IN, OUT, sizeof(FM_T));
         const FM_T *dl = d; /* this layer's delta (step 3 swaps d) */
+        if (l == 0 && !lowrank)
+            ws->pz_hi = 0; /* W_0 is written now: products made ahead go stale */
         if (fused && !lowrank) /* (terms left by other steps: none in practice) */
             FM_FN(fm_lowrank_flush)(ws, upd->params + ow[l], IN, OUT, l, n_threads);
         if (!fused) {
@@ -444,6 +475,53 @@ FM_INLINE void FM_FN(fm_prefetch_rows)(const FM_T *x, const FM_T *y, const FM_T 
 #endif
 }
 
+/* Make layer 0's products x.W_0 ahead, in one GEMM, for the rows of this
+ * step (starting at row lo) and of the following steps up to the next
+ * flush of layer 0's deferred terms -- the next step whose number is a
+ * multiple of FM_TRAIN_ALIGN -- within the call's `left` batches and the
+ * data.  Layer 0's input is the data itself, so its rows are known before
+ * the steps run; while W_0 keeps its stored values (its updates deferred,
+ * lowrank.h), a step's x.W_eff is then that product plus the pending
+ * terms' part.  At batch 1 the steps otherwise read all of W_0 each, at
+ * memory (or L3) speed, for one multiply-add per weight; made ahead, W_0
+ * is read once for up to FM_TRAIN_ALIGN steps, by the packed GEMM. */
+static void FM_FN(fm_ahead0_make)(FM_FN(fm_ws) *ws, const FM_T *w0, const FM_T *x,
+                                  const int64_t *order, ptrdiff_t lo, ptrdiff_t n_total,
+                                  ptrdiff_t batch, ptrdiff_t left, int64_t step, ptrdiff_t s0,
+                                  ptrdiff_t s1, int n_threads)
+{
+    const ptrdiff_t steps = FM_MIN((ptrdiff_t)((FM_TRAIN_ALIGN - step % FM_TRAIN_ALIGN) %
+                                               FM_TRAIN_ALIGN) + 1, left);
+    const ptrdiff_t hi = FM_MIN(lo + steps * batch, n_total);
+    const FM_T *xb = x + lo * s0;
+    ptrdiff_t r, j;
+    if (order) {
+        FM_T *FM_RESTRICT dst = ws->pxb;
+        for (r = 0; r < hi - lo; r++) {
+            const FM_T *FM_RESTRICT src = x + (ptrdiff_t)order[lo + r] * s0;
+            for (j = 0; j < s0; j++) dst[r * s0 + j] = src[j];
+        }
+        xb = ws->pxb;
+    }
+    ws->pz_next = hi;
+    if (s0 * s1 * (ptrdiff_t)sizeof(FM_T) >= FM_SPARSE_FWD_MIN_BYTES) {
+        /* inputs that the steps' own zero-skipping forward would take (on
+         * average, sparse_fwd.h) read fewer of W_0's rows than the dense
+         * product makes: MNIST's pixels, 784-512-512-10 float64 batch 1,
+         * 90-91 us a step that way against 108-120 made ahead */
+        ptrdiff_t nz = 0;
+        FM_SIMD_SUM(nz)
+        for (r = 0; r < (hi - lo) * s0; r++) nz += xb[r] != 0;
+        if ((double)nz <= FM_SPARSE_FWD_MAX_FILL * (double)((hi - lo) * s0)) {
+            ws->pz_hi = 0;
+            return;
+        }
+    }
+    FM_FN(fm_gemm)(ws->pz, s1, xb, s0, 1, w0, s1, 1, hi - lo, s1, s0, 1, 0, NULL, n_threads);
+    ws->pz_lo = lo;
+    ws->pz_hi = hi;
+}
+
 /* fm_train's arguments, for running its loop as a team's body (team.h). */
 typedef struct {
     FM_T *params, *grad, *s1, *s2, *work;
@@ -482,8 +560,10 @@ static void FM_FN(fm_train_loop)(void *arg)
     /* one step per call (a Python loop over batches): deferring gains
      * nothing when the terms are flushed right after (B/1/1 one call per
      * step: 18 us with the fused update, 21 deferred) */
-    if (n_batches < 2)
+    if (n_batches < 2) {
         for (r0 = 0; r0 < L; r0++) ws.lu[r0] = NULL;
+        ws.pz = NULL;
+    }
     for (bi = 0; bi < n_batches; bi++) {
         ptrdiff_t lo = start + bi * batch, rows, r;
         const FM_T *x0, *swb = NULL;
@@ -525,6 +605,17 @@ static void FM_FN(fm_train_loop)(void *arg)
             for (r = 0; r < rows; r++) sw_sum += (double)swb[r];
             if (sw_sum <= 0) sw_sum = 1; /* all-zero weights: no data term */
         }
+        /* layer 0's x.W_0 for this and the next steps, in one product, when
+         * its updates will be deferred (lowrank.h; the condition only
+         * predicts: what keeps the products right is that any write to W_0
+         * drops them) */
+        ws.cur_lo = lo;
+        if (ws.pz && ws.lu[0] && lo >= ws.pz_next && cfg->input_noise == 0 &&
+            rows <= FM_RANK1_MAX_ROWS && fm_lowrank_wins(0, s0, net->sizes[1], sizeof(FM_T)) &&
+            opt->kind == FM_OPT_SGD && opt->momentum == 0 && opt->l1 == 0 &&
+            opt->weight_decay == 0 && cfg->l1 == 0 && cfg->l2 == 0)
+            FM_FN(fm_ahead0_make)(&ws, params + ow[0], x, order, lo, n_total, batch,
+                                  n_batches - bi, opt->step, s0, net->sizes[1], n_threads);
         /* forward (+ dropout), loss, delta */
         FM_FN(fm_net_forward)(&ws, x0, params, net, ow, ob, rows, FM_ACT_IDENTITY, cfg, opt->step,
                               n_threads);
