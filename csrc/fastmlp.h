@@ -279,8 +279,12 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * multiple of FM_TRAIN_ALIGN, and at the end of the call; the rounding
  * depends on where those writes fall, so a caller whose results must not
  * depend on how it splits training into calls ends each call on such a
- * step (or where its own split is fixed, e.g. at an epoch's end). */
+ * step (or where its own split is fixed, e.g. at an epoch's end).
+ * (Overridable when building, for the C workbench; Python reads the value
+ * built in, _core.TRAIN_ALIGN.) */
+#ifndef FM_TRAIN_ALIGN
 #define FM_TRAIN_ALIGN 16
+#endif
 ptrdiff_t fm_train_f32(float *params, float *grad, float *s1, float *s2, float *work,
                        double *stats, fm_optim *opt, const fm_net *net, const fm_train_cfg *cfg,
                        const float *x, const float *y, const float *sw, const int64_t *order,

@@ -18,7 +18,9 @@
  * left unwritten when s == 1 (ReLU zeros, dropped units, blank pixels):
  * W + 0*d is W for finite d, and a non-finite d shows in dn and the biases.
  * Under ReLU such a row whose unit is dead in every row of a (act' = 0) is
- * not read at all: dn is 0 there, as fm_dact_span's select makes it.
+ * not read at all: dn is 0 there, as fm_dact_span's select makes it.  From
+ * memory, the prefetch running ahead of a row hands over at its end to the
+ * next row read, not to the (maybe skipped) row after it in memory.
  *
  * Sums run in the dtype, in lanes like the GEMM's vectors; fma where the
  * target has it (under -std=c11 gcc does not contract a*b+c by itself).
@@ -46,8 +48,9 @@
  * R is a constant at every call (FM_R1FN(rows)). */
 FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
                             const FM_T *FM_RESTRICT d, ptrdiff_t ldd, const FM_T *c, FM_T s,
-                            int write, int pf, ptrdiff_t n)
+                            int write, int pf, const FM_T *nw, const FM_T *nw2, ptrdiff_t n)
 {
+    const ptrdiff_t nb = n * (ptrdiff_t)sizeof(FM_T);
     enum { LN = FM_R1_LANES };
     FM_T part[2][LN], cr[2];
     const int ln = R == 1 ? LN : LN / 2;
@@ -68,9 +71,16 @@ FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
         if (write) w[jv] = u;                                                                 \
     } while (0)
     for (j = 0; j + ln <= n; j += ln) {
-        if (pf) /* W from memory (fm_internal.h) */
-            for (v = 0; v < ln * (ptrdiff_t)sizeof(FM_T); v += 64)
-                FM_PREFETCH_L2((const char *)(w + j) + v + FM_PF_ROW_BYTES);
+        if (pf) /* W from memory (fm_internal.h); past the row's end, the next row read */
+            for (v = 0; v < ln * (ptrdiff_t)sizeof(FM_T); v += 64) {
+                const ptrdiff_t o = j * (ptrdiff_t)sizeof(FM_T) + v + FM_PF_ROW_BYTES;
+                if (o < nb)
+                    FM_PREFETCH_L2((const char *)w + o);
+                else if (nw && o - nb < nb)
+                    FM_PREFETCH_L2((const char *)nw + (o - nb));
+                else if (nw2 && o - 2 * nb < nb)
+                    FM_PREFETCH_L2((const char *)nw2 + (o - 2 * nb));
+            }
         for (v = 0; v < ln; v++) FM_R1_BODY(j + v);
     }
     for (v = 0; v < n - j; v++) FM_R1_BODY(j + v);
@@ -83,6 +93,18 @@ FM_INLINE void FM_R1FN(row)(const int R, FM_T *dot, FM_T *FM_RESTRICT w,
     }
 }
 
+/* 1 when row i of W is not read: a dead ReLU unit in every row of a, and
+ * the row unchanged (s == 1, every -lr * x[r, i] zero); its dn is set to 0. */
+FM_INLINE int FM_R1FN(skip)(const int R, FM_T *FM_RESTRICT dn, const FM_T *FM_RESTRICT x,
+                            const FM_T *relu_a, FM_T lr, FM_T s, ptrdiff_t IN, ptrdiff_t i)
+{
+    int r, keep = s != 1 || !relu_a;
+    for (r = 0; r < R && !keep; r++) keep = -lr * x[r * IN + i] != 0 || relu_a[r * IN + i] > 0;
+    if (keep) return 0;
+    for (r = 0; r < R; r++) dn[r * IN + i] = 0;
+    return 1;
+}
+
 /* Rows [i0, i1) of W: the pass described at the top, R rows of d at a time
  * (acc: dn already holds a term the dot products are added to). */
 FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTRICT w,
@@ -91,28 +113,27 @@ FM_INLINE void FM_R1FN(rows_r)(const int R, FM_T *FM_RESTRICT dn, FM_T *FM_RESTR
                                ptrdiff_t OUT, ptrdiff_t i0, ptrdiff_t i1)
 {
     const int pf = IN * OUT * (ptrdiff_t)sizeof(FM_T) >= FM_PF_MIN_BYTES;
-    ptrdiff_t i;
+    ptrdiff_t i, nx, nx2;
     int r;
-    for (i = i0; i < i1; i++) {
+    /* the first two rows read; the skipped ones get dn = 0 */
+    for (i = i0; i < i1 && FM_R1FN(skip)(R, dn, x, relu_a, lr, s, IN, i); i++) {}
+    for (nx = i + 1; nx < i1 && FM_R1FN(skip)(R, dn, x, relu_a, lr, s, IN, nx); nx++) {}
+    for (; i < i1; i = nx, nx = nx2) {
         FM_T c[2], dot[2];
         int any = s != 1;
         for (r = 0; r < R; r++) {
             c[r] = -lr * x[r * IN + i];
             any |= c[r] != 0;
         }
-        if (relu_a && !any) { /* a dead ReLU unit in every row, W's row unchanged: skip it */
-            int live = 0;
-            for (r = 0; r < R; r++) live |= relu_a[r * IN + i] > 0;
-            if (!live) {
-                for (r = 0; r < R; r++) dn[r * IN + i] = 0;
-                continue;
-            }
-        }
+        /* the two next rows read, where the prefetch goes past this row's end */
+        const FM_T *nw = nx < i1 ? w + nx * OUT : NULL, *nw2;
+        for (nx2 = nx + 1; nx2 < i1 && FM_R1FN(skip)(R, dn, x, relu_a, lr, s, IN, nx2); nx2++) {}
+        nw2 = nx2 < i1 ? w + nx2 * OUT : NULL;
         /* two inlined copies: the read-only one drops the update's FMAs */
         if (any)
-            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, pf, OUT);
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 1, pf, nw, nw2, OUT);
         else
-            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 0, pf, OUT);
+            FM_R1FN(row)(R, dot, w + i * OUT, d, OUT, c, s, 0, pf, nw, nw2, OUT);
         for (r = 0; r < R; r++) dn[r * IN + i] = acc ? dn[r * IN + i] + dot[r] : dot[r];
     }
 }
