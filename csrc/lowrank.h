@@ -40,7 +40,21 @@
  *   784-512-512-10 batch 1   107-114 / 209-213  ->  85-89 / 158-164
  *   784-2048-2048-10 batch 1 float64 4300-4780 -> 3490-3840 (same minutes)
  * Tried: 8 and 32 terms instead of 16 at batch 1 (no difference above the
- * noise on C and D; 16 kept).
+ * noise on C and D; 16 kept; 32 again after the products made ahead below,
+ * D/1 float64 1330-1870 us with 16 against 1345-1690 with 32, alternated).
+ *
+ * Layer 0 gains once more: its input is the data, known before the steps
+ * run, and W_0 keeps its stored values between flushes, so fm_train makes
+ * x.W_0 for all the steps up to the next flush in one GEMM (M = up to 16
+ * steps' rows, fm_ahead0_make in train_impl.h) and each step adds only the
+ * pending terms' part.  W_0 is then read once per 16 steps instead of every
+ * step.  Not for inputs with many zeros, whose steps read only W_0's rows
+ * under nonzero inputs (sparse_fwd.h) -- fewer than the dense product.
+ * C workbench, 1 thread, uniform inputs, us per step, float32 / float64,
+ * alternated: 784-2048-2048-10 800-987 / 2375-2541 -> 653-770 / 1585-1668;
+ * 784-512-512-10 75-78 / 134-140 -> 63-64 / 120-121; 784-128-64-10
+ * 11.4-11.6 / 22.2-22.9 -> 7.9-8.4 / 15.4-15.5; 784-16-16-10 1.9 / 3.2 ->
+ * 1.6 / 2.5; 784-128-64-10 at batch 2 19.3 / 37.7 -> 13.4-13.7 / 25.4-25.7.
  */
 #ifndef FM_LOWRANK_H
 #define FM_LOWRANK_H
