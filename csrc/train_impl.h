@@ -239,10 +239,14 @@ static void FM_FN(fm_block_update)(FM_FN(fm_upd) *u, FM_T *grad, ptrdiff_t off, 
  * state, torch or scikit-learn form -- identical without momentum), no L1,
  * no penalty term to report (its ||W||^2 needs the weights before the
  * update). */
+static int FM_FN(fm_sgd_plain)(const fm_optim *o, double l1, double l2)
+{
+    return o->kind == FM_OPT_SGD && o->momentum == 0 && o->l1 == 0 && l1 == 0 && l2 == 0;
+}
+
 static int FM_FN(fm_sgd_fusable)(const FM_FN(fm_upd) *u)
 {
-    return u && u->opt->kind == FM_OPT_SGD && u->opt->momentum == 0 && u->opt->l1 == 0 &&
-           u->l1 == 0 && u->l2 == 0;
+    return u && FM_FN(fm_sgd_plain)(u->opt, u->l1, u->l2);
 }
 
 /* Backward from dz = ws->d0 (rows, K) down to layer 0, writing (beta=0) or
@@ -610,10 +614,9 @@ static void FM_FN(fm_train_loop)(void *arg)
          * predicts: what keeps the products right is that any write to W_0
          * drops them) */
         ws.cur_lo = lo;
-        if (ws.pz && ws.lu[0] && lo >= ws.pz_next && cfg->input_noise == 0 &&
-            rows <= FM_RANK1_MAX_ROWS && fm_lowrank_wins(0, s0, net->sizes[1], sizeof(FM_T)) &&
-            opt->kind == FM_OPT_SGD && opt->momentum == 0 && opt->l1 == 0 &&
-            opt->weight_decay == 0 && cfg->l1 == 0 && cfg->l2 == 0)
+        if (ws.pz && lo >= ws.pz_next && cfg->input_noise == 0 && rows <= FM_RANK1_MAX_ROWS &&
+            fm_lowrank_wins(0, s0, net->sizes[1], sizeof(FM_T)) &&
+            FM_FN(fm_sgd_plain)(opt, cfg->l1, cfg->l2) && opt->weight_decay == 0)
             FM_FN(fm_ahead0_make)(&ws, params + ow[0], x, order, lo, n_total, batch,
                                   n_batches - bi, opt->step, s0, net->sizes[1], n_threads);
         /* forward (+ dropout), loss, delta */
