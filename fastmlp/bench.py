@@ -19,7 +19,8 @@ aborts the row loudly (and the run exits with status 1); a peer mismatch
 drops that peer from the row, also loudly.
 
 Timing: each implementation runs k consecutive steps per repeat (k sized so
-a repeat lasts about ``min_time``), after a warm-up; the table shows the best
+a repeat lasts about ``min_time``, from the time of a warm-up run of k steps
+estimated from one), after a warm-up; the table shows the best
 repeat (other processes only ever slow a run down) and the JSON also keeps
 the median.  fastmlp is timed the way a user trains -- ``fastmlp._core.train``
 running many batches in one call, per-step time = total / batches -- and also
@@ -634,7 +635,14 @@ def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[
             t1 = time.perf_counter() - t0
             k = int(min(s.max_steps, max(1, s.min_time / max(t1, 1e-9))))
             if k > 1 and k * t1 < s.budget / 4:
-                c.run(k)  # warm at the measured size
+                # warm at that size, and size the repeats from its time: one
+                # step alone can cost several steps of a longer run (fastmlp's
+                # one-step calls skip deferring their updates, lowrank.h), and
+                # repeats that short put each call's fixed work on few steps
+                t0 = time.perf_counter()
+                c.run(k)
+                tk = (time.perf_counter() - t0) / k
+                k = int(min(s.max_steps, max(1, s.min_time / max(tk, 1e-9))))
             ks[c.name] = k
     times: dict = {c.name: [] for c in contenders}
     n_rep = s.repeats if fixed_steps is None else s.epoch_repeats
