@@ -180,3 +180,26 @@ def test_epoch_goals_per_dtype():
     assert "<= 0.3 s" in goals[0]["goal"] and "float32" in goals[0]["goal"]
     assert "best peer's float64 (numpy)" in goals[1]["goal"] and goals[1]["measured"] == "0.700 vs 0.900 s"
     assert goals[2]["measured"] == "0.36 x"  # 0.25 / 0.7
+
+
+def test_repeats_are_sized_from_a_run_of_many_steps():
+    """A contender whose single step costs far more than its steps in a longer
+    run (fastmlp's one-step calls do not defer their updates) gets repeats of
+    about ``min_time``, not k = min_time / (one step's time)."""
+    import time
+
+    calls = []
+
+    def run(k: int) -> None:
+        calls.append(k)
+        t_end = time.perf_counter() + (0.01 if k == 1 else 0.0) + k * 20e-6
+        while time.perf_counter() < t_end:
+            pass
+
+    s = bench.Settings(min_time=0.05, repeats=1, min_repeats=1, settle=0.0)
+    t = bench.measure([bench.Contender("c", run)], s)["c"]
+    assert calls[:2] == [1, 1]
+    # one step alone (10 ms) gives k = 0.05 / 0.01 = 5; the 5-step run, 20 us a
+    # step, gives k = 2500 (fewer when the machine is loaded, never more)
+    assert 500 <= t.steps <= 2500, t.steps
+    assert calls[-1] == t.steps
