@@ -600,6 +600,21 @@ class Settings:
     # otherwise take a core from whichever contender comes next
     settle: float = 0.15
 
+    def steps_for(self, step_seconds: float) -> int:
+        """Steps per repeat for a repeat of about ``min_time``.
+
+        Parameters
+        ----------
+        step_seconds : float
+            Seconds one step took.
+
+        Returns
+        -------
+        int
+            Between 1 and ``max_steps``.
+        """
+        return int(min(self.max_steps, max(1, self.min_time / max(step_seconds, 1e-9))))
+
 
 @dataclasses.dataclass
 class Contender:
@@ -633,7 +648,7 @@ def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[
             t0 = time.perf_counter()
             c.run(1)
             t1 = time.perf_counter() - t0
-            k = int(min(s.max_steps, max(1, s.min_time / max(t1, 1e-9))))
+            k = s.steps_for(t1)
             if k > 1 and k * t1 < s.budget / 4:
                 # warm at that size, and size the repeats from its time: one
                 # step alone can cost several steps of a longer run (fastmlp's
@@ -641,8 +656,7 @@ def measure(contenders: Sequence[Contender], s: Settings, fixed_steps: Optional[
                 # repeats that short put each call's fixed work on few steps
                 t0 = time.perf_counter()
                 c.run(k)
-                tk = (time.perf_counter() - t0) / k
-                k = int(min(s.max_steps, max(1, s.min_time / max(tk, 1e-9))))
+                k = s.steps_for((time.perf_counter() - t0) / k)
             ks[c.name] = k
     times: dict = {c.name: [] for c in contenders}
     n_rep = s.repeats if fixed_steps is None else s.epoch_repeats
