@@ -7,7 +7,7 @@ Flags
 * unix compilers: ``-O3 -std=c11 -fno-math-errno -fopenmp-simd`` (the kernels
   never read ``errno``; without it gcc will not vectorise a loop calling
   ``sqrt``; ``-fopenmp-simd`` honours ``omp simd`` reductions, see
-  csrc/fm_internal.h, with or without OpenMP); never
+  csrc/core/fm_internal.h, with or without OpenMP); never
   ``-ffast-math`` (NaN/inf checks and
   parity depend on IEEE arithmetic) and no ``-march=native`` unless asked
   for with ``FASTMLP_MARCH=native``.
@@ -17,7 +17,7 @@ Flags
 * Per-file ISA flags: a source named ``*_avx2.c`` is compiled with AVX2+FMA
   and one named ``*_avx512.c`` with AVX-512 (x86-64 only); everything else
   with the baseline flags, so one wheel runs on any x86-64 CPU and the
-  kernel table (csrc/dispatch.c) picks the path at import.
+  kernel table (csrc/core/dispatch.c) picks the path at import.
 * ``FASTMLP_DEBUG=1``: ``-O0 -g -UNDEBUG`` and Cython bounds checks;
   ``FASTMLP_SANITIZE=1``: address and undefined-behaviour sanitizers.
 """
@@ -53,7 +53,7 @@ ISA_FLAGS_MSVC = {"_avx2.c": ["/arch:AVX2"], "_avx512.c": ["/arch:AVX512"]}
 
 
 def _c_sources() -> list[str]:
-    srcs = sorted(glob.glob("csrc/*.c") + glob.glob("csrc/gemm/*.c"))
+    srcs = sorted(glob.glob("csrc/**/*.c", recursive=True))
     if not IS_X86_64:
         srcs = [s for s in srcs if not s.endswith(("_avx2.c", "_avx512.c"))]
     return srcs
@@ -155,7 +155,7 @@ ext = Extension(
     "fastmlp._core",
     sources=["fastmlp/_core.pyx", *_c_sources()],
     # headers and *_impl.h bodies: editing one must rebuild the extension
-    depends=sorted(glob.glob("csrc/*.h") + glob.glob("csrc/gemm/*.h")),
+    depends=sorted(glob.glob("csrc/**/*.h", recursive=True)),
     include_dirs=[np.get_include(), "csrc"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_25_API_VERSION")],
 )

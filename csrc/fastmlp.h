@@ -96,7 +96,7 @@ const char *fm_simd_target(void);
 const char *fm_available_targets(void);
 /* Select a target by name; returns 0 on success, -1 if unavailable. */
 int fm_set_target(const char *name);
-/* Counters of the calling thread's last team of threads (csrc/team.h: one
+/* Counters of the calling thread's last team of threads (csrc/core/team.h: one
  * per multi-threaded fm_train / fm_forward_net / fm_loss_grad call worth
  * splitting): out[0] tasks the team ran, out[1] times a worker slept
  * between tasks, out[2] times the master slept waiting for a worker,

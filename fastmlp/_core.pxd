@@ -225,7 +225,7 @@ cdef extern from "fastmlp.h" nogil:
                                     Py_ssize_t n, Py_ssize_t d)
 
 
-cdef extern from "sparse_fwd.h" nogil:
+cdef extern from "train/fast/sparse_fwd.h" nogil:
     void fm_sparse_fwd_f32(float *c, const float *x, const float *w, float beta, Py_ssize_t rows,
                            Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
     void fm_sparse_fwd_f64(double *c, const double *x, const double *w, double beta,

@@ -59,7 +59,7 @@ def team_spin_us():
 
 
 def team_last_stats():
-    """Counters of this thread's last team of threads (``csrc/team.h``).
+    """Counters of this thread's last team of threads (``csrc/core/team.h``).
 
     Returns
     -------
@@ -162,7 +162,7 @@ def linear_forward(floating[:, ::1] out, const floating[:, ::1] x, const floatin
 def sparse_fwd(floating[:, ::1] c, const floating[:, ::1] x, const floating[:, ::1] w,
                double beta=0.0, int n_threads=1):
     """c = beta * c + x @ w over the rows of w whose column of x is nonzero (1-2 rows of x;
-    fm_train's small-batch forward, csrc/sparse_fwd_impl.h)."""
+    fm_train's small-batch forward, csrc/train/fast/sparse_fwd_impl.h)."""
     cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
     _check(w.shape[0] == IN and c.shape[0] == N and c.shape[1] == OUT,
            "sparse_fwd: shape mismatch")
@@ -535,7 +535,7 @@ def peak_gflops(int n_threads=1, str dtype="float32", str isa="", double seconds
     return best
 
 def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
-    """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng.h)."""
+    """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng/rng.h)."""
     if out.shape[0] == 0:
         return
     with nogil:
@@ -543,7 +543,7 @@ def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
 
 
 def rng_normal(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream, int n_threads=1):
-    """out[i] = the i-th normal of the counter stream (seed, step, stream) (csrc/rng.h)."""
+    """out[i] = the i-th normal of the counter stream (seed, step, stream) (csrc/rng/rng.h)."""
     if out.shape[0] == 0:
         return
     with nogil:

@@ -12,7 +12,7 @@ multiclass.  Each epoch runs in C (``fastmlp._core.sgd_perceptron_epoch_multi``,
 GIL released) for all the one-vs-rest classes at once: their dot products
 interleaved in each thread, the classes spread over ``n_jobs`` / ``n_threads``
 OpenMP threads, a sparse-enough dense X packed to its nonzeros -- each class's
-arithmetic exactly scikit-learn's (csrc/sgd_lanes_impl.h).
+arithmetic exactly scikit-learn's (csrc/linear_models/sgd_lanes_impl.h).
 """
 from __future__ import annotations
 
@@ -428,7 +428,7 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         """scikit-learn's _plain_sgd for several one-vs-rest problems over the same rows.
 
         The problems run epoch by epoch together through one interleaved C
-        kernel (csrc/sgd_lanes_impl.h), each with its own shuffle, stopping
+        kernel (csrc/linear_models/sgd_lanes_impl.h), each with its own shuffle, stopping
         rule and n_iter_; results are those of running them one after
         another.  Verbose fits run the problems one at a time, so the log
         comes out in scikit-learn's order.  Returns one (coef, intercept,

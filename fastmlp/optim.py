@@ -21,7 +21,7 @@ Conventions (torch.optim's, so a run from PyTorch follows the same path):
 * RMSprop's and Adagrad's epsilon is added outside the root:
   ``g / (sqrt(v) + eps)``.
 
-The exact formulas are in ``csrc/optim_impl.h`` and :func:`fastmlp.reference.optim_step`.
+The exact formulas are in ``csrc/layers/optim_impl.h`` and :func:`fastmlp.reference.optim_step`.
 """
 from __future__ import annotations
 

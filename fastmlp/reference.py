@@ -214,7 +214,7 @@ def optim_update(w, g, opt: dict, s1=None, s2=None, n_decay: Optional[int] = Non
     return w, st["s1"], st["s2"]
 
 
-# ---- the counter RNG of csrc/rng.h, dropout and input noise -------------------
+# ---- the counter RNG of csrc/rng/rng.h, dropout and input noise -------------------
 
 _G = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -1,4 +1,4 @@
-"""Layer 0's products made ahead (csrc/train_impl.h, fm_ahead0_make).
+"""Layer 0's products made ahead (csrc/train/train_impl.h, fm_ahead0_make).
 
 When plain SGD defers layer 0's updates (lowrank.h: batches of 1-2 rows,
 W_0 of at least 32 KiB, calls of more than one step), fm_train makes

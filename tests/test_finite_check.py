@@ -110,7 +110,7 @@ def test_check_changes_nothing_on_finite_data(dtype, n_threads, shuffled, noise)
 
 
 # a batch of 2 through a 64x128 first layer: its plain-SGD updates are deferred
-# (csrc/lowrank.h) and must be flushed when a bad batch ends the call
+# (csrc/train/fast/lowrank.h) and must be flushed when a bad batch ends the call
 SETUPS = {"small": {}, "deferred": {"sizes": (64, 128, 10), "bs": 2, "momentum": 0.0}}
 
 

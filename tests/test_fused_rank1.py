@@ -1,4 +1,4 @@
-"""The fused small-batch SGD pass (csrc/rank1_impl.h) against the reference.
+"""The fused small-batch SGD pass (csrc/train/fast/rank1_impl.h) against the reference.
 
 For plain SGD at batches of up to FM_RANK1_MAX_ROWS (2) rows, fm_train does a
 hidden layer's delta for the layer below and its weight update in one pass

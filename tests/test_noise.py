@@ -1,6 +1,6 @@
 """The counter RNG's normals and dropout masks on every kernel target.
 
-Definitions (csrc/rng.h, fastmlp.reference):
+Definitions (csrc/rng/rng.h, fastmlp.reference):
   unif(i)  = (u64(i) >> 11) 2^-53,  u64(i) = mix(key + (i+1) G)
   normal(2j), normal(2j+1) = r cos t, r sin t,  r = sqrt(-2 ln(1 - unif(2j))), t = 2 pi unif(2j+1)
   dropout drops unit i iff unif(i) < p and scales the rest by 1/(1-p)

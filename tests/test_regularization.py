@@ -2,7 +2,7 @@
 class and sample weights, gradient-descent modes -- C against the reference, the
 reference against finite differences, and whole fits replayed in NumPy.
 
-Formulas restated (csrc/rng.h, csrc/dropout_impl.h, fastmlp.reference):
+Formulas restated (csrc/rng/rng.h, csrc/rng/dropout_impl.h, fastmlp.reference):
   unif(i) = (mix(key + (i+1)G) >> 11) 2^-53, key = mix(mix(mix(seed+G) + step G) + stream G)
   dropout: h' = h / (1-p) where unif(i) >= p, else 0;   backward: d' = d / (1-p) or 0
   noise:   x' = x + sigma * normal(i); normal(2j), normal(2j+1) = r cos t, r sin t with

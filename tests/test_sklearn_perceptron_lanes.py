@@ -1,4 +1,4 @@
-"""The interleaved Perceptron epoch (csrc/sgd_lanes_impl.h) against the per-class one.
+"""The interleaved Perceptron epoch (csrc/linear_models/sgd_lanes_impl.h) against the per-class one.
 
 Both kernels must give the same bits: the interleaved one only overlaps
 independent dot products (several one-vs-rest classes, or several rows of one

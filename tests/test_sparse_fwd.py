@@ -1,4 +1,4 @@
-"""The zero-skipping small-batch forward (csrc/sparse_fwd_impl.h) against the reference.
+"""The zero-skipping small-batch forward (csrc/train/fast/sparse_fwd_impl.h) against the reference.
 
 In training, at batches of 1-2 rows and a W of at least 128 KiB (sparse_fwd.h),
 fm_train's forward reads only the rows of W whose inputs are not all zero

@@ -1,4 +1,4 @@
-"""The thread team of a multi-threaded training chunk (csrc/team.h, csrc/team.c).
+"""The thread team of a multi-threaded training chunk (csrc/core/team.h, csrc/core/team.c).
 
 From ``FM_TEAM_MIN_WORK`` (2^18) multiply-adds in its largest product, a
 training chunk on several threads runs as one team: the master thread runs

@@ -31,7 +31,7 @@
 #include "fastmlp.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_config.h"
-#include "team.h"
+#include "core/team.h"
 
 static int opt_net = -1;     /* --net I: time only nets[I] */
 /* --cputime: time 1-thread runs in the thread's CPU time instead of wall
@@ -39,7 +39,7 @@ static int opt_net = -1;     /* --net I: time only nets[I] */
  * threads stay in wall time: other threads' CPU time is only accounted at
  * ticks, and a preempted worker's delay is what they must show). */
 static int opt_cputime = 0;
-/* --team: time multi-threaded products inside one thread team (csrc/team.h),
+/* --team: time multi-threaded products inside one thread team (csrc/core/team.h),
  * as fm_train runs them, instead of one OpenMP region per product. */
 static int opt_team = 0;
 

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include "fastmlp.h"
-#include "team.h"
+#include "core/team.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif

@@ -8,7 +8,7 @@ out=${TMPDIR:-/tmp}/fastmlp-prof-step
 mkdir -p "$out"
 CFLAGS="-O3 -std=c11 -fno-math-errno -fopenmp-simd -Wall -Wno-unused-function -fopenmp -Icsrc"
 objs=()
-for src in csrc/*.c csrc/gemm/*.c; do
+for src in $(find csrc -name "*.c" | sort); do
   extra=""
   case "$src" in
     *_avx2.c) extra="-mavx2 -mfma" ;;

@@ -6,7 +6,7 @@
 #ifndef FM_GEMM_H
 #define FM_GEMM_H
 
-#include "../fastmlp.h"
+#include "fastmlp.h"
 
 typedef void (*fm_gemm_f32_fn)(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
                                const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,

@@ -11,9 +11,9 @@
  * written), with the lane masks read from a sliding window over a table.
  */
 #include <immintrin.h>
-#include "../fm_internal.h"
-#include "gemm.h"
-#include "gemm_config.h"
+#include "core/fm_internal.h"
+#include "gemm/gemm.h"
+#include "gemm/gemm_config.h"
 
 #define FM_TGT avx2
 /* 16 ymm registers: 12 accumulators for 6 rows x 2 vectors */
@@ -70,19 +70,19 @@ FM_INLINE double fm_vhsum_f64(__m256d v)
     return _mm_cvtsd_f64(s);
 }
 
-#include "gemm_simd_vocab.h"
+#include "gemm/gemm_simd_vocab.h"
 /* a narrow C (16 columns or two vectors, whichever is more) skips packing:
  * see gemm_config.h */
 #define FM_DIRECT_N (2 * FM_VL > 16 ? 2 * FM_VL : 16)
 
-#include "../fm_dtype_f32.h"
-#include "../act_impl.h"
-#include "gemm_simd_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "../fm_dtype_f64.h"
-#include "../act_impl.h"
-#include "gemm_simd_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"

@@ -12,9 +12,9 @@
  * read nor written, so no stack tile or scalar tail loop is needed.
  */
 #include <immintrin.h>
-#include "../fm_internal.h"
-#include "gemm.h"
-#include "gemm_config.h"
+#include "core/fm_internal.h"
+#include "gemm/gemm.h"
+#include "gemm/gemm_config.h"
 
 #define FM_TGT avx512
 /* 8 rows x 2 vectors: 16 of the 32 zmm registers hold accumulators (a
@@ -51,19 +51,19 @@ FM_INLINE __m512d fm_vadd_f64(__m512d a, __m512d b) { return _mm512_add_pd(a, b)
 FM_INLINE float fm_vhsum_f32(__m512 v) { return _mm512_reduce_add_ps(v); }
 FM_INLINE double fm_vhsum_f64(__m512d v) { return _mm512_reduce_add_pd(v); }
 
-#include "gemm_simd_vocab.h"
+#include "gemm/gemm_simd_vocab.h"
 /* a narrow C (16 columns or two vectors, whichever is more) skips packing:
  * see gemm_config.h */
 #define FM_DIRECT_N (2 * FM_VL > 16 ? 2 * FM_VL : 16)
 
-#include "../fm_dtype_f32.h"
-#include "../act_impl.h"
-#include "gemm_simd_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "../fm_dtype_f64.h"
-#include "../act_impl.h"
-#include "gemm_simd_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"

@@ -8,9 +8,9 @@
  * target shares.
  */
 #include <stdlib.h>
-#include "../fm_internal.h"
-#include "gemm.h"
-#include "gemm_config.h"
+#include "core/fm_internal.h"
+#include "gemm/gemm.h"
+#include "gemm/gemm_config.h"
 
 /* A pool of pack buffers kept between calls (malloc'ing a few MiB per call
  * would page-fault them in every time: glibc serves such sizes by mmap).
@@ -74,14 +74,14 @@ void fm_gemm_scratch_put(fm_scratch s)
 /* narrow C skips packing: see gemm_config.h */
 #define FM_DIRECT_N 16
 
-#include "../fm_dtype_f32.h"
-#include "../act_impl.h"
-#include "gemm_generic_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_generic_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "../fm_dtype_f64.h"
-#include "../act_impl.h"
-#include "gemm_generic_impl.h"
-#include "gemm_blocked_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_generic_impl.h"
+#include "gemm/gemm_blocked_impl.h"
+#include "core/fm_dtype_end.h"

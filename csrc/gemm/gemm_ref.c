@@ -3,14 +3,14 @@
  * It is the specification: every faster GEMM target is tested against it,
  * and it is the fallback target "ref" (FASTMLP_ARCH=ref).
  */
-#include "../fm_internal.h"
+#include "core/fm_internal.h"
 
-#include "../fm_dtype_f32.h"
-#include "../act_impl.h"
-#include "gemm_ref_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_ref_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "../fm_dtype_f64.h"
-#include "../act_impl.h"
-#include "gemm_ref_impl.h"
-#include "../fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "gemm/gemm_ref_impl.h"
+#include "core/fm_dtype_end.h"

@@ -5,10 +5,10 @@
  * (checked in Python).
  */
 #include <string.h>
-#include "fm_internal.h"
-#include "rank1.h"
-#include "lowrank.h"
-#include "sparse_fwd.h"
+#include "core/fm_internal.h"
+#include "train/fast/rank1.h"
+#include "train/fast/lowrank.h"
+#include "train/fast/sparse_fwd.h"
 
 ptrdiff_t fm_n_params(const fm_net *net)
 {
@@ -38,12 +38,12 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
     return total;
 }
 
-#include "fm_dtype_f32.h"
-#include "act_impl.h"
-#include "train_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "train/train_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "act_impl.h"
-#include "train_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "train/train_impl.h"
+#include "core/fm_dtype_end.h"

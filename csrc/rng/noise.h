@@ -14,7 +14,7 @@
 #ifndef FM_NOISE_H
 #define FM_NOISE_H
 
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 #define FM_NOISE_DECLARE(isa)                                                                   \
     void fm_noise_range_##isa##_f32(float *x, double sigma, uint64_t key, ptrdiff_t lo,          \

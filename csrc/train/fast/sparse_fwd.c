@@ -3,19 +3,19 @@
  * in portable C, and the entry that runs the instance of the active GEMM
  * target (AVX2/AVX-512 + FMA builds in sparse_fwd_avx2.c / _avx512.c).
  */
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 #include "gemm/gemm_config.h"
-#include "sparse_fwd.h"
+#include "train/fast/sparse_fwd.h"
 
 #define FM_SFFN(name) FM_CAT(FM_CAT(fm_sparse_generic, name), FM_SFX)
 
-#include "fm_dtype_f32.h"
-#include "sparse_fwd_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "train/fast/sparse_fwd_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "sparse_fwd_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "train/fast/sparse_fwd_impl.h"
+#include "core/fm_dtype_end.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_SPARSE_FWD_ENTRY(T, sfx)                                                           \

@@ -10,7 +10,7 @@
  * (a whole chunk of training steps, or a batched forward pass) the calling
  * thread is the master of a team that lives for the whole call: its
  * workers wait for the next task spinning for a while, then asleep
- * (csrc/team.c), so a task costs a cache-line hand-off instead of the
+ * (csrc/core/team.c), so a task costs a cache-line hand-off instead of the
  * ~40 us a passive OpenMP worker takes to wake up in a VM, and smaller
  * products (from FM_TEAM_MIN_WORK) are worth splitting.
  *

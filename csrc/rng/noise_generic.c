@@ -6,9 +6,9 @@
  * the transform loop is not vectorised.
  */
 #include <string.h>
-#include "fm_internal.h"
-#include "rng.h"
-#include "noise.h"
+#include "core/fm_internal.h"
+#include "rng/rng.h"
+#include "rng/noise.h"
 
 #define FM_ISA generic
 #define FM_NW 1
@@ -41,4 +41,4 @@ FM_INLINE void fm_nd_store(double *p, fm_nd a) { p[0] = a; }
 FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return p[0]; }
 FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { p[0] = a; }
 
-#include "noise_simd.h"
+#include "rng/noise_simd.h"

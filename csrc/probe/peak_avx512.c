@@ -7,35 +7,35 @@
  * zmm FMA into two 256-bit halves.
  */
 #include <immintrin.h>
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 #define PK_ISA avx512
 #define PK_CHAINS 16
 
-#include "fm_dtype_f32.h"
+#include "core/fm_dtype_f32.h"
 #define PK_VEC __m512
 #define PK_LANES 16
 #define PK_SET1 _mm512_set1_ps
 #define PK_FMA _mm512_fmadd_ps
 #define PK_STOREU _mm512_storeu_ps
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
 #undef PK_LANES
 #undef PK_SET1
 #undef PK_FMA
 #undef PK_STOREU
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
+#include "core/fm_dtype_f64.h"
 #define PK_VEC __m512d
 #define PK_LANES 8
 #define PK_SET1 _mm512_set1_pd
 #define PK_FMA _mm512_fmadd_pd
 #define PK_STOREU _mm512_storeu_pd
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
 #undef PK_LANES
 #undef PK_SET1
 #undef PK_FMA
 #undef PK_STOREU
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"

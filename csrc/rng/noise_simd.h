@@ -172,10 +172,10 @@ static void FM_NFN(fm_keep_scales)(double *FM_RESTRICT out, uint64_t key, uint64
     }
 }
 
-#include "fm_dtype_f32.h"
-#include "noise_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "rng/noise_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "noise_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "rng/noise_impl.h"
+#include "core/fm_dtype_end.h"

@@ -6,35 +6,35 @@
  * 2 FMA ports x 4-5 cycles of latency.
  */
 #include <immintrin.h>
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 #define PK_ISA avx2
 #define PK_CHAINS 12
 
-#include "fm_dtype_f32.h"
+#include "core/fm_dtype_f32.h"
 #define PK_VEC __m256
 #define PK_LANES 8
 #define PK_SET1 _mm256_set1_ps
 #define PK_FMA _mm256_fmadd_ps
 #define PK_STOREU _mm256_storeu_ps
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
 #undef PK_LANES
 #undef PK_SET1
 #undef PK_FMA
 #undef PK_STOREU
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
+#include "core/fm_dtype_f64.h"
 #define PK_VEC __m256d
 #define PK_LANES 4
 #define PK_SET1 _mm256_set1_pd
 #define PK_FMA _mm256_fmadd_pd
 #define PK_STOREU _mm256_storeu_pd
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
 #undef PK_LANES
 #undef PK_SET1
 #undef PK_FMA
 #undef PK_STOREU
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"

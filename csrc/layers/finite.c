@@ -4,15 +4,15 @@
  * first epoch of a fit (cfg->check_finite), instead of a pass over all of x
  * before training.
  */
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 /* Independent partial sums per pass: 4 SSE / 2 AVX-512 registers of float. */
 #define FM_FIN_LANES 32
 
-#include "fm_dtype_f32.h"
-#include "finite_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/finite_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "finite_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/finite_impl.h"
+#include "core/fm_dtype_end.h"

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 /* scikit-learn's our_rand_r (sklearn/utils/_random.pxd): xorshift32, a zero
  * state replaced by 1, the result taken modulo 2^31. */
@@ -102,16 +102,16 @@ FM_INLINE void fm_prefetch_range(const void *a, const void *e)
 #endif
 }
 
-#include "fm_dtype_f32.h"
+#include "core/fm_dtype_f32.h"
 #define FM_WSCALE_MIN 1e-6
-#include "sgd_linear_impl.h"
-#include "sgd_lanes_impl.h"
+#include "linear_models/sgd_linear_impl.h"
+#include "linear_models/sgd_lanes_impl.h"
 #undef FM_WSCALE_MIN
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
+#include "core/fm_dtype_f64.h"
 #define FM_WSCALE_MIN 1e-9
-#include "sgd_linear_impl.h"
-#include "sgd_lanes_impl.h"
+#include "linear_models/sgd_linear_impl.h"
+#include "linear_models/sgd_lanes_impl.h"
 #undef FM_WSCALE_MIN
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"

@@ -4,21 +4,21 @@
  * compiler vectorises the pass with the target's ISA (AVX2/AVX-512 + FMA
  * in rank1_avx2.c / rank1_avx512.c; here the baseline, SSE2 on x86-64).
  */
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 #include "gemm/gemm_config.h"
-#include "rank1.h"
+#include "train/fast/rank1.h"
 
 #define FM_R1FN(name) FM_CAT(FM_CAT(fm_rank1_generic, name), FM_SFX)
 
-#include "fm_dtype_f32.h"
-#include "act_impl.h"
-#include "rank1_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "act_impl.h"
-#include "rank1_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_RANK1_ENTRY(T, sfx)                                                                \

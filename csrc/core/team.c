@@ -28,8 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fm_internal.h"
-#include "team.h"
+#include "core/fm_internal.h"
+#include "core/team.h"
 
 #if defined(_OPENMP) && defined(__linux__) && !defined(__STDC_NO_ATOMICS__) && \
     !defined(__STDC_NO_THREADS__)

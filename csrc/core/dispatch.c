@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 #include "gemm/gemm.h"
 
 static int fm_always(void) { return 1; }

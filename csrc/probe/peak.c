@@ -11,7 +11,7 @@
  * run them.  The loop bodies are in peak_impl.h.
  */
 #include <string.h>
-#include "fm_internal.h"
+#include "core/fm_internal.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_PEAK_X86 1
@@ -35,17 +35,17 @@ double fm_peak_chains_avx512_f64(double mul, double add, ptrdiff_t reps);
 #define PK_FMA(a, b, c) ((a) * (b) + (c))
 #define PK_STOREU(p, v) (*(p) = (v))
 
-#include "fm_dtype_f32.h"
+#include "core/fm_dtype_f32.h"
 #define PK_VEC float
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
+#include "core/fm_dtype_f64.h"
 #define PK_VEC double
-#include "peak_impl.h"
+#include "probe/peak_impl.h"
 #undef PK_VEC
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_end.h"
 
 /* ---- which ISAs this CPU and OS run --------------------------------------- */
 

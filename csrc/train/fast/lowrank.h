@@ -61,7 +61,7 @@
 
 #include <stddef.h>
 #include "fastmlp.h"
-#include "rank1.h"
+#include "train/fast/rank1.h"
 
 /* The terms are flushed after every step whose number is a multiple of
  * FM_TRAIN_ALIGN (fastmlp.h), so where a flush falls, hence the rounding,

@@ -97,6 +97,6 @@ static inline int fm_target_isa(void)
     return 0;
 }
 
-#include "team.h" /* fm_par_threads / fm_par_run: how kernels split work */
+#include "core/team.h" /* fm_par_threads / fm_par_run: how kernels split work */
 
 #endif /* FM_INTERNAL_H */

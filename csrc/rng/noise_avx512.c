@@ -6,9 +6,9 @@
  * only; nothing here may run before fm_cpu_has_avx512() said yes.
  */
 #include <immintrin.h>
-#include "fm_internal.h"
-#include "rng.h"
-#include "noise.h"
+#include "core/fm_internal.h"
+#include "rng/rng.h"
+#include "rng/noise.h"
 
 #define FM_ISA avx512
 #define FM_NW 8
@@ -57,4 +57,4 @@ FM_INLINE void fm_nd_store(double *p, fm_nd a) { _mm512_storeu_pd(p, a); }
 FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return _mm512_loadu_si512(p); }
 FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { _mm512_storeu_si512(p, a); }
 
-#include "noise_simd.h"
+#include "rng/noise_simd.h"

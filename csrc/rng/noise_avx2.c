@@ -7,9 +7,9 @@
  * compare of sign-flipped lanes.
  */
 #include <immintrin.h>
-#include "fm_internal.h"
-#include "rng.h"
-#include "noise.h"
+#include "core/fm_internal.h"
+#include "rng/rng.h"
+#include "rng/noise.h"
 
 #define FM_ISA avx2
 #define FM_NW 4
@@ -60,4 +60,4 @@ FM_INLINE void fm_nd_store(double *p, fm_nd a) { _mm256_storeu_pd(p, a); }
 FM_INLINE fm_nu fm_nu_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 FM_INLINE void fm_nu_store(uint64_t *p, fm_nu a) { _mm256_storeu_si256((__m256i *)p, a); }
 
-#include "noise_simd.h"
+#include "rng/noise_simd.h"

@@ -10,9 +10,9 @@
  * definitions.  Every target is tested against fastmlp.reference.
  */
 #include <string.h>
-#include "fm_internal.h"
-#include "rng.h"
-#include "noise.h"
+#include "core/fm_internal.h"
+#include "rng/rng.h"
+#include "rng/noise.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_RNG_X86 1
@@ -49,13 +49,13 @@ void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, 
     for (i = 0; i < n; i++) out[i] = fm_rng_unif(key, (uint64_t)i);
 }
 
-#include "fm_dtype_f32.h"
-#include "dropout_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f32.h"
+#include "rng/dropout_impl.h"
+#include "core/fm_dtype_end.h"
 
-#include "fm_dtype_f64.h"
-#include "dropout_impl.h"
-#include "fm_dtype_end.h"
+#include "core/fm_dtype_f64.h"
+#include "rng/dropout_impl.h"
+#include "core/fm_dtype_end.h"
 
 void fm_rng_normal(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n,
                    int n_threads)

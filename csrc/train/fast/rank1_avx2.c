@@ -1,0 +1,20 @@
+/*
+ * rank1_avx2.c -- rank1_impl.h built with the avx2 ISA flags (setup.py adds
+ * them to every *_avx2.c); x86-64 only, called only once the CPU check of
+ * the avx2 GEMM target said yes.
+ */
+#include "core/fm_internal.h"
+#include "gemm/gemm_config.h"
+#include "train/fast/rank1.h"
+
+#define FM_R1FN(name) FM_CAT(FM_CAT(fm_rank1_avx2, name), FM_SFX)
+
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
+
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
