@@ -2,7 +2,7 @@
 
 Implementations: fastmlp per GEMM target through ``_core.train`` (one call
 for the epoch), ``fastmlp-fit`` (the public ``MLP.fit``), and the NumPy,
-torch and sklearn peers of :mod:`fastmlp.bench`.  Parity of one step is
+torch and sklearn peers of :mod:`benchmarks.harness`.  Parity of one step is
 checked first.  ``--bench-epoch-samples`` sets the epoch's size (60,000).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.conftest import DTYPES, FASTMLP_IMPLS, implementation
 from fastmlp import MLP
-from fastmlp import bench as B
+from benchmarks import harness as B
 
 
 @pytest.mark.benchmark(group="epoch")

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.conftest import DTYPES, FASTMLP_IMPLS, THREADS, implementation
 from fastmlp import _core as core
-from fastmlp import bench as B
+from benchmarks import harness as B
 
 CASES = {"D4096": ("D", 4096), "C4096": ("C", 4096), "B4096": ("B", 4096), "D64": ("D", 64)}
 

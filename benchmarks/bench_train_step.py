@@ -2,9 +2,9 @@
 
 Implementations: fastmlp per GEMM target (``_core.train`` running many
 batches in one call, timed per step), ``fastmlp-percall`` (one Python call
-per step, default target), and the peers of :mod:`fastmlp.bench` (NumPy
+per step, default target), and the peers of :mod:`benchmarks.harness` (NumPy
 textbook, torch, sklearn).  Each case first checks one step against the
-float64 NumPy step (:func:`fastmlp.bench.check_step_parity`).  A round runs
+float64 NumPy step (:func:`benchmarks.harness.check_step_parity`).  A round runs
 ``STEPS`` consecutive steps; extra_info gets GFLOP/s of the matrix products.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks.conftest import DTYPES, FASTMLP_IMPLS, implementation
-from fastmlp import bench as B
+from benchmarks import harness as B
 
 
 def _steps_per_round(sizes, batch) -> int:

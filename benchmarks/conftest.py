@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp.bench import blas_threads
+from benchmarks.harness import blas_threads
 
 TARGETS = fastmlp.available_targets()
 FASTMLP_IMPLS = [f"fastmlp-{t}" for t in TARGETS]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import pathlib
 
 import numpy as np
@@ -10,6 +11,10 @@ import pytest
 import fastmlp
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+# benchmarks/ (the bench harness) is importable from the checkout; appended, so
+# an installed fastmlp still comes before the source tree's
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 TARGETS = fastmlp.available_targets()
 THREADS = sorted({1, max(2, fastmlp.max_threads())})
 DTYPES = [np.float32, np.float64]

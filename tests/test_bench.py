@@ -1,4 +1,4 @@
-"""fastmlp.bench and the peak probe work, and their parity checks can fail.
+"""benchmarks/harness.py (``fastmlp bench``) and the peak probe work, and their parity checks can fail.
 
 No timing is asserted here (speed goals live in benchmarks/ and
 ``fastmlp bench`` only): these tests run the script on its smallest row in
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fastmlp import _core as core
-from fastmlp import bench
+from benchmarks import harness as bench
 from fastmlp import reference as ref
 from fastmlp.testing import assert_close
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import MLP, cli
+from fastmlp import MLP
+from fastmlp.cli import commands as cli
 from fastmlp.testing import assert_close
 
 #: run subprocesses against the same fastmlp as this test process
@@ -219,7 +220,7 @@ def test_numeric_options_checked_before_the_data_loads(capsys, monkeypatch, argv
     (["mnist", "--n-test", "-5"], "--n-test must be a positive int"),
 ])
 def test_demo_numeric_options(capsys, monkeypatch, argv, fragment):
-    from fastmlp import demos
+    from fastmlp.cli import demos
 
     def never(**kwargs):
         raise AssertionError("the demo ran before its options were checked")
@@ -257,13 +258,13 @@ def test_other_mistakes(capsys, argv, fragment):
 def no_mnist(tmp_path, monkeypatch):
     """An empty --data-path, no $FASTMLP_DATA, an empty cache and, for --download, a mirror
     that cannot answer (a file:// URL to nowhere: no network is touched)."""
-    from fastmlp import datasets
+    from fastmlp.datasets import idx
 
     monkeypatch.delenv("FASTMLP_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     nowhere = (tmp_path / "no-mirror").as_uri() + "/"
     for name in ("mnist", "fashion-mnist"):
-        monkeypatch.setitem(datasets._DATASETS[name], "mirrors", (nowhere,))
+        monkeypatch.setitem(idx._DATASETS[name], "mirrors", (nowhere,))
     empty = tmp_path / "empty"
     empty.mkdir()
     return empty
@@ -416,18 +417,19 @@ def test_demo_reduced_mnist(capsys, tmp_path, shared_data):
     assert "500 training / 200 test images" in out and "reduced-size run" in out
 
 
-def test_bench_runs_fastmlp_bench_main(capsys, monkeypatch):
+def test_bench_runs_the_checkout_harness(capsys, monkeypatch):
     seen = []
-    fake = types.ModuleType("fastmlp.bench")
+    fake = types.ModuleType("benchmarks.harness")
     fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "fastmlp.bench", fake)
+    monkeypatch.setitem(sys.modules, "benchmarks.harness", fake)
     code, _, _ = run(capsys, "bench", "--quick", "--threads", "1")
     assert code == 0 and seen == [["--quick", "--threads", "1"]]
 
 
-def test_bench_missing_module(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "fastmlp.bench", None)
-    assert_user_error(capsys, ["bench"], "fastmlp.bench")
+def test_bench_outside_a_checkout(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "a" / "b" / "main.py"))
+    assert_user_error(capsys, ["bench"], "source checkout")
 
 
 def test_info(capsys):

@@ -12,8 +12,8 @@ import os
 import numpy as np
 import pytest
 
-from fastmlp import demos
-from fastmlp.demos import DemoResult, TrainSpec
+from fastmlp.cli import demos
+from fastmlp.cli.demos import DemoResult, TrainSpec
 
 try:
     import matplotlib  # noqa: F401

@@ -305,7 +305,7 @@ def test_divergence_keeps_previous_weights():
 
 
 def test_keyboard_interrupt_leaves_a_consistent_model(monkeypatch):
-    import fastmlp._sklearn_mlp as skmlp
+    import fastmlp.sklearn._mlp as skmlp
 
     X, y = _clf_data()
     real = skmlp.core

@@ -178,7 +178,7 @@ from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import Perceptron as SkPerceptron  # noqa: E402
 
-import fastmlp._sklearn_perceptron as perc_mod  # noqa: E402
+import fastmlp.sklearn._perceptron as perc_mod  # noqa: E402
 from fastmlp.sklearn import Perceptron  # noqa: E402
 
 

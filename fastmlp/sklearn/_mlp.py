@@ -38,7 +38,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
-from fastmlp._sklearn_base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
+from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
 from fastmlp._validation import BOOL, Interval, Options, _TypeOf, validate_params

@@ -40,8 +40,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "fastmlp.sklearn needs scikit-learn and scipy: pip install 'fastmlp[sklearn]'"
     ) from exc
 
-from fastmlp._sklearn_mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
-from fastmlp._sklearn_perceptron import Perceptron
+from fastmlp.sklearn._mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
+from fastmlp.sklearn._perceptron import Perceptron
 
 __all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "SKLEARN_BUG_FIXES"]
 
