@@ -3,18 +3,18 @@
 Layout (format version 1).  Every entry is a plain array, so
 ``np.load(path, allow_pickle=False)`` reads it:
 
-==================  =========================================================
-``format``          the string ``"fastmlp.MLP"`` (identifies the file)
-``format_version``  int64 scalar; this module reads versions <= FORMAT_VERSION
-``fastmlp_version`` the version that wrote the file (for information)
-``config``          JSON: the constructor arguments (layers, activations, ...)
-``params``          the flat parameter buffer, in the model's dtype
-``classes``         (optional) class labels, numeric or unicode
-``history``         JSON: ``history_``
-``rng``             JSON: the state of the shuffling generator
-``optimizer``       (optional) JSON: hyper-parameters, step and layout
-``opt_s1``...       (optional) the optimizer's state buffers
-==================  =========================================================
+===================  =========================================================
+``format``           the string ``"fastmlp.MLP"`` (identifies the file)
+``format_version``   int64 scalar; this module reads versions <= FORMAT_VERSION
+``fastmlp_version``  the version that wrote the file (for information)
+``config``           JSON: the constructor arguments (layers, activations, ...)
+``params``           the flat parameter buffer, in the model's dtype
+``classes``          (optional) class labels, numeric or unicode
+``history``          JSON: ``history_``
+``rng``              JSON: the state of the shuffling generator
+``optimizer``        (optional) JSON: hyper-parameters, step and layout
+``opt_s1``...        (optional) the optimizer's state buffers
+===================  =========================================================
 
 Saving writes a temporary file in the destination's directory, flushes and
 fsyncs it, then renames it over the destination (``os.replace``), so a

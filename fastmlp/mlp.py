@@ -97,7 +97,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         Per-epoch 'loss' (with the l1/l2 penalties), then 'accuracy' and
         'error_rate' (classification) or 'mse', 'mae', 'r2' (regression),
         running averages over the epoch's batches; the same on the validation
-        data with a 'val_' prefix; 'lr' (of the epoch's last batch) and 'time'
+        data with a ``val_`` prefix; 'lr' (of the epoch's last batch) and 'time'
         (seconds).  Appended to by every fit.
     stop_training : bool
         Set it to True from a callback to end training cleanly.

@@ -98,11 +98,11 @@ def plot_history(history: Any, path: Optional[PathLike] = None, *,
         Figure title.
     metric : str, default='accuracy'
         The second panel's metric ('accuracy', 'error_rate', 'mae', ...); the
-        panel is left out when the history has neither it nor its 'val_' twin.
+        panel is left out when the history has neither it nor its ``val_`` twin.
     log_loss : bool, default=False
         Draw the loss on a logarithmic axis.
     val_label : str, default='validation'
-        Legend name of the 'val_' curves (e.g. 'test set' when the model was
+        Legend name of the ``val_`` curves (e.g. 'test set' when the model was
         validated on the test set).
     dpi : int, default=100
 

@@ -91,7 +91,7 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
          scale: float = 1.0):
     """Return (L, p, dz): the loss, the output activation and dL/dz.
 
-    Element losses: mse (p-y)^2, mae |p-y|, bce -(y log p + (1-y) log(1-p))
+    Element losses: mse (p-y)^2, mae ``|p-y|``, bce -(y log p + (1-y) log(1-p))
     with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z), poisson
     y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0).
     ``L = scale * sum_i sw_i * sum_j l_ij``.
@@ -140,7 +140,7 @@ def optim_step(w, g, opt: dict, state: Optional[dict] = None, n_decay: Optional[
       b = momentum*b + g'/den and w -= lr*b, else w -= lr*g'/den     [s1 = v, s2 = b, s3 = a]
     * adam: m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2; amsgrad: vm = max(vm, v)
       replaces v; w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps) [s1 = m, s2 = v, s3 = vm]
-    * adamw: w[:n_decay] *= 1 - lr*weight_decay, then adam.
+    * adamw: ``w[:n_decay] *= 1 - lr*weight_decay``, then adam.
 
     With ``opt['sklearn']`` true, scikit-learn's forms instead:
     sgd: v = momentum*v - lr*g'; w += momentum*v - lr*g' (nesterov) or v;
@@ -493,7 +493,7 @@ def sgd_perceptron_epoch(w, b: float, x, y, sw=None, order=None, skip=None, *,
     p = w.x_i + b and y_i in {-1, +1}:
 
     * loss_i = max(0, -y_i p); a mistake is y_i p <= 0 (the boundary too);
-    * L2 / elastic-net: w *= max(0, 1 - (1 - l1_ratio) eta alpha);
+    * L2 / elastic-net: ``w *= max(0, 1 - (1 - l1_ratio) eta alpha)``;
     * on a mistake: w += eta y_i cw_i sw_i x_i and b += the same step
       (cw_i = weight_pos if y_i > 0 else weight_neg);
     * L1 / elastic-net: u += l1_ratio eta alpha, then each weight moves

@@ -818,7 +818,7 @@ _COMMON_DOC = """
         Mini-batch size; 'auto' is ``min(200, n_samples)``.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Schedule for 'sgd' (invscaling: ``lr_init / (t_ + 1) ** power_t``
-        once per epoch, t_ counting samples).
+        once per epoch, ``t_`` counting samples).
     learning_rate_init : float, default=0.001
     power_t : float, default=0.5
     max_iter : int, default=200
@@ -859,7 +859,7 @@ _ATTR_DOC = """
     n_outputs_ : int
     out_activation_ : str
     history_ : dict of lists
-        fastmlp extension: per epoch 'loss' (= loss_curve_), 'lr', 'time',
+        fastmlp extension: per epoch 'loss' (= ``loss_curve_``), 'lr', 'time',
         'accuracy' (classifiers: running training accuracy), and, when a
         validation set exists (early_stopping or ``fit(validation_data=...)``),
         'val_loss' (data loss, no L2 term) and 'val_score'.  For lbfgs,

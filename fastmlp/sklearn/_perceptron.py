@@ -175,7 +175,7 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
     n_iter_ : int
         Epochs run (the most over the one-vs-rest fits).
     t_ : float
