@@ -13,14 +13,14 @@ _omp_policy.restore()
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
 from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
-from fastmlp.io import load  # noqa: E402
+from fastmlp.io import ModelFileError, load  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
-    "optim", "schedules", "callbacks", "load",
+    "optim", "schedules", "callbacks", "load", "ModelFileError",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``

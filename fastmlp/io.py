@@ -1,7 +1,7 @@
 """Save and load models: one ``.npz`` file, written atomically, read without pickle.
 
-Layout (format version 1).  Every entry is a plain array, so
-``np.load(path, allow_pickle=False)`` reads it:
+Layout (format version 1).  Every entry is a plain array (uncompressed ``.npy``
+members of a zip file), so ``np.load(path, allow_pickle=False)`` reads it:
 
 ===================  =========================================================
 ``format``           the string ``"fastmlp.MLP"`` (identifies the file)
@@ -9,164 +9,382 @@ Layout (format version 1).  Every entry is a plain array, so
 ``fastmlp_version``  the version that wrote the file (for information)
 ``config``           JSON: the constructor arguments (layers, activations, ...)
 ``params``           the flat parameter buffer, in the model's dtype
-``classes``          (optional) class labels, numeric or unicode
+``classes``          (optional) class labels, numeric or unicode, sorted
 ``history``          JSON: ``history_``
 ``rng``              JSON: the state of the shuffling generator
 ``optimizer``        (optional) JSON: hyper-parameters, step and layout
 ``opt_s1``...        (optional) the optimizer's state buffers
 ===================  =========================================================
 
-Saving writes a temporary file in the destination's directory, flushes and
-fsyncs it, then renames it over the destination (``os.replace``), so a
-reader never sees a half-written file and a crash leaves the old one intact.
-Loading checks everything before building the model and raises
-:class:`ModelFileError` (a ValueError) naming what is wrong: not a zip, a
-truncated or corrupted file, a foreign ``.npz``, a newer format, missing
-entries or inconsistent shapes.  A saved and reloaded model continues
-training exactly as the original would (same weights, optimizer state,
-step, shuffling and dropout streams).
+The contract (tested in tests/test_io.py, tests/test_io_contract.py,
+tests/test_io_faults.py and tests/test_properties_files.py; stated in docs/RELIABILITY.md):
+
+* :func:`load` raises :class:`ModelFileError` (a ValueError) for anything wrong
+  in a file -- not a zip, truncated, a bad CRC, a compression method or flag
+  this module does not write, a header claiming more data than the file holds,
+  an entry of the wrong dtype, shape or range, entries that disagree with one
+  another -- and nothing else (a missing file is FileNotFoundError).  Every
+  entry is checked before the model is built, and no buffer is allocated
+  before its size has been checked against the file's own size.
+* :func:`save` checks the model with the same rules first (so a file it
+  writes always loads) and refuses, with a ValueError, a model :func:`load`
+  would refuse: NaN or infinite weights or optimizer state, unsorted or
+  mixed-type class labels.
+* :func:`save` writes a temporary file in the destination's directory,
+  fsyncs it, renames it over the destination (``os.replace``) and fsyncs the
+  directory: a reader never sees a half-written file and a crash or a full
+  disk leaves the old file intact.  On any error (KeyboardInterrupt included)
+  the temporary file is removed; after a ``kill -9`` mid-save it remains, and
+  the next save to the same destination removes it (temporary files carry
+  the writer's pid and are removed once that process no longer exists).
+* A new file gets the mode ``open()`` would give it (0666 minus the umask);
+  a file replaced keeps its mode.
+
+The model class is registered here by :mod:`fastmlp.mlp` (:func:`register`),
+so this module does not import it: the dependency runs one way, mlp -> io.
 """
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import re
+import stat
+import sys
 import tempfile
 import zipfile
 from typing import Any, Optional, Union
 
 import numpy as np
 
-__all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION"]
+from fastmlp import _backend as B
+from fastmlp._validation import resolve_threads
+
+__all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION", "register"]
 
 FORMAT_VERSION = 1
 _MAGIC = "fastmlp.MLP"
 _REQUIRED = ("format", "format_version", "fastmlp_version", "config", "params", "history", "rng")
+_OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3")
+_CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "leaky_slope", "init",
+                "dtype", "seed", "dropout", "input_noise", "noise_seed")
+#: npy header versions read (numpy writes 1.0, or 2.0 for headers over 64 KiB)
+_NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0,
+                 (2, 0): np.lib.format.read_array_header_2_0}
+_MAX_HEADER = 10_000  # bytes of an npy header (ours are ~100)
+_TMP_TAG = ".fastmlp-tmp"
+
+#: format magic -> model class (filled by fastmlp.mlp through register)
+_MODEL_CLASSES: dict[str, type] = {}
 
 
 class ModelFileError(ValueError):
-    """A file that is not a readable fastmlp model (damaged, foreign or too new)."""
+    """A file that is not a readable fastmlp model (damaged, foreign, inconsistent or too new)."""
 
 
-def _json(obj: Any) -> np.ndarray:
-    return np.array(json.dumps(obj))
+def register(magic: str, cls: type) -> None:
+    """Make ``cls`` the class :func:`load` builds for files whose ``format`` is ``magic``."""
+    _MODEL_CLASSES[magic] = cls
 
 
-def _jsonable_state(st: dict) -> dict:
-    out = {}
-    for k, v in st.items():
-        if isinstance(v, np.ndarray) or v is None:
-            continue
-        out[k] = v.item() if isinstance(v, np.generic) else v
-    return out
+# ---------------------------------------------------------------------------- reading
+class _Bad(Exception):
+    """A problem found while checking entries; its text is completed by the caller."""
 
 
-def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
-    """Write ``model`` to ``path`` (``.npz`` appended if missing) atomically; return the path.
+class _Foreign(_Bad):
+    """Not a fastmlp model, or one of a newer format (not damage)."""
 
-    Parameters
-    ----------
-    model : fastmlp.MLP
-    path : str or path-like
 
-    Returns
-    -------
-    str
-        The path written.
-    """
-    from fastmlp import __version__
-
-    path = os.fspath(path)
-    if not path.endswith(".npz"):
-        path += ".npz"
-    config = {"layers": model.layers, "activation": model.activations,
-              "output_activation": model.output_activation, "loss": model.loss,
-              "leaky_slope": model.leaky_slope, "init": model.init, "dtype": model.dtype.name,
-              "seed": None if model.seed is None else int(model.seed),
-              "dropout": list(model.dropout), "input_noise": model.input_noise,
-              "noise_seed": str(model._noise_seed)}
-    arrays: dict[str, np.ndarray] = {
-        "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-        "fastmlp_version": np.array(__version__), "config": _json(config),
-        "params": model._params, "history": _json(model.history_),
-        "rng": _json(model._rng.bit_generator.state),
-    }
-    if model.classes_ is not None:
-        classes = np.asarray(model.classes_)
-        if classes.dtype == object:  # strings kept as objects: store as unicode, no pickle
-            if not all(isinstance(c, str) for c in classes):
-                raise ValueError("cannot save class labels of mixed types without pickle; use "
-                                 "all numbers or all strings")
-            classes = classes.astype(str)
-        arrays["classes"] = classes
-    st = model._opt_state
-    if st is not None:
-        arrays["optimizer"] = _json(_jsonable_state(st))
-        for k in ("s1", "s2", "s3"):
-            if st.get(k) is not None:
-                arrays["opt_" + k] = st[k]
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".fastmlp-", suffix=".npz.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) -> np.ndarray:
+    """One ``.npy`` member, checked before anything is allocated for it."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise _Bad(f"member {name!r} is encrypted")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _Bad(f"member {name!r} uses zip compression method {info.compress_type}; "
+                   "fastmlp writes uncompressed members only")
+    if (info.file_size != info.compress_size or info.header_offset < 0
+            or info.header_offset + info.compress_size > file_size):
+        raise _Bad(f"member {name!r} claims {info.file_size} bytes at offset "
+                   f"{info.header_offset}, beyond the file's {file_size} bytes")
+    with zf.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        reader = _NPY_VERSIONS.get(version)
+        if reader is None:
+            raise _Bad(f"member {name!r} is in npy format {version}, not 1.0 or 2.0")
+        shape, fortran, dtype = reader(fp, max_header_size=_MAX_HEADER)
+        if any(d < 0 for d in shape):
+            raise _Bad(f"member {name!r}: negative dimensions {shape}")
+        if dtype.hasobject:
+            raise _Bad(f"member {name!r} holds Python objects (it would need pickle, which "
+                       "fastmlp never uses)")
+        if dtype.kind not in "biufU" or dtype.fields is not None or dtype.subdtype is not None:
+            raise _Bad(f"member {name!r} has dtype {dtype}, not a plain number or string")
+        count = math.prod(shape)
+        need = count * dtype.itemsize
+        have = info.file_size - fp.tell()
+        if need != have:
+            raise _Bad(f"member {name!r}: its header claims shape {shape} of {dtype} "
+                       f"({need} bytes) but holds {have} bytes")
+        raw = fp.read(need)
+        if len(raw) != need or fp.read(1):  # reading to the end checks the CRC
+            raise _Bad(f"member {name!r} is truncated")
+    arr = np.frombuffer(raw, dtype=dtype, count=count)
+    return arr.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _read(path: str) -> dict:
-    """All arrays of the file, or ModelFileError.  Reads every member, so CRC
-    and truncation errors surface here and not later."""
-    with open(path, "rb") as f:  # ours to close, whatever np.load does on a bad file
+    """All arrays of the file, or ModelFileError.  Reads and checks every member (sizes
+    against the file's size first, then the CRC), so damage surfaces here."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ModelFileError(f"{path}: not a regular file")
+    with open(fd, "rb") as f:
+        head = f.read(6)
+        f.seek(0)
+        if head == b"\x93NUMPY":
+            raise ModelFileError(f"{path}: a single .npy array, not a fastmlp model (.npz)")
         try:
-            z = np.load(f, allow_pickle=False)
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path}: a single .npy array, not a fastmlp model (.npz)")
-            with z:
-                return {k: z[k] for k in z.files}
-        except ModelFileError:
-            raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-            raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, truncated "
-                                 f"or not an .npz): {type(exc).__name__}: {exc}") from None
+            with zipfile.ZipFile(f) as zf:
+                infos = zf.infolist()
+                if len(infos) > len(_REQUIRED) + len(_OPTIONAL):
+                    raise _Bad(f"{len(infos)} members, more than a fastmlp model has")
+                data: dict[str, np.ndarray] = {}
+                for info in infos:
+                    key = info.filename[:-4] if info.filename.endswith(".npy") else None
+                    if key is None or key in data:
+                        raise _Bad(f"unexpected or repeated member {info.filename!r}")
+                    data[key] = _member_array(zf, info, st.st_size)
+                return data
+        except _Bad as exc:
+            raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, "
+                                 f"truncated or not an .npz): {exc}") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+                KeyError, IndexError, TypeError, NotImplementedError, RuntimeError,
+                OverflowError, MemoryError, RecursionError, UnicodeDecodeError,
+                SyntaxError) as exc:
+            # SyntaxError: numpy parses npy headers with ast.literal_eval
+            raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, "
+                                 f"truncated or not an .npz): {type(exc).__name__}: "
+                                 f"{_short(exc)}") from None
 
 
-def _text(data: dict, key: str, path: str) -> str:
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+# ---------------------------------------------------------------------------- checks
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _text(data: dict, key: str) -> str:
     v = data[key]
     if v.shape != () or v.dtype.kind != "U":
-        raise ModelFileError(f"{path}: entry {key!r} should be a string; got {v.dtype} {v.shape}")
+        raise _Bad(f"entry {key!r} should be a string; got {v.dtype} {v.shape}")
     return str(v)
 
 
-def _load_json(data: dict, key: str, path: str) -> Any:
+def _json_entry(data: dict, key: str) -> Any:
     try:
-        return json.loads(_text(data, key, path))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: entry {key!r} is not valid JSON: {exc}") from None
+        return json.loads(_text(data, key))
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise _Bad(f"entry {key!r} is not valid JSON: {_short(exc)}") from None
 
 
-def _check_header(data: dict, path: str) -> None:
-    if "format" not in data or data["format"].shape != () or str(data["format"]) != _MAGIC:
-        raise ModelFileError(f"{path}: not a fastmlp model (an .npz without the "
-                             f"'format' = {_MAGIC!r} entry; keys: {sorted(data)[:10]})")
+def _check_header(data: dict) -> None:
+    fmt = data.get("format")
+    if fmt is None or fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) not in _MODEL_CLASSES:
+        raise _Foreign(f"not a fastmlp model (an .npz without the 'format' = {_MAGIC!r} entry; "
+                   f"keys: {sorted(data)[:10]})")
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
-        raise ModelFileError(f"{path}: damaged fastmlp model, missing entries {missing}")
+        raise _Bad(f"missing entries {missing}")
+    unknown = sorted(k for k in data if k not in _REQUIRED and k not in _OPTIONAL)
+    if unknown:
+        raise _Bad(f"unexpected entries {unknown[:10]}")
     ver = data["format_version"]
     if ver.shape != () or ver.dtype.kind not in "iu":
-        raise ModelFileError(f"{path}: damaged fastmlp model: bad format_version entry")
+        raise _Bad("bad format_version entry (not an integer scalar)")
     if int(ver) > FORMAT_VERSION or int(ver) < 1:
-        raise ModelFileError(
-            f"{path}: written in fastmlp model format {int(ver)} by fastmlp "
-            f"{_text(data, 'fastmlp_version', path)}; this fastmlp reads formats 1 to "
-            f"{FORMAT_VERSION}. Upgrade fastmlp to load it.")
+        raise _Foreign(f"written in fastmlp model format {int(ver)} by fastmlp "
+                   f"{_text(data, 'fastmlp_version')}; this fastmlp reads formats 1 to "
+                   f"{FORMAT_VERSION}. Upgrade fastmlp to load it.")
+    _text(data, "fastmlp_version")
+
+
+def _check_config(cfg: Any) -> dict:
+    """The constructor arguments, with types and ranges checked (the constructor checks
+    the names); returns the number of parameters the layers imply under 'n_params'."""
+    if not isinstance(cfg, dict) or sorted(cfg) != sorted(_CONFIG_KEYS):
+        keys = sorted(cfg) if isinstance(cfg, dict) else type(cfg).__name__
+        raise _Bad(f"entry 'config' should hold the keys {list(_CONFIG_KEYS)}; got {keys}")
+    layers = cfg["layers"]
+    if (not isinstance(layers, list) or not 2 <= len(layers) <= 65
+            or not all(_is_int(w) and 1 <= w < 2**31 for w in layers)):
+        raise _Bad(f"config 'layers' should be 2 to 65 positive widths; got {_short(layers)}")
+    n_hidden = len(layers) - 2
+    acts = cfg["activation"]
+    if not isinstance(acts, list) or len(acts) != n_hidden or not all(
+            isinstance(a, str) for a in acts):
+        raise _Bad(f"config 'activation' should be {n_hidden} names; got {_short(acts)}")
+    drop = cfg["dropout"]
+    if not isinstance(drop, list) or len(drop) != n_hidden or not all(
+            _is_real(r) and 0 <= r < 1 for r in drop):
+        raise _Bad(f"config 'dropout' should be {n_hidden} rates in [0, 1); got {_short(drop)}")
+    for key in ("loss", "init"):
+        if not isinstance(cfg[key], str):
+            raise _Bad(f"config {key!r} should be a string; got {_short(cfg[key])}")
+    if cfg["output_activation"] is not None and not isinstance(cfg["output_activation"], str):
+        raise _Bad("config 'output_activation' should be a string or null")
+    if cfg["dtype"] not in ("float32", "float64"):
+        raise _Bad(f"config 'dtype' should be 'float32' or 'float64'; got {_short(cfg['dtype'])}")
+    for key in ("leaky_slope", "input_noise"):
+        v = cfg[key]
+        if not _is_real(v) or not math.isfinite(v) or v < 0:
+            raise _Bad(f"config {key!r} should be a finite number >= 0; got {_short(v)}")
+    if cfg["seed"] is not None and not (_is_int(cfg["seed"]) and 0 <= cfg["seed"] < 2**128):
+        raise _Bad(f"config 'seed' should be a non-negative int or null; got {_short(cfg['seed'])}")
+    ns = cfg["noise_seed"]
+    if not (isinstance(ns, str) and ns.isdigit() and len(ns) <= 20 and int(ns) < 2**64):
+        raise _Bad(f"config 'noise_seed' should be an unsigned 64-bit int; got {_short(ns)}")
+    return {**cfg, "n_params": sum((i + 1) * o for i, o in zip(layers[:-1], layers[1:]))}
+
+
+def _check_params(data: dict, cfg: dict) -> np.ndarray:
+    p = data["params"]
+    if p.shape != (cfg["n_params"],) or p.dtype != np.dtype(cfg["dtype"]):
+        raise _Bad(f"params has {p.dtype} {p.shape}, the architecture needs {cfg['dtype']} "
+                   f"({cfg['n_params']},)")
+    if not np.isfinite(p).all():
+        raise _Bad("params contain NaN or infinity")
+    return p
+
+
+def _check_classes(data: dict, cfg: dict) -> Optional[np.ndarray]:
+    if "classes" not in data:
+        return None
+    c = data["classes"]
+    n_out = cfg["layers"][-1]
+    need = 2 if n_out == 1 else n_out
+    if c.ndim != 1 or c.dtype.kind not in "biufU" or len(c) != need:
+        raise _Bad(f"classes should be {need} labels (the network has {n_out} output"
+                   f"{'s' if n_out > 1 else ''}); got {c.dtype} {c.shape}")
+    if cfg["loss"] == "auto":
+        raise _Bad("classes are set but the loss is still 'auto' (never fitted)")
+    if c.dtype.kind == "f" and not np.isfinite(c).all():
+        raise _Bad("classes contain NaN or infinity")
+    if not np.all(c[1:] > c[:-1]):
+        raise _Bad("classes are not sorted and unique")
+    return c
+
+
+def _check_history(hist: Any) -> dict:
+    if not isinstance(hist, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(_is_real(x) for x in v)
+            for k, v in hist.items()):
+        raise _Bad("history should be a dict of lists of numbers")
+    return hist
+
+
+def _check_rng(state: Any) -> dict:
+    ok = (isinstance(state, dict) and state.get("bit_generator") == "PCG64"
+          and isinstance(state.get("state"), dict)
+          and sorted(state["state"]) == ["inc", "state"]
+          and all(_is_int(v) and 0 <= v < 2**128 for v in state["state"].values())
+          and state.get("has_uint32") in (0, 1)
+          and _is_int(state.get("uinteger")) and 0 <= state["uinteger"] < 2**32)
+    if not ok:
+        raise _Bad("rng should be a PCG64 state (128-bit unsigned state and inc, "
+                   f"has_uint32 0/1, 32-bit uinteger); got {_short(state)}")
+    return state
+
+
+def _uses_s3(layout: list) -> bool:
+    """Whether the rule of ``layout`` keeps a third buffer (centered RMSprop, AMSGrad)."""
+    return (layout[0] == "rmsprop" and bool(layout[2])) or (
+        layout[0] in ("adam", "adamw") and bool(layout[1]))
+
+
+#: buffers that hold sums or averages of squared gradients, never negative
+_NONNEG = {"adagrad": ("s1",), "rmsprop": ("s1",), "adam": ("s2", "s3"), "adamw": ("s2", "s3")}
+_LAYOUT_LEN = {"sgd": 3, "adagrad": 1, "rmsprop": 3, "adam": 3, "adamw": 3}
+
+
+def _check_optimizer(data: dict, params: np.ndarray) -> Optional[dict]:
+    bufs = [k for k in ("opt_s1", "opt_s2", "opt_s3") if k in data]
+    if "optimizer" not in data:
+        if bufs:
+            raise _Bad(f"optimizer buffers {bufs} without an 'optimizer' entry")
+        return None
+    st = _json_entry(data, "optimizer")
+    if not isinstance(st, dict):
+        raise _Bad("bad optimizer entry (not a dict)")
+    layout, step, kind = st.get("layout"), st.get("step"), st.get("kind")
+    if (not isinstance(layout, list) or not layout or layout[0] not in _LAYOUT_LEN
+            or len(layout) != _LAYOUT_LEN[layout[0]]
+            or not all(isinstance(v, bool) for v in layout[1:])):
+        raise _Bad(f"bad optimizer entry: layout {_short(layout)}")
+    if kind != B.OPTIMIZERS[layout[0]]:
+        raise _Bad(f"bad optimizer entry: kind {_short(kind)} for a {layout[0]!r} layout")
+    if not (_is_int(step) and 0 <= step < 2**63):
+        raise _Bad(f"bad optimizer entry: step should be an int >= 0; got {_short(step)}")
+    for k, v in st.items():
+        if _is_real(v) and not math.isfinite(v):
+            raise _Bad(f"bad optimizer entry: {k} = {v}")
+    need = ["s1", "s2"] + (["s3"] if _uses_s3(layout) else [])
+    if sorted(bufs) != ["opt_" + k for k in need]:
+        raise _Bad(f"optimizer buffers {bufs}; a {layout[0]!r} state needs "
+                   f"{['opt_' + k for k in need]}")
+    st["s3"] = None
+    for k in need:
+        buf = data["opt_" + k]
+        if buf.shape != params.shape or buf.dtype != params.dtype:
+            raise _Bad(f"opt_{k} has {buf.dtype} {buf.shape}, expected {params.dtype} "
+                       f"{params.shape}")
+        if not np.isfinite(buf).all():
+            raise _Bad(f"opt_{k} contains NaN or infinity")
+        if k in _NONNEG.get(layout[0], ()) and (buf < 0).any():
+            raise _Bad(f"opt_{k} (a {layout[0]} sum of squares) has negative values")
+        st[k] = buf
+    return st
+
+
+def _check_all(data: dict) -> dict:
+    """Every entry checked, alone and against the others; returns what load builds from."""
+    _check_header(data)
+    cfg = _check_config(_json_entry(data, "config"))
+    params = _check_params(data, cfg)
+    return {"class": _MODEL_CLASSES[str(data["format"])], "config": cfg, "params": params,
+            "classes": _check_classes(data, cfg),
+            "history": _check_history(_json_entry(data, "history")),
+            "rng": _check_rng(_json_entry(data, "rng")),
+            "optimizer": _check_optimizer(data, params)}
+
+
+def _build(checked: dict, n_threads: Optional[int]) -> Any:
+    cfg = checked["config"]
+    model = checked["class"](cfg["layers"], activation=cfg["activation"],
+                             output_activation=cfg["output_activation"], loss=cfg["loss"],
+                             leaky_slope=cfg["leaky_slope"], init=cfg["init"], dtype=cfg["dtype"],
+                             seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
+                             input_noise=cfg["input_noise"])
+    model._noise_seed = int(cfg["noise_seed"])
+    model._params[...] = checked["params"]
+    model.classes_ = checked["classes"]
+    model.history_ = checked["history"]
+    model._rng.bit_generator.state = checked["rng"]
+    model._opt_state = checked["optimizer"]
+    return model
 
 
 def load(path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) -> Any:
@@ -187,52 +405,193 @@ def load(path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) 
     FileNotFoundError
         When there is no such file.
     ModelFileError
-        When the file is damaged, truncated, foreign or from a newer format.
+        For anything wrong in the file: damaged, truncated, foreign, from a
+        newer format, or entries of the wrong dtype, shape or range or that
+        disagree with one another.  The message names the file and the entry.
+    ValueError
+        When ``n_threads`` is not a valid thread count.
     """
-    from fastmlp.mlp import MLP
-
+    resolve_threads(n_threads, B.core.max_threads())  # the argument's own error, not the file's
     path = os.fspath(path)
     data = _read(path)
-    _check_header(data, path)
-    cfg = _load_json(data, "config", path)
     try:
-        model = MLP(cfg["layers"], activation=cfg["activation"],
-                    output_activation=cfg["output_activation"],
-                    loss=cfg["loss"], leaky_slope=cfg["leaky_slope"], init=cfg["init"],
-                    dtype=cfg["dtype"], seed=cfg["seed"], n_threads=n_threads,
-                    dropout=cfg["dropout"], input_noise=cfg["input_noise"])
-        model._noise_seed = int(cfg["noise_seed"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: damaged fastmlp model: bad config entry: {exc}") from None
-    params = data["params"]
-    if params.shape != model._params.shape or params.dtype != model.dtype:
-        raise ModelFileError(f"{path}: damaged fastmlp model: params has {params.dtype} "
-                             f"{params.shape}, the architecture needs {model.dtype} "
-                             f"{model._params.shape}")
-    if not np.isfinite(params).all():
-        raise ModelFileError(f"{path}: damaged fastmlp model: params contain NaN or infinity")
-    model._params[...] = params
-    if "classes" in data:
-        model.classes_ = data["classes"]
-    hist = _load_json(data, "history", path)
-    if not isinstance(hist, dict) or not all(isinstance(v, list) for v in hist.values()):
-        raise ModelFileError(f"{path}: damaged fastmlp model: history is not a dict of lists")
-    model.history_ = hist
+        checked = _check_all(data)
+        return _build(checked, n_threads)
+    except _Bad as exc:
+        kind = "" if isinstance(exc, _Foreign) else "damaged fastmlp model: "
+        raise ModelFileError(f"{path}: {kind}{exc}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # the constructor's checks
+        raise ModelFileError(f"{path}: damaged fastmlp model: bad config entry: "
+                             f"{_short(exc)}") from None
+
+
+# ---------------------------------------------------------------------------- writing
+def _json(obj: Any, what: str) -> np.ndarray:
     try:
-        model._rng.bit_generator.state = _load_json(data, "rng", path)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"{path}: damaged fastmlp model: bad rng entry: {exc}") from None
-    if "optimizer" in data:
-        st = _load_json(data, "optimizer", path)
-        if not isinstance(st, dict) or "layout" not in st or "kind" not in st:
-            raise ModelFileError(f"{path}: damaged fastmlp model: bad optimizer entry")
+        return np.array(json.dumps(obj))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot save the model: its {what} is not plain numbers, strings, "
+                         f"lists and dicts: {_short(exc)}") from None
+
+
+def _jsonable_state(st: dict) -> dict:
+    out = {}
+    for k, v in st.items():
+        if isinstance(v, np.ndarray) or v is None:
+            continue
+        out[k] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+def _arrays(model: Any) -> dict:
+    """The file's entries for ``model`` (not yet checked)."""
+    # the package's version, read without importing the package from its own submodule
+    version = str(getattr(sys.modules.get("fastmlp"), "__version__", "unknown"))
+    config = {"layers": model.layers, "activation": model.activations,
+              "output_activation": model.output_activation, "loss": model.loss,
+              "leaky_slope": model.leaky_slope, "init": model.init, "dtype": model.dtype.name,
+              "seed": None if model.seed is None else int(model.seed),
+              "dropout": list(model.dropout), "input_noise": model.input_noise,
+              "noise_seed": str(model._noise_seed)}
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+        "fastmlp_version": np.array(version), "config": _json(config, "configuration"),
+        "params": model._params, "history": _json(model.history_, "history_"),
+        "rng": _json(model._rng.bit_generator.state, "generator state"),
+    }
+    if model.classes_ is not None:
+        classes = np.asarray(model.classes_)
+        if classes.dtype == object:  # strings kept as objects: store as unicode, no pickle
+            if not all(isinstance(c, str) for c in classes):
+                raise ValueError("cannot save class labels of mixed types without pickle; use "
+                                 "all numbers or all strings")
+            classes = classes.astype(str)
+        arrays["classes"] = classes
+    st = model._opt_state
+    if st is not None:
+        arrays["optimizer"] = _json(_jsonable_state(st), "optimizer state")
         for k in ("s1", "s2", "s3"):
-            buf = data.get("opt_" + k)
-            if buf is not None and (buf.shape != params.shape or buf.dtype != params.dtype):
-                raise ModelFileError(f"{path}: damaged fastmlp model: opt_{k} has {buf.dtype} "
-                                     f"{buf.shape}, expected {params.dtype} {params.shape}")
-            st[k] = None if buf is None else np.array(buf)
-        if st["s1"] is None or st["s2"] is None:
-            raise ModelFileError(f"{path}: damaged fastmlp model: optimizer buffers missing")
-        model._opt_state = st
-    return model
+            if st.get(k) is not None:
+                arrays["opt_" + k] = st[k]
+    return arrays
+
+
+def _new_file_mode(path: str) -> int:
+    """The mode ``open(path, 'w')`` would leave: the existing file's, else 0666 & ~umask."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    except OSError:
+        pass
+    try:  # the umask without changing it (Linux >= 4.7)
+        with open("/proc/self/status") as f:
+            m = re.search(r"^Umask:\s*([0-7]+)", f.read(), re.M)
+        if m:
+            return 0o666 & ~int(m.group(1), 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (and put it back)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _tmp_prefix(path: str) -> str:
+    """Temporary files of saves to ``path``: ``.<name>.<pid>.fastmlp-tmp<random>``."""
+    return "." + os.path.basename(path)[:100] + "."
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Remove temporary files that saves to ``path`` by dead processes left behind
+    (a ``kill -9`` between the write and the rename)."""
+    directory, prefix = os.path.dirname(os.path.abspath(path)), _tmp_prefix(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix) or _TMP_TAG not in name:
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its writer is alive: perhaps saving right now
+        except ProcessLookupError:
+            pass
+        except OSError:  # not ours to signal: alive
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
+
+
+def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
+    """Write ``model`` to ``path`` (``.npz`` appended if missing) atomically; return the path.
+
+    Parameters
+    ----------
+    model : fastmlp.MLP
+    path : str or path-like
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        When the model holds something :func:`load` would refuse (NaN or
+        infinite weights or optimizer state, class labels of mixed types or
+        not sorted); nothing is written then.
+    OSError
+        When the file cannot be written (the destination is left as it was
+        and no temporary file remains).
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    arrays = _arrays(model)
+    try:  # what load would say, said now: a file written by save always loads
+        _check_all(dict(arrays))
+    except _Bad as exc:
+        raise ValueError(f"cannot save the model to {path}: {exc}"
+                         + ("; the weights must be finite to be saved (the training diverged? "
+                            "lower the learning rate)" if "NaN" in str(exc) else "")) from None
+    _remove_stale_temporaries(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}.", suffix=_TMP_TAG,
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _new_file_mode(path))
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+    return path
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make the rename durable (best effort: not every platform opens directories)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EBADF, errno.EACCES):
+            raise
+    finally:
+        os.close(fd)

@@ -9,6 +9,7 @@ import numpy as np
 
 from fastmlp import _backend as B
 from fastmlp import _fit
+from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp._validation import (check_dropout, check_dtype, check_nonneg_float, check_X,
                                  check_y_2d, resolve_threads)
@@ -385,16 +386,12 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def save(self, path: Union[str, "os.PathLike[str]"]) -> str:
         """Save architecture, weights, optimizer state and history to one ``.npz``
         (atomically); return the path written.  See :mod:`fastmlp.io`."""
-        from fastmlp.io import save
-
-        return save(self, path)
+        return _io.save(self, path)
 
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) -> "MLP":
         """Load a model written by :meth:`save` (no pickle).  See :mod:`fastmlp.io`."""
-        from fastmlp.io import load
-
-        return load(path, n_threads=n_threads)
+        return _io.load(path, n_threads=n_threads)
 
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
@@ -461,3 +458,6 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
         return float(r2.mean())
+
+
+_io.register("fastmlp.MLP", MLP)  # fastmlp.io builds MLPs from files without importing this module
