@@ -97,18 +97,28 @@ class _Foreign(_Bad):
     """Not a fastmlp model, or one of a newer format (not damage)."""
 
 
-def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) -> np.ndarray:
-    """One ``.npy`` member, checked before anything is allocated for it."""
+def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int,
+                  max_unpacked: Optional[int], kinds: str) -> np.ndarray:
+    """One ``.npy`` member, checked before anything is allocated for it.
+
+    ``max_unpacked`` None: uncompressed members only, each within the file's size;
+    else deflated members too, of at most that many bytes once inflated."""
     name = info.filename
     if info.flag_bits & 0x1:
         raise _Bad(f"member {name!r} is encrypted")
-    if info.compress_type != zipfile.ZIP_STORED:
+    methods = (zipfile.ZIP_STORED,) if max_unpacked is None else (zipfile.ZIP_STORED,
+                                                                  zipfile.ZIP_DEFLATED)
+    if info.compress_type not in methods:
         raise _Bad(f"member {name!r} uses zip compression method {info.compress_type}; "
-                   "fastmlp writes uncompressed members only")
-    if (info.file_size != info.compress_size or info.header_offset < 0
-            or info.header_offset + info.compress_size > file_size):
-        raise _Bad(f"member {name!r} claims {info.file_size} bytes at offset "
-                   f"{info.header_offset}, beyond the file's {file_size} bytes")
+                   + ("fastmlp writes uncompressed members only" if max_unpacked is None
+                      else "only uncompressed or deflated members are read"))
+    if info.header_offset < 0 or info.header_offset + info.compress_size > file_size or (
+            info.file_size != info.compress_size if info.compress_type == zipfile.ZIP_STORED
+            else info.file_size > max_unpacked):
+        raise _Bad(f"member {name!r} claims {info.file_size} bytes ({info.compress_size} "
+                   f"stored at offset {info.header_offset}), more than the file's "
+                   f"{file_size} bytes" + ("" if max_unpacked is None
+                                           else f" or the limit of {max_unpacked}"))
     with zf.open(info) as fp:
         version = np.lib.format.read_magic(fp)
         reader = _NPY_VERSIONS.get(version)
@@ -120,7 +130,7 @@ def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) ->
         if dtype.hasobject:
             raise _Bad(f"member {name!r} holds Python objects (it would need pickle, which "
                        "fastmlp never uses)")
-        if dtype.kind not in "biufU" or dtype.fields is not None or dtype.subdtype is not None:
+        if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
             raise _Bad(f"member {name!r} has dtype {dtype}, not a plain number or string")
         count = math.prod(shape)
         need = count * dtype.itemsize
@@ -133,6 +143,40 @@ def _member_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) ->
             raise _Bad(f"member {name!r} is truncated")
     arr = np.frombuffer(raw, dtype=dtype, count=count)
     return arr.reshape(shape, order="F" if fortran else "C").copy()
+
+
+#: what reading a damaged zip or npy member may raise besides _Bad (numpy parses npy
+#: headers with ast.literal_eval: SyntaxError; zipfile: NotImplementedError, RuntimeError...)
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+                KeyError, IndexError, TypeError, NotImplementedError, RuntimeError,
+                OverflowError, MemoryError, RecursionError, UnicodeDecodeError, SyntaxError)
+
+
+def read_npz_arrays(f: Any, size: int, *, max_members: int,
+                    max_unpacked: Optional[int] = None, kinds: str = "biufU") -> dict:
+    """Every array of an ``.npz`` in the seekable binary file ``f`` of ``size`` bytes,
+    checked against ``size`` (and ``max_unpacked``) before anything is allocated.
+
+    Raises ValueError (a one-line reason) for anything wrong in the file; see
+    :func:`_member_array` for ``max_unpacked``.  Also used by the command line
+    for data files.
+    """
+    try:
+        with zipfile.ZipFile(f) as zf:
+            infos = zf.infolist()
+            if len(infos) > max_members:
+                raise _Bad(f"{len(infos)} members, more than the {max_members} expected")
+            data: dict[str, np.ndarray] = {}
+            for info in infos:
+                key = info.filename[:-4] if info.filename.endswith(".npy") else None
+                if key is None or key in data:
+                    raise _Bad(f"unexpected or repeated member {info.filename!r}")
+                data[key] = _member_array(zf, info, size, max_unpacked, kinds)
+            return data
+    except _Bad as exc:
+        raise ValueError(str(exc)) from None
+    except _READ_ERRORS as exc:
+        raise ValueError(f"{type(exc).__name__}: {_short(exc)}") from None
 
 
 def _read(path: str) -> dict:
@@ -149,28 +193,10 @@ def _read(path: str) -> dict:
         if head == b"\x93NUMPY":
             raise ModelFileError(f"{path}: a single .npy array, not a fastmlp model (.npz)")
         try:
-            with zipfile.ZipFile(f) as zf:
-                infos = zf.infolist()
-                if len(infos) > len(_REQUIRED) + len(_OPTIONAL):
-                    raise _Bad(f"{len(infos)} members, more than a fastmlp model has")
-                data: dict[str, np.ndarray] = {}
-                for info in infos:
-                    key = info.filename[:-4] if info.filename.endswith(".npy") else None
-                    if key is None or key in data:
-                        raise _Bad(f"unexpected or repeated member {info.filename!r}")
-                    data[key] = _member_array(zf, info, st.st_size)
-                return data
-        except _Bad as exc:
+            return read_npz_arrays(f, st.st_size, max_members=len(_REQUIRED) + len(_OPTIONAL))
+        except ValueError as exc:
             raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, "
                                  f"truncated or not an .npz): {exc}") from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-                KeyError, IndexError, TypeError, NotImplementedError, RuntimeError,
-                OverflowError, MemoryError, RecursionError, UnicodeDecodeError,
-                SyntaxError) as exc:
-            # SyntaxError: numpy parses npy headers with ast.literal_eval
-            raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, "
-                                 f"truncated or not an .npz): {type(exc).__name__}: "
-                                 f"{_short(exc)}") from None
 
 
 def _short(exc: BaseException) -> str:

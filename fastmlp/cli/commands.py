@@ -15,10 +15,13 @@ import argparse
 import contextlib
 import csv
 import inspect
+import io as _stdio
 import numbers
 import os
+import stat
 import sys
 import time
+import warnings
 from typing import Any, Iterator, NoReturn, Optional, Sequence
 
 import numpy as np
@@ -185,27 +188,116 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _read_csv(path: str, label: Optional[str], need_label: bool) -> tuple:
-    """Return (X float64, y array or None, header or None)."""
+#: bounds on what train, evaluate and predict read (--max-size, --max-rows): a data file
+#: is read whole into memory, so a device, an endless stream or a huge file must not be
+DEFAULT_MAX_SIZE = 1 << 30
+DEFAULT_MAX_ROWS = 10_000_000
+_CSV_BLOCK = 8192  # rows converted to floats at a time (bounds the memory of the parse)
+
+
+def _size(text: str) -> int:
+    """``--max-size`` values: bytes, or a number with a K, M or G suffix (powers of 1024)."""
+    t = text.strip().upper().removesuffix("B")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(t[-1:], 1)
     try:
-        with open(path, newline="") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        value = float(t[:-1] if mult > 1 else t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 500M or 2G; got {text!r}") \
+            from None
+    if not 0 < value * mult < 2**62:
+        raise argparse.ArgumentTypeError(f"expected a positive size such as 500M; got {text!r}")
+    return int(value * mult)
+
+
+def _human(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _limits(args: argparse.Namespace) -> dict:
+    return {"max_size": getattr(args, "max_size", DEFAULT_MAX_SIZE),
+            "max_rows": getattr(args, "max_rows", DEFAULT_MAX_ROWS)}
+
+
+def _read_bytes(path: str, max_size: int) -> bytes:
+    """The content of a regular file, or of standard input for ``-``, at most max_size bytes.
+
+    Devices, FIFOs and sockets are refused before anything is read (``/dev/zero`` would
+    never end); a FIFO is opened without blocking to be told apart.
+    """
+    too_big = (f"over the {_human(max_size)} limit of --max-size; raise it (e.g. --max-size "
+               f"{max(2, 4 * max_size >> 30)}G) to read more")
+    if path == "-":
+        data = sys.stdin.buffer.read(max_size + 1)
+        if len(data) > max_size:
+            raise UserError(f"standard input holds more than {_human(max_size)}, {too_big}")
+        return data
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError(f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory; expected a CSV or NPZ file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise UserError(f"{path} is a directory; expected a CSV or NPZ file")
+        raise UserError(f"{path} is not a regular file (a device, FIFO or socket); give a "
+                        "CSV or NPZ file, or - for standard input")
+    with open(fd, "rb") as f:
+        if st.st_size > max_size:
+            raise UserError(f"{path} is {_human(st.st_size)}, {too_big}")
+        os.set_blocking(fd, True)
+        with _reported(OSError, prefix=f"cannot read {path}: "):
+            data = f.read(max_size + 1)  # the file may have grown since fstat
+    if len(data) > max_size:
+        raise UserError(f"{path} is larger than {_human(max_size)}, {too_big}")
+    return data
+
+
+def _non_finite_cell(block: np.ndarray, first_row: int, cols: list, header: Optional[list],
+                     path: str, cells: Optional[list] = None) -> None:
+    """Refuse NaN and infinity in the features, naming the first such cell."""
+    bad = np.argwhere(~np.isfinite(block))
+    if len(bad):
+        i, k = (int(v) for v in bad[0])
+        name = header[cols[k]] if header else str(cols[k])
+        text = cells[i][cols[k]] if cells is not None else str(float(block[i, k]))
+        raise UserError(f"{path}, data row {first_row + i + 1}, column {name!r}: {text!r} is "
+                        "not a finite number (NaN and infinity are refused)")
+
+
+def _read_csv(path: str, label: Optional[str], need_label: bool,
+              max_size: int = DEFAULT_MAX_SIZE, max_rows: int = DEFAULT_MAX_ROWS,
+              data: Optional[bytes] = None) -> tuple:
+    """Return (X float64, y array or None, header or None)."""
+    if data is None:
+        data = _read_bytes(path, max_size)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(f"{path} is not a text CSV file") from None
-    if not rows:
+        raise UserError(f"{path} is not a text CSV file (not UTF-8)") from None
+    del data
+    reader = csv.reader(text.splitlines())
+    rows = (r for r in reader if r and any(c.strip() for c in r))
+    try:
+        head = [next(rows, None), next(rows, None)]
+    except csv.Error as exc:
+        raise UserError(f"{path}, line {reader.line_num}: {_one_line(str(exc))}") from None
+    if head[0] is None:
         raise UserError(f"{path} is empty")
     header = None
-    if not all(_is_number(c) for c in rows[0]) and len(rows) > 1:
+    if not all(_is_number(c) for c in head[0]) and head[1] is not None:
         # a header unless the first row looks like the others (e.g. text labels in every row)
-        second_numeric = [_is_number(c) for c in rows[1]]
-        first_numeric = [_is_number(c) for c in rows[0]]
-        if first_numeric != second_numeric:
-            header, rows = [c.strip() for c in rows[0]], rows[1:]
-    n_cols = len(header) if header else len(rows[0])
-    for i, r in enumerate(rows):
-        if len(r) != n_cols:
-            raise UserError(f"{path}, data row {i + 1}: {len(r)} fields, expected {n_cols}")
-    if not rows:
+        if [_is_number(c) for c in head[0]] != [_is_number(c) for c in head[1]]:
+            header = [c.strip() for c in head.pop(0)]
+    n_cols = len(header) if header else len(head[0])
+    if not [r for r in head if r is not None]:
         raise UserError(f"{path} has a header but no data rows")
     idx = _column_index(label, header, n_cols, path)
     if idx is None and need_label:
@@ -213,83 +305,148 @@ def _read_csv(path: str, label: Optional[str], need_label: bool) -> tuple:
     cols = [j for j in range(n_cols) if j != idx]
     if not cols:
         raise UserError(f"{path} has no feature columns besides the label column")
-    X = np.empty((len(rows), len(cols)))
-    for i, r in enumerate(rows):
-        for k, j in enumerate(cols):
-            try:
-                X[i, k] = float(r[j])
-            except ValueError:
-                name = header[j] if header else str(j)
-                raise UserError(f"{path}, data row {i + 1}, column {name!r}: {r[j]!r} is not a "
-                                "number (give --label-column if this is the label)") from None
+    blocks, labels, block, n = [], [], [], 0
+
+    def flush() -> None:
+        X = np.empty((len(block), len(cols)))
+        first = n - len(block)
+        for i, r in enumerate(block):
+            for k, j in enumerate(cols):
+                try:
+                    X[i, k] = float(r[j])
+                except ValueError:
+                    name = header[j] if header else str(j)
+                    raise UserError(f"{path}, data row {first + i + 1}, column {name!r}: "
+                                    f"{r[j]!r} is not a number (give --label-column if this "
+                                    "is the label)") from None
+        _non_finite_cell(X, first, cols, header, path, block)
+        blocks.append(X)
+        block.clear()
+
+    try:
+        for r in _chain(head, rows):
+            n += 1
+            if len(r) != n_cols:
+                raise UserError(f"{path}, data row {n}: {len(r)} fields, expected {n_cols}")
+            if n > max_rows:
+                raise UserError(f"{path} has more than {max_rows:,} data rows, the limit of "
+                                "--max-rows; raise it to read more")
+            block.append(r)
+            if idx is not None:
+                labels.append(r[idx].strip())
+            if len(block) == _CSV_BLOCK:
+                flush()
+    except csv.Error as exc:
+        raise UserError(f"{path}, line {reader.line_num}: {_one_line(str(exc))}") from None
+    if block:
+        flush()
+    X = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     y = None
     if idx is not None:
-        y = _parse_labels([r[idx].strip() for r in rows])
+        y = _parse_labels(labels, path)
     return X, y, ([header[j] for j in cols] if header else None)
 
 
-def _parse_labels(cells: Sequence[str]) -> np.ndarray:
+def _chain(head: list, rows: Iterator) -> Iterator:
+    for r in head:
+        if r is not None:
+            yield r
+    yield from rows
+
+
+def _parse_labels(cells: Sequence[str], path: str = "the file") -> np.ndarray:
     """Integers if every cell is one, else floats if every cell is one, else text."""
     try:
         return np.array([int(c) for c in cells], dtype=np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
         v = np.array([float(c) for c in cells])
     except ValueError:
         return np.array(cells)
-    return v.astype(np.int64) if np.all(np.isfinite(v)) and np.all(v == np.round(v)) else v
+    if not np.all(np.isfinite(v)):
+        i = int(np.argmax(~np.isfinite(v)))
+        raise UserError(f"{path}, data row {i + 1}: the label {cells[i]!r} is not a finite "
+                        "number")
+    if np.all(v == np.round(v)) and np.all(np.abs(v) < 2**63):
+        return v.astype(np.int64)
+    return v
 
 
-def _read_npz(path: str, label: Optional[str], need_label: bool) -> tuple:
-    with _reported(OSError, ValueError, prefix=f"cannot read {path} as NPZ: "):
-        z = np.load(path, allow_pickle=False)
-    with z:
-        keys = {k.lower(): k for k in z.files}
-        for xk, yk in (("x", "y"), ("data", "target"), ("features", "labels")):
-            if xk in keys:
-                X = z[keys[xk]]
-                y = z[keys[yk]] if yk in keys else None
-                if label is not None:
-                    raise UserError(f"{path} holds separate arrays {keys[xk]!r} and "
-                                    f"{keys.get(yk, yk)!r}: --label-column applies only to "
-                                    "a single 2-D table")
-                break
+def _read_npz(path: str, label: Optional[str], need_label: bool,
+              max_size: int = DEFAULT_MAX_SIZE, max_rows: int = DEFAULT_MAX_ROWS,
+              data: Optional[bytes] = None) -> tuple:
+    from fastmlp.io import read_npz_arrays
+
+    if data is None:
+        data = _read_bytes(path, max_size)
+    with _reported(ValueError, prefix=f"cannot read {path} as NPZ: "):
+        z = read_npz_arrays(_stdio.BytesIO(data), len(data), max_members=64,
+                            max_unpacked=max_size, kinds="biufUS")
+    del data
+    keys = {k.lower(): k for k in z}
+    for xk, yk in (("x", "y"), ("data", "target"), ("features", "labels")):
+        if xk in keys:
+            X = z[keys[xk]]
+            y = z[keys[yk]] if yk in keys else None
+            if label is not None:
+                raise UserError(f"{path} holds separate arrays {keys[xk]!r} and "
+                                f"{keys.get(yk, yk)!r}: --label-column applies only to "
+                                "a single 2-D table")
+            break
+    else:
+        if len(z) != 1 or next(iter(z.values())).ndim != 2:
+            raise UserError(f"{path} must hold arrays 'X' and 'y' or a single 2-D table; "
+                            f"it holds {', '.join(z) or 'nothing'}")
+        table = next(iter(z.values()))
+        idx = _column_index(label, None, table.shape[1], path)
+        if idx is None and need_label:
+            idx = table.shape[1] - 1
+        if idx is None:
+            X, y = table, None
         else:
-            if len(z.files) != 1 or z[z.files[0]].ndim != 2:
-                raise UserError(f"{path} must hold arrays 'X' and 'y' or a single 2-D table; "
-                                f"it holds {', '.join(z.files) or 'nothing'}")
-            table = z[z.files[0]]
-            idx = _column_index(label, None, table.shape[1], path)
-            if idx is None and need_label:
-                idx = table.shape[1] - 1
-            if idx is None:
-                X, y = table, None
-            else:
-                X, y = np.delete(table, idx, axis=1), table[:, idx]
+            X, y = np.delete(table, idx, axis=1), table[:, idx]
+    if X.ndim == 0 or len(X) == 0:
+        raise UserError(f"{path}: the features array is empty")
     if X.ndim != 2:
         X = X.reshape(len(X), -1)
     if X.dtype.kind not in "iufb":
         raise UserError(f"{path}: features must be numbers; got dtype {X.dtype}")
-    if (y is not None and y.dtype.kind == "f" and np.all(np.isfinite(y))
-            and np.all(y == np.round(y))):
-        y = y.astype(np.int64)
+    if len(X) > max_rows:
+        raise UserError(f"{path} has {len(X):,} rows, more than the limit of --max-rows "
+                        f"({max_rows:,}); raise it to read more")
+    if y is not None and (y.ndim != 1 or len(y) != len(X)):
+        raise UserError(f"{path}: the labels must be one per row of the features; got shape "
+                        f"{y.shape} for {len(X)} rows")
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] == 0:
+        raise UserError(f"{path} has no feature columns")
+    _non_finite_cell(X, 0, list(range(X.shape[1])), None, path)
+    if y is not None and y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)):
+            raise UserError(f"{path}: the labels contain NaN or infinity")
+        if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**63):
+            y = y.astype(np.int64)
     if need_label and y is None:
         raise UserError(f"{path} has no labels: store an array 'y' (or a label column)")
-    return np.asarray(X, dtype=np.float64), y, None
+    return X, y, None
 
 
-def _read_file(path: str, label: Optional[str], need_label: bool) -> tuple:
-    if not os.path.exists(path):
-        raise UserError(f"file not found: {path}")
-    if os.path.isdir(path):
-        raise UserError(f"{path} is a directory; expected a CSV or NPZ file")
+def _read_file(path: str, label: Optional[str], need_label: bool,
+               max_size: int = DEFAULT_MAX_SIZE, max_rows: int = DEFAULT_MAX_ROWS) -> tuple:
+    """A CSV or NPZ file (by its name), or standard input for ``-`` (NPZ by its content)."""
     lower = path.lower()
-    if lower.endswith(".npz"):
-        return _read_npz(path, label, need_label)
-    if lower.endswith((".csv", ".txt", ".tsv")) or not lower.endswith(".npy"):
-        return _read_csv(path, label, need_label)
-    raise UserError(f"{path}: unsupported file type; use .csv or .npz")
+    if lower.endswith(".npy"):
+        raise UserError(f"{path}: unsupported file type; use .csv or .npz")
+    data = _read_bytes(path, max_size)
+    name = "standard input" if path == "-" else path
+    if lower.endswith(".npz") or (path == "-" and data[:4] == b"PK\x03\x04"):
+        return _read_npz(name, label, need_label, max_size, max_rows, data)
+    return _read_csv(name, label, need_label, max_size, max_rows, data)
+
+
+def _source_name(path: str) -> str:
+    return "standard input" if path == "-" else os.path.basename(path)
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
@@ -379,10 +536,10 @@ def _metrics_line(m: dict) -> str:
 def _train_data(args: argparse.Namespace) -> tuple:
     """Return (Xtr, ytr, Xte, yte, task, default scaling, fixed scale, source name)."""
     if args.data is not None:
-        X, y, _ = _read_file(args.data, args.label_column, need_label=True)
+        X, y, _ = _read_file(args.data, args.label_column, need_label=True, **_limits(args))
         Xtr, ytr, Xte, yte = _split(X, y, args.test_split, args.seed)
         return Xtr, ytr, Xte, yte, _task(y, args.task), "standard", None, \
-            os.path.basename(args.data)
+            _source_name(args.data)
     if args.label_column is not None:
         raise UserError("--label-column needs --data FILE")
     name = _dataset_name(args.dataset)
@@ -514,15 +671,67 @@ def _train_options(args: argparse.Namespace) -> dict:
     return {"optimizer": opt, "lr": lr, "momentum": momentum, "spec": spec}
 
 
+def _available_memory() -> Optional[int]:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), else the
+    physical memory, else None (unknown: no check)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_network_size(args: argparse.Namespace, layers: list, n_rows: int) -> None:
+    """Refuse, before allocating, a network whose training would not fit in memory: the
+    weights, their gradient, up to three optimizer buffers and a snapshot, and a batch's
+    activations and deltas."""
+    n_params = sum((i + 1) * o for i, o in zip(layers[:-1], layers[1:]))
+    item = np.dtype(args.dtype).itemsize
+    need = item * (6 * n_params + 4 * min(args.batch_size, max(n_rows, 1)) * sum(layers))
+    avail = _available_memory()
+    if n_params >= 2**40 or (avail is not None and need > avail):
+        flag = f"--layers {args.layers}" if args.layers is not None else (
+            f"--hidden {args.hidden or 64}")
+        raise UserError(f"{flag}: a {'-'.join(map(str, layers))} network has {n_params:,} "
+                        f"parameters; training it needs about {_human(need)} of memory and "
+                        + (f"{_human(avail)} is available" if avail is not None else
+                           "that is more than any machine has") + "; use smaller layers")
+
+
+def _report_interrupt(args: argparse.Namespace, net: Any, shift: np.ndarray,
+                      scale: np.ndarray) -> int:
+    """Ctrl-C during training: one line on stderr, exit status 130; the model (of the last
+    completed step) is saved only with --save-on-interrupt."""
+    done = len(net.history_.get("loss", []))
+    line = f"fastmlp: interrupted after {done} of {args.epochs} epochs"
+    if args.output and args.save_on_interrupt:
+        _fold_scaling(net, shift, scale)
+        _save_model(net, args.output)
+        line += f"; the model of the last completed step was saved to {args.output}"
+    elif args.output:
+        line += f"; {args.output} not written (add --save-on-interrupt to save the partial model)"
+    print(line, file=sys.stderr, flush=True)
+    return 130
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from fastmlp import MLP
 
+    if args.save_on_interrupt and not args.output:
+        raise UserError("--save-on-interrupt needs --output MODEL (where to save)")
     opts = _train_options(args)
     opt, lr, momentum = opts["optimizer"], opts["lr"], opts["momentum"]
     Xtr, ytr, Xte, yte, task, how, fixed, source = _train_data(args)
     ytr, yte, n_out = _targets(task, ytr, yte, source)
     layers = _layers(args, opts["spec"], Xtr.shape[1], n_out, source)
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
+    _check_network_size(args, layers, len(Xtr))
     with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
                   loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
@@ -531,15 +740,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; "
           f"network {'-'.join(map(str, net.layers))} ({net.n_params:,} parameters)", flush=True)
     t0 = time.perf_counter()
-    with _reported(ValueError, FloatingPointError):
-        net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
-                learning_rate=lr, optimizer=opt, momentum=momentum,
-                l2=args.l2, validation_split=args.validation_split,
-                verbose=0 if args.quiet else 1)
+    interrupted = False
+    with _reported(ValueError, FloatingPointError), warnings.catch_warnings():
+        # Ctrl-C: fit keeps the last completed step; this command reports it (below)
+        warnings.filterwarnings("ignore", "training interrupted", RuntimeWarning)
+        try:
+            net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
+                    learning_rate=lr, optimizer=opt, momentum=momentum,
+                    l2=args.l2, validation_split=args.validation_split,
+                    verbose=0 if args.quiet else 1)
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted or getattr(net, "interrupted_", False):
+        return _report_interrupt(args, net, shift, scale)
     dt = time.perf_counter() - t0
     _fold_scaling(net, shift, scale)
     if len(Xte):
-        m = net.evaluate(Xte, yte)
+        with _reported(ValueError):
+            m = net.evaluate(Xte, yte)
         if "accuracy" in m:
             print(f"test accuracy {m['accuracy']:.2%} (error rate {m['error_rate']:.2%}) after "
                   f"{args.epochs} epochs; training took {dt:.2f} s", flush=True)
@@ -565,8 +783,8 @@ def _eval_data(args: argparse.Namespace) -> tuple:
     if (args.data is None) == (args.dataset is None):
         raise UserError("give exactly one of --data FILE or --dataset NAME")
     if args.data is not None:
-        X, y, _ = _read_file(args.data, args.label_column, need_label=True)
-        return X, y, os.path.basename(args.data)
+        X, y, _ = _read_file(args.data, args.label_column, need_label=True, **_limits(args))
+        return X, y, _source_name(args.data)
     name = _dataset_name(args.dataset)
     Xtr, ytr, Xte, yte, _ = _load_named(name, args)
     if Xte is None or args.split == "train":
@@ -587,7 +805,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
-    X, _, _ = _read_file(args.data, args.label_column, need_label=False)
+    X, _, _ = _read_file(args.data, args.label_column, need_label=False, **_limits(args))
     _check_width(net, X, args.data)
     with _reported(ValueError):
         if args.proba:
@@ -727,6 +945,13 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="download MNIST/Fashion-MNIST into the cache when not found")
 
 
+def _add_limit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-size", type=_size, default=DEFAULT_MAX_SIZE, metavar="SIZE",
+                   help="largest data file read, e.g. 500M or 4G (default 1G)")
+    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N",
+                   help=f"most data rows read (default {DEFAULT_MAX_ROWS:,})")
+
+
 def _examples(*lines: str) -> str:
     """An epilog listing example command lines."""
     return "examples:\n" + "\n".join("  " + line for line in lines)
@@ -740,6 +965,7 @@ def _model_command(sub: Any, name: str, *, help: str, description: str, examples
     p.add_argument("model", help="a model saved by fastmlp train --output")
     p.add_argument("--data", required=data_required, default=None, metavar="FILE",
                    help=data_help)
+    _add_limit_options(p)
     return p
 
 
@@ -757,7 +983,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--dataset", default="digits",
                      help="dataset name: digits (default), mnist, fashion-mnist, spirals, xor, "
                           "sine")
-    src.add_argument("--data", default=None, metavar="FILE", help="a CSV or NPZ file")
+    src.add_argument("--data", default=None, metavar="FILE",
+                     help="a CSV or NPZ file, or - for standard input")
     t.add_argument("--label-column", default=None, metavar="COL",
                    help="label column of --data: a header name or 0-based index (default: last)")
     t.add_argument("--task", default="auto", choices=("auto", "classification", "regression"),
@@ -791,6 +1018,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input scaling; auto: /16 for digits, /255 for images, none for the "
                         "generated sets, z-scores for files. It is folded into the saved model.")
     t.add_argument("--output", "-o", default=None, metavar="MODEL", help="save the model here")
+    t.add_argument("--save-on-interrupt", action="store_true",
+                   help="on Ctrl-C, still save the model of the last completed step to --output "
+                        "(by default an interrupted training saves nothing)")
+    _add_limit_options(t)
     t.add_argument("--plot", default=None, metavar="PNG",
                    help="write loss/accuracy curves (needs matplotlib)")
     t.add_argument("--quiet", "-q", action="store_true", help="no per-epoch progress")
