@@ -7,8 +7,14 @@ checked against :mod:`fastmlp.reference` (pure NumPy).
 from fastmlp import _omp_policy
 
 _omp_policy.apply()  # before libgomp loads with _core: see fastmlp/_omp_policy.py
-from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target  # noqa: E402
+try:
+    from fastmlp._core import available_targets, max_threads, openmp_enabled, set_target, simd_target
+except ModuleNotFoundError as _exc:
+    _omp_policy.restore()
+    from fastmlp._source_tree import core_missing
 
+    core_missing(_exc)  # raises: one line saying what to do from a source tree
+    raise
 _omp_policy.restore()
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron

@@ -9,7 +9,6 @@ fastmlp.reference, the peers' parity, the probe's operation count).
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -183,23 +182,56 @@ def test_epoch_goals_per_dtype():
     assert goals[2]["measured"] == "0.36 x"  # 0.25 / 0.7
 
 
-def test_repeats_are_sized_from_a_run_of_many_steps():
+class _FakeTime:
+    """Stands in for the ``time`` module inside fastmlp.bench: a clock that moves
+    only when a contender's ``run(k)`` says its steps took so long, so the sizing
+    logic is tested on exact timings whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_repeats_are_sized_from_a_run_of_many_steps(monkeypatch):
     """A contender whose single step costs far more than its steps in a longer
     run (fastmlp's one-step calls do not defer their updates) gets repeats of
     about ``min_time``, not k = min_time / (one step's time)."""
+    clock = _FakeTime()  # times are binary fractions: the arithmetic is exact
+    monkeypatch.setattr(bench, "time", clock)
     calls = []
 
-    def run(k: int) -> None:
+    def run(k: int) -> None:  # one step alone: 1/32 s; in a run of k > 1 steps: 1/1024 s each
         calls.append(k)
-        t_end = time.perf_counter() + (0.02 if k == 1 else k * 1e-3)
-        while time.perf_counter() < t_end:
-            pass
+        clock.now += 1 / 32 if k == 1 else k / 1024
 
-    s = bench.Settings(min_time=0.05, repeats=1, min_repeats=1, settle=0.0)
+    s = bench.Settings(min_time=1 / 16, repeats=3, min_repeats=1, settle=0.0)
     t = bench.measure([bench.Contender("c", run)], s)["c"]
-    assert calls[:2] == [1, 1]
-    # one step alone (20 ms) gives k = 0.05 / 0.02 = 2; the 2-step run, 1 ms a
-    # step, gives k = 50 (fewer when the machine is loaded, never more; the
-    # one-step sizing would keep 2)
-    assert 10 <= t.steps <= 50, t.steps
-    assert calls[-1] == t.steps
+    # warm-up, one timed step (k = (1/16) / (1/32) = 2), a 2-step run at 1/1024 s
+    # a step (k = 64), then the repeats; the one-step sizing would keep k = 2
+    assert calls == [1, 1, 2, 64, 64, 64]
+    assert (t.steps, t.repeats) == (64, 3)
+    assert t.best == t.median == 1 / 1024
+
+
+def test_repeats_stop_at_the_budget(monkeypatch):
+    """Past ``min_repeats``, repeats stop once ``budget`` seconds per contender are spent."""
+    clock = _FakeTime()
+    monkeypatch.setattr(bench, "time", clock)
+    calls = []
+
+    def run(k: int) -> None:  # 1/8 s a step whatever k: k = (1/2) / (1/8) = 4
+        calls.append(k)
+        clock.now += k / 8
+
+    s = bench.Settings(min_time=0.5, repeats=50, min_repeats=2, budget=0.5, settle=0.0)
+    t = bench.measure([bench.Contender("c", run)], s)["c"]
+    # k * (1/8 s) = 0.5 s is over budget / 4: no sizing run.  The first repeat ends
+    # at 0.75 s, past the 0.5 s budget, but min_repeats = 2 runs a second; then stop
+    assert calls == [1, 1, 4, 4]
+    assert (t.steps, t.repeats) == (4, 2)
+    assert t.best == 1 / 8
