@@ -351,7 +351,7 @@ ptrdiff_t fm_perceptron_epoch_f32(float *w, float *b, const float *x, const floa
 ptrdiff_t fm_perceptron_epoch_f64(double *w, double *b, const double *x, const double *y,
                                   const int64_t *order, ptrdiff_t n, ptrdiff_t d, double eta);
 
-/* ---- machine peak (benchmarks only; csrc/peak*.c) ------------------------ */
+/* ---- machine peak (benchmarks only; csrc/probe/) ------------------------- */
 
 /* Comma-separated FMA-probe ISAs this CPU and OS run, best first
  * ("avx512,avx2,generic"). */

@@ -1,6 +1,6 @@
 /*
  * cpu.c -- which SIMD instruction sets this CPU *and* its operating system
- * support, for the GEMM dispatcher (dispatch.c, gemm/gemm.h).
+ * support, for the kernel table (dispatch.c, cpu.h).
  *
  * x86-64 only: CPUID leaf 1 (FMA, OSXSAVE, AVX) and leaf 7 (AVX2,
  * AVX-512 F/DQ/BW/VL), then XGETBV(0) to check that the OS saves the
@@ -16,7 +16,7 @@
  * Compiled without ISA flags: XGETBV is issued through inline asm (or the
  * MSVC intrinsic) so no -mxsave is needed.
  */
-#include "gemm/gemm.h"
+#include "core/cpu.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FM_CPU_X86_64 1

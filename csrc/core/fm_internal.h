@@ -84,19 +84,4 @@ static inline int fm_threads_for(ptrdiff_t work, int n_threads)
 #define FM_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FM_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* The ISA of the active GEMM target, for the kernels built once per target
- * (rank1*.c, sparse_fwd*.c): 2 = avx512, 1 = avx2, 0 = portable
- * (fm_set_target may change it between calls; a strcmp is ~ns). */
-static inline int fm_target_isa(void)
-{
-#if defined(__x86_64__) || defined(_M_X64)
-    const char *t = fm_simd_target();
-    if (strcmp(t, "avx512") == 0) return 2;
-    if (strcmp(t, "avx2") == 0) return 1;
-#endif
-    return 0;
-}
-
-#include "core/team.h" /* fm_par_threads / fm_par_run: how kernels split work */
-
 #endif /* FM_INTERNAL_H */

@@ -347,3 +347,21 @@ void fm_team_last_stats(long long out[4])
 }
 
 #endif
+
+int fm_openmp_enabled(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int fm_max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

@@ -1,37 +1,18 @@
 /*
- * gemm.h -- internal declarations of the GEMM targets and the dispatch
- * table.  Each target provides an f32 and an f64 function with the
- * signature of fm_gemm_f32/fm_gemm_f64 in fastmlp.h.
+ * gemm.h -- internal declarations of the GEMM targets and their pack
+ * buffers.  Each target provides an f32 and an f64 function with the
+ * signature and contract of fm_gemm_f32/fm_gemm_f64 (fastmlp.h); the
+ * kernel table (core/dispatch.c) holds them and gemm.c calls the active one.
  */
 #ifndef FM_GEMM_H
 #define FM_GEMM_H
 
 #include "fastmlp.h"
 
-typedef void (*fm_gemm_f32_fn)(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
-                               const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
-                               ptrdiff_t, float, float, const fm_epilogue *, int);
-typedef void (*fm_gemm_f64_fn)(double *, ptrdiff_t, const double *, ptrdiff_t, ptrdiff_t,
-                               const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
-                               ptrdiff_t, double, double, const fm_epilogue *, int);
-
-/* One entry per target, best first; `supported` says whether this CPU (and
- * OS) can run it. */
-typedef struct fm_target {
-    const char *name;
-    int (*supported)(void);
-    fm_gemm_f32_fn gemm_f32;
-    fm_gemm_f64_fn gemm_f64;
-} fm_target;
-
-/* ---- CPU features (cpu.c): 1 when the CPU and the OS support the set --- */
-int fm_cpu_has_avx2(void);   /* AVX2 + FMA, YMM state saved by the OS */
-int fm_cpu_has_avx512(void); /* AVX-512 F/DQ/BW/VL, ZMM + opmask state saved */
-
 /* ---- GEMM targets (gemm_generic.c, gemm_avx2.c, gemm_avx512.c) ----------
  * Same signature and contract as fm_gemm_f32/f64.  The avx2/avx512 ones
  * exist only in x86-64 builds and may only be called once the matching
- * fm_cpu_has_* returned 1. */
+ * fm_cpu_has_* (core/cpu.h) returned 1.  "ref" is in fastmlp.h. */
 #define FM_GEMM_DECLARE(tgt)                                                          \
     void fm_gemm_##tgt##_f32(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,    \
                              const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,  \

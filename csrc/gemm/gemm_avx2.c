@@ -12,6 +12,7 @@
  */
 #include <immintrin.h>
 #include "core/fm_internal.h"
+#include "core/team.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_config.h"
 

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include "core/fm_internal.h"
+#include "core/team.h"
 #include "gemm/gemm.h"
 #include "gemm/gemm_config.h"
 

@@ -1,12 +1,14 @@
 /*
  * peak_avx2.c -- FMA-throughput probe on 256-bit AVX2/FMA vectors (see
  * peak.c).  Compiled with -mavx2 -mfma (setup.py adds them to *_avx2.c);
- * called only after peak.c has checked that the CPU and OS support AVX2+FMA.
+ * reached only through the kernel table (core/dispatch.c) once core/cpu.c
+ * found the CPU and OS support AVX2+FMA.
  * 12 ymm accumulators + 2 constants fit the 16 ymm registers and cover
  * 2 FMA ports x 4-5 cycles of latency.
  */
 #include <immintrin.h>
 #include "core/fm_internal.h"
+#include "probe/peak.h"
 
 #define PK_ISA avx2
 #define PK_CHAINS 12

@@ -1,13 +1,14 @@
 /*
  * peak_avx512.c -- FMA-throughput probe on 512-bit AVX-512F vectors (see
  * peak.c).  Compiled with the AVX-512 flags setup.py gives *_avx512.c;
- * called only after peak.c has checked that the CPU and OS support
- * AVX-512F.  16 zmm accumulators (of 32 registers) cover 2 FMA ports x 4
+ * reached only through the kernel table (core/dispatch.c) once core/cpu.c
+ * found the CPU and OS support AVX-512.  16 zmm accumulators (of 32 registers) cover 2 FMA ports x 4
  * cycles of latency on every AVX-512 core, including those that split a
  * zmm FMA into two 256-bit halves.
  */
 #include <immintrin.h>
 #include "core/fm_internal.h"
+#include "probe/peak.h"
 
 #define PK_ISA avx512
 #define PK_CHAINS 16

@@ -1,6 +1,7 @@
 /*
  * peak_impl.h -- the body of the FMA-throughput probe for one ISA and one
- * dtype (included by peak_avx2.c / peak_avx512.c, once per dtype).
+ * dtype (included by peak_generic.c / peak_avx2.c / peak_avx512.c, once per
+ * dtype).
  *
  * The includer defines, besides FM_T/FM_FN (fm_dtype_*.h):
  *   PK_ISA          suffix of the function name (avx2, avx512)
@@ -11,13 +12,14 @@
  * FMA latency x FMA ports with registers to spare) each run
  *   acc = acc * mul + add
  * `reps` times.  The loop carries no loads or stores, so it is bound by FMA
- * issue alone: 2 * PK_LANES * PK_CHAINS * reps floating-point operations.
- * Returns the sum of all accumulator lanes (so no FMA can be elided).
+ * issue alone: 2 * PK_LANES * PK_CHAINS * reps floating-point operations,
+ * stored in *flops.  Returns the sum of all accumulator lanes (so no FMA can
+ * be elided).
  */
 #define PK_CAT3_(a, b, c) a##_##b##_##c
 #define PK_CAT3(a, b, c) PK_CAT3_(a, b, c)
 
-double PK_CAT3(fm_peak_chains, PK_ISA, FM_SFX)(FM_T mul, FM_T add, ptrdiff_t reps)
+double PK_CAT3(fm_peak_chains, PK_ISA, FM_SFX)(FM_T mul, FM_T add, ptrdiff_t reps, double *flops)
 {
     PK_VEC acc[PK_CHAINS];
     const PK_VEC m = PK_SET1(mul), a = PK_SET1(add);
@@ -34,6 +36,7 @@ double PK_CAT3(fm_peak_chains, PK_ISA, FM_SFX)(FM_T mul, FM_T add, ptrdiff_t rep
         PK_STOREU(lanes, acc[c]);
         for (l = 0; l < PK_LANES; l++) s += (double)lanes[l];
     }
+    *flops = 2.0 * PK_LANES * PK_CHAINS * (double)reps;
     return s;
 }
 

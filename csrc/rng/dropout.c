@@ -4,23 +4,16 @@
  * (bodies in dropout_impl.h, the RNG in rng.h, the vectorised range kernels
  * in noise_*.c).
  *
- * Which range kernels run follows the GEMM target in use (fm_simd_target,
- * so FASTMLP_ARCH and fastmlp.set_target choose them too): "avx512",
- * "avx2" and "generic" have their own, "ref" runs rng.h's libm
- * definitions.  Every target is tested against fastmlp.reference.
+ * The range kernels are the active target's (core/kernels.h, so FASTMLP_ARCH
+ * and fastmlp.set_target choose them too); every target is tested against
+ * fastmlp.reference.
  */
 #include <string.h>
 #include "core/fm_internal.h"
+#include "core/kernels.h"
+#include "core/team.h"
 #include "rng/rng.h"
 #include "rng/noise.h"
-
-#if defined(__x86_64__) || defined(_M_X64)
-#define FM_RNG_X86 1
-#else
-#define FM_RNG_X86 0
-#endif
-
-enum { FM_RNG_REF = 0, FM_RNG_GENERIC = 1, FM_RNG_AVX2 = 2, FM_RNG_AVX512 = 3 };
 
 /* Elements per range-kernel call, the unit threads share out. */
 #define FM_RNG_CHUNK 4096
@@ -29,18 +22,6 @@ enum { FM_RNG_REF = 0, FM_RNG_GENERIC = 1, FM_RNG_AVX2 = 2, FM_RNG_AVX512 = 3 };
  * second thread joins from ~8k normals or ~32k units (~10 us of work). */
 #define FM_NOISE_WORK 16
 #define FM_DROP_WORK 4
-
-static int fm_rng_path(void)
-{
-    const char *t = fm_simd_target();
-    if (strcmp(t, "ref") == 0) return FM_RNG_REF;
-#if FM_RNG_X86
-    /* the dispatcher offers these targets only where cpu.c found them usable */
-    if (strcmp(t, "avx512") == 0) return FM_RNG_AVX512;
-    if (strcmp(t, "avx2") == 0) return FM_RNG_AVX2;
-#endif
-    return FM_RNG_GENERIC;
-}
 
 void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, ptrdiff_t n)
 {

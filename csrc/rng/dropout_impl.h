@@ -10,67 +10,19 @@
  * 0), as the reference.  The backward pass redraws the mask from the same
  * key instead of storing it.
  *
- * The work is done by range kernels of the target in use (noise.h; "ref"
- * runs the scalar definitions of rng.h with libm), on chunks of FM_RNG_CHUNK
- * elements spread over the threads: every element's value is a pure
- * function of its index, so chunking and thread count change nothing.
+ * The work is done by the active target's range kernels (noise.h, looked up
+ * once per call in core/kernels.h), on chunks of FM_RNG_CHUNK elements spread
+ * over the threads: every element's value is a pure function of its index,
+ * so chunking and thread count change nothing.
  */
-
-typedef void (*FM_FN(fm_noise_fn))(FM_T *, double, uint64_t, ptrdiff_t, ptrdiff_t);
-typedef void (*FM_FN(fm_drop_fn))(FM_T *, const FM_T *, double, uint64_t, uint64_t, ptrdiff_t,
-                                  ptrdiff_t);
-
-/* The "ref" kernels: rng.h's scalar definitions, one element at a time. */
-static void FM_FN(fm_noise_range_ref)(FM_T *x, double sigma, uint64_t key, ptrdiff_t lo,
-                                      ptrdiff_t hi)
-{
-    ptrdiff_t i;
-    for (i = lo; i < hi; i++) {
-        double c, s;
-        fm_rng_normal_pair(key, (uint64_t)i / 2, &c, &s);
-        x[i] = (FM_T)((double)x[i] + sigma * (i % 2 ? s : c));
-    }
-}
-
-static void FM_FN(fm_dropout_range_ref)(FM_T *out, const FM_T *h, double inv, uint64_t bound,
-                                        uint64_t key, ptrdiff_t lo, ptrdiff_t hi)
-{
-    ptrdiff_t i;
-    for (i = lo; i < hi; i++)
-        out[i] = (FM_T)((double)h[i] * fm_rng_keep_scale(fm_rng_u64(key, (uint64_t)i), bound, inv));
-}
-
-static FM_FN(fm_noise_fn) FM_FN(fm_noise_kernel)(int path)
-{
-    switch (path) {
-#if FM_RNG_X86
-    case FM_RNG_AVX512: return FM_FN(fm_noise_range_avx512);
-    case FM_RNG_AVX2: return FM_FN(fm_noise_range_avx2);
-#endif
-    case FM_RNG_GENERIC: return FM_FN(fm_noise_range_generic);
-    default: return FM_FN(fm_noise_range_ref);
-    }
-}
-
-static FM_FN(fm_drop_fn) FM_FN(fm_drop_kernel)(int path)
-{
-    switch (path) {
-#if FM_RNG_X86
-    case FM_RNG_AVX512: return FM_FN(fm_dropout_range_avx512);
-    case FM_RNG_AVX2: return FM_FN(fm_dropout_range_avx2);
-#endif
-    case FM_RNG_GENERIC: return FM_FN(fm_dropout_range_generic);
-    default: return FM_FN(fm_dropout_range_ref);
-    }
-}
 
 /* One dropout or noise pass as a team task (team.h): part t of nt takes a
  * run of whole FM_RNG_CHUNKs (the values do not depend on the split). */
 typedef struct {
     FM_T *out;
     const FM_T *h;
-    FM_FN(fm_drop_fn) drop;
-    FM_FN(fm_noise_fn) noise;
+    FM_FN(fm_dropout_range_fn) drop;
+    FM_FN(fm_noise_range_fn) noise;
     double inv, sigma;
     uint64_t bound, key;
     ptrdiff_t n, nc;
@@ -97,7 +49,7 @@ void FM_FN(fm_dropout_forward)(FM_T *out, const FM_T *h, double p, uint64_t seed
     j.bound = fm_rng_keep_bound(p);
     j.inv = 1.0 / (1.0 - p);
     j.sigma = 0;
-    j.drop = FM_FN(fm_drop_kernel)(fm_rng_path());
+    j.drop = fm_kernels_active()->FM_FN(dropout_range);
     j.noise = NULL;
     j.nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
     fm_par_run((int)FM_MAX(1, FM_MIN(fm_par_threads(n * FM_DROP_WORK, 0, n_threads), j.nc)),
@@ -123,7 +75,7 @@ void FM_FN(fm_gaussian_noise)(FM_T *x, double sigma, uint64_t seed, uint64_t ste
     j.bound = 0; j.inv = 0;
     j.sigma = sigma;
     j.drop = NULL;
-    j.noise = FM_FN(fm_noise_kernel)(fm_rng_path());
+    j.noise = fm_kernels_active()->FM_FN(noise_range);
     j.nc = (n + FM_RNG_CHUNK - 1) / FM_RNG_CHUNK;
     fm_par_run((int)FM_MAX(1, FM_MIN(fm_par_threads(n * FM_NOISE_WORK, 0, n_threads), j.nc)),
                FM_FN(fm_rng_task), &j);

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "core/fm_internal.h"
+#include "core/team.h"
 #include "train/fast/rank1.h"
 #include "train/fast/lowrank.h"
 #include "train/fast/sparse_fwd.h"

@@ -46,7 +46,8 @@ FM_RANK1_DECLARE(generic)
 FM_RANK1_DECLARE(avx2)
 FM_RANK1_DECLARE(avx512)
 
-/* The instance of the active GEMM target (dispatch.c; "ref" runs generic). */
+/* The instance of the active target (rank1.c, through core/kernels.h; "ref"
+ * runs generic). */
 void fm_rank1_sgd_f32(float *dn, float *w, const float *d, const float *x, const float *a,
                       int act, double slope, float lr, float s, int acc, ptrdiff_t rows,
                       ptrdiff_t IN, ptrdiff_t OUT, int n_threads);

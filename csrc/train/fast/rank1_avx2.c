@@ -1,9 +1,9 @@
 /*
- * rank1_avx2.c -- rank1_impl.h built with the avx2 ISA flags (setup.py adds
- * them to every *_avx2.c); x86-64 only, called only once the CPU check of
- * the avx2 GEMM target said yes.
+ * rank1_avx2.c -- rank1_impl.h built with the avx2 flags (setup.py, by file suffix);
+ * x86-64 only; reached only through the kernel table once core/cpu.c found avx2.
  */
 #include "core/fm_internal.h"
+#include "core/team.h"
 #include "gemm/gemm_config.h"
 #include "train/fast/rank1.h"
 

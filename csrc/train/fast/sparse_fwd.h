@@ -30,7 +30,8 @@ FM_SPARSE_FWD_DECLARE(generic)
 FM_SPARSE_FWD_DECLARE(avx2)
 FM_SPARSE_FWD_DECLARE(avx512)
 
-/* The instance of the active GEMM target (dispatch.c; "ref" runs generic):
+/* The instance of the active target (sparse_fwd.c, through core/kernels.h;
+ * "ref" runs generic):
  *   c = beta * c + x . W  over the rows of W whose column of x is nonzero. */
 void fm_sparse_fwd_f32(float *c, const float *x, const float *w, float beta, ptrdiff_t rows,
                        ptrdiff_t IN, ptrdiff_t OUT, int n_threads);

@@ -1,9 +1,9 @@
 /*
- * sparse_fwd_avx2.c -- sparse_fwd_impl.h built with the avx2 ISA flags (setup.py
- * adds them to every *_avx2.c); x86-64 only, called only once the CPU check of
- * the avx2 GEMM target said yes.
+ * sparse_fwd_avx2.c -- sparse_fwd_impl.h built with the avx2 flags (setup.py, by file suffix);
+ * x86-64 only; reached only through the kernel table once core/cpu.c found avx2.
  */
 #include "core/fm_internal.h"
+#include "core/team.h"
 #include "gemm/gemm_config.h"
 #include "train/fast/sparse_fwd.h"
 

@@ -1,0 +1,77 @@
+/*
+ * kernels.h -- the per-ISA kernel table: one entry per target ("avx512",
+ * "avx2", "generic", "ref"), one function pointer per kernel and dtype.
+ *
+ * dispatch.c fills the entries and picks the active one once at import
+ * (fm_init: CPUID/XGETBV, then FASTMLP_ARCH), or on fm_set_target.  A kernel
+ * entry point makes one table lookup per call and calls the target's
+ * instance; nothing on a hot path compares names.  Each pointer has the
+ * signature and contract of the entry point named in its comment.
+ *
+ * To add an ISA: build its instances (files ending _<isa>.c get its flags,
+ * setup.py), add a CPU check to cpu.c and one row to dispatch.c's table.
+ */
+#ifndef FM_KERNELS_H
+#define FM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fastmlp.h"
+
+/* fm_gemm_f32/f64 (fastmlp.h) */
+typedef void (*fm_gemm_fn_f32)(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
+                               const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                               ptrdiff_t, float, float, const fm_epilogue *, int);
+typedef void (*fm_gemm_fn_f64)(double *, ptrdiff_t, const double *, ptrdiff_t, ptrdiff_t,
+                               const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                               ptrdiff_t, double, double, const fm_epilogue *, int);
+/* fm_rank1_sgd_f32/f64 (train/fast/rank1.h) */
+typedef void (*fm_rank1_fn_f32)(float *, float *, const float *, const float *, const float *,
+                                int, double, float, float, int, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                                int);
+typedef void (*fm_rank1_fn_f64)(double *, double *, const double *, const double *,
+                                const double *, int, double, double, double, int, ptrdiff_t,
+                                ptrdiff_t, ptrdiff_t, int);
+/* fm_sparse_fwd_f32/f64 (train/fast/sparse_fwd.h) */
+typedef void (*fm_sparse_fwd_fn_f32)(float *, const float *, const float *, float, ptrdiff_t,
+                                     ptrdiff_t, ptrdiff_t, int);
+typedef void (*fm_sparse_fwd_fn_f64)(double *, const double *, const double *, double,
+                                     ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
+/* fm_noise_range_<isa>_f32/f64 and fm_dropout_range_<isa>_f32/f64 (rng/noise.h) */
+typedef void (*fm_noise_range_fn_f32)(float *, double, uint64_t, ptrdiff_t, ptrdiff_t);
+typedef void (*fm_noise_range_fn_f64)(double *, double, uint64_t, ptrdiff_t, ptrdiff_t);
+typedef void (*fm_dropout_range_fn_f32)(float *, const float *, double, uint64_t, uint64_t,
+                                        ptrdiff_t, ptrdiff_t);
+typedef void (*fm_dropout_range_fn_f64)(double *, const double *, double, uint64_t, uint64_t,
+                                        ptrdiff_t, ptrdiff_t);
+/* fm_peak_chains_<isa>_f32/f64 (probe/peak.h) */
+typedef double (*fm_peak_chains_fn_f32)(float, float, ptrdiff_t, double *);
+typedef double (*fm_peak_chains_fn_f64)(double, double, ptrdiff_t, double *);
+
+typedef struct fm_kernels {
+    const char *name;       /* as FASTMLP_ARCH, fm_set_target and fm_simd_target spell it */
+    int (*supported)(void); /* 1 when this CPU and OS can run every kernel below */
+    fm_gemm_fn_f32 gemm_f32;
+    fm_gemm_fn_f64 gemm_f64;
+    fm_rank1_fn_f32 rank1_sgd_f32;
+    fm_rank1_fn_f64 rank1_sgd_f64;
+    fm_sparse_fwd_fn_f32 sparse_fwd_f32;
+    fm_sparse_fwd_fn_f64 sparse_fwd_f64;
+    fm_noise_range_fn_f32 noise_range_f32;
+    fm_noise_range_fn_f64 noise_range_f64;
+    fm_dropout_range_fn_f32 dropout_range_f32;
+    fm_dropout_range_fn_f64 dropout_range_f64;
+    fm_peak_chains_fn_f32 peak_chains_f32; /* NULL: the target has no probe of its own */
+    fm_peak_chains_fn_f64 peak_chains_f64;
+} fm_kernels;
+
+/* The active entry (fm_init runs first if it has not). */
+const fm_kernels *fm_kernels_active(void);
+
+/* The supported entry called `name`, or NULL; "" is the best supported one. */
+const fm_kernels *fm_kernels_named(const char *name);
+
+/* The i-th entry, best first, supported here or not; NULL past the end. */
+const fm_kernels *fm_kernels_at(int i);
+
+#endif /* FM_KERNELS_H */

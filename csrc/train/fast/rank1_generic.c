@@ -1,0 +1,20 @@
+/*
+ * rank1_generic.c -- rank1_impl.h in portable C (baseline flags, SSE2 on x86-64):
+ * the instance of the "generic" and "ref" targets of the kernel table.
+ */
+#include "core/fm_internal.h"
+#include "core/team.h"
+#include "gemm/gemm_config.h"
+#include "train/fast/rank1.h"
+
+#define FM_R1FN(name) FM_CAT(FM_CAT(fm_rank1_generic, name), FM_SFX)
+
+#include "core/fm_dtype_f32.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
+
+#include "core/fm_dtype_f64.h"
+#include "layers/act_impl.h"
+#include "train/fast/rank1_impl.h"
+#include "core/fm_dtype_end.h"
