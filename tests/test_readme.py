@@ -81,6 +81,8 @@ def commands(text: str) -> list[str]:
 
 def ci_test_command() -> str:
     """The command .ci/run runs the tests with (its one `pytest` line)."""
+    if not (ROOT / ".ci" / "run").is_file():
+        pytest.skip(".ci/run is not here (an sdist holds the tests, not the CI scripts)")
     lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()
              if ln.strip() and not ln.lstrip().startswith("#") and "pytest" in ln]
     assert len(lines) == 1, f".ci/run should have one pytest line; found {lines}"
@@ -133,6 +135,8 @@ def test_guide_page_runs(page, tmp_path):
 
 
 def test_readme_links_exist():
+    if not (ROOT / "docs").is_dir():
+        pytest.skip("docs/ is not here (an sdist holds the tests, not the documentation)")
     links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", TEXT)
     local = [link for link in links if "://" not in link]
     assert local, "the README links into docs/"
