@@ -33,15 +33,14 @@
 
 /* Weights streamed from memory once per pass (batch 1-3: rows_stream's
  * x.W, the rank1 pass over W's rows): the hardware prefetchers alone keep
- * too few lines in flight for one core to reach the memory's bandwidth in
- * this VM.  A software prefetch into L2 this many bytes ahead of the
- * stream: a plain read of 46 MB, one stream, 13 -> 19-21 GB/s at 8-12 KiB
- * ahead; rows_stream reads 4 rows side by side, each prefetched a quarter
- * as far.  A prefetch past the end of the data is harmless (no fault, at
- * most a wasted line).  Building with a huge FM_PF_MIN_BYTES turns it off. */
+ * too few lines in flight for one core to reach the memory's bandwidth, so
+ * these passes prefetch into L2 FM_PF_ROW_BYTES ahead of the stream
+ * (rows_stream reads 4 rows side by side, each prefetched a quarter as far).
+ * A prefetch past the end of the data is harmless (no fault, at most a
+ * wasted line).  Building with a huge FM_PF_MIN_BYTES turns it off.
+ * Measurements: docs/performance.md, "Memory streaming". */
 /* ... for weights of at least this many bytes: smaller ones come from the
- * caches, where the extra instructions cost (784x128 float32 at batch 1:
- * 11.3 -> 11.9 us with them) */
+ * caches, where the extra instructions cost more than they save */
 #ifndef FM_PF_MIN_BYTES
 #define FM_PF_MIN_BYTES ((ptrdiff_t)4 << 20)
 #endif
@@ -70,9 +69,9 @@
 #endif
 
 /* Below this many multiply-adds a GEMM or elementwise pass runs on one
- * thread: waking the passive workers of a team costs tens of microseconds
- * in a VM, more than a small layer's whole forward pass or the optimizer
- * update of 64k parameters (see FM_GEMM_MT_WORK in gemm/gemm_config.h). */
+ * thread: waking passive OpenMP workers costs more than a small layer's
+ * whole forward pass or the optimizer update of 64k parameters (see
+ * FM_GEMM_MT_WORK in gemm/gemm_config.h). */
 #define FM_OMP_MIN_WORK ((ptrdiff_t)1 << 19)
 
 static inline int fm_threads_for(ptrdiff_t work, int n_threads)

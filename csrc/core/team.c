@@ -12,11 +12,11 @@
  * sequentially consistent, so a post can never slip between them unseen.
  *
  * Why not OpenMP's own regions: fastmlp runs libgomp with passive waits
- * (fastmlp/_omp_policy.py: spinning workers made everything else on the
- * machine, and fastmlp itself whenever anything else ran, 10-40x slower),
- * and waking a passive worker costs ~40 us in a VM -- several per training
- * step.  Spinning here is bounded (spin_ns) and only between the tasks of
- * one call, whose gaps are short.
+ * (fastmlp/_omp_policy.py: spinning OpenMP workers slow everything else on
+ * the machine down), and waking a passive worker costs tens of microseconds
+ * in a VM, several times per training step (docs/performance.md, "Threads").
+ * Spinning here is bounded (spin_ns) and only between the tasks of one call,
+ * whose gaps are short.
  *
  * Only Linux has the futex this needs; elsewhere fm_team_run runs the body
  * alone and every kernel keeps its own OpenMP regions.
@@ -76,8 +76,8 @@ typedef struct {
 
 /* Tasks per verdict, and the solo stretches that follow a bad one. */
 #define FM_TEAM_WINDOW 8
-#define FM_TEAM_SOLO_MIN_NS 2000000LL   /* 2 ms */
-#define FM_TEAM_SOLO_MAX_NS 64000000LL  /* 64 ms */
+#define FM_TEAM_SOLO_MIN_NS 2000000LL   /* about one scheduler slice */
+#define FM_TEAM_SOLO_MAX_NS 64000000LL  /* the back-off's bound */
 #define FM_TEAM_LATE_NS 200000LL        /* a task's wait that settles it at once */
 
 static _Thread_local fm_team *fm_cur;
@@ -228,9 +228,9 @@ void fm_par_run(int nt, fm_task_fn task, void *arg)
          * other programs keep the machine busy, a worker loses its core for
          * whole scheduler slices and the team is slower than one thread:
          * after a window of FM_TEAM_WINDOW tasks that lost time, this
-         * thread runs its kernels alone for a while (2 ms, doubling up to
-         * 64 ms while the workers stay late, halving after each window that
-         * gained), then tries the team again. */
+         * thread runs its kernels alone for a while (FM_TEAM_SOLO_MIN_NS,
+         * doubling up to FM_TEAM_SOLO_MAX_NS while the workers stay late,
+         * halving after each window that gained), then tries the team again. */
         {
             long long own = (long long)(nt - 1) * (t1 - t0), wait = t2 - t1;
             tm->gain_ns += own - wait;

@@ -10,9 +10,9 @@
  * (a whole chunk of training steps, or a batched forward pass) the calling
  * thread is the master of a team that lives for the whole call: its
  * workers wait for the next task spinning for a while, then asleep
- * (csrc/core/team.c), so a task costs a cache-line hand-off instead of the
- * ~40 us a passive OpenMP worker takes to wake up in a VM, and smaller
- * products (from FM_TEAM_MIN_WORK) are worth splitting.
+ * (csrc/core/team.c), so a task costs a cache-line hand-off instead of a
+ * passive OpenMP worker's wake-up, and smaller products (from
+ * FM_TEAM_MIN_WORK) are worth splitting (docs/performance.md, "Threads").
  *
  * Results never depend on whether a team runs a task: the partition is
  * decided by the kernel from nt alone, as in an OpenMP region.
@@ -25,7 +25,7 @@
 typedef void (*fm_task_fn)(void *arg, int t, int nt);
 
 /* Inside a team: work (multiply-adds, or elements x cost) from which a task
- * is split across the team.  A hand-off to a spinning worker costs ~1 us. */
+ * is split across the team (a hand-off is cheap, not free). */
 #define FM_TEAM_MIN_WORK ((ptrdiff_t)1 << 18)
 
 /* Threads a kernel should use for `work` units: the team's size inside a

@@ -6,7 +6,7 @@
  *
  * Built with -mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma (setup.py
  * adds them to every *_avx512.c); x86-64 builds only.  Nothing here may run
- * before fm_cpu_has_avx512() said yes (dispatch.c).
+ * before fm_cpu_has_avx512() said yes (core/cpu.h, core/dispatch.c).
  *
  * Masked loads/stores handle every edge: lanes off the mask are neither
  * read nor written, so no stack tile or scalar tail loop is needed.
@@ -18,8 +18,8 @@
 #include "gemm/gemm_config.h"
 
 #define FM_TGT avx512
-/* 8 rows x 2 vectors: 16 of the 32 zmm registers hold accumulators (a
- * 14-row tile fits too, but measured slower: see gemm_config.h) */
+/* 8 rows x 2 vectors: 16 of the 32 zmm registers hold accumulators (why
+ * not a 14-row tile: docs/performance.md, "GEMM") */
 #define FM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define FM_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 

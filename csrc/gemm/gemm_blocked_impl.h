@@ -136,7 +136,7 @@ static void FM_TFN(pack_b)(FM_T *FM_RESTRICT dst, const FM_T *FM_RESTRICT b, ptr
  * nc elements) rather than per micro-tile: reading a tile back right after
  * its vector stores stalls on store forwarding (the masked loads of the
  * compiled relu' cannot forward), and 8- or 32-element calls cost more in
- * call overhead; measured 1.0-1.9x faster (dX 256x512x10 46 -> 88 GFLOP/s).
+ * call overhead (docs/performance.md, "GEMM").
  * A shallow product (kc <= 64: dX of a 10-wide layer) is all C traffic, so
  * it walks C row block by row block instead (IR outside JR). */
 static void FM_TFN(macro)(FM_T *c, ptrdiff_t rsc, const FM_T *ap, const FM_T *bp, ptrdiff_t mc,
@@ -293,7 +293,7 @@ static void FM_TFN(packed)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
             if (tr * tc == 1 || cost < best) { best = cost; tr = d; tc = nt / d; }
         }
     nt = tr * tc;
-    if (nt == 1) { /* no OpenMP construct at all: even if(0) costs ~0.3 us */
+    if (nt == 1) { /* no OpenMP construct at all: even a false if() has a cost */
         FM_TFN(packed_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }
@@ -344,7 +344,7 @@ static void FM_TFN(direct)(FM_T *c, ptrdiff_t rsc, const FM_T *a, ptrdiff_t rsa,
 {
     int nt = fm_par_threads(m * n * k, FM_GEMM_MT_WORK, n_threads);
     FM_TFN(job) job;
-    if (nt == 1) { /* no OpenMP construct at all: even if(0) costs ~0.3 us */
+    if (nt == 1) { /* no OpenMP construct at all: even a false if() has a cost */
         FM_TFN(direct_part)(c, rsc, a, rsa, csa, b, rsb, csb, k, alpha, beta, epi, 0, m, 0, n);
         return;
     }

@@ -89,8 +89,8 @@ FM_NOINLINE static void FM_TFN(ukr_half)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     FM_ROWS(FM_UKRH_PUTM)
 }
 
-/* Kept out of line: inlined into the loop nest, gcc spilled avx2's 12
- * accumulators (16 ymm registers) to the stack inside the k loop, -30%. */
+/* Kept out of line: inlined into the loop nest, gcc spills avx2's 12
+ * accumulators (of 16 ymm registers) to the stack inside the k loop. */
 FM_NOINLINE static void FM_UKR(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const FM_T *FM_RESTRICT a,
                                const FM_T *FM_RESTRICT b, FM_T *FM_RESTRICT c, ptrdiff_t rsc,
                                FM_T alpha, FM_T beta)

@@ -46,12 +46,14 @@ void fm_sgd_shuffle(int64_t *ind, ptrdiff_t n, uint32_t seed)
 /* Prefetch (sgd_lanes_impl.h): a row this many lane windows ahead, its CSR
  * offsets and target twice as far, into L2 (__builtin_prefetch locality 1):
  * into L1 (locality 3) they evict the lanes' weights and the product
- * buffer, which measured 1.5-2x slower on MNIST. */
+ * buffer (docs/performance.md, "Linear models"). */
 #ifndef FM_SGD_AHEAD_ROW
 #define FM_SGD_AHEAD_ROW 2
 #endif
 #define FM_SGD_AHEAD_META (2 * FM_SGD_AHEAD_ROW)
+#ifndef FM_SGD_PF_LOC
 #define FM_SGD_PF_LOC 1
+#endif
 
 /* acc[l] += p[jj * L + l] for jj < bl, l < L: L independent sums, each in
  * jj order (elementwise adds the compiler may vectorise across lanes; no

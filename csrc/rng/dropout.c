@@ -17,9 +17,8 @@
 
 /* Elements per range-kernel call, the unit threads share out. */
 #define FM_RNG_CHUNK 4096
-/* Work per element in fm_threads_for's unit (multiply-adds of a GEMM, ~16
- * per cycle): a normal takes ~4 cycles on avx512, a dropout unit ~1, so a
- * second thread joins from ~8k normals or ~32k units (~10 us of work). */
+/* Work per element in fm_par_threads' unit (a GEMM's multiply-adds): a
+ * normal costs about four times a dropout unit (docs/performance.md). */
 #define FM_NOISE_WORK 16
 #define FM_DROP_WORK 4
 
