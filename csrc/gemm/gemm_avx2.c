@@ -79,11 +79,13 @@ FM_INLINE double fm_vhsum_f64(__m256d v)
 #include "core/fm_dtype_f32.h"
 #include "layers/act_impl.h"
 #include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_direct_impl.h"
 #include "gemm/gemm_blocked_impl.h"
 #include "core/fm_dtype_end.h"
 
 #include "core/fm_dtype_f64.h"
 #include "layers/act_impl.h"
 #include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_direct_impl.h"
 #include "gemm/gemm_blocked_impl.h"
 #include "core/fm_dtype_end.h"

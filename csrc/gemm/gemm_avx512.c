@@ -60,11 +60,13 @@ FM_INLINE double fm_vhsum_f64(__m512d v) { return _mm512_reduce_add_pd(v); }
 #include "core/fm_dtype_f32.h"
 #include "layers/act_impl.h"
 #include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_direct_impl.h"
 #include "gemm/gemm_blocked_impl.h"
 #include "core/fm_dtype_end.h"
 
 #include "core/fm_dtype_f64.h"
 #include "layers/act_impl.h"
 #include "gemm/gemm_simd_impl.h"
+#include "gemm/gemm_direct_impl.h"
 #include "gemm/gemm_blocked_impl.h"
 #include "core/fm_dtype_end.h"

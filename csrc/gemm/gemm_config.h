@@ -57,7 +57,7 @@
  * direct kernel then works in k slices of up to FM_DIRECT_KB. */
 #define FM_DIRECT_KB 256
 /* A direct product of at most 3 rows (m <= 3, B row-major) whose B is larger
- * than this streams B's rows in order (rows_stream in gemm_simd_impl.h)
+ * than this streams B's rows in order (rows_stream in gemm_direct_impl.h)
  * instead of in column tiles; a B that fits in L1/L2 stays on gemv_rm. */
 #define FM_STREAM_B_BYTES ((ptrdiff_t)256 << 10)
 #define FM_DIRECT_L2 ((ptrdiff_t)512 * 1024) /* bytes of L2 a slice of A may take */

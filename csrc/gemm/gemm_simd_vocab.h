@@ -1,6 +1,7 @@
 /*
- * gemm_simd_vocab.h -- maps the vector names gemm_simd_impl.h uses onto the
- * per-dtype wrappers a SIMD target file defines (fm_vload_f32, ...), so the
+ * gemm_simd_vocab.h -- maps the vector names gemm_simd_impl.h and
+ * gemm_direct_impl.h use onto the per-dtype wrappers a SIMD target file
+ * defines (fm_vload_f32, ...), so the
  * kernel bodies follow FM_SFX like every other *_impl.h; and the 256-bit
  * register transposes both SIMD targets pack with (AVX, which both have).
  * Included once by gemm_avx2.c and gemm_avx512.c, after their wrappers.
