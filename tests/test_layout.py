@@ -132,6 +132,32 @@ def test_c_modules_depend_without_circle():
     assert cycle is None, " -> ".join(cycle)
 
 
+def _code(src: pathlib.Path) -> str:
+    """The C text without its comments."""
+    text = re.sub(r"/\*.*?\*/", " ", src.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return re.sub(r"//[^\n]*", " ", text)
+
+
+def test_isa_is_chosen_only_by_the_kernel_table():
+    """One dispatch mechanism: CPU probing in core/cpu.c, the choice in core/dispatch.c.
+
+    No other source probes the CPU, asks for the active target's name, or names an
+    ISA in code, except the per-ISA instance files themselves (*_avx2.c, *_avx512.c).
+    """
+    table = {"core/cpu.c", "core/cpu.h", "core/dispatch.c"}
+    for src in c_files():
+        rel = src.relative_to(CSRC).as_posix()
+        code = _code(src)
+        if rel in table:
+            continue
+        for probe in ("fm_cpu_has_", "__builtin_cpu_supports", "cpuid", "xgetbv"):
+            assert probe not in code, f"{rel} uses {probe}: only core/cpu.c and core/dispatch.c choose an ISA"
+        assert not re.search(r"fm_simd_target\(\s*\)", code), f"{rel} asks for the target's name"
+        if src.suffix == ".c" and not rel.endswith(("_avx2.c", "_avx512.c")):
+            isa = re.findall(r"\b\w*(?:avx2|avx512)\w*\b", code)
+            assert not isa, f"{rel} names an ISA in code ({isa[:3]}): call through core/kernels.h"
+
+
 # ---- Python --------------------------------------------------------------------
 
 def py_modules() -> dict[str, pathlib.Path]:
