@@ -52,6 +52,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from fastmlp import _core as core
+from fastmlp._backend import train_steps
 from fastmlp.testing import assert_close
 
 __all__ = ["NETS", "STEP_ROWS", "main", "step_flops", "forward_flops", "init_weights",
@@ -358,10 +359,11 @@ class FastmlpTrainer:
 
     def _call(self, n_batches: int) -> None:
         self.stats[:] = 0
-        done, self.opt["step"] = core.train(
-            self.params, self.grad, None, None, self.work, self.stats, self.opt, self.sizes,
-            self.acts, self.slopes, self.cfg, self.p.x, self.p.Y, None, None,
-            self.pos * self.p.batch, n_batches, self.p.batch, self.p.threads)
+        done, self.opt["step"] = train_steps(
+            params=self.params, grad=self.grad, work=self.work, stats=self.stats,
+            net=(self.sizes, self.acts, self.slopes), opt=self.opt, cfg=self.cfg, x=self.p.x,
+            y=self.p.Y, start=self.pos * self.p.batch, n_batches=n_batches, batch=self.p.batch,
+            n_threads=self.p.threads)
         if done != n_batches:
             raise RuntimeError(f"fastmlp train ran {done} of {n_batches} batches")
         self.pos = (self.pos + n_batches) % self.p.n_batches

@@ -5,6 +5,11 @@ here; nothing else in the package spells an enum value.
 """
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
 from fastmlp import _core as core
 
 ACTIVATIONS: dict[str, int] = {
@@ -57,6 +62,44 @@ OPTIMIZERS: dict[str, int] = {
 }
 
 
+#: RMSprop's smoothing constant when none is given (torch.optim's default)
+RMSPROP_ALPHA = 0.99
+
+
+class Metric(enum.IntEnum):
+    """What fm_train counts beside the loss (fm_train_cfg.metric)."""
+
+    NONE = 0
+    ARGMAX = 1       # accuracy of the argmax (single-label classification)
+    THRESHOLD = 2    # accuracy with every output thresholded at 0.5 (binary, multilabel)
+    REGRESSION = 3   # sums of |p - y|, (p - y)^2 and (p - y)^2 per output
+
+
+def stats_buffer(n_outputs: int) -> np.ndarray:
+    """A zeroed stats vector long enough for any metric of a net with n_outputs."""
+    return np.zeros(6 + n_outputs)
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    """fm_train's stats vector by name (csrc/fastmlp.h): sums over the rows trained on."""
+
+    data_loss: float         # sum over batches of the data loss times the batch's rows
+    correct: float           # rows classified correctly (Metric.ARGMAX / THRESHOLD)
+    rows: float              # rows processed
+    penalty: float           # sum over batches of the L2 (+ L1) term times the batch's rows
+    abs_err: float           # Metric.REGRESSION: sum of |p - y| over all outputs
+    sq_err: float            # Metric.REGRESSION: sum of (p - y)^2 over all outputs
+    sq_err_k: np.ndarray     # Metric.REGRESSION: sum of (p - y)^2 per output
+
+    @classmethod
+    def decode(cls, stats: np.ndarray) -> TrainStats:
+        """The one place that reads the stats vector by index."""
+        return cls(float(stats[0]), float(stats[1]), float(stats[2]), float(stats[3]),
+                   float(stats[4]) if stats.size > 4 else 0.0,
+                   float(stats[5]) if stats.size > 5 else 0.0, np.array(stats[6:], copy=True))
+
+
 def canonical(name: str, table: dict, aliases: dict, what: str) -> str:
     """Return the canonical spelling of name, or raise ValueError listing the choices."""
     if isinstance(name, str):
@@ -65,3 +108,25 @@ def canonical(name: str, table: dict, aliases: dict, what: str) -> str:
         if key in table:
             return key
     raise ValueError(f"unknown {what} {name!r}; expected one of {', '.join(map(repr, table))}")
+
+
+def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, x, y,
+                n_batches: int, batch: int, start: int = 0, sw=None, order=None,
+                s1=None, s2=None, s3=None, dropout=None, lr_steps=None, mom_steps=None,
+                n_threads: int = 1) -> tuple[int, int]:
+    """Run up to ``n_batches`` mini-batches of ``batch`` rows in C; the one caller of
+    ``_core.train`` (a change of the core's training call is adapted here only).
+
+    params, grad, s1-s3, work: flat buffers of the net's dtype; stats: float64 sums
+    (see :func:`decode_stats`); net: (sizes, acts, slopes); opt: the fm_optim dict
+    (its 'step' is written back before return); cfg: the fm_train_cfg dict; x, y, sw:
+    the rows, ``order`` (int64 row indices) or None for x's order, starting at row
+    ``start`` of that order; dropout / lr_steps / mom_steps: per-layer rates and
+    per-batch learning rates / momenta, or None.  Returns (batches done, optimizer
+    step); batches done is -(b + 1) when cfg['check_finite'] found a non-finite
+    input in batch b (nothing was changed by it).
+    """
+    sizes, acts, slopes = net
+    return core.train(params, grad, s1, s2, work, stats, opt, sizes, acts, slopes, cfg, x, y,
+                      sw, order, start, n_batches, batch, n_threads, s3=s3, dropout=dropout,
+                      lr_steps=lr_steps, mom_steps=mom_steps)

@@ -138,11 +138,12 @@ class _Chunker:
 
     def run(self, st: dict, order: Optional[np.ndarray], first: int, count: int,
             lrs: Optional[np.ndarray], moms: Optional[np.ndarray]) -> int:
-        done, _ = core.train(self.model._params, self.grad, st["s1"], st["s2"], self.work,
-                             self.stats, st, self.sizes, self.acts, self.slopes, self.cfg, self.X,
-                             self.Y, self.sw, order, first * self.bs, count, self.bs,
-                             self.model.n_threads, s3=st["s3"], dropout=self.dropout,
-                             lr_steps=lrs, mom_steps=moms)
+        done, _ = B.train_steps(
+            params=self.model._params, grad=self.grad, work=self.work, stats=self.stats,
+            net=(self.sizes, self.acts, self.slopes), opt=st, cfg=self.cfg, x=self.X, y=self.Y,
+            sw=self.sw, order=order, start=first * self.bs, n_batches=count, batch=self.bs,
+            s1=st["s1"], s2=st["s2"], s3=st["s3"], dropout=self.dropout, lr_steps=lrs,
+            mom_steps=moms, n_threads=self.model.n_threads)
         return done
 
 

@@ -111,7 +111,7 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
     """
     from fastmlp import _core as core
     from fastmlp import reference as ref
-    from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+    from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 
     dtype = params.dtype
     sizes_a = np.array(sizes, np.int64)
@@ -124,8 +124,10 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
     for k, (start, count) in enumerate(calls):
         stats = np.zeros(4)
         copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": step}
-        done, new_step = core.train(p_c, grad, s1, s2, work, stats, copt, sizes_a, acts_a, slopes,
-                                    ccfg, x, y, sw, order, start, count, batch, n_threads)
+        done, new_step = train_steps(params=p_c, grad=grad, work=work, stats=stats,
+                                     net=(sizes_a, acts_a, slopes), opt=copt, cfg=ccfg, x=x, y=y,
+                                     sw=sw, order=order, start=start, n_batches=count,
+                                     batch=batch, s1=s1, s2=s2, n_threads=n_threads)
         p_r, r1, r2, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes, cfg,
                                               x, y, sw, order, start, count, batch, r1, r2)
         assert done == count and new_step == step, (done, count, new_step, step)

@@ -16,7 +16,7 @@ import pytest
 
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.testing import assert_close, assert_train_trajectory
 
 LOWRANK_MIN_FIRST = 32 << 10  # lowrank.h's FM_LOWRANK_MIN_FIRST
@@ -84,9 +84,10 @@ def _c_and_ref(sizes, dtype, batch, n_threads, x, y, params, opt, cfg, n_batches
     work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
     stats = np.zeros(4)
     copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": 0}
-    done, _ = core.train(p_c, grad, s1, None, work, stats, copt, sizes_a, acts_a, slopes,
-                         {**cfg, "loss": LOSSES[cfg["loss"]]}, x, y, None, None, 0, n_batches,
-                         batch, n_threads, **steps)
+    done, _ = train_steps(params=p_c, grad=grad, work=work, stats=stats,
+                          net=(sizes_a, acts_a, slopes), opt=copt,
+                          cfg={**cfg, "loss": LOSSES[cfg["loss"]]}, x=x, y=y, n_batches=n_batches,
+                          batch=batch, s1=s1, n_threads=n_threads, **steps)
     r_batches = n_batches if done >= 0 else -done - 1
     p_r, _, _ = ref.train_chunk(params, opt, sizes, acts, slopes, cfg, x, y, None, None, 0,
                                 r_batches, batch, None,

@@ -11,7 +11,7 @@ import pytest
 from fastmlp import MLP
 from fastmlp import _core as core
 from fastmlp import _trainer
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 
 N, BS = 103, 10  # 11 batches, the last of 3 rows
 
@@ -92,8 +92,10 @@ def _run(setup, x, start, n_batches, check, n_threads, noise=0.0):
     opt = {"kind": OPTIMIZERS["sgd"], "lr": 0.05, "momentum": setup["momentum"], "step": 3}
     cfg = {"loss": LOSSES["cce"], "metric": 1, "check_finite": check, "input_noise": noise,
            "seed": 7}
-    done, step = core.train(p, grad, s1, s2, work, stats, opt, sizes_a, acts_a, slopes, cfg, x,
-                            setup["y"], None, setup["order"], start, n_batches, bs, n_threads)
+    done, step = train_steps(params=p, grad=grad, work=work, stats=stats,
+                             net=(sizes_a, acts_a, slopes), opt=opt, cfg=cfg, x=x, y=setup["y"],
+                             order=setup["order"], start=start, n_batches=n_batches, batch=bs,
+                             s1=s1, s2=s2, n_threads=n_threads)
     return done, step, p, s1, stats
 
 

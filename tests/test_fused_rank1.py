@@ -17,7 +17,7 @@ import pytest
 
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.testing import assert_close
 
 # Layer 1 is past rank1.h's FM_RANK1_MIN_BYTES (1 MiB), so it takes the fused
@@ -68,9 +68,10 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
         count = min(per_call, n_batches - first)
         stats = np.zeros(4)
         copt = {**opt, "kind": OPTIMIZERS["sgd"], "step": step}
-        done, new_step = core.train(p_c, grad, None, None, work, stats, copt, sizes_a, acts_a,
-                                    slopes, ccfg, x, y, None, None, first * batch, count, batch,
-                                    n_threads, dropout=drop)
+        done, new_step = train_steps(params=p_c, grad=grad, work=work, stats=stats,
+                                     net=(sizes_a, acts_a, slopes), opt=copt, cfg=ccfg, x=x, y=y,
+                                     start=first * batch, n_batches=count, batch=batch,
+                                     dropout=drop, n_threads=n_threads)
         p_r, _, _, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes,
                                             cfg, x, y, None, None, first * batch, count, batch)
         assert done == count and new_step == step

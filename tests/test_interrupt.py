@@ -14,6 +14,7 @@ import pytest
 
 from fastmlp import MLP
 from fastmlp import _core as core
+from fastmlp._backend import train_steps
 from fastmlp.callbacks import Callback
 from fastmlp.optim import Adam
 
@@ -29,9 +30,10 @@ def _replay(seed, X, y, steps, bs, dtype):
     grad, stats = np.empty_like(net._params), np.zeros(16)
     nb = -(-len(X) // bs)
     for k in range(steps):
-        core.train(net._params, grad, st["s1"], st["s2"], work, stats, st, sizes, acts, slopes,
-                   net._cfg(train=True), X, Y, None, None, (k % nb) * bs, 1, bs, net.n_threads,
-                   s3=st["s3"], dropout=net._dropout_rates())
+        train_steps(params=net._params, grad=grad, work=work, stats=stats,
+                    net=(sizes, acts, slopes), opt=st, cfg=net._cfg(train=True), x=X, y=Y,
+                    start=(k % nb) * bs, n_batches=1, batch=bs, s1=st["s1"], s2=st["s2"],
+                    s3=st["s3"], dropout=net._dropout_rates(), n_threads=net.n_threads)
     return net
 
 

@@ -17,7 +17,7 @@ import pytest
 from fastmlp import MLP
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.optim import SGD, Adam
 from fastmlp.testing import FD_RTOL, assert_close
 
@@ -140,9 +140,10 @@ def test_train_with_regularisation_matches_reference(target, dtype, n_threads, c
         lrs = np.array([opt["lr"] * (1 + 0.1 * k)])
         moms = np.array([0.9 - 0.01 * k])
         stats = np.zeros(6 + 3)
-        core.train(p_c, grad, s1, s2, work, stats, copt, sa, aa, slopes, {**cfg, "loss": LOSSES[loss]},
-                   x, y, sw, order, first * bs, 1, bs, n_threads, s3=s3,
-                   dropout=np.array(drop), lr_steps=lrs, mom_steps=moms)
+        train_steps(params=p_c, grad=grad, work=work, stats=stats, net=(sa, aa, slopes),
+                    opt=copt, cfg={**cfg, "loss": LOSSES[loss]}, x=x, y=y, sw=sw, order=order,
+                    start=first * bs, n_batches=1, batch=bs, s1=s1, s2=s2, s3=s3,
+                    dropout=np.array(drop), lr_steps=lrs, mom_steps=moms, n_threads=n_threads)
         p_r, st, rstats = ref.train_chunk(p_r, opt, sizes, acts, slopes, cfg, x, y, sw, order,
                                           first * bs, 1, bs, st, lr_steps=lrs, mom_steps=moms)
         assert copt["step"] == st["step"] == k + 1

@@ -305,10 +305,10 @@ def test_divergence_keeps_previous_weights():
 
 
 def test_keyboard_interrupt_leaves_a_consistent_model(monkeypatch):
-    import fastmlp.sklearn._mlp as skmlp
+    import fastmlp._backend as backend
 
     X, y = _clf_data()
-    real = skmlp.core
+    real = backend.core
     calls = {"n": 0}
 
     class Interrupting:  # the real core, but Ctrl-C arrives after the 3rd C call
@@ -322,13 +322,13 @@ def test_keyboard_interrupt_leaves_a_consistent_model(monkeypatch):
                 raise KeyboardInterrupt
             return out
 
-    monkeypatch.setattr(skmlp, "core", Interrupting())
+    monkeypatch.setattr(backend, "core", Interrupting())
     m = MLPClassifier((8,), solver="adam", batch_size=50, max_iter=10, random_state=0)
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         m.fit(X, y)  # 4 batches per epoch, one C call per epoch
     assert m.n_iter_ == 2 and len(m.loss_curve_) == 2
     assert m._optimizer.step == 3 * 4  # the optimizer matches the weights
     assert all(np.isfinite(c).all() for c in m.coefs_)
-    monkeypatch.setattr(skmlp, "core", real)
+    monkeypatch.setattr(backend, "core", real)
     m.partial_fit(X, y)  # training goes on from there
     assert m._optimizer.step == 4 * 4

@@ -18,7 +18,7 @@ import pytest
 
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS
+from fastmlp._backend import ACTIVATIONS, train_steps
 from fastmlp.testing import FD_RTOL, FD_STEP, assert_close
 
 
@@ -99,8 +99,9 @@ def test_poisson_in_loss_grad_and_train(dtype, n_threads):
     opt = {"kind": core.OPT_ADAM, "lr": 0.01, "sklearn": True, "step": 0}
     p2, s1, s2 = params.copy(), np.zeros_like(params), np.zeros_like(params)
     stats = np.zeros(4)
-    done, step = core.train(p2, grad, s1, s2, work, stats, opt, sizes, acts, slopes, cfg, x, y,
-                            None, order, 0, 3, 8, n_threads)
+    done, step = train_steps(params=p2, grad=grad, work=work, stats=stats,
+                             net=(sizes, acts, slopes), opt=opt, cfg=cfg, x=x, y=y, order=order,
+                             n_batches=3, batch=8, s1=s1, s2=s2, n_threads=n_threads)
     rp, _, _, rstats, rstep = ref.train(params, {"kind": "adam", "lr": 0.01, "sklearn": True,
                                                  "step": 0}, sizes, names, [0.0, 0.0], rcfg, x,
                                         y, None, order, 0, 3, 8)

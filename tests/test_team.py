@@ -18,7 +18,7 @@ import pytest
 from fastmlp import MLP
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.testing import assert_close
 
 # sizes, acts, optimizer, batch, cfg extras: every task kind past 2^18 units
@@ -64,8 +64,10 @@ def _run(case: str, dtype, n_threads: int, steps: int = 3):
     work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
     stats = np.zeros(4)
     copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": 0}
-    done, _ = core.train(p_c, grad, s1, s2, work, stats, copt, sizes_a, acts_a, slopes, ccfg,
-                         x, y, None, None, 0, steps, batch, n_threads, dropout=drop)
+    done, _ = train_steps(params=p_c, grad=grad, work=work, stats=stats,
+                          net=(sizes_a, acts_a, slopes), opt=copt, cfg=ccfg, x=x, y=y,
+                          n_batches=steps, batch=batch, s1=s1, s2=s2, dropout=drop,
+                          n_threads=n_threads)
     assert done == steps
     team = core.team_last_stats()
     return p_c, stats, team, (params, sizes, acts, slopes, cfg, x, y, opt, batch, steps)

@@ -10,7 +10,7 @@ import pytest
 from fastmlp import MLP, ConvergenceWarning, Perceptron
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS
+from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.testing import assert_close, assert_train_trajectory
 
 CASES = [
@@ -100,9 +100,9 @@ def test_hand_worked_step():
     p, grad = net._params, np.empty_like(net._params)
     work = np.empty(core.workspace_size(sizes, acts, slopes, 1))
     cfg = {"loss": LOSSES["bce"], "l2": 0.1, "l2_batch_scaled": True}
-    core.train(p, grad, None, None, work, np.zeros(4), {"kind": OPTIMIZERS["sgd"], "lr": 0.1},
-               sizes, acts, slopes, cfg, np.array([[0.6, 0.8, 0.7]]), np.array([[0.0]]), None,
-               None, 0, 1, 1)
+    train_steps(params=p, grad=grad, work=work, stats=np.zeros(4),
+                opt={"kind": OPTIMIZERS["sgd"], "lr": 0.1}, net=(sizes, acts, slopes), cfg=cfg,
+                x=np.array([[0.6, 0.8, 0.7]]), y=np.array([[0.0]]), n_batches=1, batch=1)
     np.testing.assert_allclose(net.coefs_[0], [[0.098, 0.195756], [0.2956664, 0.096008],
                                                 [0.4939998, -0.002244]], atol=1e-3)
     np.testing.assert_allclose(net.coefs_[1], [[0.04706], [0.154089]], atol=1e-3)

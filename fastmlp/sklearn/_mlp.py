@@ -509,9 +509,11 @@ class _BaseMLP(SklearnEstimator):
                         order_c, first = None, 0
                     else:
                         Xc, Yc, swc, order_c, first = Xtr, Ytr, swtr, order, done * batch_size
-                    nb, od["step"] = core.train(flat, grad, s1, s2, work, stats, od, sizes, acts,
-                                                slopes, cfg, Xc, Yc, swc, order_c, first, want,
-                                                batch_size, nt, dropout=dropout)
+                    nb, od["step"] = B.train_steps(
+                        params=flat, grad=grad, work=work, stats=stats, net=(sizes, acts, slopes),
+                        opt=od, cfg=cfg, x=Xc, y=Yc, sw=swc, order=order_c, start=first,
+                        n_batches=want, batch=batch_size, s1=s1, s2=s2, dropout=dropout,
+                        n_threads=nt)
                     opt.advance(od["step"])
                     done += nb
                     if progress.verbose:
