@@ -96,6 +96,11 @@ def test_bad_size_values(capsys, bad):
     one_line_error(capsys, [*TRAIN, "--max-size", bad], "--max-size")
 
 
+@pytest.mark.parametrize("bad", ["0", "-1", "many", "1.5"])
+def test_bad_row_limits(capsys, bad):
+    one_line_error(capsys, [*TRAIN, "--max-rows", bad], "--max-rows")
+
+
 def test_the_row_limit_and_raising_it(capsys, tmp_path):
     path = _csv(tmp_path / "t.csv", rows=50)
     one_line_error(capsys, [*TRAIN, "--data", str(path), "--max-rows", "20"],

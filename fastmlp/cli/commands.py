@@ -209,6 +209,17 @@ def _size(text: str) -> int:
     return int(value * mult)
 
 
+def _count(text: str) -> int:
+    """``--max-rows`` values: a positive int."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of rows; got {text!r}")
+    return value
+
+
 def _human(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
@@ -948,7 +959,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_limit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-size", type=_size, default=DEFAULT_MAX_SIZE, metavar="SIZE",
                    help="largest data file read, e.g. 500M or 4G (default 1G)")
-    p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, metavar="N",
+    p.add_argument("--max-rows", type=_count, default=DEFAULT_MAX_ROWS, metavar="N",
                    help=f"most data rows read (default {DEFAULT_MAX_ROWS:,})")
 
 
