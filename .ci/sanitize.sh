@@ -53,11 +53,21 @@ git ls-files -z -- fastmlp csrc tests setup.py pyproject.toml | \
 }
 built=$((SECONDS - start))
 
-# 2. the cases: all of the small files, every stride-th of the big ones (listed with the
-#    plain interpreter, before any sanitizer is loaded)
+# 2. every sanitizer report fatal and logged (the extension cannot even be imported without
+#    the preloaded runtime, so this holds for listing the cases too)
+export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0:detect_stack_use_after_return=0:strict_init_order=1:log_path=$out/logs/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$out/logs/ubsan"
+export PYTHONMALLOC=malloc
+export PYTHONPATH="$out/src"
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
+# 3. the cases: all of the small files, every stride-th of the big ones
 # shellcheck disable=SC2086  # $tests is a list of paths
-(cd "$out/src" && PYTHONPATH="$out/src" python -m pytest -q --co -p no:cacheprovider $tests) \
-    | grep '::' > "$out/all-cases.txt"
+(cd "$out/src" && python -m pytest -q --co -p no:cacheprovider $tests > "$out/collect.log" 2>&1) \
+    || { tail -20 "$out/collect.log" >&2; echo "sanitize.sh: collecting the tests failed" >&2;
+         exit 2; }
+grep '::' "$out/collect.log" > "$out/all-cases.txt"
 python - "$out/all-cases.txt" "$stride" "$full" > "$out/cases.txt" <<'PY'
 import collections, sys
 ids = [line.strip() for line in open(sys.argv[1]) if line.strip()]
@@ -71,13 +81,7 @@ PY
 echo "sanitize.sh: $(wc -l < "$out/cases.txt") of $(wc -l < "$out/all-cases.txt") cases" \
      "(every ${stride}th of files over $full cases)"
 
-# 3. the tests, every report fatal and logged
-export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"
-export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0:detect_stack_use_after_return=0:strict_init_order=1:log_path=$out/logs/asan"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$out/logs/ubsan"
-export PYTHONMALLOC=malloc
-export PYTHONPATH="$out/src"
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+# 4. the tests
 status=0
 (cd "$out/src" && python -m pytest -q -x -p no:cacheprovider "@$out/cases.txt") || status=$?
 unset LD_PRELOAD
@@ -86,7 +90,7 @@ reports=$(find "$out/logs" -type f | sort)
 if [[ -n "$reports" ]]; then
     echo "sanitize.sh: sanitizer reports (first 60 lines of each):" >&2
     for f in $reports; do echo "== $f" >&2; head -60 "$f" >&2; done
-    status=${status/#0/1}
+    [[ $status == 0 ]] && status=1
 fi
 echo "sanitize.sh: build ${built} s, total $((SECONDS - start)) s; pytest status $status;" \
      "$(echo "$reports" | grep -c . || true) report file(s)"
