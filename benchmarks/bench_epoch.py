@@ -28,11 +28,11 @@ def test_epoch(timeit, request, impl, dtype):
         if impl == "fastmlp-fit":
             B.check_step_parity(p, B.FastmlpTrainer, impl)
             model = MLP(list(p.sizes), activation="relu", dtype=p.dtype, n_threads=threads,
-                        seed=0)
+                        seed=0, init="auto")
 
             def fn():
                 model.fit(p.x, p.labels, epochs=1, batch_size=p.batch, learning_rate=p.lr,
-                          shuffle=False, verbose=0)
+                          shuffle=False, verbose=0, optimizer="sgd")
         else:
             make = B.FastmlpTrainer if impl.startswith("fastmlp") else B.TRAINERS[impl]
             B.check_step_parity(p, make, impl)

@@ -784,11 +784,12 @@ def epoch_row(run: Run, dtype: Any, samples: int) -> Optional[dict]:
         _loud(run, key, dtype, "fastmlp", exc, fatal=True)
         return None
     nb = p.n_batches
-    model = MLP(list(p.sizes), activation="relu", dtype=p.dtype, n_threads=threads, seed=0)
+    model = MLP(list(p.sizes), activation="relu", dtype=p.dtype, n_threads=threads, seed=0,
+                init="auto")
 
     def fit_epoch(k: int) -> None:
         model.fit(p.x[:k * p.batch], p.labels[:k * p.batch], epochs=1, batch_size=p.batch,
-                  learning_rate=p.lr, shuffle=False, verbose=0)
+                  learning_rate=p.lr, shuffle=False, verbose=0, optimizer="sgd")
 
     cs = [Contender("fastmlp", _from_start(FastmlpTrainer(p))),
           Contender("fastmlp_fit", fit_epoch)] + _checked_peers(run, p, key, epoch=True)

@@ -16,6 +16,7 @@ except ModuleNotFoundError as _exc:
     core_missing(_exc)  # raises: one line saying what to do from a source tree
     raise
 _omp_policy.restore()
+from fastmlp.exceptions import NotFittedError  # noqa: E402
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
 from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
-    "optim", "schedules", "callbacks", "load", "ModelFileError",
+    "optim", "schedules", "callbacks", "load", "ModelFileError", "NotFittedError",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``

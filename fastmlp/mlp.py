@@ -1,9 +1,47 @@
-"""The multi-layer perceptron: fastmlp's main model."""
+"""The multi-layer perceptron: fastmlp's main model.
+
+Defaults
+--------
+``MLP().fit(X, y)`` with nothing but the data trains a network with two
+hidden ReLU layers of 128 units (``hidden=(128, 128)``), input and output
+widths taken from the data at the first fit, weights drawn as scikit-learn
+draws them (``init='sklearn'``), by Adam at rate 1e-3 in batches of 32, for
+enough epochs to make about 5,000 update steps (at least 10, at most 200;
+see :func:`default_epochs`).  The measurements behind these choices are in
+``tests/test_defaults.py``.
+
+Names across fastmlp
+--------------------
+One concept has one name in each interface; where the ecosystem an
+interface mirrors names it otherwise, that name is accepted too (in
+parentheses: an alias accepted for the name before it).
+
+=============  ======================  =============  =====================  ======================
+concept        MLP, MLP.fit            fastmlp.optim  drop-ins (sklearn)     CLI (fastmlp train)
+=============  ======================  =============  =====================  ======================
+layer widths   layers= or hidden=      --             hidden_layer_sizes     --layers or --hidden
+learning rate  learning_rate= (lr=)    lr             learning_rate_init     --lr (--learning-rate)
+leaky slope    leaky_slope=            --             leaky_relu_slope       --leaky-slope
+               (leaky_relu_slope=)
+epochs         epochs=                 --             max_iter               --epochs
+L2 penalty     l2=                     weight_decay   alpha                  --l2
+batch size     batch_size=             --             batch_size             --batch-size
+seed           seed=                   --             random_state           --seed
+threads        n_threads=              --             n_threads              --threads
+progress       verbose=                --             verbose, progress_bar  --quiet
+=============  ======================  =============  =====================  ======================
+
+The optimizers keep torch.optim's ``lr``; the drop-ins keep scikit-learn's
+names, where ``learning_rate`` is the schedule ('constant', 'invscaling',
+'adaptive') and ``learning_rate_init`` the rate.
+"""
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import os
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -11,14 +49,78 @@ from fastmlp import _backend as B
 from fastmlp import _fit
 from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
+from fastmlp.exceptions import not_fitted
 from fastmlp._validation import (check_dropout, check_dtype, check_nonneg_float, check_X,
                                  check_y_2d, resolve_threads)
 
-__all__ = ["MLP", "parse_layers"]
+__all__ = ["MLP", "parse_layers", "default_epochs"]
 
 core = B.core
 #: rows per C call at inference (bounds the scratch memory)
 _PREDICT_CHUNK = 4096
+#: hidden widths when neither ``layers`` nor ``hidden`` is given
+DEFAULT_HIDDEN = (128, 128)
+#: update steps the default epoch count aims at, and its bounds (see default_epochs)
+_DEFAULT_STEPS, _MIN_EPOCHS, _MAX_EPOCHS = 5000, 10, 200
+
+
+def default_epochs(n_samples: int, batch_size: Optional[int]) -> int:
+    """The epochs ``fit(epochs=None)`` runs: enough for about 5,000 update steps,
+    at least 10 and at most 200.
+
+    A fixed count cannot serve both ends: 10 epochs of MNIST (60,000 rows,
+    18,750 steps at batch 32) are plenty, while 10 epochs of a 1,000-point
+    toy set are 320 steps, far from fitted.  So small sets get more epochs:
+    the 1,797 digits about 110, a 1,000-point sine about 160.
+    """
+    n = max(int(n_samples), 1)
+    bs = n if batch_size is None else max(min(int(batch_size), n), 1)
+    per_epoch = -(-n // bs)
+    return int(min(_MAX_EPOCHS, max(_MIN_EPOCHS, -(-_DEFAULT_STEPS // per_epoch))))
+
+
+def _n_outputs(y: Any, loss: str) -> int:
+    """The output width a first fit on targets ``y`` needs (see MLP's ``hidden``)."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return int(y.shape[1])
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D labels or values, or 2-D (n_samples, n_outputs); "
+                         f"got shape {y.shape}")
+    labels = loss in ("cce", "bce") or (loss == "auto" and y.dtype.kind in "iubUSO")
+    if not labels:
+        return 1
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity")
+    n_classes = len(np.unique(y))
+    if loss == "bce" and n_classes <= 2:
+        return 1
+    return max(n_classes, 2)
+
+
+class _Summary(str):
+    """The text of :meth:`MLP.summary`; its repr is one line (the table was printed)."""
+
+    def __repr__(self) -> str:
+        first = self.split("\n", 1)[0]
+        return f"<summary: {first}>"
+
+
+def _one_of(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    """The value of a parameter that has an alias; both given is an error."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise ValueError(f"give {name} or its alias {alias_name}, not both")
+    return alias
+
+
+def _n_train_rows(X: np.ndarray, validation_split: Any, validation_data: Any) -> int:
+    """Rows fit trains on (X less a validation split), for default_epochs."""
+    n = int(X.shape[0]) if hasattr(X, "shape") and len(X.shape) else len(X)
+    if validation_data is None and isinstance(validation_split, float) and 0 < validation_split < 1:
+        n -= int(round(n * validation_split))
+    return max(n, 1)
 
 
 def parse_layers(layers: Union[str, Sequence[int]]) -> list[int]:
@@ -48,10 +150,18 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     Parameters
     ----------
-    layers : sequence of int or str
-        Widths from input to output, e.g. ``[784, 16, 16, 10]`` or
+    layers : sequence of int or str, optional
+        All the widths from input to output, e.g. ``[784, 16, 16, 10]`` or
         ``"784-16-16-10"``.  The network is built (and its weights drawn) at
-        construction, so its parameters can be inspected and set before fit.
+        construction, so its parameters can be inspected and set before fit;
+        fit checks that the data has these widths.
+    hidden : sequence of int or str, optional
+        The hidden widths only, e.g. ``[64]`` or ``"128-64"`` (``[]``: no
+        hidden layer).  The input and output widths come from the data at
+        the first fit (the number of features; the number of classes, or of
+        target columns), as in scikit-learn and Keras; the weights are drawn
+        then.  Give ``layers`` or ``hidden``, not both; with neither,
+        ``hidden=(128, 128)``.
     activation : str or sequence of str, default='relu'
         Hidden-layer activation, one for all or one per hidden layer: 'identity',
         'step', 'sigmoid', 'tanh', 'relu', 'leaky_relu'.
@@ -65,10 +175,15 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         'quadratic' (the textbook 1/(2n) sum ||y - a||^2).  'auto' decides at the first fit: class labels give
         'cce' ('bce' with one output), real-valued targets give 'mse'.
     leaky_slope : float, default=0.01
-        Negative-side slope of 'leaky_relu' (>= 0).
-    init : {'auto', 'he_uniform', 'glorot_uniform', 'sklearn'}, default='auto'
-        Weight initialisation; 'auto' is He for (leaky) ReLU and Glorot
-        otherwise, with zero biases; 'sklearn' reproduces scikit-learn's.
+        Negative-side slope of 'leaky_relu' (>= 0).  ``leaky_relu_slope`` (the
+        drop-ins' name) is accepted for it.
+    init : {'sklearn', 'auto', 'he_uniform', 'glorot_uniform'}, default='sklearn'
+        Weight initialisation.  'sklearn' (the default) draws weights and
+        biases uniformly in +-sqrt(6 / (fan_in + fan_out)) (2 instead of 6
+        for sigmoid), as scikit-learn's MLP does; the random biases spread the
+        ReLU kinks over the inputs' range, which a regression on few inputs
+        needs (with zero biases every first-layer kink sits at the origin).
+        'auto' is He for (leaky) ReLU and Glorot otherwise, with zero biases.
     dtype : {float32, float64}, default=float32
         Precision of parameters and computation.
     seed : int, optional
@@ -87,9 +202,13 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     Attributes
     ----------
+    layers : list of int or None
+        All the widths; None until a model given ``hidden`` is first fitted.
     coefs_ : list of ndarray
         Weight matrices, ``coefs_[i]`` of shape (layers[i], layers[i+1]); views
-        into the model's parameter buffer (writable).
+        into the model's parameter buffer (writable).  Reading them (or
+        ``n_params``, ``predict``...) before a ``hidden`` model is built raises
+        :class:`fastmlp.exceptions.NotFittedError`.
     intercepts_ : list of ndarray
         Bias vectors (views, writable).
     classes_ : ndarray
@@ -111,24 +230,53 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     >>> net = MLP([2, 5, 5, 3])  # (2+1)*5 + (5+1)*5 + (5+1)*3
     >>> net.n_params
     63
+    >>> import numpy as np
+    >>> net = MLP(hidden=[8], seed=0).fit(np.eye(4), [0, 1, 2, 2], epochs=1, verbose=0)
+    >>> net.layers  # 4 features in, 3 classes out
+    [4, 8, 3]
     """
 
-    def __init__(self, layers: Union[str, Sequence[int]], *, activation: Union[str, Sequence[str]] = "relu",
+    def __init__(self, layers: Union[str, Sequence[int], None] = None, *,
+                 hidden: Union[str, Sequence[int], None] = None,
+                 activation: Union[str, Sequence[str]] = "relu",
                  output_activation: Optional[str] = None, loss: str = "auto",
-                 leaky_slope: float = 0.01, init: str = "auto", dtype: Any = np.float32,
-                 seed: Optional[int] = None, n_threads: Optional[int] = None,
-                 dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0) -> None:
-        self.layers = parse_layers(layers)
-        n_hidden = len(self.layers) - 2
+                 leaky_slope: Optional[float] = None, init: str = "sklearn",
+                 dtype: Any = np.float32, seed: Optional[int] = None,
+                 n_threads: Optional[int] = None,
+                 dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0,
+                 leaky_relu_slope: Optional[float] = None) -> None:
+        if layers is not None and hidden is not None:
+            raise ValueError("give layers (all the widths, e.g. [64, 128, 10]) or hidden (the "
+                             "hidden widths only, e.g. [128]), not both")
+        self.hidden: Optional[list[int]] = None
+        if layers is None:
+            self.hidden = self._parse_hidden(DEFAULT_HIDDEN if hidden is None else hidden)
+            self.layers: Optional[list[int]] = None
+            n_hidden = len(self.hidden)
+        else:
+            try:
+                self.layers = parse_layers(layers)
+            except ValueError as exc:
+                if isinstance(layers, (list, tuple)) and len(layers) == 1:
+                    raise ValueError(f"{exc}; for hidden widths only (input and output from "
+                                     f"the data) use MLP(hidden={list(layers)})") from None
+                raise
+            n_hidden = len(self.layers) - 2
         acts = [activation] * n_hidden if isinstance(activation, str) else list(activation)
         if len(acts) != n_hidden:
             raise ValueError(f"activation: {n_hidden} hidden layers need {n_hidden} activations; "
                              f"got {len(acts)}")
         self.activations = [B.canonical(a, {k: 0 for k in B.HIDDEN_ACTIVATIONS},
                                         B.ACTIVATION_ALIASES, "hidden activation") for a in acts]
-        self.leaky_slope = check_nonneg_float(leaky_slope, "leaky_slope")
+        if leaky_slope is not None and leaky_relu_slope is not None:
+            raise ValueError("give leaky_slope or its alias leaky_relu_slope, not both")
+        slope = leaky_relu_slope if leaky_relu_slope is not None else leaky_slope
+        self.leaky_slope = check_nonneg_float(0.01 if slope is None else slope,
+                                              "leaky_slope" if leaky_relu_slope is None
+                                              else "leaky_relu_slope")
         if init not in ("auto", "he_uniform", "glorot_uniform", "sklearn"):
-            raise ValueError(f"init must be 'auto', 'he_uniform', 'glorot_uniform' or 'sklearn'; got {init!r}")
+            raise ValueError(f"init must be 'sklearn', 'auto', 'he_uniform' or 'glorot_uniform'; "
+                             f"got {init!r}")
         self.init = init
         self.dtype = check_dtype(dtype)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
@@ -141,7 +289,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         if output_activation is not None:
             self.output_activation = B.canonical(output_activation, B.ACTIVATIONS,
                                                  B.ACTIVATION_ALIASES, "output activation")
-        if self.loss != "auto":
+        if self.loss != "auto" and self.layers is not None:
             self._resolve_output(self.loss)
         self.dropout = check_dropout(dropout, n_hidden)
         self.input_noise = check_nonneg_float(input_noise, "input_noise")
@@ -152,11 +300,57 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         self._opt_state: Optional[dict] = None
         self.stop_training = False
         self.interrupted_ = False
+        self._params: Optional[np.ndarray] = None
+        if self.layers is not None:
+            self._build()
+
+    @staticmethod
+    def _parse_hidden(hidden: Union[str, Sequence[int]]) -> list[int]:
+        """The hidden widths of ``hidden=`` ([] for none), checked by parse_layers."""
+        if isinstance(hidden, str):
+            spec = hidden.strip()
+            return [] if not spec else parse_layers(f"1-{spec}-1")[1:-1]
+        if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
+            hidden = [hidden]
+        try:
+            widths = list(hidden)
+        except TypeError:
+            raise ValueError(f"hidden must be a sequence of positive ints (e.g. [128, 64]) or a "
+                             f"string like '128-64'; got {hidden!r}") from None
+        try:
+            return parse_layers([1, *widths, 1])[1:-1]
+        except ValueError:
+            raise ValueError(f"hidden must be positive ints (e.g. [128, 64]); "
+                             f"got {widths}") from None
+
+    def _build(self) -> None:
+        """Allocate the parameters for ``self.layers`` and draw them."""
         self._params = np.zeros(sum((i + 1) * o for i, o in self._shapes()), dtype=self.dtype)
         self.reset_parameters()
 
+    @property
+    def built(self) -> bool:
+        """True once the widths are known and the weights drawn (at construction with
+        ``layers``, at the first fit with ``hidden``)."""
+        return self.layers is not None
+
+    def _require_built(self, what: str) -> None:
+        if self.layers is None:
+            raise not_fitted(f"This MLP is not fitted yet: its input and output widths come "
+                             f"from the data at the first fit. Call fit(X, y) before {what}.")
+
+    def _build_from_data(self, X: Any, y: Any) -> np.ndarray:
+        """First fit of a ``hidden`` model: take the widths from (X, y), build; return X checked."""
+        X = check_X(X, self.dtype, None, finite=False)  # fit checks the values batch by batch
+        self.layers = [int(X.shape[1]), *self.hidden, _n_outputs(y, self.loss)]
+        if self.loss != "auto":
+            self._resolve_output(self.loss)
+        self._build()
+        return X
+
     # ------------------------------------------------------------------ structure
     def _shapes(self) -> list[tuple[int, int]]:
+        self._require_built("reading its layers")
         return [(self.layers[i], self.layers[i + 1]) for i in range(len(self.layers) - 1)]
 
     def _resolve_output(self, loss: str) -> None:
@@ -177,6 +371,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     @property
     def n_params(self) -> int:
         """Number of weights and biases."""
+        self._require_built("counting its parameters")
         return int(self._params.size)
 
     @property
@@ -242,6 +437,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     def reset_parameters(self) -> None:
         """Draw fresh initial weights (see ``init``) and forget optimizer state."""
+        self._require_built("drawing its weights")
         ws, bs = self._views(self._params)
         for l, (i, o) in enumerate(self._shapes()):
             act = self.activations[l] if l < len(self.activations) else (
@@ -259,17 +455,69 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             bs[l][...] = 0.0
         self._opt_state = None
 
-    def summary(self) -> str:
-        """Return a per-layer table of shapes, activations and parameter counts."""
-        rows = [f"{'layer':<8}{'shape':>14}{'activation':>14}{'params':>10}"]
-        acts = self.activations + [self.output_activation or "(auto)"]
-        for l, (i, o) in enumerate(self._shapes()):
-            rows.append(f"{'dense_' + str(l):<8}{f'{i} -> {o}':>14}{acts[l]:>14}{(i + 1) * o:>10,}")
-        rows.append(f"{'total':<8}{'':>14}{'':>14}{self.n_params:>10,}")
-        return "\n".join(rows)
+    def summary(self, print_fn: Optional[Any] = print) -> str:
+        """Print a table of the layers, as Keras's ``model.summary()`` does, and return it.
+
+        One row per layer: its name and type (with its widths), output shape
+        (``None`` stands for the batch), parameter count and activation; then
+        the totals, with their size in memory.  A model given ``hidden`` and
+        not fitted yet shows ``?`` for the widths that come from the data.
+
+        Parameters
+        ----------
+        print_fn : callable or None, default=print
+            Called with the table's text; None only returns it.
+
+        Returns
+        -------
+        str
+            The table (a ``str`` whose ``repr`` is one line, so an interactive
+            session does not echo the table a second time).
+        """
+        widths = (self.layers if self.layers is not None
+                  else [None, *self.hidden, None])  # type: ignore[list-item]
+        acts = self.activations + [self.output_activation or "(from loss)"]
+
+        def w(v: Optional[int]) -> str:
+            return "?" if v is None else str(v)
+
+        def count(v: Optional[int]) -> str:
+            return "?" if v is None else f"{v:,}"
+
+        cols = (30, 16, 12)
+        line = "_" * 72
+        rows = [f'Model: "MLP" {"-".join(w(v) for v in widths)} ({self.dtype.name})', line,
+                f"{' Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}"
+                f"  Activation", "=" * 72,
+                f"{' input (Input)':<{cols[0]}}{f'(None, {w(widths[0])})':<{cols[1]}}"
+                f"{'0':>{cols[2]}}"]
+        total: Optional[int] = 0
+        for l in range(len(widths) - 1):
+            i, o = widths[l], widths[l + 1]
+            n = None if i is None or o is None else (i + 1) * o
+            total = None if (total is None or n is None) else total + n
+            name = f" dense_{l} (Dense {w(i)} -> {w(o)})"
+            rows.append(f"{name:<{cols[0]}}{f'(None, {w(o)})':<{cols[1]}}{count(n):>{cols[2]}}"
+                        f"  {acts[l]}")
+        rows.append("=" * 72)
+        if total is None:
+            rows.append("Total params: ? (the input and output widths come from the data at "
+                        "the first fit)")
+        else:
+            size = total * self.dtype.itemsize
+            human = f"{size / 1024 ** 2:.2f} MB" if size >= 1024 ** 2 else f"{size / 1024:.2f} KB"
+            rows += [f"Total params: {total:,} ({human})",
+                     f"Trainable params: {total:,} ({human})", "Non-trainable params: 0"]
+        rows.append(line)
+        text = _Summary("\n".join(rows))
+        if print_fn is not None:
+            print_fn(str(text))
+        return text
 
     def __repr__(self) -> str:
-        return (f"MLP({'-'.join(map(str, self.layers))}, activation={self.activations}, "
+        arch = ("-".join(map(str, self.layers)) if self.layers is not None
+                else f"hidden={'-'.join(map(str, self.hidden)) or '[]'}, not built")
+        return (f"MLP({arch}, activation={self.activations}, "
                 f"output={self.output_activation}, loss={self.loss}, dtype={self.dtype.name})")
 
     # ------------------------------------------------------------------ training
@@ -277,14 +525,40 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         """Forget the optimizer state (moments, momentum, step): the next fit starts afresh."""
         self._opt_state = None
 
-    def fit(self, X: Any, y: Any, *, epochs: int = 10, batch_size: Optional[int] = 32,
-            learning_rate: Optional[float] = None, optimizer: Any = "sgd",
+    @contextlib.contextmanager
+    def _built_for(self, X: Any, y: Any, keep: bool = True) -> Iterator[Any]:
+        """Build a ``hidden`` model from (X, y) for the block; yield X (checked when built
+        here).  On an exception in the block, or always with ``keep=False``, a model built
+        here goes back to unbuilt, its RNG and loss as they were."""
+        if self.layers is not None:
+            yield X
+            return
+        before = (copy.deepcopy(self._rng.bit_generator.state), self.loss,
+                  self.output_activation, self.classes_)
+        ok = False
+        try:
+            yield self._build_from_data(X, y)
+            ok = keep
+        finally:
+            if not ok:
+                self._rng.bit_generator.state = before[0]
+                self.loss, self.output_activation, self.classes_ = before[1:]
+                self.layers, self._params, self._opt_state = None, None, None
+
+    def fit(self, X: Any, y: Any, *, epochs: Optional[int] = None,
+            batch_size: Optional[int] = 32,
+            learning_rate: Optional[float] = None, optimizer: Any = "adam",
             momentum: Optional[float] = None, nesterov: Optional[bool] = None, l2: float = 0.0,
             l1: float = 0.0, lr_schedule: Any = None, shuffle: bool = True,
             validation_split: float = 0.0, validation_data: Optional[tuple] = None,
             sample_weight: Any = None, class_weight: Any = None,
-            callbacks: Optional[Sequence[Any]] = None, verbose: int = 1) -> "MLP":
+            callbacks: Optional[Sequence[Any]] = None, verbose: int = 1,
+            lr: Optional[float] = None) -> "MLP":
         """Train by mini-batch gradient descent; return self.
+
+        The first fit of a model given ``hidden`` builds it: the input width
+        is X's number of features, the output width the number of classes in
+        y (one output for 'bce' on two classes) or of its columns.
 
         Training continues from the current weights and optimizer state (its
         moments and step carry over between calls while the optimizer's rule
@@ -303,14 +577,19 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             it.
         y : array-like
             Class labels (1-D), or targets of shape (n_samples, n_outputs).
-        epochs : int, default=10
+        epochs : int or None, default=None
+            None picks enough epochs for about 5,000 update steps, at least 10
+            and at most 200 (:func:`default_epochs`): 10 for MNIST, about 110
+            for the 1,797 digits.
         batch_size : int or None, default=32
             None (or >= n_samples) is full-batch gradient descent, 1 is
             stochastic, anything between is mini-batch.
         learning_rate : float, optional
-            The rate for an optimizer given by name (default 0.01).  With an
-            optimizer object, set ``lr`` on it instead.
-        optimizer : str or fastmlp.optim.Optimizer, default='sgd'
+            The rate for an optimizer given by name; by default the
+            optimizer's own (1e-3 for 'adam' and 'adamw', 1e-2 for 'rmsprop'
+            and 'adagrad', 0.01 for 'sgd').  ``lr`` is accepted for it.  With
+            an optimizer object, set ``lr`` on it instead.
+        optimizer : str or fastmlp.optim.Optimizer, default='adam'
             'sgd', 'adagrad', 'rmsprop', 'adam', 'adamw' (torch.optim's rules
             and defaults) or an object such as ``Adam(lr=1e-3)``.
         momentum, nesterov : float, bool, optional
@@ -339,20 +618,28 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         verbose : int, default=1
             0 prints nothing; 1 shows progress bars on a terminal or notebook
             and one line per epoch otherwise; 2 always one line per epoch.
+        lr : float, optional
+            Alias of ``learning_rate`` (torch's and the optimizers' name).
 
         Returns
         -------
         self : MLP
         """
-        _fit.run_fit(self, X, y, epochs=epochs, batch_size=batch_size,
-                     learning_rate=learning_rate, optimizer=optimizer, momentum=momentum,
-                     nesterov=nesterov, l2=l2, l1=l1, lr_schedule=lr_schedule, shuffle=shuffle,
-                     validation_split=validation_split, validation_data=validation_data,
-                     sample_weight=sample_weight, class_weight=class_weight,
-                     callbacks=callbacks, verbose=verbose)
+        learning_rate = _one_of(learning_rate, lr, "learning_rate", "lr")
+        with self._built_for(X, y) as X:
+            if epochs is None:
+                epochs = default_epochs(_n_train_rows(X, validation_split, validation_data),
+                                        batch_size)
+            _fit.run_fit(self, X, y, epochs=epochs, batch_size=batch_size,
+                         learning_rate=learning_rate, optimizer=optimizer, momentum=momentum,
+                         nesterov=nesterov, l2=l2, l1=l1, lr_schedule=lr_schedule,
+                         shuffle=shuffle, validation_split=validation_split,
+                         validation_data=validation_data, sample_weight=sample_weight,
+                         class_weight=class_weight, callbacks=callbacks, verbose=verbose)
         return self
 
-    def fit_one_cycle(self, X: Any, y: Any, epochs: int = 10, max_lr: Optional[float] = None, *,
+    def fit_one_cycle(self, X: Any, y: Any, epochs: Optional[int] = None,
+                      max_lr: Optional[float] = None, *,
                       pct_start: float = 0.25, div: float = 25.0, div_final: float = 1e5,
                       moms: Sequence[float] = (0.95, 0.85, 0.95), **fit_kwargs: Any) -> "MLP":
         """fit with the 1cycle policy (fastai's ``fit_one_cycle``); see
@@ -365,7 +652,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         return self.fit(X, y, epochs=epochs, lr_schedule=sched, **fit_kwargs)
 
     def lr_find(self, X: Any, y: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0,
-                num_it: int = 100, optimizer: Any = "sgd", batch_size: int = 32,
+                num_it: int = 100, optimizer: Any = "adam", batch_size: int = 32,
                 stop_div: bool = True, l2: float = 0.0, l1: float = 0.0,
                 sample_weight: Any = None, class_weight: Any = None):
         """Learning-rate range test (fastai's ``lr_find``): train ``num_it``
@@ -375,17 +662,20 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         Returns a :class:`fastmlp.schedules.LRFinderResult` (``lrs``,
         smoothed ``losses``, ``raw_losses``, ``suggestion``; ``.plot(path)``).
         It stops early once the smoothed loss exceeds 4x its minimum
-        (``stop_div``).  The optimizer's own lr is ignored.
+        (``stop_div``).  The optimizer's own lr is ignored.  A model given
+        ``hidden`` and not fitted yet is built for the test and unbuilt after.
         """
-        return _fit.run_lr_find(self, X, y, start_lr=start_lr, end_lr=end_lr, num_it=num_it,
-                                optimizer=optimizer, batch_size=batch_size, stop_div=stop_div,
-                                l2=l2, l1=l1, sample_weight=sample_weight,
-                                class_weight=class_weight)
+        with self._built_for(X, y, keep=False) as X:
+            return _fit.run_lr_find(self, X, y, start_lr=start_lr, end_lr=end_lr, num_it=num_it,
+                                    optimizer=optimizer, batch_size=batch_size,
+                                    stop_div=stop_div, l2=l2, l1=l1,
+                                    sample_weight=sample_weight, class_weight=class_weight)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Union[str, "os.PathLike[str]"]) -> str:
         """Save architecture, weights, optimizer state and history to one ``.npz``
         (atomically); return the path written.  See :mod:`fastmlp.io`."""
+        self._require_built("saving it")
         return _io.save(self, path)
 
     @classmethod
@@ -403,11 +693,14 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         return out
 
     def _check_ready(self) -> None:
+        self._require_built("using it for predictions")
         if self.loss == "auto":
-            raise ValueError("the model's loss is still 'auto': fit it first or pass loss=...")
+            raise not_fitted("This MLP is not fitted yet: its loss is still 'auto' (decided by "
+                             "the first targets); fit it first or pass loss=...")
 
     def forward(self, X: Any) -> np.ndarray:
         """Return the raw network output (after the output activation)."""
+        self._require_built("using it for predictions")
         X = check_X(X, self.dtype, self.layers[0])
         return self._forward(X, None if self.output_activation else "identity")
 

@@ -334,7 +334,8 @@ def get_optimizer(optimizer: Union[str, Optimizer], learning_rate: Optional[floa
     """Return the Optimizer for ``fit``'s arguments.
 
     A name builds the class with its defaults, except ``lr = learning_rate``
-    (0.01 when None, fit's documented default) and, for 'sgd' and 'rmsprop',
+    (when None: the class's own rate, e.g. Adam's 1e-3, but 0.01 for 'sgd',
+    fit's documented default) and, for 'sgd' and 'rmsprop',
     the given momentum (and nesterov for 'sgd').  An Optimizer object is used
     as given; then learning_rate, momentum and nesterov must be left unset.
     """
@@ -349,7 +350,9 @@ def get_optimizer(optimizer: Union[str, Optimizer], learning_rate: Optional[floa
         raise ValueError(f"optimizer must be an instance or a name; got the class "
                          f"{optimizer.__name__} (write {optimizer.__name__}())")
     key = B.canonical(optimizer, OPTIMIZER_CLASSES, {}, "optimizer")
-    lr = 0.01 if learning_rate is None else learning_rate
+    lr = learning_rate
+    if lr is None:
+        lr = 0.01 if key == "sgd" else OPTIMIZER_CLASSES[key]().lr
     mom = 0.0 if momentum is None else momentum
     if key == "sgd":
         return SGD(lr=lr, momentum=mom, nesterov=bool(nesterov))

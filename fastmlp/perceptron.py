@@ -8,6 +8,7 @@ import numpy as np
 
 from fastmlp import _backend as B
 from fastmlp._validation import check_dtype, check_nonneg_float, check_positive_int, check_X
+from fastmlp.exceptions import not_fitted
 
 __all__ = ["Perceptron", "ConvergenceWarning"]
 
@@ -109,7 +110,7 @@ class Perceptron:
     def decision_function(self, X: Any) -> np.ndarray:
         """Return w.x + b per unit (1-D for two classes)."""
         if not hasattr(self, "coef_"):
-            raise ValueError("this Perceptron is not fitted yet; call fit first")
+            raise not_fitted("This Perceptron is not fitted yet; call fit(X, y) first")
         X = check_X(X, self.dtype, self.coef_.shape[1])
         s = X @ self.coef_.T + self.intercept_
         return s[:, 0] if s.shape[1] == 1 else s

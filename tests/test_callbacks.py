@@ -43,7 +43,7 @@ def test_protocol_order_and_logs():
     X, y = _data()
     rec = Recorder()
     net = MLP([5, 8, 2], seed=0).fit(X, y, epochs=3, batch_size=10, validation_split=0.25,
-                                     callbacks=[rec], verbose=0)
+                                     callbacks=[rec], verbose=0, optimizer="sgd")
     kinds = [c[0] for c in rec.calls]
     assert kinds[0] == "train_begin" and rec.calls[0][1] and kinds[-1] == "train_end"
     epochs = [c for c in rec.calls if c[0] == "epoch_end"]
@@ -66,7 +66,8 @@ def test_callback_stops_after_an_epoch():
     ends = []
     net = MLP([5, 8, 2], seed=0)
     net.fit(X, y, epochs=10, batch_size=12, verbose=0,
-            callbacks=[stopper, LambdaCallback(on_train_end=lambda logs: ends.append(1))])
+            callbacks=[stopper, LambdaCallback(on_train_end=lambda logs: ends.append(1))],
+                optimizer="sgd")
     assert len(net.history_["loss"]) == 2 and ends == [1] and not net.interrupted_
     assert net._opt_state["step"] == 2 * 10
 
@@ -83,11 +84,12 @@ def test_callback_stops_mid_epoch_cleanly():
                 self.at = batch
 
     cb = StopAfter()
-    net = MLP([5, 8, 2], seed=0).fit(X, y, epochs=5, batch_size=4, callbacks=[cb], verbose=0)
+    net = MLP([5, 8, 2], seed=0).fit(X, y, epochs=5, batch_size=4, callbacks=[cb], verbose=0,
+                                     optimizer="sgd")
     assert len(net.history_["loss"]) == 1
     assert net._opt_state["step"] == cb.at < 100
     assert np.isfinite(net._params).all()
-    net.fit(X, y, epochs=1, batch_size=4, verbose=0)  # continues from there
+    net.fit(X, y, epochs=1, batch_size=4, verbose=0, optimizer="sgd")  # continues from there
     assert net._opt_state["step"] == cb.at + 100
 
 
@@ -145,7 +147,8 @@ def test_model_checkpoint_saves_the_best(tmp_path):
 def test_callbacks_must_be_callbacks():
     X, y = _data(20)
     rec = Recorder()
-    MLP([5, 2]).fit(X, y, epochs=1, callbacks=rec, verbose=False)  # one object is fine
+    MLP([5, 2]).fit(X, y, epochs=1, callbacks=rec, verbose=False,
+                    optimizer="sgd")  # one object is fine
     assert rec.calls[-1] == ("train_end",)
     with pytest.raises(ValueError, match="Callback instances"):
-        MLP([5, 2]).fit(X, y, callbacks=[lambda *a: None], verbose=0)
+        MLP([5, 2]).fit(X, y, callbacks=[lambda *a: None], verbose=0, optimizer="sgd", epochs=10)

@@ -209,7 +209,8 @@ def test_deferred_updates_do_not_depend_on_chunking(dtype, n_threads, batch, mon
     for chunk in (1, 5, 23, 10**6):
         monkeypatch.setattr(_trainer, "_next_chunk", lambda *a, c=chunk: c)
         net = MLP([50, 300, 300, 4], seed=3, dtype=dtype, n_threads=n_threads)
-        net.fit(X, y, epochs=2, batch_size=batch, learning_rate=0.01, shuffle=True, verbose=0)
+        net.fit(X, y, epochs=2, batch_size=batch, learning_rate=0.01, shuffle=True, verbose=0,
+                optimizer="sgd")
         results.append(net._params.copy())
     for other in results[1:]:
         assert np.array_equal(results[0], other)

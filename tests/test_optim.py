@@ -273,8 +273,10 @@ def test_bad_optimizer_arguments(make, match):
 
 
 def test_names_build_the_classes_with_fits_rate():
-    o = get_optimizer("adam")
-    assert isinstance(o, Adam) and o.lr == 0.01 and o.betas == (0.9, 0.999)
+    o = get_optimizer("adam")  # no rate: the class's own (fit's default for 'adam')
+    assert isinstance(o, Adam) and o.lr == 1e-3 and o.betas == (0.9, 0.999)
+    assert get_optimizer("sgd").lr == 0.01  # fit's documented default for 'sgd'
+    assert get_optimizer("adam", 0.01).lr == 0.01
     o = get_optimizer("sgd", 0.5, 0.9, True)
     assert o == SGD(lr=0.5, momentum=0.9, nesterov=True)
     assert get_optimizer("RMSprop", 0.1, 0.5) == RMSprop(lr=0.1, momentum=0.5)

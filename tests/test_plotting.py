@@ -52,7 +52,8 @@ def test_history_from_a_fitted_model():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3))
     y = (X[:, 0] > 0).astype(int)
-    net = MLP([3, 4, 2], seed=0).fit(X, y, epochs=3, validation_split=0.2, verbose=0)
+    net = MLP([3, 4, 2], seed=0).fit(X, y, epochs=3, validation_split=0.2, verbose=0,
+                                     optimizer="sgd")
     fig = plotting.plot_history(net)
     assert len(fig.axes) == 2
     assert len(fig.axes[0].get_lines()[0].get_ydata()) == 3
@@ -97,7 +98,8 @@ def test_decision_boundary_with_a_fitted_mlp_and_given_axes():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (80, 2))
     y = np.where(X[:, 1] > 0, "up", "down")  # text labels
-    net = MLP([2, 8, 2], seed=0).fit(X, y, epochs=30, learning_rate=0.1, momentum=0.9, verbose=0)
+    net = MLP([2, 8, 2], seed=0).fit(X, y, epochs=30, learning_rate=0.1, momentum=0.9, verbose=0,
+                                     optimizer="sgd")
     fig, axes = plotting._new_figure(8, 4, ncols=2)
     out = plotting.plot_decision_boundary(net, X, y, ax=axes[1], title="mine")
     assert out is fig and axes[1].get_title() == "mine" and not axes[0].collections

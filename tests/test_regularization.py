@@ -199,10 +199,10 @@ def test_fit_with_dropout_and_noise_equals_a_numpy_replay(dtype, kind):
 def test_dropout_is_training_only_and_reproducible():
     rng = np.random.default_rng(2)
     X, y = rng.standard_normal((60, 4)), rng.integers(0, 2, 60)
-    runs = [MLP([4, 16, 2], seed=s, dropout=0.5).fit(X, y, epochs=3, verbose=0)
+    runs = [MLP([4, 16, 2], seed=s, dropout=0.5).fit(X, y, epochs=3, verbose=0, optimizer="sgd")
             for s in (1, 1, 2)]
     assert np.array_equal(runs[0]._params, runs[1]._params)  # same seed, same masks
-    plain = MLP([4, 16, 2], seed=1).fit(X, y, epochs=3, verbose=0)
+    plain = MLP([4, 16, 2], seed=1).fit(X, y, epochs=3, verbose=0, optimizer="sgd")
     assert not np.allclose(runs[0]._params, plain._params)  # dropout changed training
     net = runs[0]
     out = net.predict_proba(X)
@@ -250,18 +250,22 @@ def test_class_weight_balanced_is_the_sample_weight_formula():
     assert_close(a._params, b._params, np.float32)
     assert_close(c._params, b._params, np.float32)
     with pytest.raises(ValueError, match="labels the model does not know"):
-        MLP([3, 4, 3], seed=0).fit(X, y, class_weight={"z": 2.0}, verbose=0)
+        MLP([3, 4, 3], seed=0).fit(X, y, class_weight={"z": 2.0}, verbose=0,
+                                   optimizer="sgd", epochs=10)
     with pytest.raises(ValueError, match="class_weight must be"):
-        MLP([3, 4, 3], seed=0).fit(X, y, class_weight=[1, 2, 3], verbose=0)
+        MLP([3, 4, 3], seed=0).fit(X, y, class_weight=[1, 2, 3], verbose=0,
+                                   optimizer="sgd", epochs=10)
     with pytest.raises(ValueError, match="needs a classification model"):
-        MLP([3, 1], seed=0).fit(X, X[:, 0], class_weight="balanced", verbose=0)
+        MLP([3, 1], seed=0).fit(X, X[:, 0], class_weight="balanced", verbose=0,
+                                optimizer="sgd", epochs=10)
 
 
 @pytest.mark.parametrize("batch_size,steps", [(None, 3), (1, 3 * 30), (8, 3 * 4), (100, 3)])
 def test_gradient_descent_modes_count_their_steps(batch_size, steps):
     rng = np.random.default_rng(6)
     X, y = rng.standard_normal((30, 2)), rng.integers(0, 2, 30)
-    net = MLP([2, 3, 2], seed=0).fit(X, y, epochs=3, batch_size=batch_size, verbose=0)
+    net = MLP([2, 3, 2], seed=0).fit(X, y, epochs=3, batch_size=batch_size, verbose=0,
+                                     optimizer="sgd")
     assert net._opt_state["step"] == steps
 
 
@@ -275,4 +279,4 @@ def test_bad_regularisation_arguments():
     with pytest.raises(ValueError, match="input_noise must be a finite float"):
         MLP([2, 3, 1], input_noise=-0.1)
     with pytest.raises(ValueError, match="l1 must be a finite float"):
-        MLP([2, 1]).fit(np.zeros((2, 2)), np.zeros(2), l1=-1, verbose=0)
+        MLP([2, 1]).fit(np.zeros((2, 2)), np.zeros(2), l1=-1, verbose=0, optimizer="sgd", epochs=10)

@@ -142,7 +142,7 @@ def test_fit_records_the_schedule_and_adagrad_lr_decay():
     X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
     net = MLP([3, 5, 2], seed=0, activation="tanh", dtype=np.float64)
     net.fit(X, Y, epochs=4, batch_size=30, verbose=0,
-            lr_schedule=ReduceLROnPlateau(patience=0, factor=0.5, threshold=0.99))
+            lr_schedule=ReduceLROnPlateau(patience=0, factor=0.5, threshold=0.99), optimizer="sgd")
     assert net.history_["lr"] == pytest.approx([0.01, 0.01, 0.005, 0.0025])
 
 
@@ -166,7 +166,7 @@ def test_lr_find_sweeps_restores_and_suggests(tmp_path):
     net.fit(X, y, epochs=1, optimizer=Adam(lr=1e-3), verbose=0)
     before = (net._params.copy(), net._opt_state["step"], net._rng.bit_generator.state,
               dict(net.history_))
-    res = net.lr_find(X, y, start_lr=1e-5, end_lr=10.0, num_it=80)
+    res = net.lr_find(X, y, start_lr=1e-5, end_lr=10.0, num_it=80, optimizer="sgd")
     assert np.array_equal(net._params, before[0]) and net._opt_state["step"] == before[1]
     assert net._rng.bit_generator.state == before[2] and net.history_ == before[3]
     assert len(res.lrs) == len(res.losses) == len(res.raw_losses) <= 80
@@ -175,7 +175,7 @@ def test_lr_find_sweeps_restores_and_suggests(tmp_path):
     assert 1e-5 < res.suggestion < 10 and set(res.suggestions) == {"valley", "steep", "minimum"}
     # the loss falls somewhere in the sweep, then (SGD at rate 10) blows up and stops early
     assert res.losses.min() < 0.8 * np.median(res.losses[:10])
-    big = net.lr_find(X, y, start_lr=1e-3, end_lr=1e4, num_it=100)
+    big = net.lr_find(X, y, start_lr=1e-3, end_lr=1e4, num_it=100, optimizer="sgd")
     assert len(big.lrs) < 100
     pytest.importorskip("matplotlib", reason="plotting needs matplotlib")
     fig = res.plot(tmp_path / "lr.png")
@@ -193,4 +193,5 @@ def test_lr_finder_smoothing_and_valley():
         want.append(avg / (1 - 0.5 ** (i + 1)))
     np.testing.assert_allclose(res.losses, want)
     with pytest.raises(ValueError, match="end_lr must exceed start_lr"):
-        MLP([2, 2]).lr_find(np.zeros((4, 2)), [0, 1, 0, 1], start_lr=1.0, end_lr=0.1)
+        MLP([2, 2]).lr_find(np.zeros((4, 2)), [0, 1, 0, 1], start_lr=1.0, end_lr=0.1,
+                            optimizer="sgd")

@@ -121,7 +121,7 @@ def test_mlp_fit_matches_reference_trajectory(dtype):
     net = MLP([6, 8, 3], activation="tanh", dtype=dtype, seed=1, n_threads=1)
     p0 = net._params.astype(np.float64).copy()
     net.fit(X, y, epochs=2, batch_size=8, learning_rate=0.2, momentum=0.5, shuffle=False,
-            verbose=0)
+            verbose=0, optimizer="sgd")
     p_r, s1, s2, step = p0, None, None, 0
     Y = np.eye(3)[y]
     for _ in range(2):
@@ -178,7 +178,7 @@ def test_perceptron_multiclass_and_logic_gates():
 def test_mlp_learns_xor():
     X, y = np.repeat(XOR_X, 25, axis=0), np.repeat(XOR_Y, 25)
     net = MLP([2, 8, 2], activation="tanh", seed=0)
-    net.fit(X, y, epochs=60, batch_size=4, learning_rate=0.3, verbose=0)
+    net.fit(X, y, epochs=60, batch_size=4, learning_rate=0.3, verbose=0, optimizer="sgd")
     assert net.score(XOR_X, XOR_Y) == 1.0
     assert (net.predict(XOR_X) == XOR_Y).all()
 
@@ -191,7 +191,7 @@ def test_three_gradient_descent_modes_reduce_the_loss(batch_size):
     net = MLP([4, 16, 2], activation="tanh", seed=3)
     before = net.evaluate(X, y)["loss"] if net.loss != "auto" else None
     net.fit(X, y, epochs=30, batch_size=batch_size, learning_rate=0.1 if batch_size else 1.0,
-            verbose=0)
+            verbose=0, optimizer="sgd")
     h = net.history_["loss"]
     assert len(h) == 30 and h[-1] < 0.7 * h[0]
     assert before is None
@@ -204,7 +204,7 @@ def test_full_batch_step_equals_gradient_step(dtype):
     X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
     net = MLP([3, 5, 2], activation="sigmoid", loss="mse", dtype=dtype, seed=0)
     p0 = net._params.astype(np.float64).copy()
-    net.fit(X, Y, epochs=1, batch_size=None, learning_rate=0.5, verbose=0)
+    net.fit(X, Y, epochs=1, batch_size=None, learning_rate=0.5, verbose=0, optimizer="sgd")
     _, g = ref.loss_grad(p0, [3, 5, 2], ["sigmoid", "identity"], [0.01] * 2,
                          {"loss": "mse", "loss_per_output": True}, X, Y)
     assert_close(net._params, p0 - 0.5 * g, dtype, kind="trajectory")
@@ -219,7 +219,7 @@ def test_counts_and_summary():
 
 
 def test_weights_are_readable_and_writable():
-    net = MLP([3, 4, 2], dtype=np.float64, loss="cce")
+    net = MLP([3, 4, 2], dtype=np.float64, loss="cce", init="auto")  # zero biases
     assert [w.shape for w in net.coefs_] == [(3, 4), (4, 2)]
     net.coefs_[0][...] = 0.5
     assert (net.coefs_[0] == 0.5).all()
@@ -237,15 +237,16 @@ def test_weights_are_readable_and_writable():
 def test_training_is_deterministic_for_a_seed():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((100, 5)), rng.integers(0, 3, 100)
-    a = MLP([5, 8, 3], seed=42).fit(X, y, epochs=3, verbose=0)
-    b = MLP([5, 8, 3], seed=42).fit(X, y, epochs=3, verbose=0)
+    a = MLP([5, 8, 3], seed=42).fit(X, y, epochs=3, verbose=0, optimizer="sgd")
+    b = MLP([5, 8, 3], seed=42).fit(X, y, epochs=3, verbose=0, optimizer="sgd")
     assert np.array_equal(a._params, b._params)
 
 
 def test_validation_history():
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((120, 4)), rng.integers(0, 2, 120)
-    net = MLP([4, 6, 2], seed=0).fit(X, y, epochs=4, validation_split=0.25, verbose=0)
+    net = MLP([4, 6, 2], seed=0).fit(X, y, epochs=4, validation_split=0.25, verbose=0,
+                                     optimizer="sgd")
     for key in ("loss", "accuracy", "error_rate", "val_loss", "val_accuracy", "val_error_rate",
                 "time", "lr"):
         assert len(net.history_[key]) == 4, key

@@ -58,7 +58,7 @@ def test_cce_needs_two_outputs():
 ])
 def test_bad_X(Xbad, match):
     with pytest.raises(ValueError, match=match):
-        MLP([3, 4, 2], seed=0).fit(Xbad, y, verbose=0)
+        MLP([3, 4, 2], seed=0).fit(Xbad, y, verbose=0, optimizer="sgd", epochs=10)
 
 
 @pytest.mark.parametrize("ybad,match", [
@@ -70,11 +70,12 @@ def test_bad_X(Xbad, match):
 ])
 def test_bad_y(ybad, match):
     with pytest.raises(ValueError, match=match):
-        MLP([3, 4, 2], seed=0, loss="cce").fit(X, ybad, verbose=0)
+        MLP([3, 4, 2], seed=0, loss="cce").fit(X, ybad, verbose=0, optimizer="sgd", epochs=10)
 
 
 def test_unknown_labels_at_evaluation():
-    net = MLP([3, 4, 2], seed=0).fit(X, np.where(y == 1, "cat", "dog"), epochs=1, verbose=0)
+    net = MLP([3, 4, 2], seed=0).fit(X, np.where(y == 1, "cat", "dog"), epochs=1, verbose=0,
+                                     optimizer="sgd")
     with pytest.raises(ValueError, match="labels the model cannot represent: \\['cow'\\]"):
         net.evaluate(X[:2], ["cat", "cow"])
 
@@ -101,7 +102,8 @@ def test_bad_fit_arguments(kw, match):
 def test_integer_and_noncontiguous_input_is_converted():
     Xi = rng.integers(0, 5, (40, 6))[:, ::2]  # int64, non-contiguous
     assert not Xi.flags.c_contiguous
-    net = MLP([3, 4, 2], seed=0).fit(Xi, rng.integers(0, 2, 40), epochs=2, verbose=0)
+    net = MLP([3, 4, 2], seed=0).fit(Xi, rng.integers(0, 2, 40), epochs=2, verbose=0,
+                                     optimizer="sgd")
     assert net.predict(Xi).shape == (40,)
     assert net.predict(Xi.tolist()).shape == (40,)
 
@@ -109,10 +111,10 @@ def test_integer_and_noncontiguous_input_is_converted():
 def test_divergence_is_reported_and_the_model_restored():
     Xbig = rng.standard_normal((50, 3)) * 1e4
     net = MLP([3, 8, 1], loss="mse", seed=0, dtype=np.float32)
-    net.fit(Xbig, Xbig[:, :1], epochs=1, learning_rate=1e-12, verbose=0)
+    net.fit(Xbig, Xbig[:, :1], epochs=1, learning_rate=1e-12, verbose=0, optimizer="sgd")
     good = net._params.copy()
     with pytest.raises(FloatingPointError, match="diverged"):
-        net.fit(Xbig, Xbig[:, :1] * 1e30, epochs=5, learning_rate=1e6, verbose=0)
+        net.fit(Xbig, Xbig[:, :1] * 1e30, epochs=5, learning_rate=1e6, verbose=0, optimizer="sgd")
     assert np.isfinite(net._params).all()
     assert np.array_equal(net._params, good)
 
@@ -123,7 +125,7 @@ def test_predict_before_fit_with_auto_loss():
 
 
 def test_regression_model_has_no_predict_proba():
-    net = MLP([3, 4, 1], loss="mse", seed=0).fit(X, X[:, 0], epochs=2, verbose=0)
+    net = MLP([3, 4, 1], loss="mse", seed=0).fit(X, X[:, 0], epochs=2, verbose=0, optimizer="sgd")
     with pytest.raises(ValueError, match="predict_proba needs a classification loss"):
         net.predict_proba(X)
 

@@ -29,7 +29,7 @@ import numpy as np
 from fastmlp import _omp_policy
 
 EXAMPLES = """examples:
-  fastmlp train                          train 64-64-10 on the embedded 8x8 digits
+  fastmlp train                          train 64-128-128-10 on the embedded 8x8 digits
   fastmlp train --layers 64-128-64-10 --epochs 30 --optimizer adam --lr 0.001
   fastmlp train --dataset mnist --hidden 16-16 --epochs 20 --output mnist.npz
   fastmlp train --data iris.csv --label-column species --hidden 16 --output iris.npz
@@ -42,11 +42,14 @@ EXAMPLES = """examples:
 """
 
 TRAIN_EXAMPLES = """examples:
-  fastmlp train                                  digits, 64-64-10, 20 epochs (about a second)
+  fastmlp train                                  digits, 64-128-128-10, Adam (a few seconds)
   fastmlp train --dataset mnist --hidden 800 --loss cce --optimizer sgd --lr 0.05 \\
                 --epochs 30 --batch-size 128 --output mnist800.npz
   fastmlp train --data table.csv --label-column 0 --hidden 32-32 --plot curves.png
   fastmlp train --data arrays.npz --hidden 64 --task regression
+
+defaults (the same as MLP().fit(X, y) in Python): hidden layers 128-128, Adam at rate
+1e-3, batches of 32, enough epochs for about 5,000 steps (10 to 200; 10 on MNIST).
 
 datasets: digits (embedded), mnist, fashion-mnist (IDX files found through --data-path,
 $FASTMLP_DATA or the cache; --download fetches them), spirals, xor, sine (generated).
@@ -147,9 +150,18 @@ def _load_named(name: str, args: argparse.Namespace) -> tuple:
         return X, y, None, None, "classification"
     if name in ("mnist", "fashion-mnist"):
         loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
-        with _dataset_errors():
-            Xtr, ytr = loader(args.data_path, "train", download=args.download)
-            Xte, yte = loader(args.data_path, "test", download=args.download)
+        if getattr(args, "announce_loading", False):  # train says what it waits for
+            print(f"fastmlp: loading {name} (70,000 images)...", end="", flush=True)
+        t0 = time.perf_counter()
+        ok = False
+        try:
+            with _dataset_errors():
+                Xtr, ytr = loader(args.data_path, "train", download=args.download)
+                Xte, yte = loader(args.data_path, "test", download=args.download)
+            ok = True
+        finally:
+            if getattr(args, "announce_loading", False):
+                print(f" done in {time.perf_counter() - t0:.2f} s" if ok else "", flush=True)
         return Xtr, ytr, Xte, yte, "classification"
     if name == "spirals":
         X, y = datasets.make_spirals(1500, 3, noise=0.02, turns=1.5, random_state=seed)
@@ -502,7 +514,8 @@ def _fold_scaling(net: Any, shift: np.ndarray, scale: np.ndarray) -> None:
     net.set_parameters(coefs, biases)
 
 
-def _save_model(net: Any, path: str) -> None:
+def _save_model(net: Any, path: str) -> str:
+    """Save net to path (``.npz`` appended when missing); return the path written."""
     try:
         from fastmlp import io as fio
     except ImportError:
@@ -515,7 +528,8 @@ def _save_model(net: Any, path: str) -> None:
     if not os.path.isdir(parent):
         raise UserError(f"--output: directory {parent} does not exist")
     with _reported(OSError, ValueError, prefix=f"cannot save the model to {path}: "):
-        saver(net, path) if saver is getattr(fio, "save", None) else saver(path)
+        written = saver(net, path) if saver is getattr(fio, "save", None) else saver(path)
+    return written if isinstance(written, str) else path
 
 
 def _load_model(path: str) -> Any:
@@ -603,7 +617,10 @@ def _layer_spec(args: argparse.Namespace) -> tuple:
     if args.layers is not None and args.hidden is not None:
         raise UserError("give --layers or --hidden, not both")
     if args.layers is None:
-        return None, _hidden_widths("64" if args.hidden is None else args.hidden)
+        from fastmlp.mlp import DEFAULT_HIDDEN
+
+        default = "-".join(map(str, DEFAULT_HIDDEN))
+        return None, _hidden_widths(default if args.hidden is None else args.hidden)
     if not args.layers.strip():
         raise UserError("--layers is empty; expected all the widths joined by '-', e.g. 64-64-10")
     with _reported(ValueError, prefix="--layers: "):
@@ -661,10 +678,12 @@ def _train_options(args: argparse.Namespace) -> dict:
 
     with _reported(ValueError, prefix="--optimizer: "):
         opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
-    lr = args.lr if args.lr is not None else (0.1 if opt == "sgd" else None)
-    momentum = args.momentum if args.momentum is not None else (0.9 if opt == "sgd" else None)
+    lr, momentum = args.lr, args.momentum  # None: MLP.fit's defaults, the same as in Python
     with _reported(ValueError):  # the checks MLP.fit makes (fastmlp._fit.run_fit), named as typed
-        check_positive_int(args.epochs, "--epochs")
+        if args.epochs is not None:
+            check_positive_int(args.epochs, "--epochs")
+        if args.leaky_slope is not None:
+            check_nonneg_float(args.leaky_slope, "--leaky-slope")
         check_positive_int(args.batch_size, "--batch-size")
         check_nonneg_float(args.l2, "--l2")
         if lr is not None:
@@ -679,6 +698,13 @@ def _train_options(args: argparse.Namespace) -> dict:
     spec = _layer_spec(args)
     n_hidden = len(spec[0]) - 2 if spec[0] is not None else len(spec[1])
     _check("--dropout", check_dropout, args.dropout, n_hidden)
+    _check_output_path("--output", args.output)
+    _check_output_path("--plot", args.plot)
+    if args.plot:  # before training, not after it
+        from fastmlp import plotting
+
+        with _reported(ImportError, prefix="--plot: "):
+            plotting._matplotlib()
     return {"optimizer": opt, "lr": lr, "momentum": momentum, "spec": spec}
 
 
@@ -708,7 +734,7 @@ def _check_network_size(args: argparse.Namespace, layers: list, n_rows: int) -> 
     avail = _available_memory()
     if n_params >= 2**40 or (avail is not None and need > avail):
         flag = f"--layers {args.layers}" if args.layers is not None else (
-            f"--hidden {args.hidden or 64}")
+            f"--hidden {args.hidden or '-'.join(map(str, _default_hidden()))}")
         raise UserError(f"{flag}: a {'-'.join(map(str, layers))} network has {n_params:,} "
                         f"parameters; training it needs about {_human(need)} of memory and "
                         + (f"{_human(avail)} is available" if avail is not None else
@@ -716,11 +742,11 @@ def _check_network_size(args: argparse.Namespace, layers: list, n_rows: int) -> 
 
 
 def _report_interrupt(args: argparse.Namespace, net: Any, shift: np.ndarray,
-                      scale: np.ndarray) -> int:
+                      scale: np.ndarray, epochs: int) -> int:
     """Ctrl-C during training: one line on stderr, exit status 130; the model (of the last
     completed step) is saved only with --save-on-interrupt."""
     done = len(net.history_.get("loss", []))
-    line = f"fastmlp: interrupted after {done} of {args.epochs} epochs"
+    line = f"fastmlp: interrupted after {done} of {epochs} epochs"
     if args.output and args.save_on_interrupt:
         _fold_scaling(net, shift, scale)
         _save_model(net, args.output)
@@ -731,14 +757,44 @@ def _report_interrupt(args: argparse.Namespace, net: Any, shift: np.ndarray,
     return 130
 
 
+def _check_output_path(flag: str, path: Optional[str]) -> None:
+    """--output and --plot: the directory a file goes in must exist (checked before training)."""
+    if path is None:
+        return
+    if not path.strip():
+        raise UserError(f"{flag} is empty; give a file name or an existing directory")
+    if os.path.isdir(path):
+        return  # the file goes inside, under a default name (see _output_file)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"{flag}: directory {parent} does not exist")
+
+
+def _default_hidden() -> tuple:
+    from fastmlp.mlp import DEFAULT_HIDDEN
+
+    return DEFAULT_HIDDEN
+
+
+def _output_file(path: str, default_name: str) -> str:
+    """``path``, or ``path/default_name`` when ``path`` is an existing directory."""
+    return os.path.join(path, default_name) if os.path.isdir(path) else path
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from fastmlp import MLP
+    from fastmlp.mlp import default_epochs
 
     if args.save_on_interrupt and not args.output:
         raise UserError("--save-on-interrupt needs --output MODEL (where to save)")
     opts = _train_options(args)
     opt, lr, momentum = opts["optimizer"], opts["lr"], opts["momentum"]
+    args.announce_loading = not args.quiet
+    t_load = time.perf_counter()
     Xtr, ytr, Xte, yte, task, how, fixed, source = _train_data(args)
+    t_load = time.perf_counter() - t_load
+    if args.output:  # a directory gets SOURCE.npz: every later save writes there
+        args.output = _output_file(args.output, f"{source}.npz")
     ytr, yte, n_out = _targets(task, ytr, yte, source)
     layers = _layers(args, opts["spec"], Xtr.shape[1], n_out, source)
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
@@ -746,24 +802,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
                   loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
-                  dropout=args.dropout)
+                  dropout=args.dropout, leaky_slope=args.leaky_slope)
+    t_scale = time.perf_counter()
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
-    print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; "
-          f"network {'-'.join(map(str, net.layers))} ({net.n_params:,} parameters)", flush=True)
+    Xfit = (Xtr - shift) / scale
+    t_scale = time.perf_counter() - t_scale
+    n_fit = len(Xtr) - int(round(len(Xtr) * args.validation_split))
+    epochs = args.epochs if args.epochs is not None else default_epochs(n_fit, args.batch_size)
+    print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; network "
+          f"{'-'.join(map(str, net.layers))} ({net.n_params:,} parameters); {opt}, {epochs} "
+          f"epochs (data loaded in {t_load:.2f} s, scaled in {t_scale:.2f} s)", flush=True)
     t0 = time.perf_counter()
     interrupted = False
     with _reported(ValueError, FloatingPointError), warnings.catch_warnings():
         # Ctrl-C: fit keeps the last completed step; this command reports it (below)
         warnings.filterwarnings("ignore", "training interrupted", RuntimeWarning)
         try:
-            net.fit((Xtr - shift) / scale, ytr, epochs=args.epochs, batch_size=args.batch_size,
+            net.fit(Xfit, ytr, epochs=epochs, batch_size=args.batch_size,
                     learning_rate=lr, optimizer=opt, momentum=momentum,
                     l2=args.l2, validation_split=args.validation_split,
                     verbose=0 if args.quiet else 1)
         except KeyboardInterrupt:
             interrupted = True
     if interrupted or getattr(net, "interrupted_", False):
-        return _report_interrupt(args, net, shift, scale)
+        return _report_interrupt(args, net, shift, scale, epochs)
     dt = time.perf_counter() - t0
     _fold_scaling(net, shift, scale)
     if len(Xte):
@@ -771,22 +833,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             m = net.evaluate(Xte, yte)
         if "accuracy" in m:
             print(f"test accuracy {m['accuracy']:.2%} (error rate {m['error_rate']:.2%}) after "
-                  f"{args.epochs} epochs; training took {dt:.2f} s", flush=True)
+                  f"{epochs} epochs; training took {dt:.2f} s", flush=True)
         else:
-            print(f"test {_metrics_line(m)} after {args.epochs} epochs; training took {dt:.2f} s",
+            print(f"test {_metrics_line(m)} after {epochs} epochs; training took {dt:.2f} s",
                   flush=True)
     else:
-        print(f"trained {args.epochs} epochs in {dt:.2f} s (no test split)", flush=True)
+        print(f"trained {epochs} epochs in {dt:.2f} s (no test split)", flush=True)
+    if args.output:  # saved first: a failed figure must not cost the model
+        written = _save_model(net, _output_file(args.output, f"{source}.npz"))
+        print(f"model saved to {written} (it takes raw, unscaled inputs)")
     if args.plot:
         from fastmlp import plotting
 
-        with _reported(ImportError):
-            plotting.plot_history(net, args.plot, title=f"{'-'.join(map(str, net.layers))} on "
-                                                        f"{source}")
-        print(f"curves written to {args.plot}")
-    if args.output:
-        _save_model(net, args.output)
-        print(f"model saved to {args.output} (it takes raw, unscaled inputs)")
+        path = _output_file(args.plot, f"{source}-history.png")
+        with _reported(ImportError, OSError, ValueError, prefix=f"cannot write {path}: "):
+            plotting.plot_history(net, path, title=f"{'-'.join(map(str, net.layers))} on "
+                                                   f"{source}")
+        print(f"curves written to {path}")
     return 0
 
 
@@ -981,8 +1044,11 @@ def _model_command(sub: Any, name: str, *, help: str, description: str, examples
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fastmlp import __version__
+
     p = _Parser(prog="fastmlp", description="Fast perceptrons and MLPs on the CPU.",
                 epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"fastmlp {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     fmt = argparse.RawDescriptionHelpFormatter
 
@@ -1003,20 +1069,24 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", default=None, help="all widths, e.g. 64-64-10")
     t.add_argument("--hidden", default=None,
                    help="hidden widths only, e.g. 128-64 (inputs and outputs from the data; "
-                        "default 64)")
+                        "default 128-128)")
     t.add_argument("--activation", default="relu",
                    help="hidden activation: relu, sigmoid, tanh, leaky_relu, identity, step")
     t.add_argument("--output-activation", default=None,
                    help="e.g. sigmoid (default: from the loss)")
     t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
-    t.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop or adagrad")
-    t.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default 0.1 for sgd, else MLP.fit's default)")
+    t.add_argument("--leaky-slope", type=float, default=None,
+                   help="negative-side slope of leaky_relu (default 0.01)")
+    t.add_argument("--optimizer", default="adam",
+                   help="adam (default), adamw, sgd, rmsprop or adagrad")
+    t.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
+                   help="learning rate (default: the optimizer's, 1e-3 for adam, 0.01 for sgd)")
     t.add_argument("--momentum", type=float, default=None,
-                   help="momentum of sgd (default 0.9) or rmsprop")
+                   help="momentum of sgd or rmsprop (default 0)")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after hidden layers")
-    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--epochs", type=int, default=None,
+                   help="default: enough for about 5,000 steps, 10 to 200 (MLP.fit's rule)")
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--threads", type=int, default=None, help="kernel threads (default: all CPUs)")
     t.add_argument("--seed", type=int, default=0)
@@ -1028,13 +1098,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--scale", default="auto", choices=("auto", "standard", "minmax", "none"),
                    help="input scaling; auto: /16 for digits, /255 for images, none for the "
                         "generated sets, z-scores for files. It is folded into the saved model.")
-    t.add_argument("--output", "-o", default=None, metavar="MODEL", help="save the model here")
+    t.add_argument("--output", "-o", default=None, metavar="MODEL",
+                   help="save the model here (.npz added); a directory gets DATASET.npz")
     t.add_argument("--save-on-interrupt", action="store_true",
                    help="on Ctrl-C, still save the model of the last completed step to --output "
                         "(by default an interrupted training saves nothing)")
     _add_limit_options(t)
     t.add_argument("--plot", default=None, metavar="PNG",
-                   help="write loss/accuracy curves (needs matplotlib)")
+                   help="write loss/accuracy curves (needs matplotlib; checked before "
+                        "training); a directory gets DATASET-history.png")
     t.add_argument("--quiet", "-q", action="store_true", help="no per-epoch progress")
     _add_data_options(t)
     t.set_defaults(func=cmd_train)
@@ -1104,7 +1176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if argv and argv[0] == "bench":  # its own options, parsed by benchmarks/harness.py
             return cmd_bench(argv[1:])
         parser = build_parser()
-        if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help",
+                                                                     "--version")):
             argv = ["train", *argv]  # plain `fastmlp` trains on the digits
         try:
             args = parser.parse_args(argv)

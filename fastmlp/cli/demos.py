@@ -239,8 +239,10 @@ def demo_perceptron(*, out_dir: Optional[PathLike] = None, seed: int = 0,
     best_line = _best_linear_accuracy(Xx, yx)
 
     ts = time.perf_counter()
-    xor_mlp = MLP([2, 4, 1], activation="tanh", loss="bce", seed=seed, dtype=np.float64)
-    xor_mlp.fit(Xx, yx, epochs=500, batch_size=None, learning_rate=0.5, momentum=0.9, verbose=0)
+    xor_mlp = MLP([2, 4, 1], activation="tanh", loss="bce", seed=seed, dtype=np.float64,
+                  init="auto")
+    xor_mlp.fit(Xx, yx, epochs=500, batch_size=None, learning_rate=0.5, momentum=0.9, verbose=0,
+                optimizer="sgd")
     res.train_seconds = time.perf_counter() - ts
     acc_xor_mlp = xor_mlp.score(Xx, yx)
 
@@ -319,7 +321,8 @@ def demo_sine(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] = 
     models, mse = {}, {}
     ts = time.perf_counter()
     for act in ("relu", "identity"):
-        net = MLP([1, 32, 32, 1], activation=act, loss="mse", seed=seed, n_threads=threads)
+        net = MLP([1, 32, 32, 1], activation=act, loss="mse", seed=seed, n_threads=threads,
+                  init="auto")
         net.fit(X, y, epochs=ep, batch_size=32, learning_rate=0.01, optimizer="adam", verbose=0)
         models[act] = net
         mse[act] = float(np.mean((net.predict(grid) - np.sin(grid[:, 0])) ** 2))
@@ -384,7 +387,7 @@ def demo_spiral(*, out_dir: Optional[PathLike] = None, n_samples: Optional[int] 
     nets = {}
     ts = time.perf_counter()
     for layers in ([2, 4, 3], [2, 64, 64, 3]):
-        net = MLP(layers, activation="relu", seed=seed, n_threads=threads)
+        net = MLP(layers, activation="relu", seed=seed, n_threads=threads, init="auto")
         net.fit(X, y, epochs=ep, batch_size=32, learning_rate=0.005, optimizer="adam",
                 validation_data=(Xt, yt), verbose=0)
         nets["-".join(map(str, layers))] = net
@@ -494,7 +497,7 @@ def _fit_spec(spec: TrainSpec, Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray
               threads: Optional[int], seed: int, verbose: int) -> tuple:
     net = MLP(list(spec.layers), activation=spec.activation, loss=spec.loss,
               output_activation=spec.output_activation, seed=seed, n_threads=threads,
-              dropout=spec.dropout, input_noise=spec.input_noise)
+              dropout=spec.dropout, input_noise=spec.input_noise, init="auto")
     t0, c0 = time.perf_counter(), time.process_time()
     kw = {"momentum": spec.momentum} if spec.optimizer == "sgd" else {}
     for e, lr in spec.schedule:
