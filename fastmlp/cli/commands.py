@@ -805,7 +805,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                   dropout=args.dropout, leaky_slope=args.leaky_slope)
     t_scale = time.perf_counter()
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
-    Xfit = (Xtr - shift) / scale
+    # in the network's dtype, in place: uint8 pixels minus a float64 row broadcast take
+    # numpy's slow casting loop (about 16 s for MNIST's 60,000 rows on the 2-core machine)
+    Xfit = np.array(Xtr, dtype=args.dtype)
+    Xfit -= shift.astype(args.dtype)
+    Xfit /= scale.astype(args.dtype)
     t_scale = time.perf_counter() - t_scale
     n_fit = len(Xtr) - int(round(len(Xtr) * args.validation_split))
     epochs = args.epochs if args.epochs is not None else default_epochs(n_fit, args.batch_size)
