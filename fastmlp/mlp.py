@@ -1,8 +1,6 @@
 """The multi-layer perceptron: fastmlp's main model.
 
-Defaults
---------
-``MLP().fit(X, y)`` with nothing but the data trains a network with two
+**Defaults.** ``MLP().fit(X, y)`` with nothing but the data trains a network with two
 hidden ReLU layers of 128 units (``hidden=(128, 128)``), input and output
 widths taken from the data at the first fit, weights drawn as scikit-learn
 draws them (``init='sklearn'``), by Adam at rate 1e-3 in batches of 32, for
@@ -10,30 +8,8 @@ enough epochs to make about 5,000 update steps (at least 10, at most 200;
 see :func:`default_epochs`).  The measurements behind these choices are in
 ``tests/test_defaults.py``.
 
-Names across fastmlp
---------------------
-One concept has one name in each interface; where the ecosystem an
-interface mirrors names it otherwise, that name is accepted too (in
-parentheses: an alias accepted for the name before it).
-
-=============  ======================  =============  =====================  ======================
-concept        MLP, MLP.fit            fastmlp.optim  drop-ins (sklearn)     CLI (fastmlp train)
-=============  ======================  =============  =====================  ======================
-layer widths   layers= or hidden=      --             hidden_layer_sizes     --layers or --hidden
-learning rate  learning_rate= (lr=)    lr             learning_rate_init     --lr (--learning-rate)
-leaky slope    leaky_slope=            --             leaky_relu_slope       --leaky-slope
-               (leaky_relu_slope=)
-epochs         epochs=                 --             max_iter               --epochs
-L2 penalty     l2=                     weight_decay   alpha                  --l2
-batch size     batch_size=             --             batch_size             --batch-size
-seed           seed=                   --             random_state           --seed
-threads        n_threads=              --             n_threads              --threads
-progress       verbose=                --             verbose, progress_bar  --quiet
-=============  ======================  =============  =====================  ======================
-
-The optimizers keep torch.optim's ``lr``; the drop-ins keep scikit-learn's
-names, where ``learning_rate`` is the schedule ('constant', 'invscaling',
-'adaptive') and ``learning_rate_init`` the rate.
+**Names across fastmlp.** The table in :class:`MLP`'s Notes maps each concept's name
+in MLP, the optimizers, the scikit-learn drop-ins and the command line.
 """
 from __future__ import annotations
 
@@ -223,6 +199,36 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         Set it to True from a callback to end training cleanly.
     interrupted_ : bool
         True when the last fit was stopped by KeyboardInterrupt.
+
+    Notes
+    -----
+    **Defaults.** ``MLP().fit(X, y)`` trains two hidden ReLU layers of 128 units
+    (widths in and out from the data), ``init='sklearn'``, Adam at 1e-3, batches of 32,
+    for :func:`default_epochs` epochs (about 5,000 steps, 10 to 200).  They reach, with
+    nothing but the data: 98% on the embedded digits (scaled to [0, 1]), 97.5-98% on
+    MNIST, 88% on Fashion-MNIST, 99.9% on the spirals and an MSE of 0.001 against sin(x)
+    on the sine (``tests/test_defaults.py``).
+
+    **Names across fastmlp.** One concept has one name in each interface; where the
+    ecosystem an interface mirrors names it otherwise, that name is accepted too (in
+    parentheses: an alias of the name before it).  The optimizers (fastmlp.optim) keep
+    torch.optim's ``lr``; the drop-ins keep scikit-learn's names, where ``learning_rate`` is the
+    schedule and ``learning_rate_init`` the rate.
+
+    =============  ====================  ============  =====================  ======================
+    concept        MLP, MLP.fit          optim         drop-ins (sklearn)     CLI (train)
+    =============  ====================  ============  =====================  ======================
+    layer widths   layers=, hidden=      --            hidden_layer_sizes     --layers, --hidden
+    learning rate  learning_rate= (lr=)  lr            learning_rate_init     --lr (--learning-rate)
+    leaky slope    leaky_slope=          --            leaky_relu_slope       --leaky-slope
+                   (leaky_relu_slope=)
+    epochs         epochs=               --            max_iter               --epochs
+    L2 penalty     l2=                   weight_decay  alpha                  --l2
+    batch size     batch_size=           --            batch_size             --batch-size
+    seed           seed=                 --            random_state           --seed
+    threads        n_threads=            --            n_threads              --threads
+    progress       verbose=              --            verbose, progress_bar  --quiet
+    =============  ====================  ============  =====================  ======================
 
     Examples
     --------

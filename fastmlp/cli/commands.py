@@ -43,7 +43,7 @@ EXAMPLES = """examples:
 
 TRAIN_EXAMPLES = """examples:
   fastmlp train                                  digits, 64-128-128-10, Adam (a few seconds)
-  fastmlp train --dataset mnist --hidden 800 --loss cce --optimizer sgd --lr 0.05 \\
+  fastmlp train --dataset mnist --hidden 800 --optimizer sgd --lr 0.05 --momentum 0.9 \\
                 --epochs 30 --batch-size 128 --output mnist800.npz
   fastmlp train --data table.csv --label-column 0 --hidden 32-32 --plot curves.png
   fastmlp train --data arrays.npz --hidden 64 --task regression
