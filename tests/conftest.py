@@ -10,6 +10,19 @@ import pytest
 
 import fastmlp
 
+# BLAS on one thread for the suite: the NumPy references multiply small matrices,
+# where OpenBLAS's threads only spin against fastmlp's OpenMP threads (one
+# trajectory test, under load: 24.5 s with OpenBLAS's default threads, 1.6 s with
+# one).  Subprocesses inherit the variable; a value you set is kept.
+if "OPENBLAS_NUM_THREADS" not in os.environ:
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # without it, NumPy (loaded already) keeps its threads
+        pass
+    else:
+        threadpool_limits(1, user_api="blas")
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # benchmarks/ (the bench harness) is importable from the checkout; appended, so
 # an installed fastmlp still comes before the source tree's
