@@ -30,7 +30,7 @@ def core_missing(exc: ModuleNotFoundError) -> None:
 def _raise(root: str) -> NoReturn:
     raise ImportError(
         f"fastmlp is imported from its source tree ({root}) without its compiled core: "
-        "build it in place there with `pip install -e . --no-build-isolation` (or "
+        "build it in place there with `pip install -e .` (or "
         "`python setup.py build_ext --inplace`), or start Python outside that "
         "directory to use the installed fastmlp"
     ) from None
