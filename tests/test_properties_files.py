@@ -178,6 +178,7 @@ def damaged(draw):
     return bytes(data)
 
 
+@pytest.mark.slow  # the longest of the suite (25-31 s under load here)
 @settings(max_examples=1000, **SETTINGS)
 @given(data=damaged())
 def test_io_damaged_files_raise_model_file_error_only(data):
@@ -233,6 +234,7 @@ def edited(draw):
     return entries
 
 
+@pytest.mark.slow  # the longest of the suite (25-31 s under load here)
 @settings(max_examples=600, **SETTINGS)
 @given(entries=edited())
 def test_io_edited_entries_raise_model_file_error_only(entries):

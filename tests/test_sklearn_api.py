@@ -62,6 +62,7 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.slow  # a fresh interpreter importing scikit-learn: 17 s under load here
 def test_array_api_check_in_a_subprocess():
     # the check needs SCIPY_ARRAY_API=1 before scipy is first imported
     code = (
