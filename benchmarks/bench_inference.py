@@ -5,7 +5,7 @@ forward; torch the ``nn.Sequential`` under ``no_grad``; sklearn
 ``MLPClassifier.predict_proba``.  The output is checked against the float64
 NumPy forward before timing.  The issue's goal: net D at batch 4096 on 2
 threads >= 85% of the fp32 peak (compare extra_info gflops with
-``fastmlp._core.peak_gflops(2)``).
+``benchmarks.harness.peak_gflops(2)``).
 """
 from __future__ import annotations
 

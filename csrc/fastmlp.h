@@ -156,6 +156,13 @@ void fm_linear_backward_f32(float *dx, float *dw, float *db, const float *dz,
 void fm_linear_backward_f64(double *dx, double *dw, double *db, const double *dz,
                             const double *x, const double *w, int act_in, double slope_in,
                             ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int n_threads);
+/* The same, dw and db accumulated (+=) when acc != 0 (gradients over chunks). */
+void fm_linear_backward_acc_f32(float *dx, float *dw, float *db, const float *dz,
+                                const float *x, const float *w, int act_in, double slope_in,
+                                ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int acc, int n_threads);
+void fm_linear_backward_acc_f64(double *dx, double *dw, double *db, const double *dz,
+                                const double *x, const double *w, int act_in, double slope_in,
+                                ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int acc, int n_threads);
 
 /* ---- elementwise activations ------------------------------------------- */
 
@@ -243,7 +250,34 @@ typedef struct fm_train_cfg {
     int check_finite;           /* 1: check each batch's input rows for NaN/inf right
                                    before using them; a bad batch ends the call before
                                    anything is updated with it (see fm_train's return) */
+    int plain;                  /* 1: the plain step everywhere, no speed path */
+    int64_t *path_steps;        /* out, or NULL: (L, FM_N_PATHS) counts (+=) of the steps
+                                   on which weight layer l took speed path p */
 } fm_train_cfg;
+
+/* fm_train's speed paths (csrc/train/plan.h): the columns of path_steps. */
+enum fm_path {
+    FM_PATH_DEFER = 0,          /* plain-SGD updates held as low-rank terms */
+    FM_PATH_AHEAD = 1,          /* layer 0's x.W_0 made ahead for a block of steps */
+    FM_PATH_SPARSE = 2,         /* forward skipping W's rows under zero inputs */
+    FM_PATH_RANK1 = 3,          /* delta and SGD update in one pass over W */
+    FM_PATH_FUSED = 4,          /* SGD update inside the dW GEMM */
+    FM_N_PATHS = 5
+};
+
+/* The thresholds the speed paths apply, for tests to choose shapes from. */
+typedef struct fm_thresholds {
+    int train_align;            /* FM_TRAIN_ALIGN: deferred terms flushed on such steps */
+    int lowrank_max_terms;      /* deferred terms a layer holds at most */
+    ptrdiff_t lowrank_min_bytes, lowrank_min_first; /* DEFER: W from (layer 0: first) */
+    int rank1_max_rows;         /* DEFER, AHEAD, RANK1: batches of at most this many rows */
+    ptrdiff_t rank1_min_bytes;  /* RANK1: W from */
+    int sparse_fwd_max_rows;
+    ptrdiff_t sparse_fwd_min_bytes;  /* SPARSE: W from */
+    double sparse_fwd_max_fill; /* SPARSE: at most this fraction of input columns nonzero */
+    ptrdiff_t team_min_work;    /* a step's largest product from which a team runs it */
+} fm_thresholds;
+void fm_fast_thresholds(fm_thresholds *t);
 
 /* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
  * for batches of up to `batch` rows. */
@@ -264,17 +298,19 @@ ptrdiff_t fm_n_params(const fm_net *net);
  * |p - y| and [5] sum of (p - y)^2 over all outputs, and [6 + k] sum of
  * (p - y)^2 of output k (stats then needs 6 + K entries).  Stats accumulate
  * (+=) so a caller can sum an epoch over several calls.
- * Each batch: gather (+ input noise), forward (+ dropout on hidden outputs),
- * loss, then backward fused with the update: each layer's parameters are
- * updated right after its gradient and the delta it passes down are done,
- * while the gradient block is still in cache (the update is elementwise, so
- * this equals updating the whole buffer at the end).
+ * Each batch: gather (+ input noise), then one step (csrc/train/step_impl.h):
+ * forward (+ dropout on hidden outputs), loss, backward, update.  The plain
+ * step (cfg->plain) runs the layers' forward/backward pairs and updates the
+ * whole flat buffer at the end; the fast step (default) updates each layer
+ * right after its gradient and the delta it passes down are done, and runs
+ * the speed paths the plan picks per layer (csrc/train/plan.h, enum fm_path).
+ * Both equal the reference within the trajectory tolerance.
  * Returns the number of batches done, b >= 0.  With cfg->check_finite, a
  * batch whose input rows hold a NaN or an infinity ends the call before it
  * changes anything (parameters, optimizer state and step, stats): the return
  * is then -(b + 1), b the batches done before it (batch b of this call, the
  * one covering order[start + b*batch ...], is the bad one).
- * Plain SGD at batches of 1-2 rows defers big layers' updates (lowrank.h)
+ * Plain SGD at batches of 1-2 rows defers big layers' updates (DEFER)
  * and writes them into W after every step whose number (opt->step) is a
  * multiple of FM_TRAIN_ALIGN, and at the end of the call; the rounding
  * depends on where those writes fall, so a caller whose results must not

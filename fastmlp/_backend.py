@@ -113,7 +113,8 @@ def canonical(name: str, table: dict, aliases: dict, what: str) -> str:
 def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, x, y,
                 n_batches: int, batch: int, start: int = 0, sw=None, order=None,
                 s1=None, s2=None, s3=None, dropout=None, lr_steps=None, mom_steps=None,
-                n_threads: int = 1) -> tuple[int, int]:
+                n_threads: int = 1, fast: bool | None = None,
+                path_steps=None) -> tuple[int, int]:
     """Run up to ``n_batches`` mini-batches of ``batch`` rows in C; the one caller of
     ``_core.train`` (a change of the core's training call is adapted here only).
 
@@ -122,11 +123,17 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
     (its 'step' is written back before return); cfg: the fm_train_cfg dict; x, y, sw:
     the rows, ``order`` (int64 row indices) or None for x's order, starting at row
     ``start`` of that order; dropout / lr_steps / mom_steps: per-layer rates and
-    per-batch learning rates / momenta, or None.  Returns (batches done, optimizer
+    per-batch learning rates / momenta, or None; fast: False runs the plain step (no
+    speed path), None the default (``_core.FAST_DEFAULT``: FASTMLP_FAST at import);
+    path_steps: int64 (L, len(_core.FAST_PATHS)) that counts (+=) the steps each
+    layer took on each speed path, or None.  Returns (batches done, optimizer
     step); batches done is -(b + 1) when cfg['check_finite'] found a non-finite
     input in batch b (nothing was changed by it).
     """
     sizes, acts, slopes = net
-    return core.train(params, grad, s1, s2, work, stats, opt, sizes, acts, slopes, cfg, x, y,
-                      sw, order, start, n_batches, batch, n_threads, s3=s3, dropout=dropout,
-                      lr_steps=lr_steps, mom_steps=mom_steps)
+    return core.train({
+        "params": params, "grad": grad, "work": work, "stats": stats, "s1": s1, "s2": s2,
+        "s3": s3, "opt": opt, "sizes": sizes, "acts": acts, "slopes": slopes, "cfg": cfg,
+        "dropout": dropout, "x": x, "y": y, "sw": sw, "order": order, "start": start,
+        "n_batches": n_batches, "batch": batch, "n_threads": n_threads, "lr_steps": lr_steps,
+        "mom_steps": mom_steps, "fast": fast, "path_steps": path_steps})

@@ -111,6 +111,25 @@ cdef extern from "fastmlp.h" nogil:
         const double *lr_steps
         const double *mom_steps
         int check_finite
+        int plain
+        int64_t *path_steps
+
+    enum:
+        FM_N_PATHS
+
+    ctypedef struct fm_thresholds:
+        int train_align
+        int lowrank_max_terms
+        Py_ssize_t lowrank_min_bytes
+        Py_ssize_t lowrank_min_first
+        int rank1_max_rows
+        Py_ssize_t rank1_min_bytes
+        int sparse_fwd_max_rows
+        Py_ssize_t sparse_fwd_min_bytes
+        double sparse_fwd_max_fill
+        Py_ssize_t team_min_work
+
+    void fm_fast_thresholds(fm_thresholds *t)
 
     Py_ssize_t fm_workspace_size(const fm_net *net, Py_ssize_t batch)
     Py_ssize_t fm_n_params(const fm_net *net)

@@ -10,6 +10,7 @@ from cython cimport floating
 from libc.stdint cimport int64_t, int32_t, uint64_t
 from libc.stdint cimport uint32_t, uint8_t
 from libc.stdlib cimport free, malloc
+import os as _os
 
 from fastmlp._core cimport *
 
@@ -315,6 +316,8 @@ cdef fm_train_cfg _cfg(dict c) except *:
     r.lr_steps = NULL
     r.mom_steps = NULL
     r.check_finite = c.get("check_finite", False)
+    r.plain = 0
+    r.path_steps = NULL
     return r
 
 
@@ -331,66 +334,146 @@ def n_params(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1
     return fm_n_params(&net)
 
 
-def train(floating[::1] params, floating[::1] grad, floating[::1] s1, floating[::1] s2,
-          floating[::1] work, double[::1] stats, dict opt, const int64_t[::1] sizes,
-          const int32_t[::1] acts, const double[::1] slopes, dict cfg,
-          const floating[:, ::1] x, const floating[:, ::1] y, const floating[::1] sw,
-          const int64_t[::1] order, Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
-          int n_threads=1, floating[::1] s3=None, const double[::1] dropout=None,
-          const double[::1] lr_steps=None, const double[::1] mom_steps=None):
-    """Run up to n_batches mini-batches in C; return (batches done, optimizer step).
+#: FASTMLP_FAST=0 in the environment at import: every training call runs the
+#: plain step (no speed path) unless its "fast" field says otherwise.
+FAST_DEFAULT = _os.environ.get("FASTMLP_FAST", "1").strip() != "0"
+#: the speed paths of fm_train, in the order of the columns of "path_steps"
+FAST_PATHS = ("defer", "ahead", "sparse", "rank1", "fused")
+assert len(FAST_PATHS) == FM_N_PATHS
 
-    Also writes the new step back into ``opt['step']`` before returning, so
-    the caller's state never lags the parameters (no Python code runs in
-    between, hence no KeyboardInterrupt either).  s3: third optimizer state
-    buffer; dropout: rates of the L-1 hidden outputs; lr_steps / mom_steps:
-    per-batch learning rates / momenta (n_batches each), or None.  With
-    ``cfg['check_finite']``, a batch with a non-finite input ends the call
-    before it changes anything, and batches done is then -(b + 1), b the
-    batches done before it (see fm_train)."""
-    cdef fm_net net = _net(sizes, acts, slopes)
-    cdef fm_train_cfg c = _cfg(cfg)
-    cdef fm_optim o = _optim(opt)
-    cdef Py_ssize_t n = x.shape[0], done
-    _check(s3 is None or s3.shape[0] == params.shape[0], "train: s3 length")
-    _check(s3 is not None or not (o.centered or o.amsgrad), "train: s3 is required")
-    _check(dropout is None or dropout.shape[0] == net.n_layers - 1, "train: dropout length")
-    _check(lr_steps is None or lr_steps.shape[0] >= n_batches, "train: lr_steps length")
-    _check(mom_steps is None or mom_steps.shape[0] >= n_batches, "train: mom_steps length")
-    _check(c.metric != 3 or stats.shape[0] >= 6 + sizes[sizes.shape[0] - 1],
-           "train: stats length (metric 3 needs 6 + n_outputs)")
-    if s3 is not None:
-        o.s3 = &s3[0]
-    if dropout is not None and dropout.shape[0] > 0:
-        c.dropout = &dropout[0]
-    if lr_steps is not None and lr_steps.shape[0] > 0:
-        c.lr_steps = &lr_steps[0]
-    if mom_steps is not None and mom_steps.shape[0] > 0:
-        c.mom_steps = &mom_steps[0]
+_TRAIN_FIELDS = frozenset((
+    "params", "grad", "work", "stats", "s1", "s2", "s3", "opt", "sizes", "acts", "slopes",
+    "cfg", "dropout", "x", "y", "sw", "order", "start", "n_batches", "batch", "n_threads",
+    "lr_steps", "mom_steps", "fast", "path_steps"))
+
+
+def fast_thresholds():
+    """The thresholds fm_train's speed paths apply (csrc/train/plan.c), by name."""
+    cdef fm_thresholds t
+    fm_fast_thresholds(&t)
+    return {"train_align": t.train_align, "lowrank_max_terms": t.lowrank_max_terms,
+            "lowrank_min_bytes": t.lowrank_min_bytes, "lowrank_min_first": t.lowrank_min_first,
+            "rank1_max_rows": t.rank1_max_rows, "rank1_min_bytes": t.rank1_min_bytes,
+            "sparse_fwd_max_rows": t.sparse_fwd_max_rows,
+            "sparse_fwd_min_bytes": t.sparse_fwd_min_bytes,
+            "sparse_fwd_max_fill": t.sparse_fwd_max_fill, "team_min_work": t.team_min_work}
+
+
+cdef Py_ssize_t _train_typed(floating[::1] params, dict call, fm_net *net, fm_train_cfg *c,
+                             fm_optim *o) except? -1:
+    cdef floating[::1] grad = call["grad"]
+    cdef floating[::1] work = call["work"]
+    cdef floating[::1] s1 = call.get("s1")
+    cdef floating[::1] s2 = call.get("s2")
+    cdef floating[::1] s3 = call.get("s3")
+    cdef const floating[:, ::1] x = call["x"]
+    cdef const floating[:, ::1] y = call["y"]
+    cdef const floating[::1] sw = call.get("sw")
+    cdef const int64_t[::1] order = call.get("order")
+    cdef double[::1] stats = call["stats"]
+    cdef Py_ssize_t n = x.shape[0], np_ = params.shape[0], done
+    cdef Py_ssize_t start = call["start"], n_batches = call["n_batches"], batch = call["batch"]
+    cdef int n_threads = call.get("n_threads", 1)
     _check(n > 0 and batch > 0, "train: empty data or batch")
-    _check(x.shape[1] == sizes[0] and y.shape[0] == n and y.shape[1] == sizes[sizes.shape[0] - 1],
-           "train: x/y shape")
-    _check(params.shape[0] == fm_n_params(&net) and grad.shape[0] == params.shape[0],
-           "train: params/grad length")
-    _check(work.shape[0] >= fm_workspace_size(&net, batch), "train: workspace too small")
+    _check(x.shape[1] == net.sizes[0] and y.shape[0] == n
+           and y.shape[1] == net.sizes[net.n_layers], "train: x/y shape")
+    _check(np_ == fm_n_params(net) and grad.shape[0] == np_, "train: params/grad length")
+    _check(work.shape[0] >= fm_workspace_size(net, batch), "train: workspace too small")
     _check(stats.shape[0] >= 4, "train: stats length")
+    _check(c.metric != 3 or stats.shape[0] >= 6 + net.sizes[net.n_layers],
+           "train: stats length (metric 3 needs 6 + n_outputs)")
     _check(sw is None or sw.shape[0] == n, "train: sw length")
     _check(order is None or order.shape[0] == n, "train: order length")
-    _check(s1 is None or s1.shape[0] == params.shape[0], "train: s1 length")
-    _check(s2 is None or s2.shape[0] == params.shape[0], "train: s2 length")
+    _check(s1 is None or s1.shape[0] == np_, "train: s1 length")
+    _check(s2 is None or s2.shape[0] == np_, "train: s2 length")
+    _check(s3 is None or s3.shape[0] == np_, "train: s3 length")
+    _check(s3 is not None or not (o.centered or o.amsgrad), "train: s3 is required")
+    if s3 is not None:
+        o.s3 = &s3[0]
     cdef floating *p1 = NULL if s1 is None else &s1[0]
     cdef floating *p2 = NULL if s2 is None else &s2[0]
     cdef const floating *psw = NULL if sw is None else &sw[0]
     cdef const int64_t *pord = NULL if order is None else &order[0]
     with nogil:
         if floating is float:
-            done = fm_train_f32(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
+            done = fm_train_f32(&params[0], &grad[0], p1, p2, &work[0], &stats[0], o, net, c,
                                 &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
                                 n_threads)
         else:
-            done = fm_train_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], &o, &net, &c,
+            done = fm_train_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], o, net, c,
                                 &x[0, 0], &y[0, 0], psw, pord, n, start, n_batches, batch,
                                 n_threads)
+    return done
+
+
+def train(dict call):
+    """Run up to ``call["n_batches"]`` mini-batches in C; return (batches done, optimizer step).
+
+    ``call`` names every input of fm_train (csrc/fastmlp.h); fields marked
+    optional may be left out:
+
+    ==============  ==========================================================
+    params, grad    flat parameters and gradient scratch (float32 or float64)
+    work            scratch of ``workspace_size(sizes, acts, slopes, batch)``
+    stats           float64 sums, accumulated (+=): see fm_train
+    s1, s2, s3      optimizer state buffers, or None (optional)
+    opt             optimizer dict (see ``optim_update``); its "step" is
+                    updated before the call returns
+    sizes, acts,    the network (int64, int32, float64 arrays)
+    slopes
+    cfg             training settings dict (loss, metric, l2, ... check_finite)
+    dropout         float64 rates of the L-1 hidden outputs, or None (optional)
+    x, y, sw,       data (n, sizes[0]), (n, sizes[-1]), sample weights (n) or
+    order           None, row order (int64, n) or None
+    start,          first position in ``order`` and the number of batches of
+    n_batches,      ``batch`` rows; n_threads (optional, default 1)
+    batch
+    lr_steps,       per-batch learning rates / momenta (float64, n_batches) or
+    mom_steps       None (optional)
+    fast            False: the plain step, no speed path; None or absent:
+                    ``FAST_DEFAULT`` (FASTMLP_FAST at import)
+    path_steps      int64 (L, len(FAST_PATHS)) or None: += the steps on which
+                    each weight layer took each speed path (optional)
+    ==============  ==========================================================
+
+    With ``cfg["check_finite"]``, a batch with a non-finite input ends the call
+    before it changes anything, and batches done is then -(b + 1), b the
+    batches done before it (see fm_train)."""
+    cdef dict opt = call["opt"]
+    cdef const int64_t[::1] sizes = call["sizes"]
+    cdef const int32_t[::1] acts = call["acts"]
+    cdef const double[::1] slopes = call["slopes"]
+    cdef const double[::1] dropout = call.get("dropout")
+    cdef const double[::1] lr_steps = call.get("lr_steps")
+    cdef const double[::1] mom_steps = call.get("mom_steps")
+    cdef int64_t[:, ::1] path_steps = call.get("path_steps")
+    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef fm_train_cfg c = _cfg(call["cfg"])
+    cdef fm_optim o = _optim(opt)
+    cdef Py_ssize_t n_batches = call["n_batches"], done
+    unknown = call.keys() - _TRAIN_FIELDS
+    _check(not unknown, f"train: unknown fields {sorted(unknown)}")
+    _check(dropout is None or dropout.shape[0] == net.n_layers - 1, "train: dropout length")
+    _check(lr_steps is None or lr_steps.shape[0] >= n_batches, "train: lr_steps length")
+    _check(mom_steps is None or mom_steps.shape[0] >= n_batches, "train: mom_steps length")
+    _check(path_steps is None or (path_steps.shape[0] == net.n_layers
+                                  and path_steps.shape[1] == FM_N_PATHS),
+           "train: path_steps shape (n_layers, len(FAST_PATHS))")
+    if dropout is not None and dropout.shape[0] > 0:
+        c.dropout = &dropout[0]
+    if lr_steps is not None and lr_steps.shape[0] > 0:
+        c.lr_steps = &lr_steps[0]
+    if mom_steps is not None and mom_steps.shape[0] > 0:
+        c.mom_steps = &mom_steps[0]
+    if path_steps is not None:
+        c.path_steps = &path_steps[0, 0]
+    fast = call.get("fast")
+    c.plain = not (FAST_DEFAULT if fast is None else fast)
+    params = call["params"]
+    if params.dtype.itemsize == 4:
+        done = _train_typed[float](params, call, &net, &c, &o)
+    else:
+        done = _train_typed[double](params, call, &net, &c, &o)
     opt["step"] = o.step
     return done, o.step
 
@@ -499,40 +582,6 @@ def peak_run(double[::1] sums, str dtype="float32", str isa="", double mul=1.0, 
             flops = fm_peak_f64(&sums[0], pisa, mul, add, reps, n_threads)
     return flops
 
-
-def peak_gflops(int n_threads=1, str dtype="float32", str isa="", double seconds=0.05,
-                int repeats=5):
-    """Measure the machine's peak: GFLOP/s of the FMA probe on ``n_threads`` threads.
-
-    The probe is sized to run about ``seconds`` per repeat; the best of
-    ``repeats`` runs is returned (other processes only ever slow it down).
-    """
-    from time import perf_counter
-    import numpy as np
-
-    _check(seconds > 0 and repeats >= 1, "peak_gflops: seconds > 0 and repeats >= 1 expected")
-    sums = np.zeros(max(n_threads, 1))
-    cdef Py_ssize_t reps = 1000
-    cdef double flops, t, t0, best = 0.0
-    # mul < 1 keeps the chains bounded (no overflow, no subnormals).  Size the
-    # run on one thread (every thread does the same work), from the fastest of
-    # a few tries, so a descheduled try cannot leave the probe tiny.
-    while True:
-        t = 1e300
-        for _ in range(3):
-            t0 = perf_counter()
-            peak_run(sums, dtype, isa, 0.999, 1e-3, reps, 1)
-            t = min(t, perf_counter() - t0)
-        if t >= 2e-3 or reps > (1 << 40):
-            break
-        reps *= 4
-    reps = max(1, <Py_ssize_t>(reps * seconds / t))
-    for _ in range(repeats):
-        t0 = perf_counter()
-        flops = peak_run(sums, dtype, isa, 0.999, 1e-3, reps, n_threads)
-        t = perf_counter() - t0
-        best = max(best, flops / t / 1e9)
-    return best
 
 def rng_uniform(double[::1] out, uint64_t seed, uint64_t step, uint64_t stream):
     """out[i] = the i-th uniform of the counter stream (seed, step, stream) (csrc/rng/rng.h)."""

@@ -25,7 +25,7 @@ derivative (those are off by O(1)).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,8 +80,11 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
                             acts: Sequence[str], slopes: np.ndarray, cfg: dict, x: np.ndarray,
                             y: np.ndarray, calls: Sequence[tuple[int, int]], batch: int,
                             n_threads: int = 1, sw: np.ndarray | None = None,
-                            order: np.ndarray | None = None) -> np.ndarray:
-    """Train in C (``fastmlp._core.train``) and in :mod:`fastmlp.reference` side by side.
+                            order: np.ndarray | None = None, *,
+                            paths: Mapping[int, Sequence[str]] | None = None,
+                            no_paths: Mapping[int, Sequence[str]] | None = None) -> np.ndarray:
+    """Train in C twice -- the speed paths the plan picks, and the plain step
+    (``"fast": False``) -- and in :mod:`fastmlp.reference`, side by side.
 
     Parameters
     ----------
@@ -89,7 +92,8 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
         Initial flat parameters in the model's dtype (not modified).
     opt, cfg : dict
         Optimizer and training settings with names as strings (``"sgd"``,
-        ``"cce"``), as :func:`fastmlp.reference.train` takes them.
+        ``"cce"``), as :func:`fastmlp.reference.train` takes them; ``cfg``
+        may hold ``"dropout"`` (the hidden outputs' rates).
     sizes, acts, slopes
         The network.
     x, y : ndarray
@@ -101,13 +105,18 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
     n_threads : int, default=1
     sw, order : ndarray, optional
         Sample weights and row order.
+    paths, no_paths : mapping of int to sequence of str, optional
+        Speed paths (names of ``fastmlp._core.FAST_PATHS``) that weight layer
+        l must have taken on at least one step of the fast run, and ones it
+        must never have taken.
 
     Returns
     -------
     ndarray
-        The C-trained parameters after the last call; the loss statistics
-        and the parameters were held to the reference's at the trajectory
-        tolerance after every call.
+        The parameters of the fast run after the last call.  After every
+        call both runs' loss statistics and parameters were held to the
+        reference's, and the fast run's to the plain run's, at the
+        trajectory tolerance; the plain run took no speed path.
     """
     from fastmlp import _core as core
     from fastmlp import reference as ref
@@ -117,20 +126,47 @@ def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],
     sizes_a = np.array(sizes, np.int64)
     acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
     ccfg = {**cfg, "loss": LOSSES[cfg["loss"]]}
-    p_c = params.copy()
-    s1, s2, grad = np.zeros_like(p_c), np.zeros_like(p_c), np.empty_like(p_c)
+    dropout = ccfg.pop("dropout", None)
     work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
+    runs = {fast: {"params": params.copy(), "s1": np.zeros_like(params),
+                   "s2": np.zeros_like(params), "grad": np.empty_like(params),
+                   "path_steps": np.zeros((len(acts), len(core.FAST_PATHS)), np.int64),
+                   "fast": fast} for fast in (True, False)}
     p_r, r1, r2, step = params.astype(np.float64), None, None, 0
     for k, (start, count) in enumerate(calls):
-        stats = np.zeros(4)
-        copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": step}
-        done, new_step = train_steps(params=p_c, grad=grad, work=work, stats=stats,
-                                     net=(sizes_a, acts_a, slopes), opt=copt, cfg=ccfg, x=x, y=y,
-                                     sw=sw, order=order, start=start, n_batches=count,
-                                     batch=batch, s1=s1, s2=s2, n_threads=n_threads)
+        got = {}
+        for fast, run in runs.items():
+            stats = np.zeros(4)
+            copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": step}
+            got[fast] = stats, train_steps(
+                **run, work=work, stats=stats, net=(sizes_a, acts_a, slopes), opt=copt,
+                cfg=ccfg, dropout=None if dropout is None else np.array(dropout, np.float64),
+                x=x, y=y, sw=sw, order=order, start=start, n_batches=count, batch=batch,
+                n_threads=n_threads)
         p_r, r1, r2, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes, cfg,
                                               x, y, sw, order, start, count, batch, r1, r2)
-        assert done == count and new_step == step, (done, count, new_step, step)
-        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats after call {k}")
-        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params after call {k}")
-    return p_c
+        for fast, (stats, (done, new_step)) in got.items():
+            what = f"{'fast' if fast else 'plain'} step, after call {k}"
+            assert done == count and new_step == step, (what, done, count, new_step, step)
+            assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats, {what}")
+            assert_close(runs[fast]["params"], p_r, dtype, kind="trajectory",
+                         what=f"params, {what}")
+        assert_close(runs[True]["params"], runs[False]["params"], dtype, kind="trajectory",
+                     what=f"params, fast vs plain step, after call {k}")
+    ran = runs[True]["path_steps"]
+    assert not runs[False]["path_steps"].any(), "the plain step took a speed path"
+    for layer, names in (paths or {}).items():
+        for name in names:
+            assert ran[layer, core.FAST_PATHS.index(name)] > 0, \
+                f"layer {layer} never took {name!r}: {_path_table(ran, core.FAST_PATHS)}"
+    for layer, names in (no_paths or {}).items():
+        for name in names:
+            assert ran[layer, core.FAST_PATHS.index(name)] == 0, \
+                f"layer {layer} took {name!r}: {_path_table(ran, core.FAST_PATHS)}"
+    return runs[True]["params"]
+
+
+def _path_table(ran: np.ndarray, names: Sequence[str]) -> str:
+    """Steps per layer and speed path, for a failure message."""
+    return "; ".join(f"layer {l}: " + ", ".join(f"{n} {int(c)}" for n, c in zip(names, row) if c)
+                     for l, row in enumerate(ran))

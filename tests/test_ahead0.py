@@ -19,8 +19,9 @@ from fastmlp import reference as ref
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.testing import assert_close, assert_train_trajectory
 
-LOWRANK_MIN_FIRST = 32 << 10  # lowrank.h's FM_LOWRANK_MIN_FIRST
-TEAM_MIN_WORK = 1 << 18       # team.h's FM_TEAM_MIN_WORK
+THRESH = core.fast_thresholds()
+LOWRANK_MIN_FIRST = THRESH["lowrank_min_first"]
+TEAM_MIN_WORK = THRESH["team_min_work"]
 
 NETS = {
     "small": [300, 40, 7],          # W_0 48 KB in float32: made ahead; W_1 written at once
@@ -66,33 +67,50 @@ def test_trajectory(target, dtype, n_threads, net, batch, shuffled, sparse):
     x, y, params = _data(sizes, n, dtype, seed=batch + 3 * shuffled, sparse=sparse)
     order = np.random.default_rng(1).permutation(n).astype(np.int64) if shuffled else None
     calls = [(0, 7), (7 * batch, 20), (27 * batch, 13)]
+    # blocks are declined where the zero-skipping forward takes the inputs instead
+    skips = sizes[0] * sizes[1] * np.dtype(dtype).itemsize >= THRESH["sparse_fwd_min_bytes"]
+    # ("mixed" at batch 2: every 16-step block mixes dense and sparse rows, all declined)
+    paths = ["defer"] + (["sparse"] if sparse and skips else [])
+    paths += ["ahead"] if not skips or not sparse or (sparse == "mixed" and batch == 1) else []
     p = assert_train_trajectory(params, {"kind": "sgd", "lr": 0.1}, sizes,
                                 _acts(sizes, "tanh"), np.zeros(len(sizes) - 1),
                                 {"loss": "cce", "metric": 1}, x, y, calls, batch, n_threads,
-                                order=order)
+                                order=order, paths={0: paths},
+                                no_paths={0: ["ahead"]} if sparse is True and skips else None)
     assert not np.array_equal(p, params)
 
 
-def _c_and_ref(sizes, dtype, batch, n_threads, x, y, params, opt, cfg, n_batches, **steps):
-    """One core.train call of n_batches and the reference's; return (done, C params, ref)."""
+def _c_and_ref(sizes, dtype, batch, n_threads, x, y, params, opt, cfg, n_batches, paths=(),
+               **steps):
+    """One core.train call of n_batches with the plan on and off, and the reference's;
+    return (done, C params of the fast run, ref).  The fast run must equal the plain
+    one at the trajectory tolerance and have taken `paths` on layer 0."""
     sizes_a = np.array(sizes, np.int64)
     acts = _acts(sizes, "tanh")
     acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
     slopes = np.zeros(len(acts))
-    p_c = params.copy()
-    s1, grad = np.zeros_like(p_c), np.empty_like(p_c)
     work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
-    stats = np.zeros(4)
-    copt = {**opt, "kind": OPTIMIZERS[opt["kind"]], "step": 0}
-    done, _ = train_steps(params=p_c, grad=grad, work=work, stats=stats,
-                          net=(sizes_a, acts_a, slopes), opt=copt,
-                          cfg={**cfg, "loss": LOSSES[cfg["loss"]]}, x=x, y=y, n_batches=n_batches,
-                          batch=batch, s1=s1, n_threads=n_threads, **steps)
+    out = {}
+    for fast in (True, False):
+        p_c, ran = params.copy(), np.zeros((len(acts), len(core.FAST_PATHS)), np.int64)
+        done, _ = train_steps(params=p_c, grad=np.empty_like(p_c), work=work,
+                              stats=np.zeros(4), net=(sizes_a, acts_a, slopes),
+                              opt={**opt, "kind": OPTIMIZERS[opt["kind"]], "step": 0},
+                              cfg={**cfg, "loss": LOSSES[cfg["loss"]]}, x=x, y=y,
+                              n_batches=n_batches, batch=batch, s1=np.zeros_like(p_c),
+                              n_threads=n_threads, fast=fast, path_steps=ran, **steps)
+        out[fast] = done, p_c, ran
+    assert out[True][0] == out[False][0]
+    assert not out[False][2].any()
+    for name in paths:
+        assert out[True][2][0, core.FAST_PATHS.index(name)] > 0, (name, out[True][2])
+    assert_close(out[True][1], out[False][1], dtype, kind="trajectory", what="fast vs plain")
+    done = out[True][0]
     r_batches = n_batches if done >= 0 else -done - 1
     p_r, _, _ = ref.train_chunk(params, opt, sizes, acts, slopes, cfg, x, y, None, None, 0,
                                 r_batches, batch, None,
                                 **{k: v[:r_batches] for k, v in steps.items()})
-    return done, p_c, p_r
+    return done, out[True][1], p_r
 
 
 @pytest.mark.parametrize("batch", [1, 2])
@@ -105,7 +123,8 @@ def test_momentum_switching_on_mid_block(dtype, n_threads, batch):
     mom = np.array([0.0] * 5 + [0.5] * 5 + [0.0] * 15)
     done, p_c, p_r = _c_and_ref(sizes, dtype, batch, n_threads, x, y, params,
                                 {"kind": "sgd", "lr": 0.1, "momentum": 0.0},
-                                {"loss": "cce", "metric": 1}, 25, mom_steps=mom)
+                                {"loss": "cce", "metric": 1}, 25, paths=("defer", "ahead"),
+                                mom_steps=mom)
     assert done == 25
     assert_close(p_c, p_r, dtype, kind="trajectory", what="params")
 
@@ -119,7 +138,8 @@ def test_nonfinite_row_inside_a_block(dtype, batch):
     x[9 * batch, 3] = np.nan
     done, p_c, p_r = _c_and_ref(sizes, dtype, batch, 1, x, y, params,
                                 {"kind": "sgd", "lr": 0.1}, {"loss": "cce", "metric": 1,
-                                                            "check_finite": True}, 20)
+                                                            "check_finite": True}, 20,
+                                paths=("defer", "ahead"))
     assert done == -(9 + 1)
     assert np.isfinite(p_c).all()
     assert_close(p_c, p_r, dtype, kind="trajectory", what="params")

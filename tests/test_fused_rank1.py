@@ -12,33 +12,44 @@ by step, on every GEMM target (each has its own instance of the pass).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from fastmlp import _core as core
 from fastmlp import reference as ref
-from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
-from fastmlp.testing import assert_close
+from fastmlp._backend import ACTIVATIONS
+from fastmlp.testing import assert_close, assert_train_trajectory
 
-# Layer 1 is past rank1.h's FM_RANK1_MIN_BYTES (1 MiB), so it takes the fused
-# pass: 520 x 520 in float32 (1.08 MB), 368 x 368 in float64 (1.08 MB); neither
-# width is a multiple of the vector lanes (64 f32 / 32 f64 on AVX), so the
-# lanes' tails run too.  Layer 2 (x 3) stays on the GEMMs.
-RANK1_MIN_BYTES = 1 << 20
+THRESH = core.fast_thresholds()
 
 
+def _past(min_bytes: int, itemsize: int) -> int:
+    """A width h with h x h weights just past min_bytes, off the vector lanes."""
+    return math.isqrt(min_bytes // itemsize - 1) + 1 + 8
+
+
+# Layer 1 (h x h) is past FM_RANK1_MIN_BYTES (1 MiB), so it takes the fused pass:
+# 520 x 520 in float32, 371 x 371 in float64; neither width is a multiple of the
+# vector lanes (64 f32 / 32 f64 on AVX), so the lanes' tails run too.  Layer 2
+# (x 3) stays on the GEMMs.
 def _sizes(dtype) -> list[int]:
-    h = 520 if np.dtype(dtype) == np.float32 else 368
-    assert h * h * np.dtype(dtype).itemsize >= RANK1_MIN_BYTES
+    h = _past(THRESH["rank1_min_bytes"], np.dtype(dtype).itemsize)
+    assert h * h * np.dtype(dtype).itemsize >= THRESH["rank1_min_bytes"]
     return [6, h, h, 3]
 
 
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
+#: one step per call at batch 1-2: layer 1 takes the rank-1 pass (no deferring:
+#: its terms would be flushed right after), layers 0 and 2 the fused dW GEMM
+RANK1 = {"paths": {0: ["fused"], 1: ["rank1"], 2: ["fused"]}, "no_paths": {1: ["defer"]}}
 
 
 def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None, steps=3,
-                n=None, seed=0, lr=0.05, per_call=1, init=0.4):
-    """Run `steps` core.train calls of `per_call` batches each and the reference side by side."""
+                n=None, seed=0, lr=0.05, per_call=1, init=0.4, paths=None, no_paths=None):
+    """`steps` core.train calls of `per_call` batches each, plan on and off, and the
+    reference, side by side (fastmlp.testing.assert_train_trajectory)."""
     rng = np.random.default_rng(seed)
     n = n or 3 * batch + 1
     K = sizes[-1]
@@ -47,36 +58,17 @@ def _trajectory(sizes, hidden, dtype, batch, n_threads, *, wd=0.0, dropout=None,
     y = np.eye(K)[rng.integers(0, K, n)].astype(dtype)
     params = (rng.standard_normal(ref.n_params(sizes)) * init).astype(dtype)
     acts = [hidden] * (len(sizes) - 2) + ["softmax"]
-    slopes = np.full(len(acts), 0.15)
-    sizes_a = np.array(sizes, np.int64)
-    acts_a = np.array([ACTIVATIONS[a] for a in acts], np.int32)
-    opt = {"kind": "sgd", "lr": lr, "weight_decay": wd}
     cfg = {"loss": "cce", "metric": 1, "seed": 5}
-    drop = None
     if dropout is not None:
         cfg["dropout"] = list(dropout)
-        drop = np.array(dropout, np.float64)
-    ccfg = {**cfg, "loss": LOSSES["cce"]}
-    ccfg.pop("dropout", None)
-    p_c = params.copy()
-    grad = np.empty_like(p_c)
-    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, batch), dtype)
-    p_r, step = params.astype(np.float64), 0
     n_batches = -(-n // batch)
+    calls = []
     for k in range(steps):
         first = (k * per_call) % n_batches
-        count = min(per_call, n_batches - first)
-        stats = np.zeros(4)
-        copt = {**opt, "kind": OPTIMIZERS["sgd"], "step": step}
-        done, new_step = train_steps(params=p_c, grad=grad, work=work, stats=stats,
-                                     net=(sizes_a, acts_a, slopes), opt=copt, cfg=ccfg, x=x, y=y,
-                                     start=first * batch, n_batches=count, batch=batch,
-                                     dropout=drop, n_threads=n_threads)
-        p_r, _, _, rstats, step = ref.train(p_r, {**opt, "step": step}, sizes, acts, slopes,
-                                            cfg, x, y, None, None, first * batch, count, batch)
-        assert done == count and new_step == step
-        assert_close(stats, rstats, dtype, kind="trajectory", what=f"stats at step {k}")
-        assert_close(p_c, p_r, dtype, kind="trajectory", what=f"params at step {k}")
+        calls.append((first * batch, min(per_call, n_batches - first)))
+    p_c = assert_train_trajectory(params, {"kind": "sgd", "lr": lr, "weight_decay": wd}, sizes,
+                                  acts, np.full(len(acts), 0.15), cfg, x, y, calls, batch,
+                                  n_threads, paths=paths, no_paths=no_paths)
     return p_c, params
 
 
@@ -88,7 +80,7 @@ def test_each_hidden_activation(target, dtype, n_threads, batch, hidden, wd):
     (on 2 threads fm_train's team splits the pass's rows of W), with and without
     weight decay.  One step per call: the update is written at once (a deferred
     one, lowrank.h, is for calls of several steps: see below)."""
-    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, wd=wd)
+    p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, wd=wd, **RANK1)
     assert not np.array_equal(p_c, p0)  # the weights did move
 
 
@@ -102,7 +94,8 @@ def test_deferred_updates_over_many_steps(target, dtype, n_threads, batch, hidde
     batch of the data has 1 row (an odd count of terms)."""
     n = 37 * 2 * batch - (batch - 1)
     p_c, p0 = _trajectory(_sizes(dtype), hidden, dtype, batch, n_threads, steps=3, n=n,
-                          per_call=37, lr=0.05, init=0.05)
+                          per_call=37, lr=0.05, init=0.05,
+                          paths={0: ["fused"], 1: ["defer"]}, no_paths={1: ["rank1"]})
     assert not np.array_equal(p_c, p0)
 
 
@@ -112,15 +105,19 @@ def test_deferred_updates_first_layer_and_dropout(dtype, n_threads, batch):
     hidden layer whose input is dropped out: U keeps the dropped input."""
     h = 330 if np.dtype(dtype) == np.float32 else 240
     sizes = [800, h, h, 4]
-    assert 800 * h * np.dtype(dtype).itemsize >= RANK1_MIN_BYTES
+    assert 800 * h * np.dtype(dtype).itemsize >= THRESH["rank1_min_bytes"]
+    # a third of the inputs are zero: W_0's rows under them are skipped (SPARSE),
+    # so its products are not made ahead
     _trajectory(sizes, "relu", dtype, batch, n_threads, steps=2, n=23 * batch, per_call=23,
-                lr=0.05, init=0.05, dropout=[0.3, 0.0], seed=7)
+                lr=0.05, init=0.05, dropout=[0.3, 0.0], seed=7,
+                paths={0: ["defer", "sparse"], 1: ["defer"]}, no_paths={0: ["ahead"]})
 
 
 @pytest.mark.parametrize("batch", [3, 4])
 def test_batch_sizes(target, dtype, batch):
     """3 rows, just past the limit, and 4: the GEMMs, on the same nets."""
-    _trajectory(_sizes(dtype), "leaky_relu", dtype, batch, 1, seed=batch)
+    _trajectory(_sizes(dtype), "leaky_relu", dtype, batch, 1, seed=batch,
+                paths={1: ["fused"]}, no_paths={1: ["rank1", "defer"]})
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3])
@@ -128,9 +125,10 @@ def test_batch_sizes(target, dtype, batch):
 def test_weight_decay_and_dropout(dtype, batch, hidden):
     """Decoupled weight decay (every row rewritten), dropout on both hidden outputs."""
     sizes = _sizes(dtype)
-    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1)
-    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, seed=2)
-    _trajectory(sizes, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3)
+    taken = RANK1 if batch <= THRESH["rank1_max_rows"] else {"paths": {1: ["fused"]}}
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, dropout=[0.3, 0.5], seed=1, **taken)
+    _trajectory(sizes, hidden, dtype, batch, 1, wd=0.3, seed=2, **taken)
+    _trajectory(sizes, hidden, dtype, batch, 1, dropout=[0.5, 0.2], seed=3, **taken)
 
 
 def test_rows_without_input_keep_their_weights(dtype):
@@ -139,7 +137,7 @@ def test_rows_without_input_keep_their_weights(dtype):
     sizes = [5] + _sizes(dtype)[1:]
     for seed in range(3):
         p_c, p0 = _trajectory(sizes, "tanh", dtype, 1, 1, dropout=[0.5, 0.0], steps=1,
-                              n=1, seed=seed)
+                              n=1, seed=seed, paths={1: ["rank1"]})
         # units of hidden output 1 dropped at step 1 (stream 1): x[0, i] = 0
         keep = ref.dropout_scale((1, sizes[1]), 0.5, 5, 1, 1)[0] == 0
         w1 = slice(sizes[0] * sizes[1], sizes[0] * sizes[1] + sizes[1] * sizes[2])
@@ -153,7 +151,7 @@ def test_threaded_split(dtype, n_threads):
     """A layer big enough (rows x IN x OUT >= 2^23, gemm_config.h's FM_GEMM_MT_WORK) for
     the pass to split W's rows over threads outside a team too: still the reference's."""
     _trajectory([8, 2050, 2050, 3], "relu", dtype, 2, n_threads, steps=2, seed=4,
-                lr=0.01)
+                lr=0.01, paths={1: ["rank1"]})
 
 
 @pytest.mark.parametrize("m", [1, 2, 3, 4])

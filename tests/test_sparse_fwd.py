@@ -15,7 +15,7 @@ from fastmlp import _core as core
 from fastmlp import reference as ref
 from fastmlp.testing import assert_close, assert_train_trajectory
 
-SPARSE_FWD_MIN_BYTES = 128 << 10  # sparse_fwd.h's FM_SPARSE_FWD_MIN_BYTES
+SPARSE_FWD_MIN_BYTES = core.fast_thresholds()["sparse_fwd_min_bytes"]
 
 
 def _zero_columns(x: np.ndarray, pattern: str, rng: np.random.Generator) -> np.ndarray:
@@ -104,6 +104,11 @@ def test_training_trajectory(dtype, n_threads, batch, opt, hidden, net):
     reference after each call (Adam in float32 drifts past the trajectory tolerance
     after ~20 steps of a net this size, whichever forward path runs)."""
     sizes = _sizes(dtype, net)
+    isz = np.dtype(dtype).itemsize
+    # W_0 past the floor under 70% zero inputs: skipped rows; W_1 too, under ReLU's zeros
+    paths = {0: ["sparse"]}
+    if hidden == "relu" and sizes[1] * sizes[2] * isz >= SPARSE_FWD_MIN_BYTES:
+        paths[1] = ["sparse"]
     rng = np.random.default_rng(7)
     n = 4 * batch * 3 + 1
     x = rng.random((n, sizes[0]))
@@ -113,4 +118,5 @@ def test_training_trajectory(dtype, n_threads, batch, opt, hidden, net):
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
     acts = [hidden, hidden, "softmax"]
     assert_train_trajectory(params, OPTS[opt], sizes, acts, np.zeros(3), {"loss": "cce", "metric": 1},
-                            x, y, [(call * 4 * batch, 4) for call in range(3)], batch, n_threads)
+                            x, y, [(call * 4 * batch, 4) for call in range(3)], batch, n_threads,
+                            paths=paths, no_paths={0: ["ahead"]})

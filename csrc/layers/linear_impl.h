@@ -22,32 +22,43 @@ void FM_FN(fm_linear_forward)(FM_T *out, const FM_T *x, const FM_T *w, const FM_
     }
 }
 
-/* db[j] = sum_i dz[i, j], summed in row order i = 0..N-1. */
+/* db[j] (= or += with acc) sum_i dz[i, j], summed in row order i = 0..N-1. */
 static void FM_FN(fm_colsum)(FM_T *FM_RESTRICT db, const FM_T *FM_RESTRICT dz,
-                             ptrdiff_t N, ptrdiff_t OUT)
+                             ptrdiff_t N, ptrdiff_t OUT, int acc)
 {
     ptrdiff_t i, j;
-    for (j = 0; j < OUT; j++) db[j] = 0;
+    if (!acc)
+        for (j = 0; j < OUT; j++) db[j] = 0;
     for (i = 0; i < N; i++)
         for (j = 0; j < OUT; j++) db[j] += dz[i * OUT + j];
 }
 
 /* Backward of z = x.w + b, given dz = dL/dz (N,OUT):
- *   1. dw = x^T . dz      GEMM m=IN n=OUT k=N, A = x^T (rsa=1, csa=IN)   (=)
- *   2. db = sum_rows(dz)                                                  (=)
+ *   1. dw = x^T . dz      GEMM m=IN n=OUT k=N, A = x^T (rsa=1, csa=IN)   (= or += acc)
+ *   2. db = sum_rows(dz)                                                  (= or += acc)
  *   3. dx = (dz . w^T) * act_in'(x)   GEMM m=N n=IN k=OUT,
  *      B = w^T (rsb=1, csb=OUT), derivative fused in the write-back      (=)
  * dx may be NULL (first layer: nobody needs dL/dinput). */
+void FM_FN(fm_linear_backward_acc)(FM_T *dx, FM_T *dw, FM_T *db, const FM_T *dz,
+                                   const FM_T *x, const FM_T *w, int act_in, double slope_in,
+                                   ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int acc,
+                                   int n_threads)
+{
+    FM_FN(fm_gemm)(dw, OUT, x, 1, IN, dz, OUT, 1, IN, OUT, N, 1, acc ? 1 : 0, NULL, n_threads);
+    FM_FN(fm_colsum)(db, dz, N, OUT, acc);
+    if (dx) {
+        fm_epilogue epi = {act_in == FM_ACT_IDENTITY ? FM_EPI_NONE : FM_EPI_DACT, act_in,
+                           slope_in, NULL, x, IN};
+        FM_FN(fm_gemm)(dx, IN, dz, OUT, 1, w, 1, OUT, N, IN, OUT, 1, 0, &epi, n_threads);
+    }
+}
+
 void FM_FN(fm_linear_backward)(FM_T *dx, FM_T *dw, FM_T *db, const FM_T *dz,
                                const FM_T *x, const FM_T *w, int act_in, double slope_in,
                                ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int n_threads)
 {
-    FM_FN(fm_gemm)(dw, OUT, x, 1, IN, dz, OUT, 1, IN, OUT, N, 1, 0, NULL, n_threads);
-    FM_FN(fm_colsum)(db, dz, N, OUT);
-    if (dx) {
-        fm_epilogue epi = {FM_EPI_DACT, act_in, slope_in, NULL, x, IN};
-        FM_FN(fm_gemm)(dx, IN, dz, OUT, 1, w, 1, OUT, N, IN, OUT, 1, 0, &epi, n_threads);
-    }
+    FM_FN(fm_linear_backward_acc)(dx, dw, db, dz, x, w, act_in, slope_in, N, IN, OUT, 0,
+                                  n_threads);
 }
 
 void FM_FN(fm_act_forward)(FM_T *a, ptrdiff_t n, ptrdiff_t k, int act, double slope)

@@ -1,0 +1,142 @@
+/*
+ * layers_impl.h -- each layer kind's forward and backward, the walks over a
+ * network's descriptors (train/net.h), and the optimizer update: the pieces
+ * the plain step (train/step_impl.h) is made of.  Included per dtype.
+ *
+ * Every function here is the plain form: no speed path, no plan.
+ */
+
+/* DENSE: y = act(x . W + b); x (rows, in), W (in, out), b (out), y (rows, out) */
+static void FM_FN(fm_dense_forward)(FM_T *y, const FM_T *x, const FM_T *params,
+                                    const fm_layer *ly, const fm_pass *ps)
+{
+    FM_FN(fm_linear_forward)(y, x, params + ly->w, params + ly->b, ly->act, ly->slope, ps->rows,
+                             ly->in, ly->out, ps->n_threads);
+}
+
+/* DENSE backward: d (rows, out) = dL/dy, overwritten with dL/dz (z = x.W + b);
+ * dW (in, out) and db (out) in grad (= or += by ps->beta); dx (rows, in) =
+ * dL/dx unless NULL (the input layer).  y is the forward's output (act' reads it). */
+static void FM_FN(fm_dense_backward)(FM_T *dx, FM_T *grad, FM_T *d, const FM_T *x, const FM_T *y,
+                                     const FM_T *params, const fm_layer *ly, const fm_pass *ps)
+{
+    if (ly->act != FM_ACT_IDENTITY)
+        FM_FN(fm_act_backward)(d, d, y, ps->rows * ly->out, ly->act, ly->slope);
+    FM_FN(fm_linear_backward_acc)(dx, grad + ly->w, grad + ly->b, d, x, params + ly->w,
+                                  FM_ACT_IDENTITY, 0.0, ps->rows, ly->in, ly->out, ps->beta,
+                                  ps->n_threads);
+}
+
+/* DROPOUT: y = x * mask / (1 - p); backward d = d * mask / (1 - p) in place
+ * (rows, in); the mask is keyed by (seed, step, stream = l) (rng/rng.h). */
+static void FM_FN(fm_dropout_layer_forward)(FM_T *y, const FM_T *x, const fm_layer *ly,
+                                            const fm_pass *ps)
+{
+    FM_FN(fm_dropout_forward)(y, x, ly->rate, ps->seed, (uint64_t)ps->step, (uint64_t)ly->l,
+                              ps->rows * ly->in, ps->n_threads);
+}
+
+static void FM_FN(fm_dropout_layer_backward)(FM_T *d, const fm_layer *ly, const fm_pass *ps)
+{
+    FM_FN(fm_dropout_backward)(d, ly->rate, ps->seed, (uint64_t)ps->step, (uint64_t)ly->l,
+                               ps->rows * ly->in, ps->n_threads);
+}
+
+/* One layer forward: its output buffer from its input buffer. */
+static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const FM_T *params,
+                                    const fm_pass *ps)
+{
+    const FM_T *x = FM_FN(fm_buf_in)(ws, ly->x);
+    FM_T *y = FM_FN(fm_buf_out)(ws, ly->y);
+    switch (ly->kind) {
+    case FM_LAYER_DENSE: FM_FN(fm_dense_forward)(y, x, params, ly, ps); break;
+    case FM_LAYER_DROPOUT: FM_FN(fm_dropout_layer_forward)(y, x, ly, ps); break;
+    }
+}
+
+/* One layer backward: ws->d holds dL/d(its output) and then dL/d(its input). */
+static void FM_FN(fm_layer_backward)(FM_FN(fm_ws) *ws, const fm_layer *ly, FM_T *grad,
+                                     const FM_T *params, const fm_pass *ps)
+{
+    switch (ly->kind) {
+    case FM_LAYER_DENSE:
+        FM_FN(fm_dense_backward)(ly->x ? ws->dn : NULL, grad, ws->d, FM_FN(fm_buf_in)(ws, ly->x),
+                                 FM_FN(fm_buf_in)(ws, ly->y), params, ly, ps);
+        if (ly->x) FM_FN(fm_ws_swap)(ws);
+        break;
+    case FM_LAYER_DROPOUT: FM_FN(fm_dropout_layer_backward)(ws->d, ly, ps); break;
+    }
+}
+
+static void FM_FN(fm_layers_forward)(FM_FN(fm_ws) *ws, const fm_layers *ls, const FM_T *params,
+                                     const fm_pass *ps)
+{
+    int i;
+    for (i = 0; i < ls->n; i++) FM_FN(fm_layer_forward)(ws, &ls->layer[i], params, ps);
+}
+
+static void FM_FN(fm_layers_backward)(FM_FN(fm_ws) *ws, const fm_layers *ls, FM_T *grad,
+                                      const FM_T *params, const fm_pass *ps)
+{
+    int i;
+    for (i = ls->n - 1; i >= 0; i--) FM_FN(fm_layer_backward)(ws, &ls->layer[i], grad, params, ps);
+}
+
+/* The update of a training step: the flat parameters, their optimizer
+ * state, the penalties on the weights (and, out, the penalty term). */
+typedef struct {
+    FM_T *params;
+    FM_T *s1, *s2;              /* optimizer state (flat layout) or NULL */
+    fm_optim *opt;
+    double l2, l1;              /* effective penalties on the weights */
+    double penalty;             /* out: 0.5*l2*||W||^2 + l1*||W||_1 before the update */
+} FM_FN(fm_upd);
+
+/* grad[off, off+n) += the penalties' gradient at the weights there; the
+ * penalty term is added to u->penalty. */
+static void FM_FN(fm_penalise)(FM_FN(fm_upd) *u, FM_T *grad, ptrdiff_t off, ptrdiff_t n)
+{
+    const FM_T *FM_RESTRICT w = u->params + off;
+    FM_T *FM_RESTRICT gr = grad + off;
+    double sq = 0, ab = 0;
+    ptrdiff_t r;
+    if (u->l2 != 0 && u->l1 == 0) { /* L2 alone (scikit-learn's alpha): vectorised */
+        const FM_T l2 = (FM_T)u->l2;
+        FM_SIMD_SUM(sq)
+        for (r = 0; r < n; r++) {
+            sq += (double)w[r] * (double)w[r];
+            gr[r] += l2 * w[r];
+        }
+        u->penalty += 0.5 * u->l2 * sq;
+    } else if (u->l2 != 0 || u->l1 != 0) {
+        for (r = 0; r < n; r++) {
+            double v = (double)w[r];
+            sq += v * v;
+            ab += fabs(v);
+            gr[r] = (FM_T)((double)gr[r] + u->l2 * v + u->l1 * (double)((v > 0) - (v < 0)));
+        }
+        u->penalty += 0.5 * u->l2 * sq + u->l1 * ab;
+    }
+}
+
+/* The optimizer's update of [off, off+n) of the flat buffers, the first
+ * n_decay of them under weight decay / L1 (fm_optim_update). */
+static void FM_FN(fm_update_span)(FM_FN(fm_upd) *u, const FM_T *grad, ptrdiff_t off, ptrdiff_t n,
+                                  ptrdiff_t n_decay, int n_threads)
+{
+    fm_optim o = *u->opt;
+    if (o.s3) o.s3 = (FM_T *)o.s3 + off;
+    FM_FN(fm_optim_update)(u->params + off, u->s1 ? u->s1 + off : NULL,
+                           u->s2 ? u->s2 + off : NULL, grad + off, &o, n, n_decay, n_threads);
+}
+
+/* The plain update (llm.c's gpt2_update): penalise all weights, then one
+ * optimizer pass over the whole flat buffer (weights first, then biases,
+ * which decay only with decay_bias). */
+static void FM_FN(fm_params_update)(FM_FN(fm_upd) *u, FM_T *grad, const fm_layers *ls,
+                                    int n_threads)
+{
+    FM_FN(fm_penalise)(u, grad, 0, ls->n_w);
+    FM_FN(fm_update_span)(u, grad, 0, ls->n_params, u->opt->decay_bias ? ls->n_params : ls->n_w,
+                          n_threads);
+}

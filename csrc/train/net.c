@@ -1,0 +1,91 @@
+/*
+ * net.c -- a network's layer descriptors (train/net.h) and the dtype-free
+ * sizes of its parameters and of a training call's scratch.
+ */
+#include "core/fm_internal.h"
+#include "train/net.h"
+#include "train/fast/lowrank.h"
+
+static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, int l, int x, int act)
+{
+    fm_layer *ly = &ls->layer[ls->n++];
+    memset(ly, 0, sizeof *ly);
+    ly->kind = FM_LAYER_DENSE;
+    ly->l = l;
+    ly->in = net->sizes[l];
+    ly->out = net->sizes[l + 1];
+    ly->act = act;
+    ly->slope = net->slopes[l];
+    ly->act_in = l > 0 ? net->acts[l - 1] : FM_ACT_IDENTITY;
+    ly->slope_in = l > 0 ? net->slopes[l - 1] : 0.0;
+    ly->x = x;
+    ly->y = l + 1;
+}
+
+void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act)
+{
+    const int L = net->n_layers;
+    ptrdiff_t off = 0;
+    int l, x = 0;
+    ls->n = 0;
+    ls->n_dense = L;
+    ls->only_dense_dropout = 1;
+    ls->out_act = net->acts[L - 1];
+    ls->out_slope = net->slopes[L - 1];
+    for (l = 0; l < L; l++) {
+        const double p = cfg && cfg->dropout && l < L - 1 ? cfg->dropout[l] : 0.0;
+        fm_layers_add_dense(ls, net, l, x, l == L - 1 ? last_act : net->acts[l]);
+        x = l + 1;
+        if (p > 0) { /* the hidden output a_{l+1}, dropped out into buffer L + l + 1 */
+            fm_layer *ly = &ls->layer[ls->n++];
+            memset(ly, 0, sizeof *ly);
+            ly->kind = FM_LAYER_DROPOUT;
+            ly->l = l + 1;
+            ly->in = ly->out = net->sizes[l + 1];
+            ly->rate = p;
+            ly->x = l + 1;
+            ly->y = x = L + l + 1;
+        }
+    }
+    /* sklearn's packing: W_0 .. W_{L-1}, then b_0 .. b_{L-1} */
+    for (l = 0; l < ls->n; l++)
+        if (ls->layer[l].kind == FM_LAYER_DENSE) {
+            ls->layer[l].w = off;
+            off += ls->layer[l].in * ls->layer[l].out;
+        }
+    ls->n_w = off;
+    for (l = 0; l < ls->n; l++)
+        if (ls->layer[l].kind == FM_LAYER_DENSE) {
+            ls->layer[l].b = off;
+            off += ls->layer[l].out;
+        }
+    ls->n_params = off;
+}
+
+ptrdiff_t fm_n_params(const fm_net *net)
+{
+    ptrdiff_t n = 0;
+    int l;
+    for (l = 0; l < net->n_layers; l++) n += (net->sizes[l] + 1) * net->sizes[l + 1];
+    return n;
+}
+
+ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
+{
+    ptrdiff_t total = 0, maxw = 1;
+    int l, L = net->n_layers;
+    for (l = 0; l <= L; l++) {
+        total += net->sizes[l];
+        if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
+    }
+    /* a[0..L], yb, swb, d, dn, then hd[1..L-1] for dropout (train/ws_impl.h) */
+    total = batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
+    /* U and G of the layers that may defer their updates (fast/lowrank.h) */
+    for (l = 0; l < L; l++)
+        if (fm_lowrank_room(batch, net->sizes[l], net->sizes[l + 1]))
+            total += FM_LOWRANK_MAX * ((ptrdiff_t)net->sizes[l] + net->sizes[l + 1]);
+    /* and layer 0's products made ahead, with their gathered inputs (fast/ahead0_impl.h) */
+    if (fm_lowrank_room(batch, net->sizes[0], net->sizes[1]))
+        total += FM_LOWRANK_MAX * ((ptrdiff_t)net->sizes[0] + net->sizes[1]);
+    return total;
+}

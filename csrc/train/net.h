@@ -1,0 +1,73 @@
+/*
+ * net.h -- a network as a sequence of layer descriptors, and the contract
+ * every layer kind meets (internal; bodies in train/layers_impl.h).
+ *
+ * A descriptor says what a layer is (kind), the widths of the rows it reads
+ * and writes, where its parameters sit in the flat buffer (fastmlp.h), and
+ * which step buffers it reads and writes.  Each kind provides
+ *   forward:  y (rows, out) = f(x (rows, in))
+ *   backward: given d = dL/dy (rows, out), the parameter gradients (= or +=)
+ *             and dL/dx (rows, in) for the layer below
+ * (and, for a kind with running state, a state update).  The steps
+ * (train/step_impl.h) only walk the list, so a new kind is a new case in
+ * fm_layer_forward / fm_layer_backward and in fm_layers_build.
+ *
+ * Buffers are numbered: 0 the step's input rows, 1..L the outputs of the
+ * dense layers (a_1..a_L), L+1..2L-1 the dropped-out copies of a_1..a_{L-1}.
+ */
+#ifndef FM_NET_H
+#define FM_NET_H
+
+#include <stddef.h>
+#include "fastmlp.h"
+
+#define FM_MAX_LAYERS 64 /* weight layers (checked in Python) */
+
+enum fm_layer_kind {
+    FM_LAYER_DENSE = 0,   /* y = act(x . W + b), W (in, out), b (out) */
+    FM_LAYER_DROPOUT = 1  /* y = x * mask / (1 - rate), keyed by (seed, step, stream) */
+};
+
+typedef struct fm_layer {
+    int kind;             /* enum fm_layer_kind */
+    int l;                /* DENSE: its weight layer; DROPOUT: the a_l it masks (its stream) */
+    ptrdiff_t in, out;    /* widths of the rows read and written */
+    ptrdiff_t w, b;       /* DENSE: offsets of W and b in the flat parameters */
+    int act;              /* DENSE: activation of y (IDENTITY on the last layer in training:
+                             the loss applies the output activation) */
+    double slope;         /* DENSE: its leaky-ReLU slope */
+    int act_in;           /* DENSE: activation that made the undropped input a_l
+                             (IDENTITY for layer 0), for the fast step's fused act' */
+    double slope_in;
+    double rate;          /* DROPOUT: the rate p in (0, 1) */
+    int x, y;             /* buffers read and written (see the top) */
+} fm_layer;
+
+typedef struct fm_layers {
+    int n;                /* descriptors in forward order */
+    int n_dense;          /* weight layers L */
+    int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise) */
+    int out_act;          /* the output activation the loss applies (training) */
+    double out_slope;
+    ptrdiff_t n_w;        /* weights in the flat buffer (the biases follow them) */
+    ptrdiff_t n_params;
+    fm_layer layer[2 * FM_MAX_LAYERS];
+} fm_layers;
+
+/* What a pass over the layers needs besides the buffers: the rows, the
+ * key of the dropout masks, threads; beta = 1 accumulates the parameter
+ * gradients (+=, fm_loss_grad's later chunks), 0 overwrites them. */
+typedef struct fm_pass {
+    ptrdiff_t rows;
+    uint64_t seed;
+    int64_t step;
+    int beta;
+    int n_threads;
+} fm_pass;
+
+/* The descriptors of net: its dense layers, each hidden output with a
+ * dropout rate (cfg, may be NULL) followed by a DROPOUT layer; the last
+ * dense layer ends with last_act. */
+void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act);
+
+#endif /* FM_NET_H */
