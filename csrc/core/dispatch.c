@@ -44,7 +44,7 @@ static const fm_kernels fm_targets[] = {
 };
 #define FM_N_TARGETS ((int)(sizeof(fm_targets) / sizeof(fm_targets[0])))
 
-static const fm_kernels *fm_active = NULL;
+const fm_kernels *fm_kernels_cur = NULL;
 static char fm_avail[256]; /* the supported names, best first, comma-separated */
 
 const fm_kernels *fm_kernels_at(int i)
@@ -76,7 +76,7 @@ void fm_init(void)
 {
     const fm_kernels *best;
     const char *env, *dbg;
-    if (fm_active) return;
+    if (fm_kernels_cur) return;
     fm_list_available();
     best = fm_kernels_named(""); /* "ref" always qualifies, so never NULL */
     fm_team_init();
@@ -87,16 +87,16 @@ void fm_init(void)
         else fprintf(stderr, "fastmlp: FASTMLP_ARCH=%s is not available here (available: %s); "
                              "using %s\n", env, fm_avail, best->name);
     }
-    fm_active = best;
+    fm_kernels_cur = best;
     dbg = getenv("FASTMLP_ARCH_DEBUG");
     if (dbg && dbg[0] == '1')
-        fprintf(stderr, "fastmlp: GEMM target %s (available: %s)\n", fm_active->name, fm_avail);
+        fprintf(stderr, "fastmlp: GEMM target %s (available: %s)\n", best->name, fm_avail);
 }
 
-const fm_kernels *fm_kernels_active(void)
+const fm_kernels *fm_kernels_init(void)
 {
-    if (!fm_active) fm_init();
-    return fm_active;
+    fm_init();
+    return fm_kernels_cur;
 }
 
 const char *fm_simd_target(void) { return fm_kernels_active()->name; }
@@ -108,6 +108,6 @@ int fm_set_target(const char *name)
     fm_init();
     t = name[0] ? fm_kernels_named(name) : NULL;
     if (!t) return -1;
-    fm_active = t;
+    fm_kernels_cur = t;
     return 0;
 }

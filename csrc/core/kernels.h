@@ -65,8 +65,17 @@ typedef struct fm_kernels {
     fm_peak_chains_fn_f64 peak_chains_f64;
 } fm_kernels;
 
-/* The active entry (fm_init runs first if it has not). */
-const fm_kernels *fm_kernels_active(void);
+/* The active entry (dispatch.c; NULL until fm_init has run). */
+extern const fm_kernels *fm_kernels_cur;
+/* fm_init, then the active entry. */
+const fm_kernels *fm_kernels_init(void);
+
+/* The active entry: one load on the hot path (fm_init runs first if it has not). */
+static inline const fm_kernels *fm_kernels_active(void)
+{
+    const fm_kernels *k = fm_kernels_cur;
+    return k ? k : fm_kernels_init();
+}
 
 /* The supported entry called `name`, or NULL; "" is the best supported one. */
 const fm_kernels *fm_kernels_named(const char *name);
