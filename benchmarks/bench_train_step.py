@@ -48,7 +48,7 @@ def test_train_step(timeit, impl, dtype, row):
 @pytest.mark.parametrize("impl", ["fastmlp", "numpy", "torch"])
 def test_train_step_mnist_batch1(timeit, mnist_pixels, impl, dtype, net):
     """Batch 1, 1 thread, on MNIST's own pixels (81% of them zero): the rows of W_0 under
-    blank pixels and of W_1 under dead ReLU units are skipped (csrc/sparse_fwd*), which the
+    blank pixels and of W_1 under dead ReLU units are skipped (csrc/train/fast/sparse_fwd*), which the
     table's uniform random inputs do not show for W_0."""
     p = B.make_problem(B.NETS[net], 1, 1, dtype, n_rows=len(mnist_pixels))
     p.x = np.ascontiguousarray(mnist_pixels, dtype=p.dtype)

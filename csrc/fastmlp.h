@@ -90,7 +90,8 @@ void fm_init(void);
 int fm_openmp_enabled(void);
 /* Number of threads OpenMP would use by default (1 without OpenMP). */
 int fm_max_threads(void);
-/* Name of the GEMM target in use: "ref", "generic", "avx2", "avx512". */
+/* Name of the kernel target in use (every per-ISA kernel follows it):
+ * "ref", "generic", "avx2", "avx512". */
 const char *fm_simd_target(void);
 /* Comma-separated names of the targets this CPU and build can run. */
 const char *fm_available_targets(void);
