@@ -451,7 +451,7 @@ def test_help_has_examples(capsys, argv):
 def _run_process(tmp_path, *argv):
     env = dict(os.environ, PYTHONPATH=PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "fastmlp", *argv], capture_output=True,
-                          text=True, env=env, cwd=tmp_path, timeout=120)
+                          text=True, env=env, cwd=tmp_path, timeout=600)
 
 
 @pytest.mark.parametrize("argv, fragment", [

@@ -106,7 +106,7 @@ def test_sigint_during_the_c_loop():
                 self.model.stop_training = True
 
     def ctrl_c():
-        started.wait(30)
+        started.wait(600)
         time.sleep(0.4)
         if running.is_set():
             os.kill(os.getpid(), signal.SIGINT)

@@ -188,7 +188,7 @@ def _child(tmp_path, path, fault):
     script = tmp_path.parent / f"{tmp_path.name}-child.py"
     script.write_text(textwrap.dedent(_CHILD))
     return subprocess.run([sys.executable, str(script), str(path), fault], env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=600)
 
 
 @posix_only

@@ -37,7 +37,7 @@ def _run(tmp_path, monkeypatch):
         p for p in (root, os.environ.get("PYTHONPATH")) if p))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in (SETUP, FIT, HISTORY)]
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     path = tmp_path / "progress.ipynb"

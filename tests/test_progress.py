@@ -149,7 +149,7 @@ def test_real_pseudo_terminal_run():
             break
         chunks.append(data)
     os.close(master)
-    assert proc.wait(timeout=120) == 0
+    assert proc.wait(timeout=600) == 0
     out = b"".join(chunks).decode(errors="replace")
     assert "DONE" in out
     assert "\r" in out and "epochs:" in out and "2/2" in out and "train:" in out

@@ -106,7 +106,7 @@ def test_sigint_after_epoch_k_leaves_the_model_at_epoch_k(case):
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(case)], capture_output=True,
-                          text=True, env=env, timeout=300)
+                          text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert r["interrupted"]

@@ -82,7 +82,7 @@ def test_array_api_check_in_a_subprocess():
     import fastmlp
 
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, check=False,
+                         timeout=600, check=False,
                          cwd=os.path.dirname(os.path.dirname(fastmlp.__file__)))
     assert out.returncode == 0 and out.stdout.strip() == "passed", out.stderr[-2000:]
 

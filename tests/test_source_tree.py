@@ -23,7 +23,7 @@ def _import_from_copy(tmp_path: Path, source_tree: bool) -> subprocess.Completed
         (pkg / "_core.pyx").write_text("# the Cython source, as in a checkout\n")
     # `python -c` puts the working directory first on sys.path, as in the repository root
     return subprocess.run([sys.executable, "-c", "import fastmlp"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_source_tree_without_core_says_what_to_do(tmp_path):

@@ -162,7 +162,7 @@ def test_spin_setting_is_read_once_at_import(value, want, warns):
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run([sys.executable, "-c",
                           "from fastmlp import _core; print(_core.team_spin_us())"],
-                         env=env, capture_output=True, text=True, timeout=120, check=True,
+                         env=env, capture_output=True, text=True, timeout=600, check=True,
                          cwd=root)
     assert int(out.stdout) == want
     assert ("FASTMLP_SPIN_US=" in out.stderr) == warns
