@@ -25,6 +25,8 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="needs POSIX devices 
 
 
 def _env():
+    # with cwd=tmp_path in the calls: `python -m`/`-c` put the working directory first
+    # on sys.path, and the repository root's source folder would shadow the installed fastmlp
     return {**os.environ, "OMP_NUM_THREADS": "1",
             "PYTHONPATH": PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
@@ -64,9 +66,9 @@ def test_devices_are_refused_without_reading(capsys, device):
 
 
 @posix_only
-def test_dev_zero_returns_at_once_in_a_process():
+def test_dev_zero_returns_at_once_in_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "fastmlp", "train", "--data", "/dev/zero"],
-                          capture_output=True, text=True, env=_env(), timeout=600)
+                          capture_output=True, text=True, env=_env(), timeout=600, cwd=tmp_path)
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -115,21 +117,22 @@ def test_the_row_limit_and_raising_it(capsys, tmp_path):
 def test_standard_input_csv_and_npz(tmp_path):
     text = _csv(tmp_path / "t.csv").read_text()
     proc = subprocess.run([sys.executable, "-m", "fastmlp", *TRAIN, "--data", "-"], input=text,
-                          capture_output=True, text=True, env=_env(), timeout=600)
+                          capture_output=True, text=True, env=_env(), timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "standard input" in proc.stdout
     buf = _stdio.BytesIO()
     np.savez_compressed(buf, X=np.random.default_rng(0).standard_normal((40, 3)),
                         y=np.arange(40) % 2)
     proc = subprocess.run([sys.executable, "-m", "fastmlp", *TRAIN, "--data", "-"],
-                          input=buf.getvalue(), capture_output=True, env=_env(), timeout=600)
+                          input=buf.getvalue(), capture_output=True, env=_env(), timeout=600,
+                          cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_standard_input_over_the_limit(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "fastmlp", *TRAIN, "--data", "-",
                            "--max-size", "1K"], input="1,2,0\n" * 1000, capture_output=True,
-                          text=True, env=_env(), timeout=600)
+                          text=True, env=_env(), timeout=600, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "standard input holds more than 1 KiB" in proc.stderr

@@ -102,11 +102,13 @@ CASES = [
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"k{c['k']}-{c['opt']}-bs{c['bs']}")
-def test_sigint_after_epoch_k_leaves_the_model_at_epoch_k(case):
+def test_sigint_after_epoch_k_leaves_the_model_at_epoch_k(case, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": PKG_PARENT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # cwd: `python -c` puts the working directory first on sys.path, and the repository
+    # root's source folder would shadow the installed fastmlp
     proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(case)], capture_output=True,
-                          text=True, env=env, timeout=600)
+                          text=True, env=env, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     assert r["interrupted"]
