@@ -12,6 +12,8 @@
   blocks in order, as one session.  An example that cannot run in a test (one
   that starts a Dask cluster) is written as a ``{code-block} python``
   directive, which this test does not collect.
+* The README's ``fastmlp ...`` lines run, in order, in an empty folder (but the
+  MNIST download and the benchmark).
 * Every ``fastmlp ...`` line of a ```bash block (README and guide) parses (the subcommand's
   ``--help`` works and the line's options are the command's), every
   ``pip install ".[extra]"`` names an extra of pyproject.toml, and every
@@ -189,6 +191,30 @@ def test_cli_line_parses(line):
         except SystemExit as exc:  # 0 after --version or --help; 2 for a usage error
             if exc.code not in (0, None):
                 pytest.fail(f"`{line}` does not parse ({exc.code}): {err.getvalue()}")
+
+
+#: README commands this test does not run: a download, and the benchmark (minutes)
+NOT_RUN = ("--download", "bench")
+
+
+def test_readme_cli_commands_run(tmp_path):
+    """The README's ``fastmlp`` lines run as shown, in order, in one empty folder (the
+    ones that download MNIST or time the benchmark are only parsed, above)."""
+    lines = [c for c in commands(TEXT) if c.split()[0] == "fastmlp"]
+    ran = 0
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        if any(word in argv for word in NOT_RUN):
+            continue
+        if "--plot" in argv and importlib.util.find_spec("matplotlib") is None:
+            continue
+        proc = subprocess.run([sys.executable, "-m", "fastmlp", *argv], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, MPLBACKEND="Agg"))
+        assert proc.returncode == 0, (f"`{line}` failed ({proc.returncode}):\n"
+                                      f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        ran += 1
+    assert ran >= 4
 
 
 def test_pip_extras_and_markers_exist():
