@@ -155,6 +155,17 @@ def test_first_commands_are_train_and_ci_tests():
     assert strip[1] == ci_test_command()
 
 
+def test_first_command_trains(tmp_path):
+    """`fastmlp train` (the first command's second half): progress, then a test accuracy."""
+    proc = subprocess.run([sys.executable, "-m", "fastmlp", "train"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    assert re.search(r"^epoch\s+loss", out, re.M), out[-2000:]
+    m = re.search(r"test accuracy ([\d.]+)%", out)
+    assert m and float(m.group(1)) >= 96.0, out[-2000:]
+
+
 def _cli_lines():
     """The ``fastmlp`` command lines of the README and of the user guide."""
     texts = [TEXT] + [p.read_text(encoding="utf-8")
