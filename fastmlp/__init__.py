@@ -17,6 +17,9 @@ except ModuleNotFoundError as _exc:
     raise
 _omp_policy.restore()
 from fastmlp.exceptions import NotFittedError  # noqa: E402
+from fastmlp._validation import (DivergenceError, ForwardOverflowError,  # noqa: E402
+                                 ForwardOverflowWarning, NonFiniteError, ThreadCountWarning,
+                                 errstate)
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
 from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
@@ -28,6 +31,8 @@ __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
     "optim", "schedules", "callbacks", "load", "ModelFileError", "NotFittedError",
+    "errstate", "DivergenceError", "ForwardOverflowError", "ForwardOverflowWarning",
+    "NonFiniteError", "ThreadCountWarning",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``

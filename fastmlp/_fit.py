@@ -19,7 +19,8 @@ import numpy as np
 from fastmlp import _backend as B
 from fastmlp import _trainer
 from fastmlp._validation import (NonFiniteError, _all_finite, check_nonneg_float,
-                                 check_positive_int, check_X, nonfinite_error)
+                                 check_positive_int, check_sample_weight, check_X,
+                                 nonfinite_error)
 from fastmlp.optim import get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
@@ -145,12 +146,7 @@ class TrainingMixin:
         X = check_X(X, self.dtype, self.layers[0], finite=not defer_x_check)
         n = X.shape[0]
         Y = self._encode(y, n, fitting=True)
-        sw = None
-        if sample_weight is not None:
-            sw = np.ascontiguousarray(np.asarray(sample_weight, dtype=self.dtype).ravel())
-            if sw.shape != (n,) or not np.isfinite(sw).all() or (sw < 0).any():
-                raise ValueError(f"sample_weight must be {n} finite non-negative values; got shape "
-                                 f"{np.shape(sample_weight)}")
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, n, self.dtype)
         if class_weight is not None:
             cw = self._class_weights(class_weight, Y)
             sw = cw if sw is None else np.ascontiguousarray(sw * cw)

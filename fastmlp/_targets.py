@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from fastmlp._validation import check_y_2d
+from fastmlp._validation import check_labels, check_y_2d
 
 __all__ = ["TargetsMixin"]
 
@@ -36,17 +36,23 @@ class TargetsMixin:
 
     def _encode(self, y: Any, n: int, fitting: bool) -> np.ndarray:
         """Return targets as a (n, n_outputs) float array; learn classes_ when fitting."""
-        y = np.asarray(y)
+        try:
+            y = np.asarray(y)
+        except Exception as exc:  # noqa: BLE001 - ragged nested sequences and the like
+            raise ValueError(f"y could not be converted to an array: {exc}") from None
         if y.size == 0 and n:
             raise ValueError("y is empty")
+        if y.dtype.kind == "c":
+            raise ValueError(f"y must be real-valued; got complex dtype {y.dtype}")
+        if y.ndim == 1 and y.dtype.kind == "O":
+            y = check_labels(y)  # None, NaN or mixed kinds: named before loss='auto' decides
         if fitting:
             self._decide_loss(y)
         K = self.layers[-1]
         labels = y.ndim == 1 and (self.loss in ("cce", "bce") or self.classes_ is not None or (
             fitting and K > 1 and y.dtype.kind in "iubUSO"))
         if labels:
-            if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-                raise ValueError("y contains NaN or infinity")
+            y = check_labels(y)
             if len(y) != n:
                 raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}")
             if fitting and self.classes_ is None:

@@ -9,15 +9,23 @@ wrong shapes with a message naming the argument.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
+import contextvars
 import numbers
 import os
+import re
+import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 
 __all__ = ["Interval", "Options", "validate_params", "check_X", "check_y_2d", "resolve_threads",
-           "check_dtype", "check_dropout", "nonfinite_error", "NonFiniteError"]
+           "check_dtype", "check_dropout", "nonfinite_error", "NonFiniteError", "DivergenceError",
+           "ForwardOverflowError", "ForwardOverflowWarning", "ThreadCountWarning", "errstate",
+           "check_forward_output", "check_labels", "check_sample_weight", "check_callbacks",
+           "max_usable_threads", "THREADS_PER_CPU", "transaction", "naming"]
 
 
 @dataclass(frozen=True)
@@ -193,17 +201,43 @@ def physical_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_threads(n_threads: Optional[int], max_threads: int) -> int:
-    """scikit-learn's rule: None -> all usable CPUs; negative -> counted from the end; 0 is an error."""
+#: the most threads a call runs with, per usable CPU.  More only adds launch and
+#: synchronisation cost (20,000 threads made an epoch 1,000x slower here), and
+#: 200,000 overflowed the stack of the OpenMP launch; results never depend on
+#: the count, so a larger request is lowered to this cap with a warning.
+THREADS_PER_CPU = 4
+
+
+class ThreadCountWarning(RuntimeWarning):
+    """n_threads (or n_jobs) asked for more threads than fastmlp runs; it was lowered."""
+
+
+def max_usable_threads() -> int:
+    """The most threads fastmlp runs a call with: THREADS_PER_CPU x the usable CPUs."""
+    return THREADS_PER_CPU * max(1, physical_cpus())
+
+
+def resolve_threads(n_threads: Optional[int], max_threads: int, name: str = "n_threads") -> int:
+    """scikit-learn's rule: None -> all usable CPUs; negative -> counted from the end; 0 is an error.
+
+    A count above :func:`max_usable_threads` (4 per usable CPU) is lowered to
+    it with a :class:`ThreadCountWarning`.
+    """
     limit = max(1, min(max_threads, physical_cpus()))
     if n_threads is None:
         return limit
-    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
-        raise ValueError(f"n_threads must be an int or None; got {n_threads!r}")
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
+        raise ValueError(f"{name} must be an int or None; got {n_threads!r}")
     if n_threads == 0:
-        raise ValueError("n_threads must not be 0 (use None for all CPUs, or a positive count)")
+        raise ValueError(f"{name} must not be 0 (use None for all CPUs, or a positive count)")
     if n_threads < 0:
         return max(1, limit + 1 + int(n_threads))
+    cap = max_usable_threads()
+    if n_threads > cap:
+        warnings.warn(f"{name}={int(n_threads)} is more than fastmlp runs on this machine "
+                      f"({THREADS_PER_CPU} per usable CPU, {physical_cpus()} usable); using "
+                      f"{cap}", ThreadCountWarning, stacklevel=3)
+        return cap
     return int(n_threads)
 
 
@@ -248,3 +282,222 @@ def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
     if any(not (0.0 <= r < 1.0) for r in rates):
         raise ValueError(f"dropout rates must be in [0, 1); got {rates}")
     return rates
+
+
+# ---------------------------------------------------------------------- numerics
+class DivergenceError(FloatingPointError, ValueError):
+    """Training overflowed (non-finite weights or loss) and stopped.
+
+    Both a FloatingPointError and a ValueError (scikit-learn's estimators raise
+    ValueError for this); the model keeps the last finite weights.
+    """
+
+
+class ForwardOverflowError(FloatingPointError, ValueError):
+    """A forward pass on finite input overflowed to infinity or NaN (raised by
+    inference unless :func:`errstate` says ``overflow='warn'``)."""
+
+
+class ForwardOverflowWarning(RuntimeWarning):
+    """A forward pass on finite input overflowed; the non-finite output was returned."""
+
+
+_OVERFLOW = contextvars.ContextVar("fastmlp_overflow", default="raise")
+
+
+@contextlib.contextmanager
+def errstate(*, overflow: str) -> Iterator[None]:
+    """What inference does when a forward pass on finite input overflows.
+
+    ``overflow='raise'`` (the default outside this context) raises
+    :class:`ForwardOverflowError`; ``'warn'`` emits a
+    :class:`ForwardOverflowWarning` and returns the output as computed (with
+    its infinities or NaNs).  The setting is local to the thread (and asyncio
+    task) that enters the context.
+
+    Examples
+    --------
+    >>> import fastmlp
+    >>> with fastmlp.errstate(overflow="warn"):
+    ...     pass
+    """
+    if overflow not in ("raise", "warn"):
+        raise ValueError(f"overflow must be 'raise' or 'warn'; got {overflow!r}")
+    token = _OVERFLOW.set(overflow)
+    try:
+        yield
+    finally:
+        _OVERFLOW.reset(token)
+
+
+def check_forward_output(out: np.ndarray, name: str = "X", what: str = "output") -> np.ndarray:
+    """Return ``out`` when finite; else raise ForwardOverflowError naming ``name``
+    (or warn, under ``errstate(overflow='warn')``).
+
+    ``out`` is the output of a forward pass over an input already checked finite,
+    so a non-finite value means the arithmetic overflowed (inputs or weights too
+    large for the dtype).
+    """
+    if _all_finite(out):
+        return out
+    bad = ~np.isfinite(out).reshape(out.shape[0], -1).all(axis=1)
+    rows = np.flatnonzero(bad)
+    msg = (f"the forward pass overflowed on {len(rows)} of {out.shape[0]} rows of {name} "
+           f"(first: row {rows[0]}): the {what} {'are' if what.endswith('s') else 'is'} not "
+           f"finite in {out.dtype} although {name} is; scale {name} (e.g. StandardScaler)"
+           + (" or use dtype=float64" if out.dtype == np.float32 else ""))
+    if _OVERFLOW.get() == "warn":
+        warnings.warn(msg, ForwardOverflowWarning, stacklevel=3)
+        return out
+    raise ForwardOverflowError(msg)
+
+
+# ---------------------------------------------------------------------- labels, weights
+def check_labels(y: Any, name: str = "y") -> np.ndarray:
+    """Return class labels as a 1-D array after checking they can be classes.
+
+    Rejects, naming ``name``: NaN or infinite labels (a NaN would otherwise
+    become a class of its own), None, and labels of mixed kinds (numbers and
+    strings together, which cannot be sorted into ``classes_``).
+    """
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:  # noqa: BLE001 - ragged nested sequences and the like
+        raise ValueError(f"{name} could not be converted to an array of labels: {exc}") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels; got shape {arr.shape}")
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must hold real class labels; got complex dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = "NaN" if np.isnan(arr).any() else "infinity"
+        raise ValueError(f"{name} contains {bad}; class labels must be finite (a missing "
+                         "label cannot be a class)")
+    if arr.dtype.kind == "O":
+        kinds = set()
+        for v in arr:
+            if v is None:
+                raise ValueError(f"{name} contains None; every sample needs a class label")
+            if isinstance(v, (bool, np.bool_)):
+                kinds.add("bool")
+            elif isinstance(v, numbers.Real):
+                if not np.isfinite(float(v)):
+                    raise ValueError(f"{name} contains {float(v)!r}; class labels must be finite")
+                kinds.add("number")
+            elif isinstance(v, (str, np.str_)):
+                kinds.add("str")
+            else:
+                kinds.add(type(v).__name__)
+        if len(kinds) > 1:
+            raise ValueError(f"{name} mixes label types ({', '.join(sorted(kinds))}); class "
+                             "labels must all be numbers or all strings")
+    return arr
+
+
+def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
+                        name: str = "sample_weight") -> np.ndarray:
+    """Return ``n`` finite non-negative weights as a C-contiguous 1-D ``dtype`` array
+    (a scalar is broadcast); raise naming ``name`` otherwise (complex weights
+    included: their imaginary part would be dropped silently)."""
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n, sample_weight)
+    try:
+        arr = np.asarray(sample_weight)
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must be real; got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric; got an array of dtype {arr.dtype}")
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must be {n} weights, one per sample (1-D); got shape "
+                         f"{arr.shape}")
+    with np.errstate(over="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite; it contains "
+                         f"{'NaN' if np.isnan(arr).any() else 'infinity'} (in {np.dtype(dtype)})")
+    if (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative; got a minimum of {arr.min():g}")
+    return arr
+
+
+def check_callbacks(callbacks: Any, base: type, name: str = "callbacks") -> list:
+    """Return callbacks as a list of ``base`` instances (None: empty; one: wrapped)."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, base):
+        return [callbacks]
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise ValueError(f"{name} must be a {base.__name__}, a list of them or None; got "
+                         f"{callbacks!r}")
+    cbs = list(callbacks)
+    for cb in cbs:
+        if not isinstance(cb, base):
+            raise ValueError(f"{name} must hold {base.__module__}.{base.__name__} instances; "
+                             f"got {cb!r}")
+    return cbs
+
+
+# ---------------------------------------------------------------------- transactions
+def _snapshot(obj: Any) -> tuple[dict, dict]:
+    """(attributes as they are, deep copies of their values) of ``obj``."""
+    attrs = dict(vars(obj))
+    return attrs, copy.deepcopy(attrs)
+
+
+def _restore(obj: Any, snap: tuple[dict, dict]) -> None:
+    """Put a :func:`_snapshot` back: the same attribute objects, with their contents
+    as they were (arrays written back in place, so references users hold still
+    see the model's values)."""
+    attrs, values = snap
+    for k in [k for k in vars(obj) if k not in attrs]:
+        delattr(obj, k)
+    for k, v in attrs.items():
+        saved = values[k]
+        if isinstance(v, np.ndarray) and v.flags.writeable and v.shape == saved.shape \
+                and v.dtype == saved.dtype:
+            v[...] = saved
+            setattr(obj, k, v)
+        else:
+            setattr(obj, k, saved)
+
+
+@contextlib.contextmanager
+def transaction(obj: Any) -> Iterator[None]:
+    """Run a call on ``obj`` that either completes or leaves it exactly as it was.
+
+    On any exception (a KeyboardInterrupt included) every attribute of ``obj``
+    is put back -- added ones removed, changed ones restored -- and the
+    exception propagates.  For estimators whose state is small (the
+    Perceptrons): it deep-copies every attribute on entry.
+    """
+    snap = _snapshot(obj)
+    try:
+        yield
+    except BaseException:
+        _restore(obj, snap)
+        raise
+
+
+def _names_any(msg: str, names: tuple) -> bool:
+    return any(re.search(r"(?<![A-Za-z0-9_])" + re.escape(n) + r"(?![A-Za-z0-9_])", msg)
+               for n in names)
+
+
+@contextlib.contextmanager
+def naming(first: str, *others: str) -> Iterator[None]:
+    """Make a ValueError from a third-party input check (scikit-learn's
+    ``validate_data``) name the argument: one naming none of ``first`` and
+    ``others`` is raised again with the argument prefixed -- ``first`` (checked
+    first by such functions), or all of them for a sample-count mismatch."""
+    try:
+        yield
+    except ValueError as exc:
+        msg = str(exc)
+        names = (first,) + others
+        if _names_any(msg, names):
+            raise
+        who = " and ".join(names) if "inconsistent numbers of samples" in msg else first
+        raise ValueError(f"{who}: {msg}") from exc

@@ -26,6 +26,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from fastmlp._validation import check_callbacks
+
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LambdaCallback"]
 
 
@@ -57,11 +59,8 @@ class CallbackList:
     """Calls each hook on every callback, in order."""
 
     def __init__(self, callbacks: Optional[Sequence[Callback]], model: Any) -> None:
-        cbs = [callbacks] if isinstance(callbacks, Callback) else list(callbacks or [])
+        cbs = check_callbacks(callbacks, Callback)
         for cb in cbs:
-            if not isinstance(cb, Callback):
-                raise ValueError(f"callbacks must be fastmlp.callbacks.Callback instances; got "
-                                 f"{type(cb).__name__}")
             cb.set_model(model)
         self.callbacks = cbs
 

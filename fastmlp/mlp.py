@@ -26,8 +26,8 @@ from fastmlp import _fit
 from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
-from fastmlp._validation import (check_dropout, check_dtype, check_nonneg_float, check_X,
-                                 check_y_2d, resolve_threads)
+from fastmlp._validation import (check_dropout, check_dtype, check_forward_output,
+                                 check_nonneg_float, check_X, check_y_2d, resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
 
@@ -692,10 +692,15 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
         sizes, acts, slopes = self._net_arrays(last_act)
+        final = int(acts[-1])
+        acts[-1] = B.ACTIVATIONS["identity"]  # logits first: their finite check, then act
         bs = min(X.shape[0], _PREDICT_CHUNK)
         work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=self.dtype)
         out = np.empty((X.shape[0], self.layers[-1]), dtype=self.dtype)
         core.forward_net(out, work, self._params, sizes, acts, slopes, X, bs, self.n_threads)
+        check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
+        if final != B.ACTIVATIONS["identity"]:
+            core.act_forward(out, final, float(slopes[-1]))
         return out
 
     def _check_ready(self) -> None:
@@ -711,7 +716,13 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         return self._forward(X, None if self.output_activation else "identity")
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Return class probabilities, shape (n_samples, n_classes)."""
+        """Return class probabilities, shape (n_samples, n_classes).
+
+        Inference (this, :meth:`forward`, :meth:`predict`, :meth:`evaluate`,
+        :meth:`score`) raises :class:`fastmlp.ForwardOverflowError` when the
+        forward pass of a finite X overflows to infinity or NaN (X or the
+        weights too large for the dtype), or warns and returns the non-finite
+        values under ``fastmlp.errstate(overflow='warn')``."""
         self._check_ready()
         if self.loss not in ("cce", "bce"):
             raise ValueError(f"predict_proba needs a classification loss ('cce' or 'bce'); this model "

@@ -54,9 +54,18 @@ def act_forward(z, act: str, slope: float = 0.0) -> np.ndarray:
     if act == "leaky_relu":
         return np.where(z > 0, z, slope * z)
     if act == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return _softmax(z)
     raise ValueError(f"unknown activation {act!r}")
+
+
+def _softmax(z):
+    """Row-wise softmax, exp(z - max) / sum; a row whose max is +-inf gets the limit
+    (the mass shared by the entries equal to the max), a NaN row stays NaN."""
+    m = z.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        e = np.where(np.isfinite(m), np.exp(z - np.where(np.isfinite(m), m, 0.0)),
+                     (z == m).astype(np.float64))
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def act_backward(da, a, act: str, slope: float = 0.0) -> np.ndarray:
@@ -100,13 +109,26 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
     sw = np.ones(len(z)) if sw is None else _f64(sw)
     if loss == "bce":
         p = act_forward(z, "sigmoid")
-        per_row = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        # at +-inf, the limit: |z| where the target weighs that side, else 0
+        inf = np.where(np.where(z > 0, 1 - y, y) != 0, np.abs(z), 0.0)
+        with np.errstate(over="ignore"):  # a sum of huge finite terms may overflow: +inf
+            per_row = np.where(np.isinf(z), inf, finite).sum(axis=1)
         dz = p - y
     elif loss == "cce":
-        lse = z.max(axis=1, keepdims=True)
-        lse = lse + np.log(np.exp(z - lse).sum(axis=1, keepdims=True))
-        p = np.exp(z - lse)
-        per_row = (y * (lse - z)).sum(axis=1)
+        m = z.max(axis=1, keepdims=True)
+        fin = np.isfinite(m)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            zm = z - np.where(fin, m, 0.0)  # lse - z = log(sum exp(z - m)) - (z - m)
+            per = y * (np.log(np.exp(zm).sum(axis=1, keepdims=True)) - zm)
+            finite_rows = np.where(y != 0, per, 0.0).sum(axis=1)  # 0 * inf counts 0
+            # +-inf logits: log(#max) on the max entries, +inf (where y weighs) off them
+            cnt = (z == m).sum(axis=1, keepdims=True)
+            off = np.where(y != 0, np.where(z == m, y * np.log(np.maximum(cnt, 1)), np.inf), 0.0)
+            inf_rows = np.where(np.isnan(m[:, 0]), np.nan, off.sum(axis=1))
+        per_row = np.where(fin[:, 0], finite_rows, inf_rows)
+        p = _softmax(z)
         dz = p * y.sum(axis=1, keepdims=True) - y
     elif loss == "poisson":
         p = np.exp(z)

@@ -68,12 +68,27 @@ static inline void FM_FN(fm_dact_span)(FM_T *FM_RESTRICT d, const FM_T *FM_RESTR
     }
 }
 
-/* Stable softmax of one row in place: exp(x - max) / sum. */
+/* Softmax of a row whose max m is +-inf or NaN: its limit, the mass shared by
+ * the entries equal to m (+inf: those; -inf: all, uniform); a NaN gives NaNs. */
+static inline void FM_FN(fm_softmax_row_inf)(FM_T *x, ptrdiff_t k, FM_T m)
+{
+    FM_T s = 0;
+    ptrdiff_t j;
+    for (j = 0; j < k; j++) { x[j] = x[j] == m ? (FM_T)1 : (FM_T)0; s += x[j]; }
+    for (j = 0; j < k; j++) x[j] /= s; /* s == 0 only for NaN: 0/0 keeps it NaN */
+}
+
+/* Stable softmax of one row in place: exp(x - max) / sum; finite for any
+ * finite row, and the limit for infinite logits (fm_softmax_row_inf). */
 static inline void FM_FN(fm_softmax_row)(FM_T *x, ptrdiff_t k)
 {
     FM_T m = x[0], s = 0;
     ptrdiff_t j;
     for (j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
+    if (!(m - m == 0)) { /* m is +-inf (inf - inf is NaN) or NaN */
+        FM_FN(fm_softmax_row_inf)(x, k, m);
+        return;
+    }
     for (j = 0; j < k; j++) { x[j] = FM_EXP(x[j] - m); s += x[j]; }
     for (j = 0; j < k; j++) x[j] /= s;
 }

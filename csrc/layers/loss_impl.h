@@ -29,7 +29,10 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
     if (loss == FM_LOSS_BCE) {
         for (j = 0; j < K; j++) {
             FM_T zz = z[j], pj = FM_FN(fm_sigmoid)(zz);
-            l += (double)(FM_MAX(zz, (FM_T)0) - zz * y[j] + FM_LOG1P(FM_EXP(-FM_FABS(zz))));
+            if (zz - zz != 0 && zz == zz) /* +-inf: the limit, y-weighted (0 * inf is 0) */
+                l += (double)((zz > 0 ? (FM_T)1 - y[j] : y[j]) != 0 ? FM_FABS(zz) : (FM_T)0);
+            else
+                l += (double)(FM_MAX(zz, (FM_T)0) - zz * y[j] + FM_LOG1P(FM_EXP(-FM_FABS(zz))));
             p[j] = pj;
             if (dz) dz[j] = s * (pj - y[j]);
         }
@@ -47,8 +50,24 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
          * lse is taken before p is written) */
         FM_T m = z[0], se = 0, lse, ysum = 0, inv;
         for (j = 1; j < K; j++) m = z[j] > m ? z[j] : m;
+        if (!(m - m == 0)) { /* +-inf or NaN logits: softmax's limit; the loss is
+                              * log(#max) on the max entries, +inf off them */
+            double cnt = 0;
+            for (j = 0; j < K; j++) cnt += z[j] == m;
+            for (j = 0; j < K; j++) {
+                if (y[j] != 0) l += z[j] == m ? (double)y[j] * log(cnt) : (double)y[j] * HUGE_VAL;
+                ysum += y[j];
+                if (p != z) p[j] = z[j];
+            }
+            if (m != m) l = NAN;
+            FM_FN(fm_softmax_row_inf)(p, K, m);
+            if (dz)
+                for (j = 0; j < K; j++) dz[j] = s * (p[j] * ysum - y[j]);
+            return l;
+        }
         for (j = 0; j < K; j++) {
-            if (y[j] != 0) l -= (double)(y[j] * (z[j] - m));
+            /* in double: z_j - m of huge finite float logits overflows float */
+            if (y[j] != 0) l -= (double)y[j] * ((double)z[j] - (double)m);
             ysum += y[j];
             p[j] = FM_EXP(z[j] - m);
             se += p[j];

@@ -41,7 +41,8 @@ from fastmlp import _backend as B
 from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
-from fastmlp._validation import BOOL, Interval, Options, _TypeOf, validate_params
+from fastmlp._validation import (BOOL, Interval, Options, _TypeOf, check_forward_output,
+                                 validate_params)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 
@@ -669,8 +670,8 @@ class _BaseMLP(SklearnEstimator):
         if flat is None:
             flat = _pack(self.coefs_, self.intercepts_, dtype)
         sizes, acts, slopes = self._net()
-        if logits or self.out_activation_ == "exp":
-            acts[-1] = B.ACTIVATIONS["identity"]
+        final = int(acts[-1])
+        acts[-1] = B.ACTIVATIONS["identity"]  # logits first: their finite check, then act
         n = X.shape[0]
         nt = self._n_threads()
         out = np.empty((n, self.n_outputs_), dtype=dtype)
@@ -686,8 +687,15 @@ class _BaseMLP(SklearnEstimator):
             hi = min(n, lo + step)
             xc = X if step == n and not sp.issparse(X) else _dense_rows(X, slice(lo, hi), dtype)
             core.forward_net(out[lo:hi], work, flat, sizes, acts, slopes, xc, min(bs, hi - lo), nt)
-        if self.out_activation_ == "exp" and not logits:
-            np.exp(out, out=out)
+        check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
+        if logits:
+            return out
+        if self.out_activation_ == "exp":
+            with np.errstate(over="ignore"):
+                np.exp(out, out=out)
+            return check_forward_output(out)
+        if final != B.ACTIVATIONS["identity"]:
+            core.act_forward(out, final, float(slopes[-1]))
         return out
 
     def _forward_pass_fast(self, X, check_input: bool = True) -> np.ndarray:

@@ -35,7 +35,9 @@ from fastmlp import _backend as B
 from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
-from fastmlp._validation import BOOL, NONE, Interval, Options, _TypeOf
+from fastmlp._validation import (BOOL, NONE, DivergenceError, Interval, Options, _TypeOf,
+                                 check_labels, check_forward_output, naming,
+                                 resolve_threads, transaction)
 
 __all__ = ["Perceptron"]
 
@@ -75,6 +77,26 @@ _CONSTRAINTS: dict[str, list] = {
 }
 
 
+def _check_label_values(y, name: str = "y") -> None:
+    """Name the argument for labels np.unique cannot sort into classes (None, NaN,
+    mixed kinds); shapes are left to scikit-learn's own checks."""
+    try:
+        arr = np.asarray(y)
+    except Exception:  # noqa: BLE001 - ragged input: scikit-learn's checks report it
+        return
+    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
+        check_labels(arr, name)
+
+
+def _finish(error, interrupted: bool) -> None:
+    """After a fit's transaction: raise a divergence (the model keeps its last finite
+    weights) or say that Ctrl-C stopped training at the last completed epoch."""
+    if error is not None:
+        raise error
+    if interrupted:
+        warnings.warn("Training interrupted by user.")
+
+
 class _Run:
     """One binary problem's stopping rule and log across epochs (scikit-learn's _plain_sgd)."""
 
@@ -83,6 +105,17 @@ class _Run:
         self.curve: list = []
         self.n_iter = 0
         self.error = None
+
+    def save(self) -> tuple:
+        """The run's state after an epoch, cheap to take (the curve only grows)."""
+        return (len(self.curve), self.n_iter, self.best_objective, self.best_score,
+                self.no_improvement, self.error)
+
+    def load(self, saved: tuple) -> None:
+        """Go back to a :meth:`save`."""
+        n, self.n_iter, self.best_objective, self.best_score, self.no_improvement, \
+            self.error = saved
+        del self.curve[n:]
 
     def end_epoch(self, est, val, w, state, tol, train_count, epoch, t_start) -> bool:
         """Record the epoch that just ran; True when the problem stops here."""
@@ -220,21 +253,26 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         -------
         self : Perceptron
         """
-        self._validate_hyper()
-        if hasattr(self, "classes_"):
-            delattr(self, "classes_")
-        y = validate_data(self, y=y)
-        classes = np.unique(y)
-        if self.warm_start and hasattr(self, "coef_"):
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
-        self.t_ = 1.0
-        self._partial_fit(X, y, self.max_iter, classes, sample_weight, coef_init, intercept_init)
+        with transaction(self):
+            self._validate_hyper()
+            _check_label_values(y)
+            if hasattr(self, "classes_"):
+                delattr(self, "classes_")
+            with naming("y"):
+                y = validate_data(self, y=y)
+            classes = np.unique(y)
+            if self.warm_start and hasattr(self, "coef_"):
+                if coef_init is None:
+                    coef_init = self.coef_
+                if intercept_init is None:
+                    intercept_init = self.intercept_
+            else:
+                self.coef_ = None
+                self.intercept_ = None
+            self.t_ = 1.0
+            error, interrupted = self._partial_fit(X, y, self.max_iter, classes, sample_weight,
+                                                   coef_init, intercept_init)
+        _finish(error, interrupted)
         if self.tol is not None and self.tol > -np.inf and self.n_iter_ == self.max_iter:
             warnings.warn("Maximum number of iteration reached before convergence. Consider "
                           "increasing max_iter to improve the fit.", ConvergenceWarning)
@@ -255,23 +293,32 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         -------
         self : Perceptron
         """
-        if not hasattr(self, "classes_"):
-            self._validate_hyper()
-            if self.early_stopping:
-                raise ValueError("early_stopping should be False with partial_fit")
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight '{0}' is not supported for partial_fit. In order to use "
-                    "'balanced' weights, use compute_class_weight('{0}', classes=classes, y=y). "
-                    "In place of y you can use a large enough sample of the full training set "
-                    "target to properly estimate the class frequency distributions. Pass the "
-                    "resulting weights as the class_weight parameter.".format(self.class_weight))
-        return self._partial_fit(X, y, 1, classes, sample_weight, None, None)
+        with transaction(self):
+            if not hasattr(self, "classes_"):
+                self._validate_hyper()
+                if self.early_stopping:
+                    raise ValueError("early_stopping should be False with partial_fit")
+                if self.class_weight == "balanced":
+                    raise ValueError(
+                        "class_weight '{0}' is not supported for partial_fit. In order to use "
+                        "'balanced' weights, use compute_class_weight('{0}', classes=classes, "
+                        "y=y). In place of y you can use a large enough sample of the full "
+                        "training set target to properly estimate the class frequency "
+                        "distributions. Pass the resulting weights as the class_weight "
+                        "parameter.".format(self.class_weight))
+            _check_label_values(y)
+            if classes is not None:
+                _check_label_values(classes, "classes")
+            error, interrupted = self._partial_fit(X, y, 1, classes, sample_weight, None, None)
+        _finish(error, interrupted)
+        return self
 
     def _partial_fit(self, X, y, max_iter, classes, sample_weight, coef_init, intercept_init):
         first_call = not hasattr(self, "classes_")
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C", accept_large_sparse=False, reset=first_call)
+        with naming("X", "y"):
+            X, y = validate_data(self, X, y, accept_sparse="csr",
+                                 dtype=[np.float64, np.float32], order="C",
+                                 accept_large_sparse=False, reset=first_call)
         n_features = X.shape[1]
         check_partial_fit_first_call(self, classes)
         n_classes = self.classes_.shape[0]
@@ -280,8 +327,9 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         if sample_weight is None:
             sw = np.ones(X.shape[0], dtype=X.dtype)
         else:
-            sw = check_sample_weight(sample_weight, X.shape[0], X.dtype,
-                                     reject_all_zero=not self.early_stopping)
+            with naming("sample_weight"):
+                sw = check_sample_weight(sample_weight, X.shape[0], X.dtype,
+                                         reject_all_zero=not self.early_stopping)
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate(n_classes, n_features, X.dtype, coef_init, intercept_init)
         elif n_features != self.coef_.shape[-1]:
@@ -296,18 +344,28 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
                              % n_classes)
         self.history_ = {}
         if n_classes > 2:
-            self._fit_multiclass(X, y, sw, max_iter)
-        else:
-            coef, intercept, n_iter, curve = self._fit_binary(X, y, sw, max_iter)
-            self._record(curve)
-            self.t_ += n_iter * X.shape[0]
-            self.n_iter_ = n_iter
-            self.coef_ = coef.reshape(1, -1)
-            self.intercept_ = np.atleast_1d(intercept)  # float64, as scikit-learn's
-        return self
+            return self._fit_multiclass(X, y, sw, max_iter)
+        (coef, intercept, n_iter, curve), error, interrupted = self._fit_binary(X, y, sw, max_iter)
+        self._record(curve)
+        self.t_ += n_iter * X.shape[0]
+        self.n_iter_ = n_iter
+        self.coef_ = coef.reshape(1, -1)
+        self.intercept_ = np.atleast_1d(intercept)  # float64, as scikit-learn's
+        return error, interrupted
 
     def _allocate(self, n_classes, n_features, dtype, coef_init, intercept_init) -> None:
         """scikit-learn's _allocate_parameter_mem (copies instead of aliasing the inits)."""
+        for name, init in (("coef_init", coef_init), ("intercept_init", intercept_init)):
+            if init is None:
+                continue
+            arr = np.asarray(init)
+            if arr.dtype.kind not in "fiub":
+                raise ValueError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
+            with np.errstate(over="ignore"):
+                arr = arr.astype(dtype)
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{name} contains {'NaN' if np.isnan(arr).any() else 'infinity'}"
+                                 f" (in {np.dtype(dtype)}); initial weights must be finite")
         if n_classes > 2:
             if coef_init is not None:
                 coef = np.array(coef_init, dtype=dtype, order="C")
@@ -365,7 +423,8 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         xval = X[mask] if self.early_stopping else None  # (shared by the classes)
         problems = [self._problem(i, X, y, self._expanded_class_weight[i], 1.0, sw, int(seed),
                                   mask, xval) for i, seed in enumerate(seeds)]
-        result = self._fit_problems(X, problems, self.coef_, self.intercept_, sw, max_iter)
+        result, error, interrupted = self._fit_problems(X, problems, self.coef_, self.intercept_,
+                                                        sw, max_iter)
         n_iter = 0
         for i, (coef, intercept, n_iter_i, curve) in enumerate(result):
             self.coef_[i] = coef
@@ -374,13 +433,15 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
             self._record(curve)
         self.t_ += n_iter * X.shape[0]
         self.n_iter_ = n_iter
+        return error, interrupted
 
     def _fit_binary(self, X, y, sw, max_iter):
         """scikit-learn's fit_binary for the positive class 1; (coef, intercept, n_iter, curve)."""
         problem = self._problem(1, X, y, self._expanded_class_weight[1],
                                 self._expanded_class_weight[0], sw, self.random_state, None)
-        return self._fit_problems(X, [problem], self.coef_.reshape(1, -1), self.intercept_[:1],
-                                  sw, max_iter)[0]
+        result, error, interrupted = self._fit_problems(X, [problem], self.coef_.reshape(1, -1),
+                                                        self.intercept_[:1], sw, max_iter)
+        return result[0], error, interrupted
 
     def _problem(self, i, X, y, pos_weight, neg_weight, sw, random_state, validation_mask,
                  xval=None):
@@ -422,7 +483,8 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         """Threads for the one-vs-rest classes: n_jobs (joblib's rule) or n_threads."""
         if self.n_jobs is None:
             return self._n_threads()
-        return max(1, effective_n_jobs(self.n_jobs))
+        return resolve_threads(max(1, effective_n_jobs(self.n_jobs)), core.max_threads(),
+                               "n_jobs")
 
     def _fit_problems(self, X, problems, coef, intercept, sw, max_iter):
         """scikit-learn's _plain_sgd for several one-vs-rest problems over the same rows.
@@ -435,11 +497,19 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         n_iter, curve) per problem."""
         dtype = X.dtype
         rows = self._rows(X)
-        if self.verbose:
-            return [self._fit_group(X, rows, [pb], coef[i:i + 1], intercept[i:i + 1], sw,
-                                    max_iter)[0] for i, pb in enumerate(problems)]
-        return self._fit_group(X, rows, problems, np.asarray(coef, dtype=dtype), intercept, sw,
-                               max_iter)
+        if not self.verbose:
+            return self._fit_group(X, rows, problems, np.asarray(coef, dtype=dtype), intercept,
+                                   sw, max_iter)
+        results, error, interrupted = [], None, False
+        for i, pb in enumerate(problems):
+            if error is not None or interrupted:  # later problems stay as they were
+                results.append((np.asarray(coef[i], dtype=dtype).reshape(-1),
+                                float(np.asarray(intercept).reshape(-1)[i]), 0, []))
+                continue
+            res, error, interrupted = self._fit_group(X, rows, [pb], coef[i:i + 1],
+                                                      intercept[i:i + 1], sw, max_iter)
+            results.append(res[0])
+        return results, error, interrupted
 
     def _fit_group(self, X, rows, problems, coef, intercept, sw, max_iter):
         """Train the problems (sharing one validation split) from coef (P, d) and
@@ -473,42 +543,60 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         active = list(range(P))
         threads = self._threads()
         t_start = time.time()
-        for epoch in range(max_iter):
-            if not active:
-                break
-            if self.verbose > 0:
-                print("-- Epoch %d" % (epoch + 1))
-            if self.shuffle:
-                for p in active:
-                    core.sgd_shuffle(order[p], problems[p]["seed"])
-            if _INTERLEAVE:
-                core.sgd_perceptron_epoch_multi(W, Q, state, counts, xdata, ptr, ind, Y, sw,
-                                                order, skip, cfgs,
-                                                np.array(active, dtype=np.int32), packed,
-                                                _LANES, threads)
-            else:
-                for p in active:
-                    core.sgd_perceptron_epoch(W[p], Q[p], state[p], xdata, ptr, ind, Y[p], sw,
-                                              order[p], skip, cfgs[p])
-            for p in list(active):
-                run = runs[p]
-                run.n_iter = epoch + 1
-                if not (np.isfinite(state[p, 0]) and np.isfinite(W[p]).all()):
-                    run.error = ("Floating-point under-/overflow occurred at epoch #%d. Scaling "
-                                 "input data with StandardScaler or MinMaxScaler might help."
-                                 % (epoch + 1))
-                    # scikit-learn, one problem after another, raises the first one's error:
-                    # the later problems can no longer matter
-                    active = [a for a in active if a < p]
+        # after every epoch the group commits its state in one assignment; Ctrl-C
+        # goes back to the last commit, a diverging problem to its last finite epoch
+        committed = (W.copy(), Q.copy(), state.copy(), counts.copy(),
+                     [r.save() for r in runs], list(active))
+        interrupted = False
+        try:
+            for epoch in range(max_iter):
+                if not active:
                     break
-                if run.end_epoch(self, problems[p]["val"], W[p], state[p], tol, train_count,
-                                 epoch, t_start):
-                    active.remove(p)
+                if self.verbose > 0:
+                    print("-- Epoch %d" % (epoch + 1))
+                if self.shuffle:
+                    for p in active:
+                        core.sgd_shuffle(order[p], problems[p]["seed"])
+                if _INTERLEAVE:
+                    core.sgd_perceptron_epoch_multi(W, Q, state, counts, xdata, ptr, ind, Y, sw,
+                                                    order, skip, cfgs,
+                                                    np.array(active, dtype=np.int32), packed,
+                                                    _LANES, threads)
+                else:
+                    for p in active:
+                        core.sgd_perceptron_epoch(W[p], Q[p], state[p], xdata, ptr, ind, Y[p],
+                                                  sw, order[p], skip, cfgs[p])
+                for p in list(active):
+                    run = runs[p]
+                    if not (np.isfinite(state[p, 0]) and np.isfinite(W[p]).all()):
+                        # scikit-learn, one problem after another, raises the first one's
+                        # error: the later problems can no longer matter.  This one and the
+                        # later ones go back to their last finite epoch.
+                        later = [a for a in active if a >= p]
+                        for a in later:
+                            W[a], Q[a], state[a], counts[a] = (committed[0][a], committed[1][a],
+                                                               committed[2][a], committed[3][a])
+                            runs[a].load(committed[4][a])
+                        run.error = ("Floating-point under-/overflow occurred at epoch #%d. "
+                                     "Scaling input data with StandardScaler or MinMaxScaler "
+                                     "might help." % (epoch + 1))
+                        active = [a for a in active if a < p]
+                        break
+                    run.n_iter = epoch + 1
+                    if run.end_epoch(self, problems[p]["val"], W[p], state[p], tol, train_count,
+                                     epoch, t_start):
+                        active.remove(p)
+                committed = (W.copy(), Q.copy(), state.copy(), counts.copy(),
+                             [r.save() for r in runs], list(active))
+        except KeyboardInterrupt:
+            interrupted = True
+            W[...], Q[...], state[...], counts[...] = committed[:4]
+            for r, saved in zip(runs, committed[4]):
+                r.load(saved)
         failed = [r.error for r in runs if r.error is not None]
-        if failed:
-            raise ValueError(failed[0])
         W *= state[:, 1:2].astype(dtype)  # WeightVector.reset_wscale
-        return [(W[p], state[p, 0], runs[p].n_iter, runs[p].curve) for p in range(P)]
+        result = [(W[p], state[p, 0], runs[p].n_iter, runs[p].curve) for p in range(P)]
+        return result, (DivergenceError(failed[0]) if failed else None), interrupted
 
     def _record(self, curve: list) -> None:
         key = "val_score" if self.early_stopping else "objective"
@@ -517,6 +605,9 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
     # ------------------------------------------------------------------ inference
     def decision_function(self, X):
         """Signed distance to the hyperplane(s), ``X @ coef_.T + intercept_``.
+
+        A score that overflows raises :class:`fastmlp.ForwardOverflowError`
+        (see :func:`fastmlp.errstate`).
 
         Parameters
         ----------
@@ -527,9 +618,12 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        with naming("X"):
+            X = validate_data(self, X, accept_sparse="csr", reset=False)
         coef_t = self.coef_.T if self.coef_.ndim == 2 else self.coef_
-        scores = safe_sparse_dot(X, coef_t, dense_output=True) + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = safe_sparse_dot(X, coef_t, dense_output=True) + self.intercept_
+        check_forward_output(np.asarray(scores), "X", "score")
         return scores.reshape(-1) if (scores.ndim > 1 and scores.shape[1] == 1) else scores
 
     def predict(self, X):
@@ -549,6 +643,22 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         else:
             indices = scores.argmax(axis=1)
         return np.take(self.classes_, indices, axis=0)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on (X, y) (scikit-learn's; errors name the argument).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        with naming("X", "y"):
+            return super().score(X, y, sample_weight=sample_weight)
 
     def densify(self):
         """Convert a sparse ``coef_`` back to a dense array; return self."""
