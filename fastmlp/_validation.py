@@ -369,7 +369,8 @@ def check_labels(y: Any, name: str = "y") -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class labels; got shape {arr.shape}")
     if arr.dtype.kind == "c":
-        raise ValueError(f"{name} must hold real class labels; got complex dtype {arr.dtype}")
+        raise ValueError(f"{name} must hold real class labels. Complex data not supported "
+                         f"(got dtype {arr.dtype})")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "infinity"
         raise ValueError(f"{name} contains {bad}; class labels must be finite (a missing "
@@ -407,7 +408,8 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
     except Exception as exc:  # noqa: BLE001
         raise ValueError(f"{name} could not be converted to an array: {exc}") from None
     if arr.dtype.kind == "c":
-        raise ValueError(f"{name} must be real; got complex dtype {arr.dtype}")
+        raise ValueError(f"{name} must be real. Complex data not supported (got dtype "
+                         f"{arr.dtype})")
     if arr.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be numeric; got an array of dtype {arr.dtype}")
     if arr.ndim != 1 or arr.shape[0] != n:

@@ -161,7 +161,7 @@ def test_sklearn_divergence_keeps_last_finite_weights():
 @pytest.mark.parametrize("kwargs,match", [
     ({"y": [None] + [1] * 199}, "y contains None"),
     ({"y": np.array([np.nan] + [1.0, 2.0] * 99 + [1.0])}, "y contains NaN"),
-    ({"sample_weight": np.ones(200) * (1 + 1j)}, "sample_weight must be real"),
+    ({"sample_weight": np.ones(200) * (1 + 1j)}, "sample_weight: Complex data not supported"),
     ({"coef_init": np.full((1, 5), np.nan)}, "coef_init contains NaN"),
     ({"intercept_init": [np.inf]}, "intercept_init contains infinity"),
     ({"coef_init": np.ones((3, 5))}, "does not match dataset"),

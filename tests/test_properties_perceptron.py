@@ -9,6 +9,8 @@ Reproducible (derandomize=True); the counts go to the end of the test session.
 """
 from __future__ import annotations
 
+import os
+import sys
 import types
 
 import numpy as np
@@ -19,9 +21,10 @@ from hypothesis import strategies as st
 from fastmlp import Perceptron
 from fastmlp.sklearn import Perceptron as SkPerceptron
 
-from _property_tools import (SW_INVALID, SW_KINDS, X_INVALID, X_KINDS, Y_INVALID, Y_KINDS,
-                             check_call, finite, make_labels, make_sw, make_X, prop_settings,
-                             report)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (--import-mode=importlib)
+from _property_tools import (  # noqa: E402
+    SW_INVALID, SW_KINDS, X_INVALID, X_KINDS, Y_INVALID, Y_KINDS,
+    check_call, finite, make_labels, make_sw, make_X, prop_settings, report)
 
 DTYPES = [np.float32, np.float64]
 # hypothesis' failure report imports a deprecated module: keep the report readable
@@ -217,7 +220,7 @@ def test_sklearn_partial_fit_predict_score(data):
     check_call("sklearn.Perceptron.decision_function", p, lambda: p.decision_function(X2),
                bad_x, extreme=xk == "huge", check_result=finite)
     yk3 = data.draw(st.sampled_from(["ok", "short", "nan"]))
-    y3 = make_labels(yk3, len(X2) if hasattr(X2, "__len__") else n, k, rng)
+    y3 = make_labels(yk3, max(1, len(X2)) if hasattr(X2, "__len__") else n, k, rng)
     check_call("sklearn.Perceptron.score", p, lambda: p.score(X2, y3),
                bad_x | ({"y", "y_true", "y_pred"} if yk3 != "ok" else set()),
                extreme=xk == "huge", check_result=lambda r: 0.0 <= r <= 1.0)

@@ -63,8 +63,6 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
     array of ``n`` weights in ``dtype`` (a dtype, or a list of accepted dtypes
     whose first is used for a scalar), not all zero unless ``reject_all_zero``
     is False."""
-    if np.iscomplexobj(sample_weight):  # check_array's message would not name it
-        raise ValueError("sample_weight must be real; got complex values")
     if isinstance(sample_weight, numbers.Number):
         sw = np.full(n, sample_weight, dtype=dtype[0] if isinstance(dtype, list) else dtype)
     else:
