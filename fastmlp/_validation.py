@@ -289,8 +289,13 @@ class DivergenceError(FloatingPointError, ValueError):
     """Training overflowed (non-finite weights or loss) and stopped.
 
     Both a FloatingPointError and a ValueError (scikit-learn's estimators raise
-    ValueError for this); the model keeps the last finite weights.
+    ValueError for this); the model keeps the last finite weights, with counters
+    that agree with them -- so a transaction around the call must let it pass
+    without restoring (``keeps_model``).
     """
+
+    #: the call committed the model's last finite state before raising: not rolled back
+    keeps_model = True
 
 
 class ForwardOverflowError(FloatingPointError, ValueError):
@@ -470,7 +475,8 @@ def _restore(obj: Any, snap: tuple[dict, dict]) -> None:
 def transaction(obj: Any) -> Iterator[None]:
     """Run a call on ``obj`` that either completes or leaves it exactly as it was.
 
-    On any exception (a KeyboardInterrupt included) every attribute of ``obj``
+    On any exception (a KeyboardInterrupt included) but one whose
+    ``keeps_model`` is true (:class:`DivergenceError`), every attribute of ``obj``
     is put back -- added ones removed, changed ones restored -- and the
     exception propagates.  For estimators whose state is small (the
     Perceptrons): it deep-copies every attribute on entry.
@@ -478,8 +484,9 @@ def transaction(obj: Any) -> Iterator[None]:
     snap = _snapshot(obj)
     try:
         yield
-    except BaseException:
-        _restore(obj, snap)
+    except BaseException as exc:
+        if not getattr(exc, "keeps_model", False):  # DivergenceError committed its state
+            _restore(obj, snap)
         raise
 
 
