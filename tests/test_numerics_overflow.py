@@ -117,6 +117,7 @@ def _fitted(dtype, layers=(4, 8, 3)):
 @pytest.mark.parametrize("layers", [(4, 8, 3), (4, 8, 1)])
 def test_predict_on_overflowing_input_raises_and_changes_nothing(target, dtype, layers):
     m = _fitted(dtype, layers)
+    m.coefs_[0][...] = 1.0  # all-positive first layer: the hidden sums of the big row overflow
     params = m._params.copy()
     big = float(np.finfo(dtype).max) * 0.9
     Xbad = np.array([[0.1, 0.2, 0.3, 0.4], [big, big, 0.0, 0.0]])
@@ -131,6 +132,7 @@ def test_predict_on_overflowing_input_raises_and_changes_nothing(target, dtype, 
 
 def test_errstate_warn_returns_the_output(dtype):
     m = _fitted(dtype)
+    m.coefs_[0][...] = 1.0
     big = float(np.finfo(dtype).max) * 0.9
     Xbad = np.array([[big, big, 0.0, 0.0]])
     with fastmlp.errstate(overflow="warn"):
