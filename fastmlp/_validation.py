@@ -265,6 +265,16 @@ def one_of(v: Any, name: str, options: Iterable[str]) -> str:
     return v
 
 
+def as_list(value: Any, n: int, name: str, what: str) -> list:
+    """``[value] * n`` for a str, else the items of a sequence; anything else raises
+    naming the argument (``what`` says what was expected)."""
+    if isinstance(value, str):
+        return [value] * n
+    if isinstance(value, (bytes, dict)) or not isinstance(value, Iterable):
+        raise ValueError(f"{name} must be {what}; got {value!r}")
+    return list(value)
+
+
 def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
     """Return one dropout rate in [0, 1) per hidden layer from a rate or a sequence of rates."""
     rates = [dropout] * n_hidden if isinstance(dropout, (int, float, np.floating)) \

@@ -26,7 +26,7 @@ from fastmlp import _fit
 from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
-from fastmlp._validation import (check_dropout, check_dtype, check_forward_output,
+from fastmlp._validation import (as_list, check_dropout, check_dtype, check_forward_output,
                                  check_nonneg_float, check_X, check_y_2d, resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
@@ -268,7 +268,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                                      f"the data) use MLP(hidden={list(layers)})") from None
                 raise
             n_hidden = len(self.layers) - 2
-        acts = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+        acts = as_list(activation, n_hidden, "activation", "a str or one str per hidden layer")
         if len(acts) != n_hidden:
             raise ValueError(f"activation: {n_hidden} hidden layers need {n_hidden} activations; "
                              f"got {len(acts)}")
