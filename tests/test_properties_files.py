@@ -16,10 +16,11 @@ invalid is not counted by hypothesis either): 2,650 in all.
 """
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
-import os
 import pathlib
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -41,6 +42,7 @@ SETTINGS = dict(deadline=None, database=None, derandomize=False,
                                        HealthCheck.function_scoped_fixture])
 
 _TMP = pathlib.Path(tempfile.mkdtemp(prefix="fastmlp-props-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 
 def _path(name: str) -> pathlib.Path:

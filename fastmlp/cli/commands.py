@@ -306,7 +306,7 @@ def _read_csv(path: str, label: Optional[str], need_label: bool,
     except UnicodeDecodeError:
         raise UserError(f"{path} is not a text CSV file (not UTF-8)") from None
     del data
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(_stdio.StringIO(text, newline=""))  # as open(newline="") reads files
     rows = (r for r in reader if r and any(c.strip() for c in r))
     try:
         head = [next(rows, None), next(rows, None)]
@@ -320,8 +320,6 @@ def _read_csv(path: str, label: Optional[str], need_label: bool,
         if [_is_number(c) for c in head[0]] != [_is_number(c) for c in head[1]]:
             header = [c.strip() for c in head.pop(0)]
     n_cols = len(header) if header else len(head[0])
-    if not [r for r in head if r is not None]:
-        raise UserError(f"{path} has a header but no data rows")
     idx = _column_index(label, header, n_cols, path)
     if idx is None and need_label:
         idx = n_cols - 1
