@@ -12,7 +12,7 @@
 #   tests/test_io.py tests/test_io_contract.py tests/test_io_faults.py
 #   tests/test_signals.py tests/test_interrupt.py
 # The kernel grids are large (thousands of cases of targets x dtypes x threads x shapes):
-# of a file with more than SANITIZE_FULL (300) cases every SANITIZE_STRIDE-th (7, a prime,
+# of a file with more than SANITIZE_FULL (300) cases every SANITIZE_STRIDE-th (13, a prime,
 # so no parameter cycle is aliased away) runs; the others run whole.  Override with
 # SANITIZE_TESTS="tests/..." and SANITIZE_STRIDE=1 (e.g. SANITIZE_TESTS=tests
 # SANITIZE_STRIDE=1 for the whole suite).
@@ -29,7 +29,7 @@ tests=${SANITIZE_TESTS:-"tests/test_kernels.py tests/test_training.py tests/test
   tests/test_fused_rank1.py tests/test_ahead0.py tests/test_finite_check.py tests/test_io.py
   tests/test_io_contract.py tests/test_io_faults.py tests/test_signals.py
   tests/test_interrupt.py"}
-stride=${SANITIZE_STRIDE:-7}
+stride=${SANITIZE_STRIDE:-13}
 full=${SANITIZE_FULL:-300}
 
 cc=${CC:-gcc}
