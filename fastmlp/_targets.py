@@ -65,7 +65,7 @@ class TargetsMixin:
             return np.eye(K, dtype=self.dtype).take(idx, axis=0)  # one-hot rows
         Y = check_y_2d(y, self.dtype, n, K)
         if self.loss in ("cce", "bce") and ((Y < 0).any() or (Y > 1).any()):
-            raise ValueError(f"loss {self.loss!r} needs targets in [0, 1] (one-hot or "
+            raise ValueError(f"y: loss {self.loss!r} needs targets in [0, 1] (one-hot or "
                              f"probabilities); got values in [{Y.min():g}, {Y.max():g}]")
         return Y
 
