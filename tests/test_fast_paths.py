@@ -53,14 +53,16 @@ for fast in (None, True, False):
 
 
 @pytest.mark.parametrize("env", ["0", "1", None])
-def test_fastmlp_fast_0_forces_the_plain_step(env):
+def test_fastmlp_fast_0_forces_the_plain_step(env, tmp_path):
     """FASTMLP_FAST=0, read at import, makes every call without a "fast" field plain (no
     step takes a path); the call's field overrides it either way."""
     environ = {k: v for k, v in os.environ.items() if k != "FASTMLP_FAST"}
     if env is not None:
         environ["FASTMLP_FAST"] = env
+    # cwd: `python -c` puts the working directory first on sys.path, and the repository
+    # root's source folder (where CI runs pytest) would shadow the installed fastmlp
     out = subprocess.run([sys.executable, "-c", _CHILD], env=environ, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
+                         text=True, check=True, timeout=600, cwd=tmp_path).stdout.split("\n")
     default = env != "0"
     rows = [line.split() for line in out if line]
     assert rows[0][:2] == [str(default), "None"] and (int(rows[0][2]) > 0) == default
