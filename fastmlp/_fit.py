@@ -18,17 +18,21 @@ import numpy as np
 
 from fastmlp import _backend as B
 from fastmlp import _trainer
-from fastmlp._validation import (NonFiniteError, _all_finite, check_nonneg_float,
-                                 check_positive_int, check_sample_weight, check_X,
-                                 nonfinite_error)
+from fastmlp._driver import prepare_state
+from fastmlp._transaction import Transactional, restore, snapshot
+from fastmlp._validation import (_all_finite, check_nonneg_float, check_positive_int,
+                                 check_sample_weight, check_X, nonfinite_error)
 from fastmlp.optim import get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
 __all__ = ["TrainingMixin", "run_fit", "run_lr_find"]
 
 
-class TrainingMixin:
+class TrainingMixin(Transactional):
     """Training state and fit data of :class:`fastmlp.MLP` (see the module docstring).
+
+    As a :class:`fastmlp._transaction.Transactional`, the model's training
+    methods are all-or-nothing and guarded against concurrent use.
 
     It relies on the host class's ``layers``, ``loss``, ``dtype``, ``dropout``,
     ``input_noise``, ``_noise_seed``, ``_params``, ``_opt_state`` and its
@@ -37,13 +41,13 @@ class TrainingMixin:
 
     def _cfg(self, l2: float = 0.0, l1: float = 0.0, train: bool = False) -> dict:
         """The fm_train_cfg dict; ``train`` adds regression sums, noise and the RNG seed."""
-        metric = 0
+        metric = B.Metric.NONE
         if self.loss == "bce":
-            metric = 2  # every output thresholded at 0.5 (binary / multilabel)
+            metric = B.Metric.THRESHOLD  # binary / multilabel
         elif self._is_classifier():
-            metric = 1  # argmax
+            metric = B.Metric.ARGMAX
         elif train:
-            metric = 3  # regression sums: mse, mae, r2
+            metric = B.Metric.REGRESSION  # mse, mae, r2
         mult, per_output = B.LOSS_REDUCTION[self.loss]
         cfg = {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
                "l2": l2, "l2_batch_scaled": False, "metric": metric, "l1": l1}
@@ -60,23 +64,9 @@ class TrainingMixin:
     # ------------------------------------------------------------------ optimizer state
     def _prepare_opt_state(self, optimizer: Any) -> dict:
         """Return the optimizer state for ``optimizer``, reusing the model's when its
-        buffers mean the same thing (same rule and layout), else fresh.
-
-        The dict doubles as the fm_optim description passed to C: it holds the
-        hyper-parameters, 'step' and the buffers 's1', 's2', 's3'."""
-        st = self._opt_state
-        layout = list(optimizer.state_layout())
-        if (st is None or st.get("layout") != layout or st["s1"].shape != self._params.shape
-                or st["s1"].dtype != self.dtype
-                or (optimizer.uses_s3() and st.get("s3") is None)):
-            st = {"layout": layout, "step": 0,
-                  "s1": np.full_like(self._params, optimizer.initial_s1()),
-                  "s2": np.zeros_like(self._params),
-                  "s3": np.zeros_like(self._params) if optimizer.uses_s3() else None}
-        st.update(optimizer.kernel_config())
-        st["optimizer"] = {"class": type(optimizer).__name__, "config": optimizer.get_config()}
-        self._opt_state = st
-        return st
+        buffers mean the same thing (see :func:`fastmlp._driver.prepare_state`)."""
+        self._opt_state = prepare_state(self._opt_state, optimizer, self._params)
+        return self._opt_state
 
     def _training_snapshot(self) -> dict:
         """A copy of the weights and optimizer state (for early stopping and divergence)."""
@@ -96,38 +86,6 @@ class TrainingMixin:
                 st[k][...] = v
             else:
                 st[k] = copy.deepcopy(v)
-
-    # Attributes a fit changes in place (so a restore keeps the objects users may hold).
-    _FIT_IN_PLACE = ("_params", "history_", "_rng")
-
-    def _fit_snapshot(self) -> dict:
-        """Everything a fit may change, for :meth:`_restore_fit_snapshot`.
-
-        A fit that finds a NaN or an infinity in X during its first epoch
-        (X is checked batch by batch in C, see :func:`run_fit`) puts the model
-        back exactly as it was before the call: weights, optimizer state and
-        step, RNG, history, classes, the loss decided by 'auto'.
-        """
-        return {"params": self._params.copy(),
-                "rng": copy.deepcopy(self._rng.bit_generator.state),
-                "history": {k: len(v) for k, v in self.history_.items()},
-                "attrs": copy.deepcopy({k: v for k, v in vars(self).items()
-                                        if k not in self._FIT_IN_PLACE})}
-
-    def _restore_fit_snapshot(self, snap: dict) -> None:
-        """Put a :meth:`_fit_snapshot` back (a fit only appends to the history)."""
-        self._params[...] = snap["params"]
-        self._rng.bit_generator.state = snap["rng"]
-        for k in list(self.history_):
-            if k in snap["history"]:
-                del self.history_[k][snap["history"][k]:]
-            else:
-                del self.history_[k]
-        for k in [k for k in vars(self) if k not in self._FIT_IN_PLACE]:
-            if k not in snap["attrs"]:
-                delattr(self, k)
-        for k, v in snap["attrs"].items():
-            setattr(self, k, v)
 
     # ------------------------------------------------------------------ data
     def _fit_data(self, X: Any, y: Any, sample_weight: Any, class_weight: Any,
@@ -190,14 +148,9 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
     # X's finite check runs in C, on each batch of the first epoch right before
     # it is used (its rows are then in cache anyway), instead of a pass over all
     # of X here; a bad batch stops training before it changes anything, and the
-    # model goes back to this snapshot.
-    before = model._fit_snapshot()
-    try:
-        X, Y, sw, Xv, Yv = model._fit_data(X, y, sample_weight, class_weight, validation_split,
-                                           validation_data, defer_x_check=True)
-    except NonFiniteError:
-        model._restore_fit_snapshot(before)
-        raise
+    # transaction around fit (fastmlp._transaction) puts the model back as it was.
+    X, Y, sw, Xv, Yv = model._fit_data(X, y, sample_weight, class_weight, validation_split,
+                                       validation_data, defer_x_check=True)
     n = X.shape[0]
     bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
     try:
@@ -205,7 +158,6 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
                      schedule=schedule, cfg=model._cfg(l2, l1, train=True),
                      shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, check_x=True)
     except _trainer.NonFiniteBatch:  # found before any training step used the bad values
-        model._restore_fit_snapshot(before)
         raise nonfinite_error(X, "X") from None  # the rows split off for validation are finite
 
 
@@ -223,8 +175,7 @@ def run_lr_find(model: Any, X: Any, y: Any, *, start_lr: float, end_lr: float, n
     opt = get_optimizer(optimizer)
     X, Y, sw, _, _ = model._fit_data(X, y, sample_weight, class_weight, 0.0, None)
     bs = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
-    saved = model._training_snapshot()
-    rng_state = copy.deepcopy(model._rng.bit_generator.state)
+    saved = snapshot(model)  # the range test never changes the model
     try:
         lrs, losses = _trainer.lr_find(model, X, Y, sw, optimizer=opt, bs=bs,
                                        cfg=model._cfg(check_nonneg_float(l2, "l2"),
@@ -232,8 +183,6 @@ def run_lr_find(model: Any, X: Any, y: Any, *, start_lr: float, end_lr: float, n
                                        start_lr=start_lr, end_lr=end_lr, num_it=num_it,
                                        stop_div=bool(stop_div), beta=0.98)
     finally:
-        model._params[...] = saved["params"]
-        model._opt_state = saved["opt"]
-        model._rng.bit_generator.state = rng_state
+        restore(model, saved)
     return LRFinderResult.from_run(lrs, losses, beta=0.98)
 

@@ -1,20 +1,16 @@
-"""The Python side of training: drive ``fm_train`` chunk by chunk.
+""":class:`fastmlp.MLP`'s semantics as hooks of the one epoch driver (:mod:`fastmlp._driver`).
 
-Each epoch runs as a few calls into C, each a *chunk* of consecutive
-mini-batches (gather, forward, loss, backward and update, all in C with the
-GIL released).  Between chunks Python updates the progress bars, gives the
-callbacks ``on_batch_end`` and computes the per-batch learning rates of
-per-batch schedules for the next chunk.  The chunk length adapts so a call
-lasts about ``_TARGET_SECONDS``: long enough that Python's share is
-negligible, short enough that bars move, callbacks can stop training and
-Ctrl-C is answered promptly.  Chunk boundaries never change the result (the
-C loop is the same for any split, and schedules are functions of the batch
-index), so training is reproducible for a seed whatever the timing.
-
-Consistency: the parameters, the optimizer buffers and its step change only
-inside the C call, and the Cython wrapper writes the step back into the state
-dict before returning, so when a KeyboardInterrupt surfaces the model is at
-the last completed step, consistent and usable.
+Between the C calls of an epoch (:func:`fastmlp._driver.run_epochs`) the
+hooks here update the progress bars, give the callbacks ``on_batch_end`` and
+compute the per-batch learning rates of per-batch schedules for the next
+chunk.  The chunk length adapts so a call lasts about ``_TARGET_SECONDS``:
+long enough that Python's share is negligible, short enough that bars move,
+callbacks can stop training and Ctrl-C is answered promptly.  Chunk
+boundaries never change the result (the C loop is the same for any split, the
+driver ends calls on the deferred-update flush steps, and schedules are
+functions of the batch index), so training is reproducible for a seed
+whatever the timing.  A Ctrl-C leaves the model at its last completed step
+with the history of the completed epochs.
 """
 from __future__ import annotations
 
@@ -25,6 +21,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from fastmlp import _backend as B
+from fastmlp import _driver as D
+from fastmlp._backend import Metric
 from fastmlp.callbacks import CallbackList
 
 core = B.core
@@ -33,53 +31,26 @@ _TARGET_SECONDS = 0.05
 _EVAL_ROWS = 4096
 
 
-class NonFiniteBatch(Exception):
-    """run(check_x=True) met a batch of X with a NaN or an infinity: training
-    stopped before that batch changed anything (the caller restores the model
-    and raises the user-facing error)."""
+NonFiniteBatch = D.NonFiniteBatch  # raised by run(check_x=True); see fastmlp._driver
 
 
-def _next_chunk(chunk: int, batches: int, elapsed: float, n_batches: int) -> int:
-    """Batches for the next call so that it lasts about _TARGET_SECONDS (grow at most 4x)."""
-    if elapsed <= 0:
-        want = chunk * 4
-    else:
-        want = int(_TARGET_SECONDS * batches / elapsed)
-    return max(1, min(n_batches, want, chunk * 4))
-
-
-def _aligned_count(count: int, step: int, bs: int, left: int) -> int:
-    """Batches for a call, ending it on a step that is a multiple of TRAIN_ALIGN.
-
-    At batches of 1-2 rows fm_train may defer weight updates and write them at
-    such steps and at the end of each call (csrc/fastmlp.h): calls that end
-    there (or at the epoch's end, ``left``) make the results independent of
-    the timing-driven chunk sizes.  Bigger batches keep ``count``.
-    """
-    a = core.TRAIN_ALIGN
-    if bs > 2 or count >= left:
-        return count
-    end = (step + count) // a * a
-    return end - step if end > step else min(a - step % a, left)
-
-
-def train_metrics(stats: np.ndarray, metric: int, ss_tot: Optional[np.ndarray],
+def train_metrics(st: B.TrainStats, metric: int, ss_tot: Optional[np.ndarray],
                   n_rows: int) -> dict:
     """The running loss and metrics of an epoch from fm_train's stats."""
-    rows = stats[2]
+    rows = st.rows
     if not rows:
         return {}
-    out = {"loss": float((stats[0] + stats[3]) / rows)}
-    if metric in (1, 2):
-        out["accuracy"] = float(stats[1] / rows)
+    out = {"loss": (st.data_loss + st.penalty) / rows}
+    if metric in (Metric.ARGMAX, Metric.THRESHOLD):
+        out["accuracy"] = st.correct / rows
         out["error_rate"] = 1.0 - out["accuracy"]
-    elif metric == 3 and ss_tot is not None:
+    elif metric == Metric.REGRESSION and ss_tot is not None:
         K = len(ss_tot)
-        out["mse"] = float(stats[5] / (rows * K))
-        out["mae"] = float(stats[4] / (rows * K))
+        out["mse"] = st.sq_err / (rows * K)
+        out["mae"] = st.abs_err / (rows * K)
         tot = ss_tot * (rows / n_rows)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(tot > 0, 1 - stats[6:6 + K] / np.where(tot > 0, tot, 1), 0.0)
+            r2 = np.where(tot > 0, 1 - st.sq_err_k[:K] / np.where(tot > 0, tot, 1), 0.0)
         out["r2"] = float(r2.mean())
     return out
 
@@ -98,9 +69,9 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
         p = np.empty_like(z)
         total += core.loss(p, None, z, Y[lo:hi], None, cfg["loss"], out_act, model.leaky_slope, 1.0)
         y = Y[lo:hi]
-        if cfg["metric"] == 1:
+        if cfg["metric"] == Metric.ARGMAX:
             correct += float(np.sum(p.argmax(1) == y.argmax(1)))
-        elif cfg["metric"] == 2:
+        elif cfg["metric"] == Metric.THRESHOLD:
             correct += float(np.sum(((p > 0.5) == (y > 0.5)).all(axis=1)))
         else:
             r = p.astype(np.float64) - y
@@ -110,7 +81,7 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
         if on_rows is not None:
             on_rows(hi - lo)
     out = {"loss": cfg["loss_mult"] * total / (n * (K if cfg["loss_per_output"] else 1))}
-    if cfg["metric"] in (1, 2):
+    if cfg["metric"] in (Metric.ARGMAX, Metric.THRESHOLD):
         out["accuracy"] = correct / n
         out["error_rate"] = 1.0 - out["accuracy"]
     else:
@@ -123,136 +94,170 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
     return out
 
 
-class _Chunker:
-    """Everything one C call needs that does not change within a fit."""
-
-    def __init__(self, model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
-                 bs: int, cfg: dict) -> None:
-        self.model, self.X, self.Y, self.sw, self.bs, self.cfg = model, X, Y, sw, bs, cfg
-        self.sizes, self.acts, self.slopes = model._net_arrays()
-        self.work = np.empty(core.workspace_size(self.sizes, self.acts, self.slopes, bs),
-                             dtype=model.dtype)
-        self.grad = np.empty_like(model._params)
-        self.dropout = model._dropout_rates()
-        self.stats = np.zeros(6 + Y.shape[1])
-
-    def run(self, st: dict, order: Optional[np.ndarray], first: int, count: int,
-            lrs: Optional[np.ndarray], moms: Optional[np.ndarray]) -> int:
-        done, _ = B.train_steps(
-            params=self.model._params, grad=self.grad, work=self.work, stats=self.stats,
-            net=(self.sizes, self.acts, self.slopes), opt=st, cfg=self.cfg, x=self.X, y=self.Y,
-            sw=self.sw, order=order, start=first * self.bs, n_batches=count, batch=self.bs,
-            s1=st["s1"], s2=st["s2"], s3=st["s3"], dropout=self.dropout, lr_steps=lrs,
-            mom_steps=moms, n_threads=self.model.n_threads)
-        return done
-
-
-def _batch_hparams(schedule: Any, optimizer: Any, st: dict, epoch: int, first: int, count: int,
-                   cycle_mom: bool) -> tuple:
-    """Per-batch (lrs, moms) arrays for a chunk, or None where a scalar does."""
-    lrs = schedule.batch_lrs(epoch, first, count) if schedule.per_batch else None
-    factor = optimizer.step_lr_factor(st["step"] + 1 + np.arange(count))
-    if factor is not None:
-        lrs = (np.full(count, st["lr"]) if lrs is None else lrs) * factor
-    moms = schedule.batch_moms(epoch, first, count) if cycle_mom else None
-    return (None if lrs is None else np.ascontiguousarray(lrs, dtype=np.float64),
-            None if moms is None else np.ascontiguousarray(moms, dtype=np.float64))
-
-
-
 def _ss_tot(Y: np.ndarray) -> np.ndarray:
     """Per-output total sum of squares of Y (R^2's denominator), in float64."""
     Yd = Y.astype(np.float64)
     return ((Yd - Yd.mean(axis=0)) ** 2).sum(axis=0)
 
+
+
+class _MLPHooks(D.Hooks):
+    """MLP.fit: its RNG's permutations, schedules, callbacks, history, progress bars."""
+
+    def __init__(self, model: Any, n: int, n_batches: int, Xv: Optional[np.ndarray],
+                 Yv: Optional[np.ndarray], *, epochs: int, optimizer: Any, schedule: Any,
+                 cfg: dict, shuffle: bool, callbacks: Any, verbose: int,
+                 ss_tot: Optional[np.ndarray]) -> None:
+        from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
+
+        self.model, self.n, self.Xv, self.Yv = model, n, Xv, Yv
+        self.optimizer, self.schedule, self.metric = optimizer, schedule, cfg["metric"]
+        self.shuffle, self.ss_tot = shuffle, ss_tot
+        self.order_buf = np.arange(n, dtype=np.int64)
+        self.cycle_mom = (schedule.per_batch and schedule.cycles_momentum
+                          and optimizer.cycled_momentum())
+        self.cbs = CallbackList(callbacks, model)
+        self.progress = EpochProgress(epochs, n_batches, verbose)
+        self.t0 = 0.0
+        self.last_lr = 0.0
+
+    def begin(self) -> None:
+        self.cbs.on_train_begin({})
+
+    def order(self, epoch: int) -> Optional[np.ndarray]:
+        if not self.shuffle:
+            return None
+        self.order_buf[...] = np.arange(self.n)  # fresh each epoch: fit(a) + fit(b) == fit(a + b)
+        self.model._rng.shuffle(self.order_buf)
+        return self.order_buf
+
+    def epoch_begin(self, epoch: int, state: dict) -> None:
+        self.cbs.on_epoch_begin(epoch, {})
+        self.t0 = time.perf_counter()
+        if not self.schedule.per_batch:
+            state["lr"] = self.schedule.lr(epoch)
+        self.last_lr = state["lr"]
+        self.progress.start_epoch(epoch)
+
+    def batch_hparams(self, epoch: int, first: int, count: int, state: dict) -> tuple:
+        lrs = self.schedule.batch_lrs(epoch, first, count) if self.schedule.per_batch else None
+        factor = self.optimizer.step_lr_factor(state["step"] + 1 + np.arange(count))
+        if factor is not None:
+            lrs = (np.full(count, state["lr"]) if lrs is None else lrs) * factor
+        moms = self.schedule.batch_moms(epoch, first, count) if self.cycle_mom else None
+        self.last_lr = state["lr"] if lrs is None else float(lrs[-1])
+        return (None if lrs is None else np.ascontiguousarray(lrs, dtype=np.float64),
+                None if moms is None else np.ascontiguousarray(moms, dtype=np.float64))
+
+    def chunk_end(self, epoch: int, done: int, batches: int, stats: B.TrainStats,
+                  state: dict) -> bool:
+        running = train_metrics(stats, self.metric, self.ss_tot, self.n)
+        self.progress.update_train(batches, running)
+        if self.cbs:
+            self.cbs.on_batch_end(done, running)
+        return bool(self.model.stop_training)
+
+    def epoch_end(self, epoch: int, stats: B.TrainStats, complete: bool, state: dict) -> bool:
+        model = self.model
+        if not np.isfinite(model._params).all():  # the transaction around fit restores
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch + 1} (non-finite weights); the model was "
+                "restored to its state before this call. Lower the learning rate or "
+                "scale the inputs.")
+        row = train_metrics(stats, self.metric, self.ss_tot, self.n)
+        if self.Xv is not None:
+            self.progress.start_validation(self.Xv.shape[0])
+            for k, v in evaluate(model, self.Xv, self.Yv,
+                                 self.progress.update_validation).items():
+                row["val_" + k] = v
+        row["lr"] = self.last_lr
+        row["time"] = time.perf_counter() - self.t0
+        for k, v in row.items():
+            model.history_.setdefault(k, []).append(float(v))
+        self.schedule.epoch_end(epoch, row)
+        self.cbs.on_epoch_end(epoch, row)
+        self.progress.end_epoch(row)
+        return bool(model.stop_training)
+
+    def interrupted(self, state: dict) -> None:
+        self.model.interrupted_ = True
+
+    def close(self) -> None:
+        self.progress.close()
+
+
 def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
         Xv: Optional[np.ndarray], Yv: Optional[np.ndarray], *, epochs: int, bs: int,
         optimizer: Any, schedule: Any, cfg: dict, shuffle: bool, callbacks: Any,
         verbose: int, check_x: bool = False) -> None:
-    """Train ``model`` in place (see the module docstring).
+    """Train ``model`` in place through the epoch driver (see the module docstring).
 
     ``check_x``: X has not been checked for NaN and infinity; fm_train checks
     each batch's rows right before using them until an epoch has gone over
     every row (the first), and a bad batch raises :class:`NonFiniteBatch`.
     """
-    from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
-
-    st = model._prepare_opt_state(optimizer)
+    state = model._prepare_opt_state(optimizer)
     n = X.shape[0]
     n_batches = -(-n // bs)
-    ch = _Chunker(model, X, Y, sw, bs, {**cfg, "check_finite": bool(check_x)})
-    order = np.arange(n, dtype=np.int64)
-    ss_tot = _ss_tot(Y) if cfg["metric"] == 3 else None  # regression only (copies Y)
     schedule.begin(optimizer.lr, epochs, n_batches, n)
-    cycle_mom = schedule.per_batch and schedule.cycles_momentum and optimizer.cycled_momentum()
-    cbs = CallbackList(callbacks, model)
-    hist = model.history_
+    hooks = _MLPHooks(model, n, n_batches, Xv, Yv, epochs=epochs, optimizer=optimizer,
+                      schedule=schedule, cfg=cfg, shuffle=shuffle, callbacks=callbacks,
+                      verbose=verbose,
+                      ss_tot=_ss_tot(Y) if cfg["metric"] == Metric.REGRESSION else None)
     model.stop_training = False
     model.interrupted_ = False
-    chunk = max(1, min(n_batches, 64 // bs))
-    progress = EpochProgress(epochs, n_batches, verbose)
-    try:
-        cbs.on_train_begin({})
-        for epoch in range(epochs):
-            cbs.on_epoch_begin(epoch, {})
-            t0 = time.perf_counter()
-            if not schedule.per_batch:
-                st["lr"] = schedule.lr(epoch)
-            snapshot = model._training_snapshot()
-            if shuffle:  # a fresh permutation each epoch: fit(a) + fit(b) == fit(a + b)
-                order[...] = np.arange(n)
-                model._rng.shuffle(order)
-            ch.stats[:] = 0
-            done, last_lr = 0, st["lr"]
-            progress.start_epoch(epoch)
-            while done < n_batches:
-                count = _aligned_count(min(chunk, n_batches - done), st["step"], bs,
-                                       n_batches - done)
-                lrs, moms = _batch_hparams(schedule, optimizer, st, epoch, done, count, cycle_mom)
-                tc = time.perf_counter()
-                nb = ch.run(st, order if shuffle else None, done, count, lrs, moms)
-                if nb < 0:  # batch done - nb - 1 holds a NaN/inf; nothing was changed by it
-                    raise NonFiniteBatch()
-                chunk = _next_chunk(chunk, nb, time.perf_counter() - tc, n_batches)
-                done += nb
-                last_lr = st["lr"] if lrs is None else float(lrs[nb - 1])
-                running = train_metrics(ch.stats, cfg["metric"], ss_tot, n)
-                progress.update_train(nb, running)
-                if cbs:
-                    cbs.on_batch_end(done, running)
-                if model.stop_training:
-                    break
-            if done == n_batches:  # every row of X has passed the check
-                ch.cfg["check_finite"] = False
-            if not np.isfinite(model._params).all():
-                model._restore_snapshot(snapshot)
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch + 1} (non-finite weights); the model was "
-                    "restored to the end of the previous epoch. Lower the learning rate or "
-                    "scale the inputs.")
-            row = train_metrics(ch.stats, cfg["metric"], ss_tot, n)
-            if Xv is not None:
-                progress.start_validation(Xv.shape[0])
-                for k, v in evaluate(model, Xv, Yv, progress.update_validation).items():
-                    row["val_" + k] = v
-            row["lr"] = last_lr
-            row["time"] = time.perf_counter() - t0
-            for k, v in row.items():
-                hist.setdefault(k, []).append(float(v))
-            schedule.epoch_end(epoch, row)
-            cbs.on_epoch_end(epoch, row)
-            progress.end_epoch(row)
-            if model.stop_training:
-                break
-    except KeyboardInterrupt:
-        model.interrupted_ = True
-    finally:
-        progress.close()
-    if model.interrupted_:
+    completed = D.run_epochs(
+        params=model._params, net=model._net_arrays(), state=state, cfg=cfg,
+        rows=D.Rows(X, Y, sw), bs=bs, epochs=epochs, hooks=hooks,
+        chunking=D.Chunking(min(n_batches, 64 // bs), _TARGET_SECONDS),
+        n_threads=model.n_threads, dropout=model._dropout_rates(), check_finite=check_x)
+    if not completed:
         warnings.warn("training interrupted; the model keeps the weights of the last completed "
                       "step and the history of the completed epochs", RuntimeWarning, stacklevel=3)
         return
-    cbs.on_train_end({})
+    hooks.cbs.on_train_end({})
+
+
+class _RangeTestHooks(D.Hooks):
+    """lr_find: one batch per call at lr = start*(end/start)^(i/num_it), the loss of each."""
+
+    def __init__(self, model: Any, n: int, lrs: np.ndarray, stop_div: bool, beta: float) -> None:
+        self.model, self.n, self.lrs_all = model, n, lrs
+        self.stop_div, self.beta = stop_div, beta
+        self.order_buf = np.arange(n, dtype=np.int64)
+        self.lrs: list = []
+        self.losses: list = []
+        self.avg, self.best, self.stopped = 0.0, np.inf, False
+
+    def order(self, epoch: int) -> np.ndarray:
+        self.order_buf[...] = np.arange(self.n)
+        self.model._rng.shuffle(self.order_buf)
+        return self.order_buf
+
+    def batch_hparams(self, epoch: int, first: int, count: int, state: dict) -> tuple:
+        i = len(self.lrs)
+        return self.lrs_all[i:i + count], None
+
+    def chunk_end(self, epoch: int, done: int, batches: int, stats: B.TrainStats,
+                  state: dict) -> bool:
+        i = len(self.lrs)
+        loss = (stats.data_loss + stats.penalty) / stats.rows  # this batch's (Chunking exact)
+        self.lrs.append(float(self.lrs_all[i]))
+        self.losses.append(float(loss))
+        if not np.isfinite(loss) or not np.isfinite(self.model._params).all():
+            self.stopped = True
+        else:
+            self.avg = self.beta * self.avg + (1 - self.beta) * loss
+            smooth = self.avg / (1 - self.beta ** (i + 1))
+            self.best = min(self.best, smooth)
+            if self.stop_div and smooth > 4 * self.best:
+                self.stopped = True
+        if len(self.lrs) == len(self.lrs_all):
+            self.stopped = True
+        return self.stopped
+
+    def epoch_end(self, epoch: int, stats: B.TrainStats, complete: bool, state: dict) -> bool:
+        return self.stopped
 
 
 def lr_find(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray], *,
@@ -263,30 +268,13 @@ def lr_find(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray], 
     Stops early once the smoothed loss exceeds 4x its minimum (stop_div) or
     turns non-finite.  The caller restores the model afterwards.
     """
-    st = model._prepare_opt_state(optimizer)
+    state = model._prepare_opt_state(optimizer)
     n = X.shape[0]
     n_batches = -(-n // bs)
-    ch = _Chunker(model, X, Y, sw, bs, cfg)
-    order = np.arange(n, dtype=np.int64)
     lrs_all = start_lr * (end_lr / start_lr) ** (np.arange(num_it) / num_it)
-    lrs: list = []
-    losses: list = []
-    avg, best, b = 0.0, np.inf, 0
-    for i in range(num_it):
-        if b == 0:
-            order[...] = np.arange(n)
-            model._rng.shuffle(order)
-        ch.stats[:] = 0
-        ch.run(st, order, b, 1, lrs_all[i:i + 1], None)
-        b = (b + 1) % n_batches
-        loss = (ch.stats[0] + ch.stats[3]) / ch.stats[2]
-        lrs.append(float(lrs_all[i]))
-        losses.append(float(loss))
-        if not np.isfinite(loss) or not np.isfinite(model._params).all():
-            break
-        avg = beta * avg + (1 - beta) * loss
-        smooth = avg / (1 - beta ** (i + 1))
-        best = min(best, smooth)
-        if stop_div and smooth > 4 * best:
-            break
-    return lrs, losses
+    hooks = _RangeTestHooks(model, n, lrs_all, stop_div, beta)
+    D.run_epochs(params=model._params, net=model._net_arrays(), state=state, cfg=cfg,
+                 rows=D.Rows(X, Y, sw), bs=bs, epochs=-(-num_it // n_batches), hooks=hooks,
+                 chunking=D.Chunking(1, exact=True), n_threads=model.n_threads,
+                 dropout=model._dropout_rates())
+    return hooks.lrs, hooks.losses

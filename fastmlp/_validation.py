@@ -10,7 +10,6 @@ wrong shapes with a message naming the argument.
 from __future__ import annotations
 
 import contextlib
-import copy
 import contextvars
 import numbers
 import os
@@ -257,14 +256,6 @@ def check_nonneg_float(v: Any, name: str, positive: bool = False) -> float:
     return float(v)
 
 
-def one_of(v: Any, name: str, options: Iterable[str]) -> str:
-    """Return v if it is one of options, else raise listing them."""
-    opts = tuple(options)
-    if not isinstance(v, str) or v not in opts:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, opts))}; got {v!r}")
-    return v
-
-
 def as_list(value: Any, n: int, name: str, what: str) -> list:
     """``[value] * n`` for a str, else the items of a sequence; anything else raises
     naming the argument (``what`` says what was expected)."""
@@ -458,29 +449,6 @@ def check_callbacks(callbacks: Any, base: type, name: str = "callbacks") -> list
 
 
 # ---------------------------------------------------------------------- transactions
-def _snapshot(obj: Any) -> tuple[dict, dict]:
-    """(attributes as they are, deep copies of their values) of ``obj``."""
-    attrs = dict(vars(obj))
-    return attrs, copy.deepcopy(attrs)
-
-
-def _restore(obj: Any, snap: tuple[dict, dict]) -> None:
-    """Put a :func:`_snapshot` back: the same attribute objects, with their contents
-    as they were (arrays written back in place, so references users hold still
-    see the model's values)."""
-    attrs, values = snap
-    for k in [k for k in vars(obj) if k not in attrs]:
-        delattr(obj, k)
-    for k, v in attrs.items():
-        saved = values[k]
-        if isinstance(v, np.ndarray) and v.flags.writeable and v.shape == saved.shape \
-                and v.dtype == saved.dtype:
-            v[...] = saved
-            setattr(obj, k, v)
-        else:
-            setattr(obj, k, saved)
-
-
 @contextlib.contextmanager
 def transaction(obj: Any) -> Iterator[None]:
     """Run a call on ``obj`` that either completes or leaves it exactly as it was.
@@ -491,12 +459,14 @@ def transaction(obj: Any) -> Iterator[None]:
     exception propagates.  For estimators whose state is small (the
     Perceptrons): it deep-copies every attribute on entry.
     """
-    snap = _snapshot(obj)
+    from fastmlp._transaction import restore, snapshot  # the one snapshot mechanism
+
+    snap = snapshot(obj)
     try:
         yield
     except BaseException as exc:
         if not getattr(exc, "keeps_model", False):  # DivergenceError committed its state
-            _restore(obj, snap)
+            restore(obj, snap)
         raise
 
 

@@ -238,7 +238,7 @@ class RMSprop(Optimizer):
 
     kind = "rmsprop"
 
-    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, lr: float = 1e-2, alpha: float = B.RMSPROP_ALPHA, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
                  decay_bias: bool = True) -> None:
         super().__init__(lr, weight_decay, decay_bias)
@@ -364,14 +364,3 @@ def get_optimizer(optimizer: Union[str, Optimizer], learning_rate: Optional[floa
         raise ValueError(f"momentum applies to 'sgd' and 'rmsprop'; {key!r} takes its momentum "
                          f"from betas (use {OPTIMIZER_CLASSES[key].__name__}(betas=...))")
     return OPTIMIZER_CLASSES[key](lr=lr)
-
-
-def optimizer_from_config(kind: str, config: dict) -> Optimizer:
-    """Rebuild an optimizer from ``get_config()`` output (used by fastmlp.io)."""
-    cls = OPTIMIZER_CLASSES.get(kind)
-    if cls is None:
-        raise ValueError(f"unknown optimizer kind {kind!r}")
-    config = dict(config)
-    if "betas" in config:
-        config["betas"] = tuple(config["betas"])
-    return cls(**config)

@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from fastmlp import _backend as B
+from fastmlp._transaction import Transactional
 from fastmlp._validation import (DivergenceError, ForwardOverflowError, check_dtype,
                                  check_forward_output,
                                  check_labels, check_nonneg_float, check_positive_int, check_X,
@@ -21,7 +22,7 @@ class ConvergenceWarning(UserWarning):
     """Training stopped before the stopping criterion was met."""
 
 
-class Perceptron:
+class Perceptron(Transactional):
     """The single neuron ``step(w.x + b)`` with Rosenblatt's learning rule.
 
     For every sample with ``y * (w.x + b) <= 0`` (misclassified, or on the

@@ -21,6 +21,8 @@ from typing import Optional
 
 import numpy as np
 
+from fastmlp._backend import RMSPROP_ALPHA
+
 __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "act_forward", "act_backward", "linear_forward",
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
@@ -196,7 +198,7 @@ def optim_step(w, g, opt: dict, state: Optional[dict] = None, n_decay: Optional[
         s1 = s1 + gp**2
         w = w - lr * gp / (np.sqrt(s1) + eps)
     elif kind == "rmsprop":
-        a = opt.get("alpha", 0.99)
+        a = opt.get("alpha", RMSPROP_ALPHA)
         s1 = a * s1 + (1 - a) * gp**2
         if opt.get("centered", False):
             s3 = s3 + (1 - a) * (gp - s3)

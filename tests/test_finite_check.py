@@ -10,7 +10,7 @@ import pytest
 
 from fastmlp import MLP
 from fastmlp import _core as core
-from fastmlp import _trainer
+from fastmlp import _backend as backend
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 
 N, BS = 103, 10  # 11 batches, the last of 3 rows
@@ -218,13 +218,13 @@ def test_rows_split_off_for_validation_are_checked_before_training():
 
 def test_only_the_first_epoch_is_checked(monkeypatch):
     seen = []
-    real = _trainer._Chunker.run
+    real = backend.train_steps
 
-    def spy(self, *args):
-        seen.append(self.cfg["check_finite"])
-        return real(self, *args)
+    def spy(**kw):
+        seen.append(kw["cfg"]["check_finite"])
+        return real(**kw)
 
-    monkeypatch.setattr(_trainer._Chunker, "run", spy)
+    monkeypatch.setattr(backend, "train_steps", spy)
     X, y = _data(np.float32)
     m = MLP([6, 8, 3], seed=0)
     m.fit(X, y, epochs=3, batch_size=BS, verbose=0, optimizer="sgd")

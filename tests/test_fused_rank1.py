@@ -197,7 +197,7 @@ def test_deferred_updates_do_not_depend_on_chunking(dtype, n_threads, batch, mon
     written at every call's end, where the rounding changes.  fit ends its calls on
     steps that are multiples of TRAIN_ALIGN (where fm_train writes them anyway), so
     the weights must be bit for bit the same however the epoch is cut."""
-    from fastmlp import MLP, _trainer
+    from fastmlp import MLP, _driver
 
     rng = np.random.default_rng(11)
     X = rng.standard_normal((203, 50))
@@ -205,7 +205,8 @@ def test_deferred_updates_do_not_depend_on_chunking(dtype, n_threads, batch, mon
     # layers 0 (50 x 300, >= 32 KiB) and 1 (300 x 300, >= 128 KiB) defer, in float32 too
     results = []
     for chunk in (1, 5, 23, 10**6):
-        monkeypatch.setattr(_trainer, "_next_chunk", lambda *a, c=chunk: c)
+        monkeypatch.setattr(_driver.Chunking, "next",
+                            lambda self, *a, c=chunk: setattr(self, "size", c))
         net = MLP([50, 300, 300, 4], seed=3, dtype=dtype, n_threads=n_threads)
         net.fit(X, y, epochs=2, batch_size=batch, learning_rate=0.01, shuffle=True, verbose=0,
                 optimizer="sgd")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastmlp import MLP
-from fastmlp import _trainer
+from fastmlp import _driver
 from fastmlp import reference as ref
 from fastmlp.optim import SGD, Adam
 from fastmlp.schedules import (Constant, ExponentialLR, InverseScaling, LRFinderResult, OneCycle,
@@ -108,7 +108,8 @@ def test_one_cycle_runs_per_batch_in_c_and_chunking_does_not_matter(monkeypatch)
     net = MLP([4, 6, 3], seed=1, dtype=np.float64)
     p0 = net._params.copy()
     net.fit_one_cycle(X, y, **kw)
-    monkeypatch.setattr(_trainer, "_next_chunk", lambda chunk, b, t, n: 1 + (chunk % 3))
+    monkeypatch.setattr(_driver.Chunking, "next",
+                        lambda self, b, t, n: setattr(self, "size", 1 + (self.size % 3)))
     other = MLP([4, 6, 3], seed=1, dtype=np.float64).fit_one_cycle(X, y, **kw)
     assert np.array_equal(net._params, other._params)
     s = OneCycle(max_lr=0.05)

@@ -253,7 +253,8 @@ def test_n_threads_do_not_change_results():
 def test_fix_sklearn_bugs_names_are_validated():
     X, y = _clf_data()
     assert set(SKLEARN_BUG_FIXES) == {"multioutput_loss", "stratify_multiclass",
-                                      "restore_best_weights", "partial_fit_lbfgs"}
+                                      "restore_best_weights", "partial_fit_lbfgs",
+                                      "lbfgs_clipped_loss"}
     with pytest.raises(ValueError, match="unknown names"):
         MLPClassifier(fix_sklearn_bugs=["nope"]).fit(X, y)
 

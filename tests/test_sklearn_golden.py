@@ -153,6 +153,26 @@ def test_lbfgs_forty_iterations():
     assert_same_mlp(a, b, np.float64, "lbfgs x40")
 
 
+def test_lbfgs_past_saturation():
+    """The line search sees scikit-learn's clipped-probability log-loss: past iteration
+    ~20 the largest logit passes 100 (p = 1 - eps is clipped), where a loss from the
+    logits sent the two runs 3e-3 apart; both converge at the same iterate."""
+    X, y = make_classification(97, 10, n_informative=5, random_state=4)
+    for max_iter in (18, 30, 2000):
+        a, b = fit_pair(SkMLPC, MLPClassifier, X, y, hidden_layer_sizes=(5,), solver="lbfgs",
+                        max_iter=max_iter, random_state=3)
+        h = np.maximum(X @ a.coefs_[0] + a.intercepts_[0], 0)
+        assert max_iter < 30 or np.abs(h @ a.coefs_[1] + a.intercepts_[1]).max() > 37
+        assert_same_mlp(a, b, np.float64, f"lbfgs past saturation x{max_iter}")
+    assert a.n_iter_ < 2000
+    # the consistent objective (fix_sklearn_bugs) leaves scikit-learn's trajectory there
+    d, c = fit_pair(SkMLPC, MLPClassifier, X, y, hidden_layer_sizes=(5,), solver="lbfgs",
+                    max_iter=30, random_state=3)
+    c = _fit(MLPClassifier(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30,
+                           random_state=3, fix_sklearn_bugs=["lbfgs_clipped_loss"]), X, y)[0]
+    assert max(np.abs(u - v).max() for u, v in zip(c.coefs_, d.coefs_)) > 1e-4
+
+
 #: Converged lbfgs runs are compared by their minimum only: past ~150
 #: iterations the two paths have separated (see above) and each stops where
 #: scipy's ftol/gtol test fires, in the same basin but not at the same point;

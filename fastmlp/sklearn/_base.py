@@ -14,6 +14,7 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import unique_labels
 
 from fastmlp import _backend as B
+from fastmlp._transaction import Transactional
 from fastmlp._validation import _TypeOf, resolve_threads, validate_params
 
 __all__ = ["SklearnEstimator", "store_params", "check_sample_weight",
@@ -27,12 +28,13 @@ VERBOSE = _TypeOf(numbers.Integral, bool, np.bool_, name="an int or bool")
 INT_OR_NONE = _TypeOf(numbers.Integral, type(None), name="an int or None")
 
 
-class SklearnEstimator(BaseEstimator):
+class SklearnEstimator(Transactional, BaseEstimator):
     """Base of fastmlp's scikit-learn estimators (not for direct use).
 
     Subclasses set ``_constraints`` (``{"param": [constraint, ...]}``, see
     :func:`fastmlp._validation.validate_params`) and an ``n_threads``
-    parameter; they accept sparse input.
+    parameter; they accept sparse input.  Their ``fit``/``partial_fit`` are
+    all-or-nothing and guarded against concurrent use (:mod:`fastmlp._transaction`).
     """
 
     _constraints: dict[str, list] = {}

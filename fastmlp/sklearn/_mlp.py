@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 import numpy as np
 import scipy.optimize
+from scipy.special import xlogy
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -38,6 +39,9 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
+from fastmlp import _driver as D
+from fastmlp._driver import prepare_state
+from fastmlp.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
@@ -69,6 +73,12 @@ SKLEARN_BUG_FIXES: dict[str, str] = {
         "MLPRegressor.partial_fit is offered for solver='lbfgs' and runs a whole "
         "lbfgs optimisation (its availability check is never called); fixed: it is "
         "unavailable for lbfgs, as in MLPClassifier."),
+    "lbfgs_clipped_loss": (
+        "MLPClassifier(solver='lbfgs') line-searches on the log-loss of probabilities "
+        "clipped to [eps, 1 - eps] while its gradient is that of the unclipped loss, so "
+        "once outputs saturate (a logit beyond about 36 in float64) the objective and "
+        "its gradient disagree; fixed: the log-loss computed from the logits, "
+        "consistent with the gradient."),
 }
 
 _STOCHASTIC = ("sgd", "adam", "adagrad", "rmsprop", "adamw")
@@ -80,7 +90,7 @@ _HIDDEN = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu"
 _OUTPUT_C = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax", "exp": "identity"}
 _CHUNK_ROWS = 16384        # rows per C training call (progress, Ctrl-C latency)
 _PREDICT_ROWS = 4096       # rows per C inference batch (bounds scratch memory)
-_SPARSE_CHUNK_ELEMS = 1 << 22  # dense elements per densified chunk of sparse input
+_SPARSE_CHUNK_ELEMS = D.SPARSE_CHUNK_ELEMS  # dense elements per densified chunk of sparse input
 
 _ARRAY_LIKE = _TypeOf(list, tuple, np.ndarray, name="an array-like")
 _DICT_OR_NONE = _TypeOf(dict, type(None), name="a dict or None")
@@ -148,51 +158,70 @@ def _dense_rows(X, rows, dtype) -> np.ndarray:
     return np.ascontiguousarray(part, dtype=dtype)
 
 
-class _Optimizer:
-    """Optimizer state between C calls, with scikit-learn's schedule logic.
+def _solver_optimizer(est: "_BaseMLP") -> Optimizer:
+    """The update rule of ``est.solver`` as a :mod:`fastmlp.optim` object.
 
-    ``sgd`` and ``adam`` are scikit-learn's ``SGDOptimizer``/``AdamOptimizer``
-    (their update forms run in C with ``"sklearn": True``); the extra solvers
-    ('adagrad', 'rmsprop', 'adamw') use torch.optim's forms and the same
-    learning-rate schedules as 'sgd'.
+    'sgd' and 'adam' are scikit-learn's forms (``sklearn=True``); 'adagrad',
+    'rmsprop' and 'adamw' torch.optim's, with ``optimizer_params`` for their
+    extra fields.  Biases are never decayed (scikit-learn's L2 skips them).
+    """
+    extra = dict(est.optimizer_params or {})
+    lr, wd = float(est.learning_rate_init), float(extra.get("weight_decay", 0.0))
+    betas, eps = (float(est.beta_1), float(est.beta_2)), float(est.epsilon)
+    if est.solver == "sgd":  # without momentum Nesterov's step is the plain one
+        return SGD(lr, momentum=float(est.momentum), weight_decay=wd,
+                   nesterov=bool(est.nesterovs_momentum) and est.momentum > 0,
+                   decay_bias=False, sklearn=True)
+    if est.solver == "adam":
+        return Adam(lr, betas, eps, weight_decay=wd, decay_bias=False, sklearn=True)
+    if est.solver == "adamw":
+        return AdamW(lr, betas, eps, weight_decay=wd, decay_bias=False)
+    if est.solver == "rmsprop":
+        return RMSprop(lr, alpha=float(extra.get("alpha", B.RMSPROP_ALPHA)), eps=eps,
+                       weight_decay=wd, decay_bias=False)
+    return Adagrad(lr, weight_decay=wd, eps=eps, decay_bias=False)
+
+
+class _SolverSchedule:
+    """scikit-learn's learning-rate logic over the optimizer state of the epoch driver.
+
+    ``state`` is the one optimizer-state model (:func:`fastmlp._driver.prepare_state`);
+    this object adds scikit-learn's schedules: 'invscaling' (per epoch, from
+    ``t_``), 'adaptive' (divide by 5 when stuck), and Adam's bias-corrected
+    step size reported as ``learning_rate``.  The extra solvers follow 'sgd'.
     """
 
-    def __init__(self, est: "_BaseMLP", n_params: int, dtype) -> None:
+    def __init__(self, est: "_BaseMLP", params: np.ndarray) -> None:
         self.solver = est.solver
         self.learning_rate_init = float(est.learning_rate_init)
         self.learning_rate = float(est.learning_rate_init)
         self.lr_schedule = est.learning_rate
         self.power_t = est.power_t
-        self.step = 0  # updates done (Adam's t)
-        self.s1 = np.zeros(n_params, dtype=dtype)
-        self.s2 = np.zeros(n_params, dtype=dtype)
-        extra = dict(est.optimizer_params or {})
-        self.fields = {
-            "kind": B.OPTIMIZERS[self.solver], "sklearn": self.solver in ("sgd", "adam"),
-            "momentum": float(est.momentum) if self.solver == "sgd" else 0.0,
-            "nesterov": bool(est.nesterovs_momentum) if self.solver == "sgd" else False,
-            "beta1": float(est.beta_1), "beta2": float(est.beta_2), "eps": float(est.epsilon),
-            "weight_decay": float(extra.get("weight_decay", 0.0)),
-            "alpha": float(extra.get("alpha", 0.99)),
-            "dampening": float(extra.get("dampening", 0.0)),
-            "l1": float(extra.get("l1", 0.0)), "decay_bias": False,
-        }
+        l1 = float(dict(est.optimizer_params or {}).get("l1", 0.0))
+        self.optimizer = _solver_optimizer(est)
+        self.extra = {"l1": l1}
+        self.state = prepare_state(None, self.optimizer, params, self.extra)
 
-    def advance(self, step: int) -> None:
-        """Record the updates done; Adam's learning_rate is its bias-corrected step size."""
-        self.step = step
+    def match(self, params: np.ndarray) -> None:
+        """Keep the state for params (cast if training goes on in another precision)."""
+        self.state = prepare_state(self.state, self.optimizer, params, self.extra)
+
+    @property
+    def step(self) -> int:
+        """Updates done (Adam's t)."""
+        return int(self.state["step"])
+
+    def epoch_lr(self) -> float:
+        """The rate the C loop uses this epoch (Adam corrects lr_init itself)."""
+        return self.learning_rate_init if self.solver == "adam" else self.learning_rate
+
+    def advance(self) -> None:
+        """After C calls: Adam's learning_rate is its bias-corrected step size."""
+        step = self.step
         if self.solver == "adam" and step > 0:
-            b1, b2 = self.fields["beta1"], self.fields["beta2"]
-            self.learning_rate = self.learning_rate_init * np.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-
-    def as_dict(self) -> dict:
-        lr = self.learning_rate_init if self.solver == "adam" else self.learning_rate
-        return {**self.fields, "lr": lr, "step": self.step}
-
-    def state(self, dtype) -> tuple[np.ndarray, np.ndarray]:
-        if self.s1.dtype != dtype:  # training continued in another precision
-            self.s1, self.s2 = self.s1.astype(dtype), self.s2.astype(dtype)
-        return self.s1, self.s2
+            b1, b2 = self.state["beta1"], self.state["beta2"]
+            self.learning_rate = (self.learning_rate_init * np.sqrt(1 - b2 ** step)
+                                  / (1 - b1 ** step))
 
     def iteration_ends(self, time_step: int) -> None:
         """scikit-learn: invscaling sets lr = lr_init / (t_ + 1) ** power_t per epoch."""
@@ -213,6 +242,108 @@ class _Optimizer:
         if verbose:
             print(msg + " Setting learning rate to %f" % self.learning_rate)
         return False
+
+
+class _SklearnEpochs(D.Hooks):
+    """scikit-learn's epoch semantics as hooks of the one epoch driver.
+
+    Its random-number order (one permutation per epoch drawn from the fit's
+    RandomState and applied to the previous order), the reported loss (data
+    loss divided as scikit-learn's, plus the L2 term of each batch), the
+    per-epoch bookkeeping (n_iter_, t_, loss_curve_, the no-improvement count
+    on the training loss or the validation score), its schedules and stopping
+    rule (:class:`_SolverSchedule`), verbose prints and ConvergenceWarning.
+    """
+
+    def __init__(self, est: "_BaseMLP", sched: _SolverSchedule, rs, n: int, flat: np.ndarray,
+                 validation: tuple, incremental: bool, metric: bool, nt: int,
+                 n_batches: int) -> None:
+        from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
+
+        self.est, self.sched, self.rs, self.n, self.flat = est, sched, rs, n, flat
+        self.X_val, self.y_val, self.sw_val = validation
+        self.incremental, self.metric, self.nt = incremental, metric, nt
+        self.kdiv = est._data_loss_div()
+        self.sample_idx = np.arange(n, dtype=int)
+        self.progress = EpochProgress(est.max_iter, n_batches, 1 if est.progress_bar else 0)
+        self.t0 = 0.0
+
+    def order(self, epoch: int) -> Optional[np.ndarray]:
+        if not self.est.shuffle:
+            return None
+        # = sklearn.utils.shuffle(sample_idx, random_state=rs) without its validation
+        perm = np.arange(self.n)
+        self.rs.shuffle(perm)
+        self.sample_idx = self.sample_idx[perm]
+        return self.sample_idx.astype(np.int64, copy=False)
+
+    def epoch_begin(self, epoch: int, state: dict) -> None:
+        self.t0 = time.perf_counter()
+        self.progress.start_epoch(epoch)
+        state["lr"] = self.sched.epoch_lr()
+
+    def _loss(self, st: B.TrainStats, rows: float) -> float:
+        return (st.data_loss / self.kdiv + st.penalty) / rows
+
+    def chunk_end(self, epoch: int, done: int, batches: int, stats: B.TrainStats,
+                  state: dict) -> bool:
+        self.sched.advance()
+        if self.progress.verbose:
+            running = {"loss": self._loss(stats, max(stats.rows, 1.0))}
+            if self.metric:
+                running["accuracy"] = stats.correct / max(stats.rows, 1.0)
+            self.progress.update_train(batches, running)
+        return False
+
+    def epoch_end(self, epoch: int, stats: B.TrainStats, complete: bool, state: dict) -> bool:
+        est, sched = self.est, self.sched
+        est.n_iter_ += 1
+        est.loss_ = np.float64(self._loss(stats, self.n))
+        est.t_ += self.n
+        est.loss_curve_.append(est.loss_)
+        row = {"loss": float(est.loss_)}
+        if self.metric:
+            row["accuracy"] = stats.correct / stats.rows
+        if est.verbose:
+            print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+        val_score = None
+        if self.X_val is not None:
+            self.progress.start_validation(self.X_val.shape[0])
+            val_score, val_loss = est._evaluate(self.flat, self.X_val, self.y_val, self.sw_val,
+                                                self.nt)
+            self.progress.update_validation(self.X_val.shape[0])
+            row["val_loss"], row["val_score"] = val_loss, val_score
+        est._update_no_improvement_count(est.early_stopping, val_score, self.flat)
+        row["lr"] = sched.learning_rate
+        sched.iteration_ends(est.t_)
+        row["time"] = time.perf_counter() - self.t0
+        for k, v in row.items():
+            est.history_.setdefault(k, []).append(float(v))
+        self.progress.end_epoch(row)
+        if est._no_improvement_count > est.n_iter_no_change:
+            msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
+                   % ("Validation score" if est.early_stopping else "Training loss",
+                      est.tol, est.n_iter_no_change))
+            if sched.trigger_stopping(msg, est.verbose):
+                return True
+            est._no_improvement_count = 0
+        if self.incremental:
+            return True
+        if est.n_iter_ == est.max_iter:
+            warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                          "optimization hasn't converged yet." % est.max_iter,
+                          ConvergenceWarning)
+        return False
+
+    def interrupted(self, state: dict) -> None:
+        # the C chunk in flight completed before Python saw the signal: the
+        # weights are those after the last finished mini-batch, and the state's
+        # step matches them
+        self.sched.advance()
+        warnings.warn("Training interrupted by user.")
+
+    def close(self) -> None:
+        self.progress.close()
 
 
 class _BaseMLP(SklearnEstimator):
@@ -289,9 +420,9 @@ class _BaseMLP(SklearnEstimator):
             loss, mult = core.LOSS_POISSON, 1.0
         else:
             loss, mult = B.LOSSES["mse"], 0.5
-        m = 0
+        m = B.Metric.NONE
         if metric and is_classifier(self):
-            m = 1 if self.out_activation_ == "softmax" else 2
+            m = B.Metric.ARGMAX if self.out_activation_ == "softmax" else B.Metric.THRESHOLD
         return {"loss": loss, "loss_mult": mult, "loss_per_output": False,
                 "l2": float(self.alpha), "l2_batch_scaled": True, "metric": m}
 
@@ -378,7 +509,6 @@ class _BaseMLP(SklearnEstimator):
         if dtype not in (np.float32, np.float64):
             dtype = np.dtype(np.float64)
         flat = _pack(self.coefs_, self.intercepts_, dtype)
-        before = flat.copy()
         try:
             if self.solver in _STOCHASTIC:
                 self._fit_stochastic(X, y, sw, flat, layer_units, incremental, rs,
@@ -387,8 +517,7 @@ class _BaseMLP(SklearnEstimator):
                 flat = self._fit_lbfgs(X, y, sw, flat, layer_units)
         finally:
             self.coefs_, self.intercepts_ = _views(flat, layer_units)
-        if not np.isfinite(flat).all():
-            self.coefs_, self.intercepts_ = _views(before, layer_units)
+        if not np.isfinite(flat).all():  # the transaction around fit restores the model
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed. (The model keeps "
                              "the weights it had before this call.)")
@@ -426,13 +555,14 @@ class _BaseMLP(SklearnEstimator):
         return X, Y, sw
 
     def _fit_stochastic(self, X, y, sw, flat, layer_units, incremental, rs, validation_data):
-        from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
-
         dtype = flat.dtype
         self._ensure_stochastic_state(flat)
-        if not incremental or getattr(self, "_optimizer", None) is None:
-            self._optimizer = _Optimizer(self, flat.size, dtype)
-        opt = self._optimizer
+        # a new optimizer state on every fit (warm_start too), kept by partial_fit (scikit-learn)
+        sched = getattr(self, "_optimizer", None)
+        if incremental and isinstance(sched, _SolverSchedule):
+            sched.match(flat)
+        else:
+            sched = self._optimizer = _SolverSchedule(self, flat)
         early_stopping = self.early_stopping
         X_val = y_val = sw_val = None
         if early_stopping:
@@ -456,7 +586,6 @@ class _BaseMLP(SklearnEstimator):
             X_val, y_val = self._user_validation(validation_data)
         Xtr, Ytr, swtr = self._train_arrays(X, y, sw, dtype)
         n = Xtr.shape[0]
-        sample_idx = np.arange(n, dtype=int)
         if self.batch_size == "auto":
             batch_size = min(200, n)
         else:
@@ -464,107 +593,21 @@ class _BaseMLP(SklearnEstimator):
                 warnings.warn("Got `batch_size` less than 1 or larger than "
                               "sample size. It is going to be clipped")
             batch_size = int(np.clip(self.batch_size, 1, n))
-        sizes, acts, slopes = self._net()
         cfg = self._loss_cfg(metric=True)
-        kdiv = self._data_loss_div()
-        grad = np.empty_like(flat)
-        work = np.empty(core.workspace_size(sizes, acts, slopes, batch_size), dtype=dtype)
-        s1, s2 = opt.state(dtype)
-        n_batches = -(-n // batch_size)
-        if sp.issparse(Xtr):
-            per_call = max(1, (_SPARSE_CHUNK_ELEMS // max(1, Xtr.shape[1])) // batch_size)
-        else:
-            per_call = max(1, _CHUNK_ROWS // batch_size)
         nt = self._n_threads()
-        hist = self.history_
-        progress = EpochProgress(self.max_iter, n_batches, 1 if self.progress_bar else 0)
         dropout = self._dropout_rates()
         if dropout is not None:
             # dropout's counter RNG is keyed by a seed drawn only when dropout
             # is on, so that without it the random stream is scikit-learn's
             cfg["seed"] = int(rs.randint(np.iinfo(np.int64).max))
-        od: dict = opt.as_dict()
-        try:
-            self.n_iter_ = 0
-            for it in range(self.max_iter):
-                t0 = time.perf_counter()
-                progress.start_epoch(it)
-                if self.shuffle:
-                    # = sklearn.utils.shuffle(sample_idx, random_state=rs): a
-                    # fresh permutation applied to the previous order (without
-                    # its ~1 ms of parameter validation per epoch)
-                    perm = np.arange(n)
-                    rs.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                order = sample_idx.astype(np.int64, copy=False) if self.shuffle else None
-                od = opt.as_dict()
-                stats = np.zeros(4)
-                done = 0
-                while done < n_batches:
-                    want = min(per_call, n_batches - done)
-                    if sp.issparse(Xtr):  # densify only this call's rows, in training order
-                        lo, hi = done * batch_size, min(n, (done + want) * batch_size)
-                        rows = order[lo:hi] if order is not None else np.arange(lo, hi)
-                        Xc, Yc = _dense_rows(Xtr, rows, dtype), np.ascontiguousarray(Ytr[rows])
-                        swc = None if swtr is None else np.ascontiguousarray(swtr[rows])
-                        order_c, first = None, 0
-                    else:
-                        Xc, Yc, swc, order_c, first = Xtr, Ytr, swtr, order, done * batch_size
-                    nb, od["step"] = B.train_steps(
-                        params=flat, grad=grad, work=work, stats=stats, net=(sizes, acts, slopes),
-                        opt=od, cfg=cfg, x=Xc, y=Yc, sw=swc, order=order_c, start=first,
-                        n_batches=want, batch=batch_size, s1=s1, s2=s2, dropout=dropout,
-                        n_threads=nt)
-                    opt.advance(od["step"])
-                    done += nb
-                    if progress.verbose:
-                        running = {"loss": (stats[0] / kdiv + stats[3]) / max(stats[2], 1.0)}
-                        if cfg["metric"]:
-                            running["accuracy"] = stats[1] / max(stats[2], 1.0)
-                        progress.update_train(nb, running)
-                self.n_iter_ += 1
-                self.loss_ = np.float64((stats[0] / kdiv + stats[3]) / n)
-                self.t_ += n
-                self.loss_curve_.append(self.loss_)
-                row = {"loss": float(self.loss_)}
-                if cfg["metric"]:
-                    row["accuracy"] = stats[1] / stats[2]
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                val_score = None
-                if X_val is not None:
-                    progress.start_validation(X_val.shape[0])
-                    val_score, val_loss = self._evaluate(flat, X_val, y_val, sw_val, nt)
-                    progress.update_validation(X_val.shape[0])
-                    row["val_loss"], row["val_score"] = val_loss, val_score
-                self._update_no_improvement_count(early_stopping, val_score, flat)
-                row["lr"] = opt.learning_rate
-                opt.iteration_ends(self.t_)
-                row["time"] = time.perf_counter() - t0
-                for k, v in row.items():
-                    hist.setdefault(k, []).append(float(v))
-                progress.end_epoch(row)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
-                           % ("Validation score" if early_stopping else "Training loss",
-                              self.tol, self.n_iter_no_change))
-                    if opt.trigger_stopping(msg, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                                  "optimization hasn't converged yet." % self.max_iter,
-                                  ConvergenceWarning)
-        except KeyboardInterrupt:
-            # the C chunk in flight completed before Python saw the signal: the
-            # weights are those after the last finished mini-batch, and the C
-            # wrapper wrote the matching optimizer step into od
-            opt.advance(od["step"])
-            warnings.warn("Training interrupted by user.")
-        finally:
-            progress.close()
+        n_batches = -(-n // batch_size)
+        hooks = _SklearnEpochs(self, sched, rs, n, flat, (X_val, y_val, sw_val), incremental,
+                               bool(cfg["metric"]), nt, n_batches)
+        self.n_iter_ = 0
+        D.run_epochs(params=flat, net=self._net(), state=sched.state, cfg=cfg,
+                     rows=D.Rows(Xtr, Ytr, swtr), bs=batch_size, epochs=self.max_iter,
+                     hooks=hooks, chunking=D.Chunking(max(1, _CHUNK_ROWS // batch_size)),
+                     n_threads=nt, dropout=dropout)
         if early_stopping:
             if not self._best_is_live or "restore_best_weights" in self._fixes():
                 flat[...] = self._best_params
@@ -638,12 +681,19 @@ class _BaseMLP(SklearnEstimator):
             self.history_ = {}
         hist = self.history_.setdefault("loss", [])
 
+        clipped = (self.out_activation_ in ("logistic", "softmax")
+                   and "lbfgs_clipped_loss" not in self._fixes())
+
         def fun(x):
             x = np.ascontiguousarray(np.asarray(x, dtype=pdtype), dtype=cdtype)
             loss = core.loss_grad(grad, work, x, sizes, acts, slopes, cfg, Xd, Y, swd, bs, nt)
-            if kdiv != 1.0:  # scikit-learn's multi-output squared error (#8349)
+            if kdiv != 1.0 or clipped:
                 l2 = 0.5 * self.alpha * float(x[:n_w].astype(np.float64) @ x[:n_w]) / sw_sum
-                loss = (loss - l2) / kdiv + l2
+                if clipped:  # scikit-learn's objective (see SKLEARN_BUG_FIXES)
+                    loss = _clipped_log_loss(Y, self._forward(Xd, x), swd,
+                                             self.out_activation_ == "logistic") + l2
+                else:  # scikit-learn's multi-output squared error (#8349)
+                    loss = (loss - l2) / kdiv + l2
             return loss, grad.copy()
 
         iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
@@ -718,12 +768,6 @@ class _BaseMLP(SklearnEstimator):
             return np.nan, loss
         return self._score_fn(y_val, y_pred, sample_weight=sw_val), loss
 
-    def _score(self, X, y, sample_weight=None) -> float:
-        y_pred = self._predict(X, check_input=False)
-        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
-            return np.nan
-        return self._score_fn(y, y_pred, sample_weight=sample_weight)
-
     def _user_validation(self, validation_data):
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise ValueError("validation_data must be a tuple (X_val, y_val)")
@@ -772,6 +816,18 @@ class _BaseMLP(SklearnEstimator):
         """
         check_is_fitted(self)
         return self._predict(X)
+
+
+def _clipped_log_loss(Y: np.ndarray, p: np.ndarray, sw: Optional[np.ndarray],
+                      logistic: bool) -> float:
+    """scikit-learn's log_loss (softmax) or binary_log_loss (logistic outputs), with the
+    probabilities clipped to [eps, 1 - eps] of their dtype."""
+    eps = np.finfo(p.dtype).eps
+    p = np.clip(p, eps, 1 - eps)
+    terms = xlogy(Y, p)
+    if logistic:
+        terms = terms + xlogy(1 - Y, 1 - p)
+    return float(-np.average(terms, weights=sw, axis=0).sum())
 
 
 def _check_lbfgs_result(res, max_iter: int) -> int:
