@@ -52,7 +52,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from fastmlp import _core as core
-from fastmlp._backend import train_steps
+from fastmlp._backend import TrainStats, train_steps
 from fastmlp.testing import assert_close
 
 
@@ -412,7 +412,8 @@ class FastmlpTrainer:
         self.pos = 0
 
     def last_loss(self) -> float:
-        return float(self.stats[0] / self.stats[2])
+        st = TrainStats.decode(self.stats)
+        return st.data_loss / st.rows
 
     def flat_params(self) -> np.ndarray:
         return self.params.astype(np.float64)

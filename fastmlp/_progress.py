@@ -199,10 +199,13 @@ class EpochProgress:
         if self.bar is None and self.nb_phase is None:
             return
         if isinstance(logs, np.ndarray):
-            stats, rows = logs, float(logs[2]) or 1.0
-            logs = {"loss": (stats[0] + stats[3]) / rows}
-            if stats[1]:
-                logs["accuracy"] = stats[1] / rows
+            from fastmlp._backend import TrainStats  # the one decoder of the stats vector
+
+            st = TrainStats.decode(logs)
+            rows = st.rows or 1.0
+            logs = {"loss": (st.data_loss + st.penalty) / rows}
+            if st.correct:
+                logs["accuracy"] = st.correct / rows
         post = {k: f"{v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "mse")}
         if self.nb_phase is not None:
             self.nb_phase.update(n, ", ".join(f"{k}={v}" for k, v in post.items()))

@@ -146,7 +146,7 @@ def _take(v: Any, memo: dict) -> tuple:
 def _put(t: tuple) -> Any:
     """Put a _take back; return the object to store (the original where it can be refilled)."""
     orig, saved = t
-    if saved is None:
+    if saved is None or saved is orig:  # immutable, or deepcopy kept the object itself
         return orig
     if isinstance(orig, np.ndarray):
         if orig.shape == saved.shape and orig.dtype == saved.dtype and orig.flags.writeable:

@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from fastmlp._backend import RMSPROP_ALPHA
+from fastmlp._backend import RMSPROP_ALPHA, Metric
 
 __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "act_forward", "act_backward", "linear_forward",
@@ -391,7 +391,7 @@ def loss_grad(params, sizes, acts, slopes, cfg: dict, x, y, sw=None):
 
 
 def _count_correct(p, y, metric: int) -> int:
-    if metric == 1:
+    if metric == Metric.ARGMAX:
         return int((p.argmax(axis=1) == y.argmax(axis=1)).sum())
     return int(((p > 0.5) == (y > 0.5)).all(axis=1).sum())
 
@@ -422,7 +422,7 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
     order = np.arange(len(x)) if order is None else np.asarray(order)
     nw = sum(i * o for i, o in layer_shapes(sizes))
     metric = cfg.get("metric", 0)
-    stats = np.zeros(6 + y.shape[1] if metric == 3 else 4)
+    stats = np.zeros(6 + y.shape[1] if metric == Metric.REGRESSION else 4)
     opt = dict(opt)
     for bi in range(n_batches):
         lo = start + bi * batch
@@ -442,9 +442,9 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
         L, p, g = _data_loss_grad(params, sizes, acts, slopes, cfg, xb, y[idx], swb, sw_sum, step)
         stats[0] += L * len(idx)
         stats[2] += len(idx)
-        if metric in (1, 2):
+        if metric in (Metric.ARGMAX, Metric.THRESHOLD):
             stats[1] += _count_correct(p, y[idx], metric)
-        elif metric == 3:
+        elif metric == Metric.REGRESSION:
             r = p - y[idx]
             stats[4] += np.abs(r).sum()
             stats[5] += (r**2).sum()
