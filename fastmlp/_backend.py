@@ -119,7 +119,7 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
     ``_core.train`` (a change of the core's training call is adapted here only).
 
     params, grad, s1-s3, work: flat buffers of the net's dtype; stats: float64 sums
-    (see :func:`decode_stats`); net: (sizes, acts, slopes); opt: the fm_optim dict
+    (see :class:`TrainStats`); net: (sizes, acts, slopes); opt: the fm_optim dict
     (its 'step' is written back before return); cfg: the fm_train_cfg dict; x, y, sw:
     the rows, ``order`` (int64 row indices) or None for x's order, starting at row
     ``start`` of that order; dropout / lr_steps / mom_steps: per-layer rates and
