@@ -344,22 +344,3 @@ def test_the_guard_is_not_pickled_or_copied(name):
     if hasattr(est, "get_params"):
         _fit(name, clone(est), X, TARGET[name])
 
-
-def test_an_escaping_ctrl_c_restores_the_perceptron(monkeypatch):
-    """Ctrl-C outside an epoch driver (the Perceptron's epochs) leaves the model as it was,
-    not half-trained (the issue: n_epochs_ == 0 beside hundreds of epochs of mistakes_)."""
-    p = _perceptron()
-    before = state(p)
-    real = backend.core.perceptron_epoch
-    calls = {"n": 0}
-
-    def interrupted(*a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*a, **kw)
-
-    monkeypatch.setattr(backend.core, "perceptron_epoch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        p.fit(X, Y_INT)
-    assert calls["n"] == 2 and state(p) == before
