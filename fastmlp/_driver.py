@@ -25,11 +25,11 @@ The driver owns what must be the same for all of them:
 """
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Optional
 
 import numpy as np
-import scipy.sparse as sp
 
 from fastmlp import _backend as B
 
@@ -80,11 +80,18 @@ def prepare_state(prev: Optional[dict], optimizer: Any, params: np.ndarray,
 
 
 # ---------------------------------------------------------------------- data
+def _issparse(X: Any) -> bool:
+    """True for a scipy.sparse matrix or array; scipy is optional (the drop-ins' extra),
+    so it is only looked at when it is already imported."""
+    sp = sys.modules.get("scipy.sparse")
+    return sp is not None and sp.issparse(X)
+
+
 class Rows:
     """The training rows: X (dense C-contiguous, or scipy sparse), Y, sample weights."""
 
     def __init__(self, X: Any, Y: np.ndarray, sw: Optional[np.ndarray]) -> None:
-        self.sparse = sp.issparse(X)
+        self.sparse = _issparse(X)
         self.X = X.tocsr() if self.sparse else X
         self.Y, self.sw = Y, sw
         self.n = X.shape[0]
