@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["TOLERANCES", "tolerance", "assert_close", "assert_train_trajectory", "FD_STEP",
-           "FD_RTOL"]
+           "FD_RTOL", "require_peer", "EXPORT_RTOL", "EXPORT_F64_RTOL"]
 
 #: rtol by (kind, dtype); atol is rtol * max|desired| (see the module docstring)
 TOLERANCES: dict[tuple[str, str], float] = {
@@ -42,6 +42,14 @@ TOLERANCES: dict[tuple[str, str], float] = {
 }
 FD_STEP = 1e-6
 FD_RTOL = 1e-6
+#: exported float32 networks (ONNX in onnxruntime, the C file) against predict_proba of a
+#: float32 model: both sum the same float32 products in different orders (the C file in
+#: double), so a logit differs by ~sqrt(k) eps of its terms; through softmax that is
+#: ~1e-6 of a probability.  The issue's bar for the C file is 1e-6 relative.
+EXPORT_RTOL = 1e-6
+#: a float64 model exported as float32: its weights are rounded once to float32 (eps 6e-8),
+#: which moves a logit by ~sqrt(k) eps of its terms, more than float32 summation alone.
+EXPORT_F64_RTOL = 1e-5
 
 
 def tolerance(dtype: Any, kind: str = "kernel") -> float:
@@ -170,3 +178,23 @@ def _path_table(ran: np.ndarray, names: Sequence[str]) -> str:
     """Steps per layer and speed path, for a failure message."""
     return "; ".join(f"layer {l}: " + ", ".join(f"{n} {int(c)}" for n, c in zip(names, row) if c)
                      for l, row in enumerate(ran))
+
+
+def require_peer(module: str, why: str) -> Any:
+    """Import the optional peer ``module`` (torch, onnx, onnxruntime) for a parity test.
+
+    Where it is missing the test is skipped with ``why``; under ``CI=true`` it fails
+    instead, because ``.ci/run`` installs every peer and a skip there would hide a
+    parity test that never ran.
+    """
+    import importlib
+    import os
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{module} is not installed but CI=true (.ci/run installs it): {exc}")
+        pytest.skip(f"{module} is not installed: {why}")
