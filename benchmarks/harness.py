@@ -109,10 +109,12 @@ STEP_ROWS: dict[tuple[str, int, int], float] = {
 EPOCH_NET, EPOCH_BATCH, EPOCH_SAMPLES, EPOCH_GOAL_S = "B", 32, 60_000, 0.3
 INFER_NET, INFER_BATCH, INFER_THREADS, INFER_GOAL_PEAK = "D", 4096, 2, 0.85
 SCALE_NETS, SCALE_BATCH, SCALE_GOAL = ("C", "D"), 256, 1.8
+#: batch-normalised training steps timed beside the plain step (issue 18): rows, goal ratio
+NORM_ROWS, NORM_GOAL = (("B", 32, 1), ("C", 256, 2)), 1.15
 #: float64 "about half the float32 throughput": f64 speed >= this x f32 speed
 F64_MIN_SPEED = 0.4
 PEERS = ("numpy", "torch", "sklearn")
-SPECIAL_ROWS = ("epoch", "infer", "scale")
+SPECIAL_ROWS = ("epoch", "infer", "scale", "norm")
 LR_TIMING, LR_PARITY = 0.01, 0.1
 DATA_ROWS = 4096  # rows of synthetic data cycled through by the step rows
 
@@ -378,13 +380,25 @@ class FastmlpTrainer:
 
     name = "fastmlp"
 
-    def __init__(self, p: Problem, per_call: bool = False) -> None:
-        self.p, self.per_call = p, per_call
+    def __init__(self, p: Problem, per_call: bool = False, *, fast: Optional[bool] = None,
+                 norm: Optional[str] = None) -> None:
+        self.p, self.per_call, self.fast = p, per_call, fast
         self.sizes, self.acts, self.slopes = _net_arrays(p.sizes)
         self.params = p.flat_params().astype(p.dtype)
+        # norm ('batch' or 'layer' on every hidden layer): scales 1 and shifts 0 after the
+        # biases, running mean 0 and variance 1
+        self.norms = self.norm_state = None
+        if norm is not None:
+            hidden = list(p.sizes[1:-1])
+            self.norms = np.full(len(hidden), core.NORM_BATCH if norm == "batch"
+                                 else core.NORM_LAYER, dtype=np.int32)
+            self.params = np.concatenate([self.params] + [np.r_[np.ones(o), np.zeros(o)].astype(
+                p.dtype) for o in hidden])
+            self.norm_state = np.concatenate([np.r_[np.zeros(o), np.ones(o)] for o in hidden]
+                                             if norm == "batch" else [np.zeros(0)]).astype(p.dtype)
         self.grad = np.empty_like(self.params)
-        self.work = np.empty(core.workspace_size(self.sizes, self.acts, self.slopes, p.batch),
-                             dtype=p.dtype)
+        self.work = np.empty(core.workspace_size(self.sizes, self.acts, self.slopes, p.batch,
+                                                 self.norms), dtype=p.dtype)
         self.stats = np.zeros(4)
         self.opt = {"kind": core.OPT_SGD, "lr": p.lr, "momentum": 0.0, "step": 0}
         self.cfg = {"loss": core.LOSS_CCE, "metric": 0}
@@ -396,7 +410,8 @@ class FastmlpTrainer:
             params=self.params, grad=self.grad, work=self.work, stats=self.stats,
             net=(self.sizes, self.acts, self.slopes), opt=self.opt, cfg=self.cfg, x=self.p.x,
             y=self.p.Y, start=self.pos * self.p.batch, n_batches=n_batches, batch=self.p.batch,
-            n_threads=self.p.threads)
+            n_threads=self.p.threads, fast=self.fast, norms=self.norms,
+            norm_state=self.norm_state)
         if done != n_batches:
             raise RuntimeError(f"fastmlp train ran {done} of {n_batches} batches")
         self.pos = (self.pos + n_batches) % self.p.n_batches
@@ -899,6 +914,45 @@ def scale_row(run: Run, net: str, dtype: Any) -> Optional[dict]:
             "fastmlp": {1: t["1"], 2: t["2"]}, "goal_speedup": SCALE_GOAL}
 
 
+def check_norm_step_parity(p: Problem, norm: str) -> None:
+    """Verify first: one step of the normalised trainer against fastmlp.reference."""
+    from fastmlp import reference as ref
+
+    q = p.head(p.batch, LR_PARITY)
+    tr = FastmlpTrainer(q, norm=norm)
+    kinds = [norm] * (len(p.sizes) - 2)
+    acts = ["relu"] * len(kinds) + ["softmax"]
+    want, _, _ = ref.train_chunk(tr.params, {"kind": "sgd", "lr": q.lr}, list(p.sizes), acts,
+                                 [0.0] * len(acts), {"loss": "cce"}, q.x, q.Y, batch=q.batch,
+                                 norms=kinds)
+    tr.steps(1)
+    try:
+        assert_close(tr.params, want, p.dtype, kind="trajectory", what=f"{norm} norm step")
+    except AssertionError as exc:
+        raise ParityError(str(exc)) from None
+
+
+def norm_row(run: Run, net: str, batch: int, threads: int, dtype: Any) -> Optional[dict]:
+    """A batch- (and layer-) normalised training step beside the plain step and the
+    default (speed paths) step of the same net, in one interleaved measurement."""
+    threads = run.threads(threads)
+    key = f"norm {net}/{batch}/{threads}"
+    p = make_problem(NETS[net], batch, threads, dtype)
+    cs = [Contender("plain", FastmlpTrainer(p, fast=False).steps),
+          Contender("default", FastmlpTrainer(p).steps)]
+    for norm in ("batch", "layer"):
+        try:
+            check_norm_step_parity(p, norm)
+        except ParityError as exc:
+            _loud(run, key, dtype, f"fastmlp {norm} norm", exc, fatal=True)
+            return None
+        cs.append(Contender(norm, FastmlpTrainer(p, norm=norm).steps))
+    t = _timed(run, key, p, cs)
+    return {"kind": "norm", "row": key, "net": net, "batch": batch, "threads": threads,
+            "dtype": np.dtype(dtype).name, "flops": step_flops(p.sizes, batch),
+            "fastmlp": t, "goal_ratio": NORM_GOAL}
+
+
 # --------------------------------------------------------------------------- report
 
 def _us(t: Optional[Timing]) -> str:
@@ -968,6 +1022,11 @@ def evaluate(run: Run) -> list[dict]:
             sp = r["fastmlp"][1].best / r["fastmlp"][2].best
             goals.append({"goal": f"{r['row']} {dt}: 2 threads >= {r['goal_speedup']:g} x 1 thread",
                           "measured": f"{sp:.2f} x", "met": sp >= r["goal_speedup"]})
+        elif r["kind"] == "norm":
+            ratio = r["fastmlp"]["batch"].best / r["fastmlp"]["plain"].best
+            goals.append({"goal": f"{r['row']} {dt}: batch-normalised step <= "
+                                  f"{r['goal_ratio']:g} x the plain step",
+                          "measured": f"{ratio:.3f} x", "met": ratio <= r["goal_ratio"]})
     return goals
 
 
@@ -1045,6 +1104,15 @@ def format_report(run: Run, info: dict) -> str:
               f"peak ({peak:.1f})" + (f"; goal >= {r['goal_peak']:.0%}: "
                                       f"{_verdict(g / peak >= r['goal_peak'])}"
                                       if dt == "float32" else ""))
+        elif r["kind"] == "norm":
+            t = r["fastmlp"]
+            base = t["plain"].best
+            w("")
+            w(f"{dt}: {r['row']} training step, us: plain {base * 1e6:.1f}, default (speed "
+              f"paths) {t['default'].best * 1e6:.1f}, batch norm {t['batch'].best * 1e6:.1f} "
+              f"({t['batch'].best / base:.3f}x plain), layer norm {t['layer'].best * 1e6:.1f} "
+              f"({t['layer'].best / base:.3f}x plain); goal batch <= {r['goal_ratio']:g}x: "
+              f"{_verdict(t['batch'].best / base <= r['goal_ratio'])}")
         elif r["kind"] == "scale":
             t1, t2 = r["fastmlp"][1].best, r["fastmlp"][2].best
             w("")
@@ -1182,7 +1250,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fastmlp bench",
         description="Time fastmlp against NumPy, PyTorch and scikit-learn (whichever are "
                     "installed) on the speed table, after checking parity; print the table.",
-        epilog=f"rows: {rows}, epoch, infer, scale (default: all)")
+        epilog=f"rows: {rows}, epoch, infer, scale, norm (default: all)")
     p.add_argument("--rows", default=None,
                    help="comma-separated rows to run, e.g. 'A/1/1,B/32/1,epoch'")
     p.add_argument("--quick", action="store_true",
@@ -1293,6 +1361,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 results = [epoch_row(run, dt, samples)]
             elif item == "infer":
                 results = [infer_row(run, dt, args.infer_batch)]
+            elif item == "norm":
+                results = [norm_row(run, *nr, dt) for nr in NORM_ROWS]
             else:
                 results = [scale_row(run, net, dt) for net in SCALE_NETS]
             run.rows.extend(r for r in results if r is not None)

@@ -13,8 +13,9 @@
  *   b   (OUT)
  *   out (N, OUT)  row-major
  * A network's parameters live in ONE flat buffer in scikit-learn's packing
- * order: W0, W1, ..., W{L-1}, then b0, b1, ..., b{L-1}.  Gradients and
- * optimizer state buffers have the same layout.
+ * order: W0, W1, ..., W{L-1}, then b0, b1, ..., b{L-1}, then (fm_net.norms)
+ * the scale and shift (gamma_l, beta_l) of each normalised hidden layer in
+ * layer order.  Gradients and optimizer state buffers have the same layout.
  *
  * Argument order: outputs, inputs, weights, dims, n_threads.
  * Parameter gradients are OVERWRITTEN (=), never accumulated: an MLP uses
@@ -174,6 +175,61 @@ void fm_act_forward_f64(double *a, ptrdiff_t n, ptrdiff_t k, int act, double slo
 void fm_act_backward_f32(float *dz, const float *da, const float *a, ptrdiff_t n, int act, double slope);
 void fm_act_backward_f64(double *dz, const double *da, const double *a, ptrdiff_t n, int act, double slope);
 
+/* ---- normalisation (csrc/layers/norm_impl.h) --------------------------- *
+ * x, y, dy, dx (N, C); gamma, beta, dgamma, dbeta, running stats (C).
+ * y = gamma_j * (x - mean) * rstd + beta_j with rstd = 1/sqrt(var + eps),
+ * var biased; batch norm takes mean and var over each column's N rows
+ * (torch.nn.BatchNorm1d), layer norm over each row's C columns
+ * (torch.nn.LayerNorm).  The forward saves mean and rstd ((C) batch, (N)
+ * layer) for the backward.  The backward writes dx (may alias dy) and
+ * dgamma, dbeta (= or, when acc, +=). */
+enum fm_norm {
+    FM_NORM_NONE = 0,
+    FM_NORM_BATCH = 1,
+    FM_NORM_LAYER = 2
+};
+
+/* Training: batch statistics, N >= 2.  When run_mean != NULL, also
+ * run_mean = (1-momentum) run_mean + momentum mean and run_var likewise with
+ * the UNBIASED batch variance var * N/(N-1) (torch). */
+void fm_batchnorm_forward_f32(float *y, float *mean, float *rstd, float *run_mean,
+                              float *run_var, const float *x, const float *gamma,
+                              const float *beta, double eps, double momentum, ptrdiff_t N,
+                              ptrdiff_t C, int n_threads);
+void fm_batchnorm_forward_f64(double *y, double *mean, double *rstd, double *run_mean,
+                              double *run_var, const double *x, const double *gamma,
+                              const double *beta, double eps, double momentum, ptrdiff_t N,
+                              ptrdiff_t C, int n_threads);
+/* Inference: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta. */
+void fm_batchnorm_infer_f32(float *y, const float *x, const float *gamma, const float *beta,
+                            const float *run_mean, const float *run_var, double eps,
+                            ptrdiff_t N, ptrdiff_t C, int n_threads);
+void fm_batchnorm_infer_f64(double *y, const double *x, const double *gamma,
+                            const double *beta, const double *run_mean, const double *run_var,
+                            double eps, ptrdiff_t N, ptrdiff_t C, int n_threads);
+void fm_batchnorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *mean, const float *rstd,
+                               const float *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
+                               int n_threads);
+void fm_batchnorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
+                               const double *x, const double *mean, const double *rstd,
+                               const double *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
+                               int n_threads);
+void fm_layernorm_forward_f32(float *y, float *mean, float *rstd, const float *x,
+                              const float *gamma, const float *beta, double eps, ptrdiff_t N,
+                              ptrdiff_t C, int n_threads);
+void fm_layernorm_forward_f64(double *y, double *mean, double *rstd, const double *x,
+                              const double *gamma, const double *beta, double eps, ptrdiff_t N,
+                              ptrdiff_t C, int n_threads);
+void fm_layernorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *x, const float *mean, const float *rstd,
+                               const float *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
+                               int n_threads);
+void fm_layernorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
+                               const double *x, const double *mean, const double *rstd,
+                               const double *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
+                               int n_threads);
+
 /* ---- losses ------------------------------------------------------------ *
  * z (N,K) is the output layer's pre-activation, p (N,K) receives the output
  * activation act(z) (sigmoid for BCE, softmax for CCE; any for MSE/MAE).
@@ -228,6 +284,15 @@ typedef struct fm_net {
     const int64_t *sizes;       /* L+1 widths: sizes[0] = inputs, sizes[L] = outputs */
     const int32_t *acts;        /* L activations; acts[L-1] is the output activation */
     const double *slopes;       /* L leaky-ReLU slopes */
+    /* -- appended; NULL turns normalisation off -- */
+    const int32_t *norms;       /* L-1 enum fm_norm of the hidden layers, or NULL: a
+                                   normalised hidden layer is x.W + b, then the norm,
+                                   then its activation */
+    void *norm_state;           /* the batch-norm layers' running statistics, in the
+                                   dtype of the call: for each, in layer order, its mean
+                                   then its variance (2 * width).  State, not parameters:
+                                   fm_train updates it, fm_forward_net reads it */
+    double norm_eps, norm_momentum; /* torch's 1e-5 and 0.1 */
 } fm_net;
 
 typedef struct fm_train_cfg {
@@ -283,7 +348,7 @@ void fm_fast_thresholds(fm_thresholds *t);
 /* Scratch elements (of the dtype) needed by fm_train_f* and fm_forward_net_f*
  * for batches of up to `batch` rows. */
 ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch);
-/* Number of parameters (weights + biases) of the net. */
+/* Number of parameters (weights + biases, + norm scales and shifts) of the net. */
 ptrdiff_t fm_n_params(const fm_net *net);
 
 /* Run n_batches consecutive mini-batches of a training epoch in C.

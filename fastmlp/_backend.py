@@ -53,6 +53,9 @@ LOSS_ALIASES: dict[str, str] = {
 #: the output activation each cross-entropy is fused with
 LOSS_OUTPUT = {"bce": "sigmoid", "cce": "softmax"}
 
+#: ``norm=`` kinds (fastmlp._validation.check_norm's canonical names) -> enum fm_norm
+NORMS: dict = {None: core.NORM_NONE, "batch": core.NORM_BATCH, "layer": core.NORM_LAYER}
+
 OPTIMIZERS: dict[str, int] = {
     "sgd": core.OPT_SGD,
     "adagrad": core.OPT_ADAGRAD,
@@ -114,7 +117,7 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
                 n_batches: int, batch: int, start: int = 0, sw=None, order=None,
                 s1=None, s2=None, s3=None, dropout=None, lr_steps=None, mom_steps=None,
                 n_threads: int = 1, fast: bool | None = None,
-                path_steps=None) -> tuple[int, int]:
+                path_steps=None, norms=None, norm_state=None) -> tuple[int, int]:
     """Run up to ``n_batches`` mini-batches of ``batch`` rows in C; the one caller of
     ``_core.train`` (a change of the core's training call is adapted here only).
 
@@ -126,9 +129,10 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
     per-batch learning rates / momenta, or None; fast: False runs the plain step (no
     speed path), None the default (``_core.FAST_DEFAULT``: FASTMLP_FAST at import);
     path_steps: int64 (L, len(_core.FAST_PATHS)) that counts (+=) the steps each
-    layer took on each speed path, or None.  Returns (batches done, optimizer
-    step); batches done is -(b + 1) when cfg['check_finite'] found a non-finite
-    input in batch b (nothing was changed by it).
+    layer took on each speed path, or None; norms: int32 enum fm_norm per hidden layer
+    (or None) and norm_state the batch norms' running statistics, updated in place.
+    Returns (batches done, optimizer step); batches done is -(b + 1) when
+    cfg['check_finite'] found a non-finite input in batch b (nothing was changed by it).
     """
     sizes, acts, slopes = net
     return core.train({
@@ -136,4 +140,5 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
         "s3": s3, "opt": opt, "sizes": sizes, "acts": acts, "slopes": slopes, "cfg": cfg,
         "dropout": dropout, "x": x, "y": y, "sw": sw, "order": order, "start": start,
         "n_batches": n_batches, "batch": batch, "n_threads": n_threads, "lr_steps": lr_steps,
-        "mom_steps": mom_steps, "fast": fast, "path_steps": path_steps})
+        "mom_steps": mom_steps, "fast": fast, "path_steps": path_steps, "norms": norms,
+        "norm_state": norm_state})

@@ -62,6 +62,45 @@ cdef extern from "fastmlp.h" nogil:
     void fm_act_backward_f32(float *dz, const float *da, const float *a, Py_ssize_t n, int act, double slope)
     void fm_act_backward_f64(double *dz, const double *da, const double *a, Py_ssize_t n, int act, double slope)
 
+    enum:
+        FM_NORM_NONE, FM_NORM_BATCH, FM_NORM_LAYER
+    void fm_batchnorm_forward_f32(float *y, float *mean, float *rstd, float *run_mean,
+                                  float *run_var, const float *x, const float *gamma,
+                                  const float *beta, double eps, double momentum, Py_ssize_t N,
+                                  Py_ssize_t C, int n_threads)
+    void fm_batchnorm_forward_f64(double *y, double *mean, double *rstd, double *run_mean,
+                                  double *run_var, const double *x, const double *gamma,
+                                  const double *beta, double eps, double momentum, Py_ssize_t N,
+                                  Py_ssize_t C, int n_threads)
+    void fm_batchnorm_infer_f32(float *y, const float *x, const float *gamma, const float *beta,
+                                const float *run_mean, const float *run_var, double eps,
+                                Py_ssize_t N, Py_ssize_t C, int n_threads)
+    void fm_batchnorm_infer_f64(double *y, const double *x, const double *gamma,
+                                const double *beta, const double *run_mean, const double *run_var,
+                                double eps, Py_ssize_t N, Py_ssize_t C, int n_threads)
+    void fm_batchnorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
+                                   int n_threads)
+    void fm_batchnorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
+                                   const double *x, const double *mean, const double *rstd,
+                                   const double *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
+                                   int n_threads)
+    void fm_layernorm_forward_f32(float *y, float *mean, float *rstd, const float *x,
+                                  const float *gamma, const float *beta, double eps, Py_ssize_t N,
+                                  Py_ssize_t C, int n_threads)
+    void fm_layernorm_forward_f64(double *y, double *mean, double *rstd, const double *x,
+                                  const double *gamma, const double *beta, double eps,
+                                  Py_ssize_t N, Py_ssize_t C, int n_threads)
+    void fm_layernorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                   const float *x, const float *mean, const float *rstd,
+                                   const float *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
+                                   int n_threads)
+    void fm_layernorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
+                                   const double *x, const double *mean, const double *rstd,
+                                   const double *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
+                                   int n_threads)
+
     double fm_loss_f32(float *dz, float *p, const float *z, const float *y, const float *sw, int loss,
                        int out_act, double slope, Py_ssize_t N, Py_ssize_t K, double scale)
     double fm_loss_f64(double *dz, double *p, const double *z, const double *y, const double *sw, int loss,
@@ -96,6 +135,10 @@ cdef extern from "fastmlp.h" nogil:
         const int64_t *sizes
         const int32_t *acts
         const double *slopes
+        const int32_t *norms
+        void *norm_state
+        double norm_eps
+        double norm_momentum
 
     ctypedef struct fm_train_cfg:
         int loss

@@ -34,6 +34,13 @@ OPT_ADAGRAD = FM_OPT_ADAGRAD
 OPT_RMSPROP = FM_OPT_RMSPROP
 OPT_ADAM = FM_OPT_ADAM
 OPT_ADAMW = FM_OPT_ADAMW
+NORM_NONE = FM_NORM_NONE
+NORM_BATCH = FM_NORM_BATCH
+NORM_LAYER = FM_NORM_LAYER
+#: the normalisation layers' eps and batch norm's running-statistics momentum
+#: (torch.nn.BatchNorm1d's and LayerNorm's defaults)
+NORM_EPS = 1e-5
+NORM_MOMENTUM = 0.1
 EPI_NONE = FM_EPI_NONE
 EPI_BIAS_ACT = FM_EPI_BIAS_ACT
 EPI_DACT = FM_EPI_DACT
@@ -216,6 +223,102 @@ def act_backward(floating[::1] dz, const floating[::1] da, const floating[::1] a
             fm_act_backward_f64(&dz[0], &da[0], &a[0], n, act, slope)
 
 
+def batchnorm_forward(floating[:, ::1] y, floating[::1] mean, floating[::1] rstd,
+                      floating[::1] run_mean, floating[::1] run_var, const floating[:, ::1] x,
+                      const floating[::1] gamma, const floating[::1] beta, double eps=1e-5,
+                      double momentum=0.1, int n_threads=1):
+    """Batch norm in training: y = gamma * (x - mean) * rstd + beta over x's rows; mean and
+    rstd (C) out; run_mean/run_var (C, or both None) updated with the unbiased variance."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
+    _check(N > 1 and C > 0, "batchnorm_forward: needs 2 or more rows")
+    _check(y.shape[0] == N and y.shape[1] == C and mean.shape[0] == C and rstd.shape[0] == C
+           and gamma.shape[0] == C and beta.shape[0] == C, "batchnorm_forward: shape mismatch")
+    _check((run_mean is None) == (run_var is None), "batchnorm_forward: run_mean and run_var")
+    _check(run_mean is None or (run_mean.shape[0] == C and run_var.shape[0] == C),
+           "batchnorm_forward: running statistics shape")
+    cdef floating *prm = NULL if run_mean is None else &run_mean[0]
+    cdef floating *prv = NULL if run_var is None else &run_var[0]
+    with nogil:
+        if floating is float:
+            fm_batchnorm_forward_f32(&y[0, 0], &mean[0], &rstd[0], prm, prv, &x[0, 0], &gamma[0],
+                                     &beta[0], eps, momentum, N, C, n_threads)
+        else:
+            fm_batchnorm_forward_f64(&y[0, 0], &mean[0], &rstd[0], prm, prv, &x[0, 0], &gamma[0],
+                                     &beta[0], eps, momentum, N, C, n_threads)
+
+
+def batchnorm_infer(floating[:, ::1] y, const floating[:, ::1] x, const floating[::1] gamma,
+                    const floating[::1] beta, const floating[::1] run_mean,
+                    const floating[::1] run_var, double eps=1e-5, int n_threads=1):
+    """Batch norm at inference: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
+    _check(N > 0 and C > 0, "batchnorm_infer: empty operand")
+    _check(y.shape[0] == N and y.shape[1] == C and gamma.shape[0] == C and beta.shape[0] == C
+           and run_mean.shape[0] == C and run_var.shape[0] == C, "batchnorm_infer: shape mismatch")
+    with nogil:
+        if floating is float:
+            fm_batchnorm_infer_f32(&y[0, 0], &x[0, 0], &gamma[0], &beta[0], &run_mean[0],
+                                   &run_var[0], eps, N, C, n_threads)
+        else:
+            fm_batchnorm_infer_f64(&y[0, 0], &x[0, 0], &gamma[0], &beta[0], &run_mean[0],
+                                   &run_var[0], eps, N, C, n_threads)
+
+
+def _norm_backward(bint layer, floating[:, ::1] dx, floating[::1] dgamma, floating[::1] dbeta,
+                   const floating[:, ::1] dy, const floating[:, ::1] x, const floating[::1] mean,
+                   const floating[::1] rstd, const floating[::1] gamma, bint acc, int n_threads):
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = N if layer else C
+    _check(N > 0 and C > 0, "norm backward: empty operand")
+    _check(dx.shape[0] == N and dx.shape[1] == C and dy.shape[0] == N and dy.shape[1] == C
+           and dgamma.shape[0] == C and dbeta.shape[0] == C and gamma.shape[0] == C
+           and mean.shape[0] == S and rstd.shape[0] == S, "norm backward: shape mismatch")
+    with nogil:
+        if floating is float:
+            if layer:
+                fm_layernorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
+                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+            else:
+                fm_batchnorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
+                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+        else:
+            if layer:
+                fm_layernorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
+                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+            else:
+                fm_batchnorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
+                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+
+
+def batchnorm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, bint acc=False,
+                       int n_threads=1):
+    """dx (may be dy), dgamma, dbeta (= or += with acc) of batch norm; mean, rstd (C) as the
+    forward saved them."""
+    _norm_backward(False, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, acc, n_threads)
+
+
+def layernorm_forward(floating[:, ::1] y, floating[::1] mean, floating[::1] rstd,
+                      const floating[:, ::1] x, const floating[::1] gamma,
+                      const floating[::1] beta, double eps=1e-5, int n_threads=1):
+    """Layer norm: y = gamma * (x - mean) * rstd + beta over each row; mean, rstd (N) out."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
+    _check(N > 0 and C > 0, "layernorm_forward: empty operand")
+    _check(y.shape[0] == N and y.shape[1] == C and mean.shape[0] == N and rstd.shape[0] == N
+           and gamma.shape[0] == C and beta.shape[0] == C, "layernorm_forward: shape mismatch")
+    with nogil:
+        if floating is float:
+            fm_layernorm_forward_f32(&y[0, 0], &mean[0], &rstd[0], &x[0, 0], &gamma[0], &beta[0],
+                                     eps, N, C, n_threads)
+        else:
+            fm_layernorm_forward_f64(&y[0, 0], &mean[0], &rstd[0], &x[0, 0], &gamma[0], &beta[0],
+                                     eps, N, C, n_threads)
+
+
+def layernorm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, bint acc=False,
+                       int n_threads=1):
+    """dx (may be dy), dgamma, dbeta (= or += with acc) of layer norm; mean, rstd (N)."""
+    _norm_backward(True, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, acc, n_threads)
+
+
 def loss(floating[:, ::1] p, floating[:, ::1] dz, const floating[:, ::1] z,
          const floating[:, ::1] y, const floating[::1] sw, int loss, int out_act,
          double slope=0.0, double scale=1.0):
@@ -289,8 +392,11 @@ def optim_update(floating[::1] w, floating[::1] s1, floating[::1] s2, const floa
 
 
 cdef fm_net _net(const int64_t[::1] sizes, const int32_t[::1] acts,
-                 const double[::1] slopes) except *:
+                 const double[::1] slopes, const int32_t[::1] norms=None) except *:
+    """The fm_net of these arrays; norms (int32, one NORM_* per hidden layer) or None.
+    The running statistics (norm_state) are set by the caller (_norm_state_ptr)."""
     cdef fm_net r
+    cdef Py_ssize_t l
     _check(sizes.shape[0] >= 2 and sizes.shape[0] <= 65, "net: 1 to 64 layers")
     _check(acts.shape[0] == sizes.shape[0] - 1 and slopes.shape[0] == acts.shape[0],
            "net: acts/slopes length")
@@ -298,7 +404,55 @@ cdef fm_net _net(const int64_t[::1] sizes, const int32_t[::1] acts,
     r.sizes = &sizes[0]
     r.acts = &acts[0]
     r.slopes = &slopes[0]
+    r.norms = NULL
+    r.norm_state = NULL
+    r.norm_eps = NORM_EPS
+    r.norm_momentum = NORM_MOMENTUM
+    if norms is not None:
+        _check(norms.shape[0] == acts.shape[0] - 1, "net: norms length (one per hidden layer)")
+        for l in range(norms.shape[0]):
+            _check(FM_NORM_NONE <= norms[l] <= FM_NORM_LAYER, "net: unknown norm kind")
+            if norms[l] != FM_NORM_NONE:
+                r.norms = &norms[0]
     return r
+
+
+cdef Py_ssize_t _norm_state_len(const fm_net *net):
+    """Elements of the running statistics of net's batch norms (mean and var each)."""
+    cdef Py_ssize_t n = 0, l
+    if net.norms != NULL:
+        for l in range(net.n_layers - 1):
+            if net.norms[l] == FM_NORM_BATCH:
+                n += 2 * net.sizes[l + 1]
+    return n
+
+
+def norm_state_size(const int64_t[::1] sizes, const int32_t[::1] norms):
+    """Elements of the running statistics (mean, then variance, per batch norm layer)."""
+    cdef Py_ssize_t n = 0, l
+    _check(norms.shape[0] == sizes.shape[0] - 2, "norm_state_size: norms length")
+    for l in range(norms.shape[0]):
+        if norms[l] == FM_NORM_BATCH:
+            n += 2 * sizes[l + 1]
+    return n
+
+
+cdef void *_norm_state_ptr(const fm_net *net, state, str what, int itemsize) except? NULL:
+    """The running statistics' pointer for net, from a 1-D array of the call's dtype
+    (``itemsize`` bytes); NULL when net has no batch norm.  Checks length and dtype."""
+    cdef Py_ssize_t need = _norm_state_len(net)
+    cdef float[::1] s32
+    cdef double[::1] s64
+    if need == 0:
+        return NULL
+    _check(state is not None, f"{what}: norm_state is required by batch norm layers")
+    _check(state.shape[0] == need, f"{what}: norm_state length")
+    _check(state.dtype.itemsize == itemsize, f"{what}: norm_state dtype")
+    if itemsize == 4:
+        s32 = state
+        return <void *>&s32[0]
+    s64 = state
+    return <void *>&s64[0]
 
 
 cdef fm_train_cfg _cfg(dict c) except *:
@@ -322,15 +476,16 @@ cdef fm_train_cfg _cfg(dict c) except *:
 
 
 def workspace_size(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
-                   Py_ssize_t batch):
+                   Py_ssize_t batch, const int32_t[::1] norms=None):
     """Scratch elements needed for batches of up to ``batch`` rows."""
-    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef fm_net net = _net(sizes, acts, slopes, norms)
     return fm_workspace_size(&net, batch)
 
 
-def n_params(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes):
-    """Number of weights and biases."""
-    cdef fm_net net = _net(sizes, acts, slopes)
+def n_params(const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+             const int32_t[::1] norms=None):
+    """Number of weights and biases (and norm scales and shifts)."""
+    cdef fm_net net = _net(sizes, acts, slopes, norms)
     return fm_n_params(&net)
 
 
@@ -344,7 +499,7 @@ assert len(FAST_PATHS) == FM_N_PATHS
 _TRAIN_FIELDS = frozenset((
     "params", "grad", "work", "stats", "s1", "s2", "s3", "opt", "sizes", "acts", "slopes",
     "cfg", "dropout", "x", "y", "sw", "order", "start", "n_batches", "batch", "n_threads",
-    "lr_steps", "mom_steps", "fast", "path_steps"))
+    "lr_steps", "mom_steps", "fast", "path_steps", "norms", "norm_state"))
 
 
 def fast_thresholds():
@@ -388,6 +543,10 @@ cdef Py_ssize_t _train_typed(floating[::1] params, dict call, fm_net *net, fm_tr
     _check(s2 is None or s2.shape[0] == np_, "train: s2 length")
     _check(s3 is None or s3.shape[0] == np_, "train: s3 length")
     _check(s3 is not None or not (o.centered or o.amsgrad), "train: s3 is required")
+    if _norm_state_len(net) > 0:  # batch norm: every batch of 2 or more rows (torch's rule)
+        _check(batch >= 2 and not (start + n_batches * batch >= n and (n - start) % batch == 1),
+               "train: batch norm needs batches of 2 or more rows")
+    net.norm_state = _norm_state_ptr(net, call.get("norm_state"), "train", sizeof(floating))
     if s3 is not None:
         o.s3 = &s3[0]
     cdef floating *p1 = NULL if s1 is None else &s1[0]
@@ -447,7 +606,8 @@ def train(dict call):
     cdef const double[::1] lr_steps = call.get("lr_steps")
     cdef const double[::1] mom_steps = call.get("mom_steps")
     cdef int64_t[:, ::1] path_steps = call.get("path_steps")
-    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef const int32_t[::1] norms = call.get("norms")
+    cdef fm_net net = _net(sizes, acts, slopes, norms)
     cdef fm_train_cfg c = _cfg(call["cfg"])
     cdef fm_optim o = _optim(opt)
     cdef Py_ssize_t n_batches = call["n_batches"], done
@@ -493,9 +653,12 @@ def all_finite(const floating[::1] x):
 
 def forward_net(floating[:, ::1] out, floating[::1] work, const floating[::1] params,
                 const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
-                const floating[:, ::1] x, Py_ssize_t batch, int n_threads=1):
-    """out = net(x), computed ``batch`` rows at a time."""
-    cdef fm_net net = _net(sizes, acts, slopes)
+                const floating[:, ::1] x, Py_ssize_t batch, int n_threads=1,
+                const int32_t[::1] norms=None, norm_state=None):
+    """out = net(x), computed ``batch`` rows at a time; batch norm layers (norms) normalise
+    by the running statistics norm_state (mean, then variance, per batch norm layer)."""
+    cdef fm_net net = _net(sizes, acts, slopes, norms)
+    net.norm_state = _norm_state_ptr(&net, norm_state, "forward_net", sizeof(floating))
     cdef Py_ssize_t n = x.shape[0]
     _check(n > 0 and batch > 0, "forward_net: empty data or batch")
     _check(x.shape[1] == sizes[0] and out.shape[0] == n

@@ -190,18 +190,22 @@ class Hooks:
 # ---------------------------------------------------------------------- the loop
 def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: Rows, bs: int,
                epochs: int, hooks: Hooks, chunking: Chunking, n_threads: int,
-               dropout: Optional[np.ndarray] = None, check_finite: bool = False) -> bool:
+               dropout: Optional[np.ndarray] = None, check_finite: bool = False,
+               norms: Optional[np.ndarray] = None,
+               norm_state: Optional[np.ndarray] = None) -> bool:
     """Train ``params`` in place for up to ``epochs`` epochs; return False if interrupted.
 
     net: (sizes, acts, slopes); state: from :func:`prepare_state`; cfg: the
     fm_train_cfg dict.  ``check_finite``: X has not been checked for NaN and
     infinity; each batch is checked in C right before it is used, until an
     epoch has gone over every row, and a bad batch raises :class:`NonFiniteBatch`.
+    ``norms`` (int32 per hidden layer) and ``norm_state`` (the batch norms' running
+    statistics, updated in place by each step) normalise hidden layers.
     """
     sizes, acts, slopes = net
     n_batches = -(-rows.n // bs)
     cap = rows.max_batches(bs) or n_batches
-    work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=params.dtype)
+    work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=params.dtype)
     grad = np.empty_like(params)
     stats = B.stats_buffer(rows.Y.shape[1])
     call_cfg = {**cfg, "check_finite": bool(check_finite)}
@@ -226,7 +230,8 @@ def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: 
                     params=params, grad=grad, work=work, stats=stats, net=net, opt=state,
                     cfg=call_cfg, x=x, y=y, sw=sw, order=order_c, start=start, n_batches=count,
                     batch=bs, s1=state["s1"], s2=state["s2"], s3=state.get("s3"),
-                    dropout=dropout, lr_steps=lrs, mom_steps=moms, n_threads=n_threads)
+                    dropout=dropout, lr_steps=lrs, mom_steps=moms, n_threads=n_threads,
+                    norms=norms, norm_state=norm_state)
                 if nb < 0:  # batch done - nb - 1 holds a NaN/inf; nothing was changed by it
                     raise NonFiniteBatch()
                 chunking.next(nb, time.perf_counter() - t0, n_batches)

@@ -20,8 +20,9 @@ from fastmlp import _backend as B
 from fastmlp import _trainer
 from fastmlp._driver import prepare_state
 from fastmlp._transaction import Transactional, restore, snapshot
-from fastmlp._validation import (_all_finite, check_nonneg_float, check_positive_int,
-                                 check_sample_weight, check_X, nonfinite_error)
+from fastmlp._validation import (_all_finite, check_batch_norm_rows, check_nonneg_float,
+                                 check_positive_int, check_sample_weight, check_X,
+                                 nonfinite_error)
 from fastmlp.optim import get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
@@ -72,11 +73,14 @@ class TrainingMixin(Transactional):
         """A copy of the weights and optimizer state (for early stopping and divergence)."""
         st = self._opt_state
         return {"params": self._params.copy(),
-                "opt": None if st is None else copy.deepcopy(st)}
+                "opt": None if st is None else copy.deepcopy(st),
+                "norm_state": None if self._norm_state is None else self._norm_state.copy()}
 
     def _restore_snapshot(self, snap: dict) -> None:
         """Put a _training_snapshot back, in place where the buffers match."""
         self._params[...] = snap["params"]
+        if snap.get("norm_state") is not None:  # batch norms' running statistics
+            self._norm_state[...] = snap["norm_state"]
         old, st = snap["opt"], self._opt_state
         if old is None or st is None or st.get("layout") != old.get("layout"):
             self._opt_state = copy.deepcopy(old)
@@ -153,6 +157,8 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
                                        validation_data, defer_x_check=True)
     n = X.shape[0]
     bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
+    if "batch" in model.norms:
+        check_batch_norm_rows(n, bs)
     try:
         _trainer.run(model, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
                      schedule=schedule, cfg=model._cfg(l2, l1, train=True),
@@ -175,6 +181,8 @@ def run_lr_find(model: Any, X: Any, y: Any, *, start_lr: float, end_lr: float, n
     opt = get_optimizer(optimizer)
     X, Y, sw, _, _ = model._fit_data(X, y, sample_weight, class_weight, 0.0, None)
     bs = min(check_positive_int(batch_size, "batch_size"), X.shape[0])
+    if "batch" in model.norms:
+        check_batch_norm_rows(X.shape[0], bs)
     saved = snapshot(model)  # the range test never changes the model
     try:
         lrs, losses = _trainer.lr_find(model, X, Y, sw, optimizer=opt, bs=bs,

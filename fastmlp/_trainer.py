@@ -210,7 +210,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
         params=model._params, net=model._net_arrays(), state=state, cfg=cfg,
         rows=D.Rows(X, Y, sw), bs=bs, epochs=epochs, hooks=hooks,
         chunking=D.Chunking(min(n_batches, 64 // bs), _TARGET_SECONDS),
-        n_threads=model.n_threads, dropout=model._dropout_rates(), check_finite=check_x)
+        n_threads=model.n_threads, dropout=model._dropout_rates(), check_finite=check_x,
+        norms=model._norm_arrays()[0], norm_state=model._norm_arrays()[1])
     if not completed:
         warnings.warn("training interrupted; the model keeps the weights of the last completed "
                       "step and the history of the completed epochs", RuntimeWarning, stacklevel=3)
@@ -276,5 +277,6 @@ def lr_find(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray], 
     D.run_epochs(params=model._params, net=model._net_arrays(), state=state, cfg=cfg,
                  rows=D.Rows(X, Y, sw), bs=bs, epochs=-(-num_it // n_batches), hooks=hooks,
                  chunking=D.Chunking(1, exact=True), n_threads=model.n_threads,
-                 dropout=model._dropout_rates())
+                 dropout=model._dropout_rates(), norms=model._norm_arrays()[0],
+                 norm_state=model._norm_arrays()[1])
     return hooks.lrs, hooks.losses

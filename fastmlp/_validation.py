@@ -285,6 +285,50 @@ def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
     return rates
 
 
+#: the names ``norm=`` accepts, and their canonical spelling (None: no normalisation)
+_NORM_NAMES = {"batch": "batch", "batchnorm": "batch", "batch_norm": "batch",
+               "layer": "layer", "layernorm": "layer", "layer_norm": "layer", "none": None}
+
+
+def check_norm(norm: Any, n_hidden: int) -> list:
+    """Return one of None, 'batch', 'layer' per hidden layer from ``norm=`` (one for all,
+    or a sequence with one per hidden layer)."""
+    def one(v: Any) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, str) and v.lower().replace("-", "_") in _NORM_NAMES:
+            return _NORM_NAMES[v.lower().replace("-", "_")]
+        raise ValueError(f"norm must be 'batch', 'layer' or None (one for all hidden layers, or "
+                         f"one per hidden layer); got {v!r}")
+
+    if norm is None or isinstance(norm, str):
+        kinds = [one(norm)] * n_hidden
+        if n_hidden == 0 and kinds == [] and one(norm) is not None:
+            raise ValueError("norm acts on hidden layers, and this network has none")
+        return kinds
+    kinds = [one(v) for v in as_list(norm, n_hidden, "norm",
+                                      "'batch', 'layer', None or one of them per hidden layer")]
+    if len(kinds) != n_hidden:
+        raise ValueError(f"norm: {n_hidden} hidden layers need {n_hidden} choices; "
+                         f"got {len(kinds)}")
+    return kinds
+
+
+def check_batch_norm_rows(n: int, batch_size: int) -> None:
+    """Batch norm in training needs 2 or more rows in every batch (torch.nn.BatchNorm1d:
+    "Expected more than 1 value per channel when training"); raise before training when a
+    batch of ``batch_size`` rows, or the last one of ``n`` rows, would hold one."""
+    if batch_size < 2:
+        raise ValueError(f"batch_size={batch_size}: batch normalisation needs 2 or more rows "
+                         f"per batch in training (expected more than 1 value per channel); "
+                         f"use batch_size >= 2 (the training set has {n} rows)")
+    if n % batch_size == 1:
+        raise ValueError(f"batch_size={batch_size}: the last batch of the {n} training rows "
+                         f"would hold 1 row, and batch normalisation needs 2 or more in "
+                         f"training (expected more than 1 value per channel); choose a "
+                         f"batch_size that does not leave 1 row over")
+
+
 # ---------------------------------------------------------------------- numerics
 class DivergenceError(FloatingPointError, ValueError):
     """Training overflowed (non-finite weights or loss) and stopped.

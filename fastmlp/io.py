@@ -14,7 +14,13 @@ members of a zip file), so ``np.load(path, allow_pickle=False)`` reads it:
 ``rng``              JSON: the state of the shuffling generator
 ``optimizer``        (optional) JSON: hyper-parameters, step and layout
 ``opt_s1``...        (optional) the optimizer's state buffers
+``norm_state``       (with batch norm) the running mean and variance of each
+                     batch-normalised layer, in the model's dtype
 ===================  =========================================================
+
+A model with ``norm`` has a ``"norm"`` key in its config (one of null, "batch",
+"layer" per hidden layer), and its norms' scales and shifts follow the biases in
+``params``; a model without one is written exactly as before.
 
 The contract (tested in tests/test_io.py, tests/test_io_contract.py,
 tests/test_io_faults.py and tests/test_properties_files.py; stated in docs/RELIABILITY.md):
@@ -66,9 +72,11 @@ __all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION", "register"]
 FORMAT_VERSION = 1
 _MAGIC = "fastmlp.MLP"
 _REQUIRED = ("format", "format_version", "fastmlp_version", "config", "params", "history", "rng")
-_OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3")
+_OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3", "norm_state")
 _CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "leaky_slope", "init",
                 "dtype", "seed", "dropout", "input_noise", "noise_seed")
+#: config keys a file may leave out (older files, models without the feature)
+_CONFIG_OPTIONAL = ("norm",)
 #: npy header versions read (numpy writes 1.0, or 2.0 for headers over 64 KiB)
 _NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0,
                  (2, 0): np.lib.format.read_array_header_2_0}
@@ -251,7 +259,8 @@ def _check_header(data: dict) -> None:
 def _check_config(cfg: Any) -> dict:
     """The constructor arguments, with types and ranges checked (the constructor checks
     the names); returns the number of parameters the layers imply under 'n_params'."""
-    if not isinstance(cfg, dict) or sorted(cfg) != sorted(_CONFIG_KEYS):
+    if not isinstance(cfg, dict) or sorted(k for k in cfg if k not in _CONFIG_OPTIONAL) != sorted(
+            _CONFIG_KEYS):
         keys = sorted(cfg) if isinstance(cfg, dict) else type(cfg).__name__
         raise _Bad(f"entry 'config' should hold the keys {list(_CONFIG_KEYS)}; got {keys}")
     layers = cfg["layers"]
@@ -283,7 +292,37 @@ def _check_config(cfg: Any) -> dict:
     ns = cfg["noise_seed"]
     if not (isinstance(ns, str) and ns.isdigit() and len(ns) <= 20 and int(ns) < 2**64):
         raise _Bad(f"config 'noise_seed' should be an unsigned 64-bit int; got {_short(ns)}")
-    return {**cfg, "n_params": sum((i + 1) * o for i, o in zip(layers[:-1], layers[1:]))}
+    norm = cfg.setdefault("norm", [None] * n_hidden)
+    if not isinstance(norm, list) or len(norm) != n_hidden or not all(
+            k in (None, "batch", "layer") for k in norm):
+        raise _Bad(f"config 'norm' should be {n_hidden} of null, 'batch', 'layer'; "
+                   f"got {_short(norm)}")
+    widths = layers[1:-1]
+    return {**cfg, "n_params": sum((i + 1) * o for i, o in zip(layers[:-1], layers[1:]))
+            + sum(2 * o for o, k in zip(widths, norm) if k),
+            "n_norm_state": sum(2 * o for o, k in zip(widths, norm) if k == "batch")}
+
+
+def _check_norm_state(data: dict, cfg: dict) -> Optional[np.ndarray]:
+    """The batch norms' running statistics: present exactly when the model has batch norm."""
+    need = cfg["n_norm_state"]
+    if "norm_state" not in data:
+        if need:
+            raise _Bad("missing entry 'norm_state' (the batch norms' running statistics)")
+        return None
+    st = data["norm_state"]
+    if st.shape != (need,) or st.dtype != np.dtype(cfg["dtype"]) or not need:
+        raise _Bad(f"norm_state has {st.dtype} {st.shape}, the architecture needs "
+                   f"{cfg['dtype']} ({need},)")
+    if not np.isfinite(st).all():
+        raise _Bad("norm_state contains NaN or infinity")
+    off = 0
+    for o, k in zip(cfg["layers"][1:-1], cfg["norm"]):
+        if k == "batch":
+            if (st[off + o:off + 2 * o] < 0).any():
+                raise _Bad("norm_state: a running variance has negative values")
+            off += 2 * o
+    return st
 
 
 def _check_params(data: dict, cfg: dict) -> np.ndarray:
@@ -394,7 +433,8 @@ def _check_all(data: dict) -> dict:
             "classes": _check_classes(data, cfg),
             "history": _check_history(_json_entry(data, "history")),
             "rng": _check_rng(_json_entry(data, "rng")),
-            "optimizer": _check_optimizer(data, params)}
+            "optimizer": _check_optimizer(data, params),
+            "norm_state": _check_norm_state(data, cfg)}
 
 
 def _build(checked: dict, n_threads: Optional[int]) -> Any:
@@ -403,9 +443,11 @@ def _build(checked: dict, n_threads: Optional[int]) -> Any:
                              output_activation=cfg["output_activation"], loss=cfg["loss"],
                              leaky_slope=cfg["leaky_slope"], init=cfg["init"], dtype=cfg["dtype"],
                              seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
-                             input_noise=cfg["input_noise"])
+                             input_noise=cfg["input_noise"], norm=cfg["norm"])
     model._noise_seed = int(cfg["noise_seed"])
     model._params[...] = checked["params"]
+    if checked["norm_state"] is not None:
+        model._norm_state[...] = checked["norm_state"]
     model.classes_ = checked["classes"]
     model.history_ = checked["history"]
     model._rng.bit_generator.state = checked["rng"]
@@ -479,12 +521,16 @@ def _arrays(model: Any) -> dict:
               "seed": None if model.seed is None else int(model.seed),
               "dropout": list(model.dropout), "input_noise": model.input_noise,
               "noise_seed": str(model._noise_seed)}
+    if any(model.norms):  # only then: files of models without norm stay as before
+        config["norm"] = list(model.norms)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fastmlp_version": np.array(version), "config": _json(config, "configuration"),
         "params": model._params, "history": _json(model.history_, "history_"),
         "rng": _json(model._rng.bit_generator.state, "generator state"),
     }
+    if model._norm_state is not None and model._norm_state.size:
+        arrays["norm_state"] = model._norm_state
     if model.classes_ is not None:
         classes = np.asarray(model.classes_)
         if classes.dtype == object:  # strings kept as objects: store as unicode, no pickle

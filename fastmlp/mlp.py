@@ -27,7 +27,8 @@ from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
 from fastmlp._validation import (as_list, check_dropout, check_dtype, check_forward_output,
-                                 check_nonneg_float, check_X, check_y_2d, resolve_threads)
+                                 check_nonneg_float, check_norm, check_X, check_y_2d,
+                                 resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
 
@@ -175,6 +176,18 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         for a seed.
     input_noise : float, default=0
         Standard deviation of Gaussian noise added to the inputs in training.
+    norm : {'batch', 'layer', None} or sequence of them, default=None
+        Normalisation of each hidden layer (one for all, or one per hidden
+        layer), between its affine map and its activation:
+        ``act(norm(x @ W + b))``.  'batch' is ``torch.nn.BatchNorm1d``
+        (statistics of each unit over the batch in training -- every
+        batch then needs 2 or more rows -- and running statistics,
+        momentum 0.1, in ``predict``, ``score``, validation and the other
+        inference methods); 'layer' is ``torch.nn.LayerNorm`` (statistics
+        over each row's units).  Both use eps 1e-5 and a learnable scale
+        and shift (``norm_weights_``, ``norm_biases_``, initially 1 and 0),
+        trained like the biases: ``l2``/``l1`` skip them, an optimizer's
+        ``weight_decay`` reaches them only where it reaches the biases.
 
     Attributes
     ----------
@@ -187,6 +200,12 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         :class:`fastmlp.exceptions.NotFittedError`.
     intercepts_ : list of ndarray
         Bias vectors (views, writable).
+    norm_weights_, norm_biases_ : list of ndarray
+        Scale and shift of each normalised hidden layer, in layer order
+        (views into the parameter buffer, writable; empty without ``norm``).
+    running_mean_, running_var_ : list of ndarray
+        Running mean and (unbiased) variance of each batch-normalised hidden
+        layer, in layer order (views, writable; empty without batch norm).
     classes_ : ndarray
         Class labels, once fitted on labels.
     history_ : dict of lists
@@ -250,7 +269,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                  dtype: Any = np.float32, seed: Optional[int] = None,
                  n_threads: Optional[int] = None,
                  dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0,
-                 leaky_relu_slope: Optional[float] = None) -> None:
+                 leaky_relu_slope: Optional[float] = None,
+                 norm: Union[str, Sequence[Optional[str]], None] = None) -> None:
         if layers is not None and hidden is not None:
             raise ValueError("give layers (all the widths, e.g. [64, 128, 10]) or hidden (the "
                              "hidden widths only, e.g. [128]), not both")
@@ -299,6 +319,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             self._resolve_output(self.loss)
         self.dropout = check_dropout(dropout, n_hidden)
         self.input_noise = check_nonneg_float(input_noise, "input_noise")
+        self.norms: list[Optional[str]] = check_norm(norm, n_hidden)
+        self._norm_state: Optional[np.ndarray] = None  # batch norms' running mean, var
         # keys the C counter RNG of dropout and noise; drawn without touching _rng
         self._noise_seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
         self.classes_: Optional[np.ndarray] = None
@@ -331,7 +353,12 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     def _build(self) -> None:
         """Allocate the parameters for ``self.layers`` and draw them."""
-        self._params = np.zeros(sum((i + 1) * o for i, o in self._shapes()), dtype=self.dtype)
+        norms = np.asarray([B.NORMS[k] for k in self.norms], dtype=np.int32)
+        sizes = np.asarray(self.layers, dtype=np.int64)
+        self._params = np.zeros(sum((i + 1) * o for i, o in self._shapes())
+                                + sum(2 * o for (_, o), k in zip(self._shapes(), self.norms) if k),
+                                dtype=self.dtype)
+        self._norm_state = np.zeros(core.norm_state_size(sizes, norms), dtype=self.dtype)
         self.reset_parameters()
 
     @property
@@ -376,7 +403,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     @property
     def n_params(self) -> int:
-        """Number of weights and biases."""
+        """Number of weights and biases (and the norms' scales and shifts)."""
         self._require_built("counting its parameters")
         return int(self._params.size)
 
@@ -390,6 +417,96 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         acts.append(B.ACTIVATIONS[last_act or self.output_activation or "identity"])
         slopes = np.full(len(acts), self.leaky_slope, dtype=np.float64)
         return (np.asarray(self.layers, dtype=np.int64), np.asarray(acts, dtype=np.int32), slopes)
+
+    def _norm_arrays(self) -> tuple:
+        """(norm kinds as int32 enum fm_norm, running statistics) for the C calls, or
+        (None, None) without normalisation."""
+        if not any(self.norms):
+            return None, None
+        return (np.asarray([B.NORMS[k] for k in self.norms], dtype=np.int32),
+                self._norm_state)
+
+    def _norm_views(self) -> tuple:
+        """(scales, shifts, running means, running variances) as views (see norm_weights_)."""
+        off = sum((i + 1) * o for i, o in self._shapes())
+        g, b, m, v, st = [], [], [], [], 0
+        for (_, o), kind in zip(self._shapes(), self.norms):
+            if kind is None:
+                continue
+            g.append(self._params[off:off + o])
+            b.append(self._params[off + o:off + 2 * o])
+            off += 2 * o
+            if kind == "batch":
+                m.append(self._norm_state[st:st + o])
+                v.append(self._norm_state[st + o:st + 2 * o])
+                st += 2 * o
+        return g, b, m, v
+
+    def _set_norm(self, which: int, name: str, values: Sequence[Any]) -> None:
+        """Copy ``values`` into the views ``_norm_views()[which]`` (checked first)."""
+        views = self._norm_views()[which]
+        if len(values) != len(views):
+            raise ValueError(f"{name} needs {len(views)} arrays (one per "
+                             f"{'batch-' if which >= 2 else ''}normalised hidden layer); "
+                             f"got {len(values)}")
+        new = []
+        for k, (view, v) in enumerate(zip(views, values)):
+            v = np.asarray(v, dtype=np.float64)
+            if v.shape != view.shape:
+                raise ValueError(f"{name}[{k}] must have shape {view.shape}; got {v.shape}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"{name}[{k}] contains NaN or infinity")
+            if which == 3 and (v < 0).any():
+                raise ValueError(f"{name}[{k}] (a variance) has negative values")
+            new.append(v)
+        for view, v in zip(views, new):
+            view[...] = v
+
+    @property
+    def norm_weights_(self) -> list[np.ndarray]:
+        """Scale (gamma) of each normalised hidden layer, as writable views."""
+        self._require_built("reading its norm parameters")
+        return self._norm_views()[0]
+
+    @norm_weights_.setter
+    def norm_weights_(self, values: Sequence[Any]) -> None:
+        self._require_built("setting its norm parameters")
+        self._set_norm(0, "norm_weights_", values)
+        self._opt_state = None
+
+    @property
+    def norm_biases_(self) -> list[np.ndarray]:
+        """Shift (beta) of each normalised hidden layer, as writable views."""
+        self._require_built("reading its norm parameters")
+        return self._norm_views()[1]
+
+    @norm_biases_.setter
+    def norm_biases_(self, values: Sequence[Any]) -> None:
+        self._require_built("setting its norm parameters")
+        self._set_norm(1, "norm_biases_", values)
+        self._opt_state = None
+
+    @property
+    def running_mean_(self) -> list[np.ndarray]:
+        """Running mean of each batch-normalised hidden layer (writable views)."""
+        self._require_built("reading its running statistics")
+        return self._norm_views()[2]
+
+    @running_mean_.setter
+    def running_mean_(self, values: Sequence[Any]) -> None:
+        self._require_built("setting its running statistics")
+        self._set_norm(2, "running_mean_", values)
+
+    @property
+    def running_var_(self) -> list[np.ndarray]:
+        """Running (unbiased) variance of each batch-normalised hidden layer (writable views)."""
+        self._require_built("reading its running statistics")
+        return self._norm_views()[3]
+
+    @running_var_.setter
+    def running_var_(self, values: Sequence[Any]) -> None:
+        self._require_built("setting its running statistics")
+        self._set_norm(3, "running_var_", values)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
@@ -415,7 +532,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         if len(coefs) != len(shapes) or len(intercepts) != len(shapes):
             raise ValueError(f"expected {len(shapes)} weight matrices and bias vectors; got "
                              f"{len(coefs)} and {len(intercepts)}")
-        new = np.empty_like(self._params)
+        new = self._params.copy()  # the norms' scales and shifts stay
         cw, cb = self._views(new)
         for l, ((i, o), w, b) in enumerate(zip(shapes, coefs, intercepts)):
             w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -459,7 +576,15 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             bound = math.sqrt(6.0 / i) if he else math.sqrt(6.0 / (i + o))
             ws[l][...] = self._rng.uniform(-bound, bound, (i, o))
             bs[l][...] = 0.0
+        self._reset_norms()
         self._opt_state = None
+
+    def _reset_norms(self) -> None:
+        """Scales 1, shifts 0, running mean 0 and variance 1 (torch's reset_parameters)."""
+        g, b, m, v = self._norm_views()
+        for arr, value in ((g, 1.0), (b, 0.0), (m, 0.0), (v, 1.0)):
+            for a in arr:
+                a[...] = value
 
     def summary(self, print_fn: Optional[Any] = print) -> str:
         """Print a table of the layers, as Keras's ``model.summary()`` does, and return it.
@@ -498,22 +623,35 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                 f"{' input (Input)':<{cols[0]}}{f'(None, {w(widths[0])})':<{cols[1]}}"
                 f"{'0':>{cols[2]}}"]
         total: Optional[int] = 0
+        fixed = 0  # running statistics: counted as Keras counts them, not trainable
         for l in range(len(widths) - 1):
             i, o = widths[l], widths[l + 1]
             n = None if i is None or o is None else (i + 1) * o
             total = None if (total is None or n is None) else total + n
+            kind = self.norms[l] if l < len(self.norms) else None
             name = f" dense_{l} (Dense {w(i)} -> {w(o)})"
             rows.append(f"{name:<{cols[0]}}{f'(None, {w(o)})':<{cols[1]}}{count(n):>{cols[2]}}"
-                        f"  {acts[l]}")
+                        f"  {'-' if kind else acts[l]}")
+            if kind:  # the norm and then the layer's activation (Keras: BatchNormalization)
+                total = None if total is None else total + 2 * o
+                fixed += 2 * o if kind == "batch" and o is not None else 0
+                name = f" {kind}_norm_{l} ({kind.capitalize()}Norm)"
+                shown = None if o is None else (4 if kind == "batch" else 2) * o
+                rows.append(f"{name:<{cols[0]}}{f'(None, {w(o)})':<{cols[1]}}"
+                            f"{count(shown):>{cols[2]}}  {acts[l]}")
         rows.append("=" * 72)
         if total is None:
             rows.append("Total params: ? (the input and output widths come from the data at "
                         "the first fit)")
         else:
-            size = total * self.dtype.itemsize
-            human = f"{size / 1024 ** 2:.2f} MB" if size >= 1024 ** 2 else f"{size / 1024:.2f} KB"
-            rows += [f"Total params: {total:,} ({human})",
-                     f"Trainable params: {total:,} ({human})", "Non-trainable params: 0"]
+            def size(v: int) -> str:
+                b = v * self.dtype.itemsize
+                return f"{b / 1024 ** 2:.2f} MB" if b >= 1024 ** 2 else f"{b / 1024:.2f} KB"
+
+            rows += [f"Total params: {total + fixed:,} ({size(total + fixed)})",
+                     f"Trainable params: {total:,} ({size(total)})",
+                     f"Non-trainable params: {fixed:,}"
+                     + (f" ({size(fixed)}: batch norm running statistics)" if fixed else "")]
         rows.append(line)
         text = _Summary("\n".join(rows))
         if print_fn is not None:
@@ -523,7 +661,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def __repr__(self) -> str:
         arch = ("-".join(map(str, self.layers)) if self.layers is not None
                 else f"hidden={'-'.join(map(str, self.hidden)) or '[]'}, not built")
-        return (f"MLP({arch}, activation={self.activations}, "
+        norm = f", norm={self.norms}" if any(self.norms) else ""
+        return (f"MLP({arch}, activation={self.activations}{norm}, "
                 f"output={self.output_activation}, loss={self.loss}, dtype={self.dtype.name})")
 
     # ------------------------------------------------------------------ training
@@ -550,6 +689,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                 self._rng.bit_generator.state = before[0]
                 self.loss, self.output_activation, self.classes_ = before[1:]
                 self.layers, self._params, self._opt_state = None, None, None
+                self._norm_state = None
 
     def fit(self, X: Any, y: Any, *, epochs: Optional[int] = None,
             batch_size: Optional[int] = 32,
@@ -692,12 +832,14 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
         sizes, acts, slopes = self._net_arrays(last_act)
+        norms, state = self._norm_arrays()
         final = int(acts[-1])
         acts[-1] = B.ACTIVATIONS["identity"]  # logits first: their finite check, then act
         bs = min(X.shape[0], _PREDICT_CHUNK)
-        work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=self.dtype)
+        work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=self.dtype)
         out = np.empty((X.shape[0], self.layers[-1]), dtype=self.dtype)
-        core.forward_net(out, work, self._params, sizes, acts, slopes, X, bs, self.n_threads)
+        core.forward_net(out, work, self._params, sizes, acts, slopes, X, bs, self.n_threads,
+                         norms, state)
         check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
         if final != B.ACTIVATIONS["identity"]:
             core.act_forward(out, final, float(slopes[-1]))

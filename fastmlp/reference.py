@@ -29,7 +29,12 @@ __all__ = [
     "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
     "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
     "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch",
+    "NORM_EPS", "NORM_MOMENTUM", "batchnorm_forward", "batchnorm_infer", "batchnorm_backward",
+    "layernorm_forward", "layernorm_backward", "unpack_norm", "norm_state_init",
 ]
+
+#: eps of both normalisations and batch norm's running-statistics momentum (torch's defaults)
+NORM_EPS, NORM_MOMENTUM = 1e-5, 0.1
 
 ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 LOSSES = ("mse", "mae", "bce", "cce", "poisson")
@@ -309,6 +314,85 @@ def gaussian_noise(x, sigma: float, seed: int, step: int, stream: int) -> np.nda
     return x + sigma * rng_normal(seed, step, stream, x.size).reshape(x.shape)
 
 
+def batchnorm_forward(x, gamma, beta, eps: float = NORM_EPS):
+    """Batch norm in training (torch.nn.BatchNorm1d): return (y, cache).
+
+    y = gamma * (x - mean) / sqrt(var + eps) + beta with mean and the biased var of
+    each column over the rows; cache['mean'], cache['var'] feed the running statistics.
+    """
+    x = _f64(x)
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    xhat = (x - mean) / np.sqrt(var + eps)
+    return _f64(gamma) * xhat + _f64(beta), {"xhat": xhat, "var": var, "mean": mean,
+                                               "gamma": _f64(gamma), "eps": eps}
+
+
+def batchnorm_infer(x, gamma, beta, run_mean, run_var, eps: float = NORM_EPS):
+    """Batch norm at inference: gamma * (x - run_mean) / sqrt(run_var + eps) + beta."""
+    return _f64(gamma) * (_f64(x) - _f64(run_mean)) / np.sqrt(_f64(run_var) + eps) + _f64(beta)
+
+
+def batchnorm_backward(dy, cache):
+    """Return (dx, dgamma, dbeta) of :func:`batchnorm_forward` given dy = dL/dy.
+
+    dx = gamma / sqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat)), means over rows.
+    """
+    dy, xhat = _f64(dy), cache["xhat"]
+    rstd = 1.0 / np.sqrt(cache["var"] + cache["eps"])
+    dx = cache["gamma"] * rstd * (dy - dy.mean(axis=0) - xhat * (dy * xhat).mean(axis=0))
+    return dx, (dy * xhat).sum(axis=0), dy.sum(axis=0)
+
+
+def layernorm_forward(x, gamma, beta, eps: float = NORM_EPS):
+    """Layer norm over each row (torch.nn.LayerNorm(C)): return (y, cache)."""
+    x = _f64(x)
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    xhat = (x - mean) / np.sqrt(var + eps)
+    return _f64(gamma) * xhat + _f64(beta), {"xhat": xhat, "var": var, "gamma": _f64(gamma),
+                                               "eps": eps}
+
+
+def layernorm_backward(dy, cache):
+    """Return (dx, dgamma, dbeta) of :func:`layernorm_forward`: with g = dy * gamma,
+    dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps), means over each row."""
+    dy, xhat = _f64(dy), cache["xhat"]
+    g = dy * cache["gamma"]
+    rstd = 1.0 / np.sqrt(cache["var"] + cache["eps"])
+    dx = rstd * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+    return dx, (dy * xhat).sum(axis=0), dy.sum(axis=0)
+
+
+def unpack_norm(params, sizes, norms):
+    """The (gamma, beta) views of each hidden layer's norm (None where it has none): they
+    follow the biases in the flat vector, layer by layer."""
+    off, out = n_params(sizes), []
+    for l, kind in enumerate(norms or []):
+        if kind is None:
+            out.append(None)
+            continue
+        o = int(sizes[l + 1])
+        out.append((params[off:off + o], params[off + o:off + 2 * o]))
+        off += 2 * o
+    return out
+
+
+def norm_state_init(sizes, norms) -> np.ndarray:
+    """Fresh running statistics: for each batch norm, mean 0 then variance 1 (torch's)."""
+    parts = [np.r_[np.zeros(int(sizes[l + 1])), np.ones(int(sizes[l + 1]))]
+             for l, kind in enumerate(norms or []) if kind == "batch"]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _run_views(state, sizes, norms):
+    """(mean, var) views of each hidden layer's running statistics (None: no batch norm)."""
+    off, out = 0, []
+    for l, kind in enumerate(norms or []):
+        o = int(sizes[l + 1])
+        out.append((state[off:off + o], state[off + o:off + 2 * o]) if kind == "batch" else None)
+        off += 2 * o if kind == "batch" else 0
+    return out
+
+
 def layer_shapes(sizes):
     """Return the (IN, OUT) weight shapes of a net with the given widths."""
     return [(int(sizes[i]), int(sizes[i + 1])) for i in range(len(sizes) - 1)]
@@ -331,51 +415,84 @@ def unpack(params, sizes):
     return ws, bs
 
 
-def _forward_all(params, sizes, acts, slopes, x, last_act):
+def _forward_all(params, sizes, acts, slopes, x, last_act, norms=None, norm_state=None):
     ws, bs = unpack(_f64(params), sizes)
+    nps = unpack_norm(_f64(params), sizes, norms)
+    run = _run_views(_f64(norm_state) if norm_state is not None else None, sizes, norms)
     a = [_f64(x)]
     for l, (w, b) in enumerate(zip(ws, bs)):
+        if l < len(ws) - 1 and norms and norms[l] is not None:  # inference: running stats
+            z = a[-1] @ w + b
+            g, be = nps[l]
+            z = (batchnorm_infer(z, g, be, *run[l]) if norms[l] == "batch"
+                 else layernorm_forward(z, g, be)[0])
+            a.append(act_forward(z, acts[l], slopes[l]))
+            continue
         act = last_act if l == len(ws) - 1 else acts[l]
         a.append(linear_forward(a[-1], w, b, act, slopes[l]))
     return a
 
 
-def forward_net(params, sizes, acts, slopes, x) -> np.ndarray:
-    """Return the network's output for x (the output activation applied)."""
-    return _forward_all(params, sizes, acts, slopes, x, acts[-1])[-1]
+def forward_net(params, sizes, acts, slopes, x, norms=None, norm_state=None) -> np.ndarray:
+    """Return the network's output for x (the output activation applied).
+
+    ``norms``: one of None, 'batch', 'layer' per hidden layer (the norm sits between
+    the affine map and the activation); batch norm uses the running statistics
+    ``norm_state`` (mean, then variance, of each batch norm layer in order)."""
+    return _forward_all(params, sizes, acts, slopes, x, acts[-1], norms, norm_state)[-1]
 
 
 def _loss_scale(cfg: dict, sw_sum: float, k: int) -> float:
     return cfg.get("loss_mult", 1.0) / (sw_sum * (k if cfg.get("loss_per_output") else 1))
 
 
-def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: int = 0):
+def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: int = 0,
+                    norms=None, run=None):
     """Return (data loss, p, flat gradient of the data term).
 
     With ``cfg['dropout']`` (rates of the hidden outputs), hidden output l is
     multiplied by :func:`dropout_scale` keyed (cfg['seed'], step, l+1) before
     the next layer reads it, and the delta flowing back through it by the
-    same multiplier; act' still reads the undropped output.
+    same multiplier; act' still reads the undropped output.  With ``norms``, a
+    normalised hidden layer is act(norm(x.W + b)) on the batch's statistics;
+    ``run`` (running statistics, float64) is then updated in place.
     """
     ws, bs = unpack(_f64(params), sizes)
+    nps = unpack_norm(_f64(params), sizes, norms)
+    runs = _run_views(run, sizes, norms) if run is not None else [None] * len(nps)
     rates = list(cfg.get("dropout") or [0.0] * (len(ws) - 1))
-    h, inp, scales = [_f64(x)], [_f64(x)], [None]
+    h, inp, scales, caches = [_f64(x)], [_f64(x)], [None], []
     for l, (w, b) in enumerate(zip(ws, bs)):
         last = l == len(ws) - 1
-        h.append(linear_forward(inp[-1], w, b, "identity" if last else acts[l], slopes[l]))
+        if not last and norms and norms[l] is not None:
+            fwd = batchnorm_forward if norms[l] == "batch" else layernorm_forward
+            zn, cache = fwd(inp[-1] @ w + b, *nps[l])
+            caches.append(cache)
+            if runs[l] is not None:  # torch: the running variance takes the unbiased one
+                n, (rm, rv) = len(zn), runs[l]
+                rm[...] = (1 - NORM_MOMENTUM) * rm + NORM_MOMENTUM * cache["mean"]
+                rv[...] = (1 - NORM_MOMENTUM) * rv + NORM_MOMENTUM * cache["var"] * n / (n - 1)
+            h.append(act_forward(zn, acts[l], slopes[l]))
+        else:
+            caches.append(None)
+            h.append(linear_forward(inp[-1], w, b, "identity" if last else acts[l], slopes[l]))
         p = 0.0 if last else rates[l]
         scales.append(dropout_scale(h[-1].shape, p, cfg.get("seed", 0), step, l + 1) if p else None)
         inp.append(h[-1] if scales[-1] is None else h[-1] * scales[-1])
     scale = _loss_scale(cfg, sw_sum, int(sizes[-1]))
     L, p, d = loss(h[-1], y, sw, cfg["loss"], acts[-1], slopes[-1], scale)
-    gw, gb = [None] * len(ws), [None] * len(ws)
+    gw, gb, gn = [None] * len(ws), [None] * len(ws), [None] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
         gw[l], gb[l] = inp[l].T @ d, d.sum(axis=0)
         if l > 0:
             d = act_backward(d @ ws[l].T, h[l], acts[l - 1], slopes[l - 1])
             if scales[l] is not None:
                 d = d * scales[l]
-    return L, p, np.concatenate([g.ravel() for g in gw] + gb)
+            if caches[l - 1] is not None:
+                bwd = batchnorm_backward if norms[l - 1] == "batch" else layernorm_backward
+                d, dg, db = bwd(d, caches[l - 1])
+                gn[l - 1] = np.r_[dg, db]
+    return L, p, np.concatenate([g.ravel() for g in gw] + gb + [g for g in gn if g is not None])
 
 
 def loss_grad(params, sizes, acts, slopes, cfg: dict, x, y, sw=None):
@@ -398,7 +515,7 @@ def _count_correct(p, y, metric: int) -> int:
 
 def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None, order=None,
                 start: int = 0, n_batches: int = 1, batch: int = 1, state: Optional[dict] = None,
-                lr_steps=None, mom_steps=None):
+                lr_steps=None, mom_steps=None, norms=None):
     """Mirror of ``fm_train``: run mini-batches; return (params, state, stats).
 
     ``state`` holds the optimizer buffers 's1', 's2', 's3' and 'step' (the
@@ -414,9 +531,19 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
     penalty = 0.5*l2_eff*||W||^2 + l1*||W||_1 before the update; metric 3
     (regression) appends sum|p-y|, sum (p-y)^2 and the per-output sums of
     (p-y)^2.
+
+    ``norms`` (None, 'batch' or 'layer' per hidden layer) normalises hidden
+    layers (see :func:`_data_loss_grad`); batch norm's running statistics are
+    ``state['norm_state']`` (default :func:`norm_state_init`), updated on each
+    batch and returned in the new state.
     """
     params = _f64(params).copy()
     state = dict(state or {})
+    run = None
+    if norms is not None:
+        run = state.get("norm_state")
+        run = norm_state_init(sizes, norms) if run is None else _f64(run).copy()
+        state["norm_state"] = run
     step = state.get("step", opt.get("step", 0))
     x, y = _f64(x), _f64(y)
     order = np.arange(len(x)) if order is None else np.asarray(order)
@@ -439,7 +566,8 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
             xb = gaussian_noise(xb, cfg["input_noise"], cfg.get("seed", 0), step, 0)
         swb = None if sw is None else _f64(sw)[idx]
         sw_sum = float(len(idx)) if swb is None else (float(swb.sum()) or 1.0)
-        L, p, g = _data_loss_grad(params, sizes, acts, slopes, cfg, xb, y[idx], swb, sw_sum, step)
+        L, p, g = _data_loss_grad(params, sizes, acts, slopes, cfg, xb, y[idx], swb, sw_sum, step,
+                                  norms, run)
         stats[0] += L * len(idx)
         stats[2] += len(idx)
         if metric in (Metric.ARGMAX, Metric.THRESHOLD):

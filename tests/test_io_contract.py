@@ -257,7 +257,8 @@ def test_config_out_of_range(tmp_path, saved, change, fragment):
     ({"history": np.array("[" * 100000)}, "JSON"),  # deep nesting: no RecursionError
     ({"format_version": np.array(1.0)}, "format_version"),
     ({"fastmlp_version": np.array(3)}, "fastmlp_version"),
-    ({"surprise": np.zeros(2)}, "more than the 12 expected"),
+    # 7 required + 6 optional entries; the fixture holds all but norm_state
+    ({"surprise": np.zeros(2), "surprise2": np.zeros(2)}, "more than the 13 expected"),
     ({"params": np.zeros((5, 3), np.float32)}, "params has"),
 ])
 def test_other_entries_out_of_range(tmp_path, saved, replace, fragment):

@@ -42,6 +42,47 @@ static void FM_FN(fm_dropout_layer_backward)(FM_T *d, const fm_layer *ly, const 
                                ps->rows * ly->in, ps->n_threads);
 }
 
+/* NORM: y = act(gamma * xhat + beta); x (rows, in) is the dense layer's z,
+ * xhat over the batch (NORM_BATCH; the running statistics when !ly->train)
+ * or over each row (NORM_LAYER); ns (2 max(rows, in)) receives the mean and
+ * rstd the backward reads.  Training batch norm also updates the running
+ * statistics here (the caller guarantees rows >= 2). */
+static void FM_FN(fm_norm_layer_forward)(FM_T *y, FM_T *ns, const FM_T *x, const FM_T *params,
+                                         const fm_layer *ly, const fm_pass *ps)
+{
+    const FM_T *gamma = params + ly->w, *beta = params + ly->b;
+    FM_T *run = ly->run ? (FM_T *)ly->run + ly->st : NULL;
+    const ptrdiff_t C = ly->in, S = FM_MAX(ps->rows, C);
+    if (ly->kind == FM_LAYER_NORM_LAYER)
+        FM_FN(fm_layernorm_forward)(y, ns, ns + S, x, gamma, beta, ly->eps, ps->rows, C,
+                                    ps->n_threads);
+    else if (ly->train)
+        FM_FN(fm_batchnorm_forward)(y, ns, ns + S, run, run ? run + C : NULL, x, gamma, beta,
+                                    ly->eps, ly->momentum, ps->rows, C, ps->n_threads);
+    else
+        FM_FN(fm_batchnorm_infer)(y, x, gamma, beta, run, run + C, ly->eps, ps->rows, C,
+                                  ps->n_threads);
+    if (ly->act != FM_ACT_IDENTITY) FM_FN(fm_act_span)(y, ps->rows * C, ly->act, (FM_T)ly->slope);
+}
+
+/* NORM backward: d (rows, in) = dL/dy, overwritten with dL/dx; y is the
+ * forward's output (act' reads it), x its input z; dgamma, dbeta in grad
+ * (= or += by ps->beta). */
+static void FM_FN(fm_norm_layer_backward)(FM_T *grad, FM_T *d, const FM_T *ns, const FM_T *x,
+                                          const FM_T *y, const FM_T *params, const fm_layer *ly,
+                                          const fm_pass *ps)
+{
+    const ptrdiff_t C = ly->in, S = FM_MAX(ps->rows, C);
+    if (ly->act != FM_ACT_IDENTITY)
+        FM_FN(fm_act_backward)(d, d, y, ps->rows * C, ly->act, ly->slope);
+    if (ly->kind == FM_LAYER_NORM_LAYER)
+        FM_FN(fm_layernorm_backward)(d, grad + ly->w, grad + ly->b, d, x, ns, ns + S,
+                                     params + ly->w, ps->rows, C, ps->beta, ps->n_threads);
+    else
+        FM_FN(fm_batchnorm_backward)(d, grad + ly->w, grad + ly->b, d, x, ns, ns + S,
+                                     params + ly->w, ps->rows, C, ps->beta, ps->n_threads);
+}
+
 /* One layer forward: its output buffer from its input buffer. */
 static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const FM_T *params,
                                     const fm_pass *ps)
@@ -51,6 +92,10 @@ static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const 
     switch (ly->kind) {
     case FM_LAYER_DENSE: FM_FN(fm_dense_forward)(y, x, params, ly, ps); break;
     case FM_LAYER_DROPOUT: FM_FN(fm_dropout_layer_forward)(y, x, ly, ps); break;
+    case FM_LAYER_NORM_BATCH:
+    case FM_LAYER_NORM_LAYER:
+        FM_FN(fm_norm_layer_forward)(y, ws->ns[ly->l], x, params, ly, ps);
+        break;
     }
 }
 
@@ -65,6 +110,11 @@ static void FM_FN(fm_layer_backward)(FM_FN(fm_ws) *ws, const fm_layer *ly, FM_T 
         if (ly->x) FM_FN(fm_ws_swap)(ws);
         break;
     case FM_LAYER_DROPOUT: FM_FN(fm_dropout_layer_backward)(ws->d, ly, ps); break;
+    case FM_LAYER_NORM_BATCH:
+    case FM_LAYER_NORM_LAYER:
+        FM_FN(fm_norm_layer_backward)(grad, ws->d, ws->ns[ly->l], FM_FN(fm_buf_in)(ws, ly->x),
+                                      FM_FN(fm_buf_in)(ws, ly->y), params, ly, ps);
+        break;
     }
 }
 

@@ -22,6 +22,34 @@ static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, int l, int x, 
     ly->y = l + 1;
 }
 
+/* Hidden layer l normalised: its DENSE layer (just added) writes z into
+ * buffer 2L+l, the NORM layer turns it into a_{l+1} with l's activation. */
+static void fm_layers_add_norm(fm_layers *ls, const fm_net *net, int l, int norm, int train)
+{
+    fm_layer *dense = &ls->layer[ls->n - 1], *ly = &ls->layer[ls->n++];
+    ptrdiff_t st = 0;
+    int k;
+    for (k = 0; k < l; k++) /* the running statistics of the batch norms before l */
+        if (net->norms[k] == FM_NORM_BATCH) st += 2 * net->sizes[k + 1];
+    memset(ly, 0, sizeof *ly);
+    ly->kind = norm == FM_NORM_BATCH ? FM_LAYER_NORM_BATCH : FM_LAYER_NORM_LAYER;
+    ly->l = l;
+    ly->in = ly->out = net->sizes[l + 1];
+    ly->act = dense->act;
+    ly->slope = dense->slope;
+    ly->x = 2 * net->n_layers + l;
+    ly->y = l + 1;
+    ly->train = train;
+    ly->run = net->norm_state;
+    ly->st = st;
+    ly->eps = net->norm_eps;
+    ly->momentum = net->norm_momentum;
+    dense->act = FM_ACT_IDENTITY;
+    dense->y = ly->x;
+    ls->only_dense_dropout = 0;
+    ls->n_norm++;
+}
+
 void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act)
 {
     const int L = net->n_layers;
@@ -30,12 +58,15 @@ void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, 
     ls->n = 0;
     ls->n_dense = L;
     ls->only_dense_dropout = 1;
+    ls->n_norm = 0;
     ls->out_act = net->acts[L - 1];
     ls->out_slope = net->slopes[L - 1];
     for (l = 0; l < L; l++) {
         const double p = cfg && cfg->dropout && l < L - 1 ? cfg->dropout[l] : 0.0;
+        const int norm = net->norms && l < L - 1 ? net->norms[l] : FM_NORM_NONE;
         fm_layers_add_dense(ls, net, l, x, l == L - 1 ? last_act : net->acts[l]);
         x = l + 1;
+        if (norm != FM_NORM_NONE) fm_layers_add_norm(ls, net, l, norm, cfg != NULL);
         if (p > 0) { /* the hidden output a_{l+1}, dropped out into buffer L + l + 1 */
             fm_layer *ly = &ls->layer[ls->n++];
             memset(ly, 0, sizeof *ly);
@@ -59,6 +90,13 @@ void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, 
             ls->layer[l].b = off;
             off += ls->layer[l].out;
         }
+    /* then gamma_l, beta_l of each NORM layer */
+    for (l = 0; l < ls->n; l++)
+        if (ls->layer[l].kind == FM_LAYER_NORM_BATCH || ls->layer[l].kind == FM_LAYER_NORM_LAYER) {
+            ls->layer[l].w = off;
+            ls->layer[l].b = off + ls->layer[l].out;
+            off += 2 * ls->layer[l].out;
+        }
     ls->n_params = off;
 }
 
@@ -66,7 +104,11 @@ ptrdiff_t fm_n_params(const fm_net *net)
 {
     ptrdiff_t n = 0;
     int l;
-    for (l = 0; l < net->n_layers; l++) n += (net->sizes[l] + 1) * net->sizes[l + 1];
+    for (l = 0; l < net->n_layers; l++) {
+        n += (net->sizes[l] + 1) * net->sizes[l + 1];
+        if (net->norms && l < net->n_layers - 1 && net->norms[l] != FM_NORM_NONE)
+            n += 2 * net->sizes[l + 1]; /* gamma, beta */
+    }
     return n;
 }
 
@@ -80,6 +122,10 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
     }
     /* a[0..L], yb, swb, d, dn, then hd[1..L-1] for dropout (train/ws_impl.h) */
     total = batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
+    /* a normalised layer's z and its saved mean and rstd (train/ws_impl.h) */
+    for (l = 0; net->norms && l < L - 1; l++)
+        if (net->norms[l] != FM_NORM_NONE)
+            total += batch * net->sizes[l + 1] + 2 * FM_MAX(batch, (ptrdiff_t)net->sizes[l + 1]);
     /* U and G of the layers that may defer their updates (fast/lowrank.h) */
     for (l = 0; l < L; l++)
         if (fm_lowrank_room(batch, net->sizes[l], net->sizes[l + 1]))

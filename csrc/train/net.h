@@ -13,7 +13,9 @@
  * fm_layer_forward / fm_layer_backward and in fm_layers_build.
  *
  * Buffers are numbered: 0 the step's input rows, 1..L the outputs of the
- * dense layers (a_1..a_L), L+1..2L-1 the dropped-out copies of a_1..a_{L-1}.
+ * dense layers (a_1..a_L), L+1..2L-1 the dropped-out copies of a_1..a_{L-1},
+ * 2L+l the pre-normalisation z of a normalised hidden layer l (x.W_l + b_l,
+ * which its NORM layer reads and turns into a_{l+1}).
  */
 #ifndef FM_NET_H
 #define FM_NET_H
@@ -25,28 +27,40 @@
 
 enum fm_layer_kind {
     FM_LAYER_DENSE = 0,   /* y = act(x . W + b), W (in, out), b (out) */
-    FM_LAYER_DROPOUT = 1  /* y = x * mask / (1 - rate), keyed by (seed, step, stream) */
+    FM_LAYER_DROPOUT = 1, /* y = x * mask / (1 - rate), keyed by (seed, step, stream) */
+    FM_LAYER_NORM_BATCH = 3, /* y = act(gamma * (x - mean) * rstd + beta), over the batch */
+    FM_LAYER_NORM_LAYER = 4  /* the same over each row (layers/norm_impl.h) */
 };
 
 typedef struct fm_layer {
     int kind;             /* enum fm_layer_kind */
     int l;                /* DENSE: its weight layer; DROPOUT: the a_l it masks (its stream) */
     ptrdiff_t in, out;    /* widths of the rows read and written */
-    ptrdiff_t w, b;       /* DENSE: offsets of W and b in the flat parameters */
+    ptrdiff_t w, b;       /* DENSE: offsets of W and b in the flat parameters;
+                             NORM: of its scale gamma and shift beta */
     int act;              /* DENSE: activation of y (IDENTITY on the last layer in training:
-                             the loss applies the output activation) */
-    double slope;         /* DENSE: its leaky-ReLU slope */
+                             the loss applies the output activation); NORM: the hidden
+                             layer's activation, applied after the norm */
+    double slope;         /* DENSE, NORM: its leaky-ReLU slope */
     int act_in;           /* DENSE: activation that made the undropped input a_l
                              (IDENTITY for layer 0), for the fast step's fused act' */
     double slope_in;
     double rate;          /* DROPOUT: the rate p in (0, 1) */
     int x, y;             /* buffers read and written (see the top) */
+    /* NORM: its statistics saved for the backward (ws->ns[l]); NORM_BATCH: train = 1
+     * normalises by the batch's statistics and updates the running ones (run, the
+     * net's norm_state, at element offset st: mean, then variance), 0 by the running */
+    int train;
+    void *run;
+    ptrdiff_t st;
+    double eps, momentum;
 } fm_layer;
 
 typedef struct fm_layers {
     int n;                /* descriptors in forward order */
     int n_dense;          /* weight layers L */
     int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise) */
+    int n_norm;           /* NORM layers (their gamma, beta follow the biases) */
     int out_act;          /* the output activation the loss applies (training) */
     double out_slope;
     ptrdiff_t n_w;        /* weights in the flat buffer (the biases follow them) */
@@ -67,7 +81,10 @@ typedef struct fm_pass {
 
 /* The descriptors of net: its dense layers, each hidden output with a
  * dropout rate (cfg, may be NULL) followed by a DROPOUT layer; the last
- * dense layer ends with last_act. */
+ * dense layer ends with last_act.  A normalised hidden layer (net->norms)
+ * is DENSE (identity) into its z buffer, then NORM with its activation.
+ * cfg != NULL is a training call: batch norm on the batch's statistics,
+ * updating the running ones; NULL is inference, on the running ones. */
 void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act);
 
 #endif /* FM_NET_H */

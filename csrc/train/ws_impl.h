@@ -11,6 +11,9 @@
  *   lu[l] (FM_LOWRANK_MAX, s_l), lg[l] (FM_LOWRANK_MAX, s_{l+1}) for each
  *   layer with fm_lowrank_room: its deferred terms (fast/lowrank_impl.h)
  *   pz, pxb: layer 0's products made ahead and their rows (fast/ahead0_impl.h)
+ *   nz[l] (B, s_{l+1}), ns[l] (2 max(B, s_{l+1})) for each normalised hidden
+ *   layer l: its z = x.W_l + b_l (buffer 2L+l) and the mean and rstd its
+ *   NORM layer saves for the backward (after everything above)
  */
 
 typedef struct {
@@ -26,6 +29,7 @@ typedef struct {
      * first row */
     FM_T *pz, *pxb;
     ptrdiff_t pz_lo, pz_hi, pz_next, cur_lo;
+    FM_T *nz[FM_MAX_LAYERS], *ns[FM_MAX_LAYERS]; /* normalised layers (NULL: none) */
 } FM_FN(fm_ws);
 
 static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, ptrdiff_t B)
@@ -64,18 +68,29 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
         ws->pz = work;
         work += FM_LOWRANK_MAX * net->sizes[1];
         ws->pxb = work;
+        work += FM_LOWRANK_MAX * net->sizes[0];
+    }
+    for (l = 0; l < L; l++) {
+        ws->nz[l] = ws->ns[l] = NULL;
+        if (net->norms && l < L - 1 && net->norms[l] != FM_NORM_NONE) {
+            ws->nz[l] = work;
+            work += B * net->sizes[l + 1];
+            ws->ns[l] = work;
+            work += 2 * FM_MAX(B, (ptrdiff_t)net->sizes[l + 1]);
+        }
     }
 }
 
 /* Buffer `id` of the step (train/net.h's numbering), to read / to write. */
 static const FM_T *FM_FN(fm_buf_in)(const FM_FN(fm_ws) *ws, int id)
 {
-    return id == 0 ? ws->x0 : id <= ws->L ? ws->a[id] : ws->hd[id - ws->L];
+    return id == 0 ? ws->x0 : id <= ws->L ? ws->a[id] : id < 2 * ws->L ? ws->hd[id - ws->L]
+                                                                      : ws->nz[id - 2 * ws->L];
 }
 
 static FM_T *FM_FN(fm_buf_out)(FM_FN(fm_ws) *ws, int id)
 {
-    return id <= ws->L ? ws->a[id] : ws->hd[id - ws->L];
+    return id <= ws->L ? ws->a[id] : id < 2 * ws->L ? ws->hd[id - ws->L] : ws->nz[id - 2 * ws->L];
 }
 
 /* The deltas after a layer wrote its dL/dx into dn: dn becomes d. */

@@ -45,8 +45,8 @@ from fastmlp.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
-from fastmlp._validation import (BOOL, Interval, Options, _TypeOf, check_forward_output,
-                                 validate_params)
+from fastmlp._validation import (BOOL, Interval, Options, _TypeOf, check_batch_norm_rows,
+                                 check_forward_output, check_norm, validate_params)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 
@@ -123,6 +123,8 @@ _CONSTRAINTS: dict[str, list] = {
     "max_fun": [Interval(numbers.Integral, 1, None)],
     "leaky_relu_slope": [Interval(numbers.Real, 0, None)],
     "dropout": [Interval(numbers.Real, 0, 1, closed="left"), _ARRAY_LIKE],
+    "norm": [_TypeOf(str, list, tuple, type(None),
+                     name="'batch', 'layer', None or one of them per hidden layer")],
     "n_threads": [INT_OR_NONE],
     "progress_bar": [BOOL],
     "optimizer_params": [_DICT_OR_NONE],
@@ -148,6 +150,19 @@ def _views(flat: np.ndarray, layer_units: list) -> tuple[list, list]:
         intercepts.append(flat[off:off + fan_out])
         off += fan_out
     return coefs, intercepts
+
+
+def _norm_views(flat: np.ndarray, layer_units: list, kinds: list) -> tuple[list, list]:
+    """(scales, shifts) views of the normalised hidden layers: after the biases, a
+    (gamma, beta) pair per normalised layer in layer order (csrc/fastmlp.h)."""
+    off = sum((i + 1) * o for i, o in zip(layer_units[:-1], layer_units[1:]))
+    gs, bs = [], []
+    for o, kind in zip(layer_units[1:-1], kinds):
+        if kind is not None:
+            gs.append(flat[off:off + o])
+            bs.append(flat[off + o:off + 2 * o])
+            off += 2 * o
+    return gs, bs
 
 
 def _dense_rows(X, rows, dtype) -> np.ndarray:
@@ -366,6 +381,12 @@ class _BaseMLP(SklearnEstimator):
         if self.solver == "lbfgs" and np.any(rates > 0):
             raise ValueError("dropout needs a stochastic solver ('sgd', 'adam', ...); lbfgs "
                              "minimises a deterministic objective")
+        hidden = self.hidden_layer_sizes
+        n_hidden = len(list(hidden)) if hasattr(hidden, "__iter__") else 1
+        kinds = check_norm(self.norm, n_hidden)
+        if self.solver == "lbfgs" and any(kinds):
+            raise ValueError("norm needs a stochastic solver ('sgd', 'adam', ...); lbfgs "
+                             "minimises a full-batch objective without normalisation layers")
 
     def _fixes(self) -> frozenset:
         f = self.fix_sklearn_bugs
@@ -394,6 +415,51 @@ class _BaseMLP(SklearnEstimator):
         if rates.size != n_hidden:
             raise ValueError(f"dropout has {rates.size} rates for {n_hidden} hidden layers")
         return np.ascontiguousarray(rates)
+
+    # ------------------------------------------------------------------ normalisation
+    def _norm_kinds(self) -> list:
+        """None, 'batch' or 'layer' per hidden layer of the fitted network."""
+        kinds = getattr(self, "_fitted_norms", None)
+        return list(kinds) if kinds is not None else [None] * (self.n_layers_ - 2)
+
+    def _init_norms(self, layer_units: list, dtype) -> None:
+        """Scales 1, shifts 0, running mean 0 and variance 1 (torch's initial values)."""
+        kinds = check_norm(self.norm, len(layer_units) - 2)
+        self._fitted_norms = kinds
+        widths = [o for o, k in zip(layer_units[1:-1], kinds) if k]
+        self.norm_weights_ = [np.ones(o, dtype) for o in widths]
+        self.norm_biases_ = [np.zeros(o, dtype) for o in widths]
+        state = [np.r_[np.zeros(o), np.ones(o)] for o, k in zip(layer_units[1:-1], kinds)
+                 if k == "batch"]
+        self._set_norm_state(np.concatenate(state).astype(dtype) if state else None,
+                             layer_units, kinds)
+
+    def _set_norm_state(self, state: Optional[np.ndarray], layer_units: list,
+                        kinds: list) -> None:
+        """Keep the batch norms' running statistics; running_mean_/running_var_ view them."""
+        self._norm_state = state
+        self.running_mean_, self.running_var_, off = [], [], 0
+        for o, k in zip(layer_units[1:-1], kinds):
+            if k == "batch":
+                self.running_mean_.append(state[off:off + o])
+                self.running_var_.append(state[off + o:off + 2 * o])
+                off += 2 * o
+
+    def _norm_params(self) -> list:
+        """The (gamma, beta) arrays in the flat layout's order, [] without norm."""
+        if not any(self._norm_kinds()):
+            return []
+        return [a for pair in zip(self.norm_weights_, self.norm_biases_) for a in pair]
+
+    def _norm_arrays(self, dtype) -> tuple:
+        """(int32 kinds, running statistics in dtype) for the C calls, or (None, None)."""
+        kinds = self._norm_kinds()
+        if not any(kinds):
+            return None, None
+        state = self._norm_state
+        if state is not None and state.dtype != dtype:  # training goes on in another dtype
+            self._set_norm_state(state.astype(dtype), self._layer_units, kinds)
+        return np.asarray([B.NORMS[k] for k in kinds], dtype=np.int32), self._norm_state
 
     # ------------------------------------------------------------------ network
     def _net(self, dtype=None, training: bool = False):
@@ -457,7 +523,9 @@ class _BaseMLP(SklearnEstimator):
             coefs.append(c)
             intercepts.append(b)
         self.coefs_, self.intercepts_ = coefs, intercepts
-        self._best_params = _pack(coefs, intercepts, dtype)
+        self._init_norms(layer_units, dtype)
+        self._best_params = _pack(coefs, list(intercepts) + self._norm_params(), dtype)
+        self._best_norm_state = None if self._norm_state is None else self._norm_state.copy()
         self._best_is_live = False
         self._optimizer = None
         self.history_ = {}
@@ -499,6 +567,9 @@ class _BaseMLP(SklearnEstimator):
         if not first_pass and layer_units != self._layer_units:
             raise ValueError(f"hidden_layer_sizes={hidden} does not match the fitted network "
                              f"{self._layer_units[1:-1]}; fit again without warm_start")
+        if not first_pass and check_norm(self.norm, len(hidden)) != self._norm_kinds():
+            raise ValueError(f"norm={self.norm!r} does not match the fitted network's "
+                             f"{self._norm_kinds()}; fit again without warm_start")
         sw = self._apply_class_weight(sw, y_labels, incremental)
         rs = check_random_state(self.random_state)
         if first_pass:
@@ -508,7 +579,7 @@ class _BaseMLP(SklearnEstimator):
         dtype = self.coefs_[0].dtype
         if dtype not in (np.float32, np.float64):
             dtype = np.dtype(np.float64)
-        flat = _pack(self.coefs_, self.intercepts_, dtype)
+        flat = _pack(self.coefs_, list(self.intercepts_) + self._norm_params(), dtype)
         try:
             if self.solver in _STOCHASTIC:
                 self._fit_stochastic(X, y, sw, flat, layer_units, incremental, rs,
@@ -517,6 +588,9 @@ class _BaseMLP(SklearnEstimator):
                 flat = self._fit_lbfgs(X, y, sw, flat, layer_units)
         finally:
             self.coefs_, self.intercepts_ = _views(flat, layer_units)
+            if any(self._norm_kinds()):
+                self.norm_weights_, self.norm_biases_ = _norm_views(flat, layer_units,
+                                                                    self._norm_kinds())
         if not np.isfinite(flat).all():  # the transaction around fit restores the model
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed. (The model keeps "
@@ -595,6 +669,9 @@ class _BaseMLP(SklearnEstimator):
             batch_size = int(np.clip(self.batch_size, 1, n))
         cfg = self._loss_cfg(metric=True)
         nt = self._n_threads()
+        norms, norm_state = self._norm_arrays(dtype)
+        if norms is not None and (norms == B.NORMS["batch"]).any():
+            check_batch_norm_rows(n, batch_size)
         dropout = self._dropout_rates()
         if dropout is not None:
             # dropout's counter RNG is keyed by a seed drawn only when dropout
@@ -607,10 +684,13 @@ class _BaseMLP(SklearnEstimator):
         D.run_epochs(params=flat, net=self._net(), state=sched.state, cfg=cfg,
                      rows=D.Rows(Xtr, Ytr, swtr), bs=batch_size, epochs=self.max_iter,
                      hooks=hooks, chunking=D.Chunking(max(1, _CHUNK_ROWS // batch_size)),
-                     n_threads=nt, dropout=dropout)
+                     n_threads=nt, dropout=dropout, norms=norms, norm_state=norm_state)
         if early_stopping:
             if not self._best_is_live or "restore_best_weights" in self._fixes():
                 flat[...] = self._best_params
+                best_state = getattr(self, "_best_norm_state", None)
+                if norm_state is not None and best_state is not None:
+                    norm_state[...] = best_state  # the running statistics of those weights
             # scikit-learn's coefs_ now IS its best-weights list (see SKLEARN_BUG_FIXES)
             self._best_is_live = True
 
@@ -648,6 +728,8 @@ class _BaseMLP(SklearnEstimator):
             if last > self.best_validation_score_:
                 self.best_validation_score_ = last
                 self._best_params = flat.copy()
+                state = getattr(self, "_norm_state", None)
+                self._best_norm_state = None if state is None else state.copy()
                 self._best_is_live = False
         else:
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
@@ -718,8 +800,12 @@ class _BaseMLP(SklearnEstimator):
         """Network output for validated X (activation applied unless logits)."""
         dtype = self._predict_dtype(X) if flat is None else flat.dtype
         if flat is None:
-            flat = _pack(self.coefs_, self.intercepts_, dtype)
+            flat = _pack(self.coefs_, list(self.intercepts_) + self._norm_params(), dtype)
         sizes, acts, slopes = self._net()
+        norms, state = self._norm_arrays(self._norm_state.dtype if getattr(
+            self, "_norm_state", None) is not None else dtype)
+        if state is not None and state.dtype != dtype:  # inference in X's precision
+            state = state.astype(dtype)
         final = int(acts[-1])
         acts[-1] = B.ACTIVATIONS["identity"]  # logits first: their finite check, then act
         n = X.shape[0]
@@ -732,11 +818,12 @@ class _BaseMLP(SklearnEstimator):
             step = n
             X = np.ascontiguousarray(X, dtype=dtype)
         bs = min(step, _PREDICT_ROWS)
-        work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=dtype)
+        work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=dtype)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             xc = X if step == n and not sp.issparse(X) else _dense_rows(X, slice(lo, hi), dtype)
-            core.forward_net(out[lo:hi], work, flat, sizes, acts, slopes, xc, min(bs, hi - lo), nt)
+            core.forward_net(out[lo:hi], work, flat, sizes, acts, slopes, xc, min(bs, hi - lo), nt,
+                             norms, state)
         check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
         if logits:
             return out
@@ -852,6 +939,15 @@ _EXTRA_DOC = """
         fastmlp extension: inverted-dropout rate of the hidden layers' outputs
         during training (one for all, or one per hidden layer); stochastic
         solvers only.
+    norm : {'batch', 'layer', None} or sequence of them, default=None
+        fastmlp extension: batch (``torch.nn.BatchNorm1d``) or layer
+        (``torch.nn.LayerNorm``) normalisation of each hidden layer between
+        its affine map and its activation (one for all, or one per hidden
+        layer), as :class:`fastmlp.MLP`'s ``norm``; stochastic solvers only.
+        Fitted attributes ``norm_weights_``, ``norm_biases_`` (scale and
+        shift, not penalised by ``alpha``), ``running_mean_``,
+        ``running_var_`` (batch norm's running statistics, used by
+        ``predict``).  Batch norm needs 2 or more rows in every batch.
     n_threads : int, default=None
         fastmlp extension: threads of the C kernels; None uses every usable
         CPU, negative values count back from that.
@@ -964,7 +1060,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  class_weight=None, leaky_relu_slope=0.01, dropout=0.0, n_threads=None,
-                 progress_bar=False, optimizer_params=None, fix_sklearn_bugs=False):
+                 progress_bar=False, optimizer_params=None, fix_sklearn_bugs=False, norm=None):
         store_params(self, locals())
 
     _score_fn = staticmethod(accuracy_score)
@@ -1126,7 +1222,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  leaky_relu_slope=0.01, dropout=0.0, n_threads=None, progress_bar=False,
-                 optimizer_params=None, fix_sklearn_bugs=False):
+                 optimizer_params=None, fix_sklearn_bugs=False, norm=None):
         store_params(self, locals())
 
     _score_fn = staticmethod(r2_score)
