@@ -114,7 +114,7 @@ NORM_ROWS, NORM_GOAL = (("B", 32, 1), ("C", 256, 2)), 1.15
 #: float64 "about half the float32 throughput": f64 speed >= this x f32 speed
 F64_MIN_SPEED = 0.4
 PEERS = ("numpy", "torch", "sklearn")
-SPECIAL_ROWS = ("epoch", "infer", "scale", "norm")
+SPECIAL_ROWS = ("epoch", "infer", "scale", "norm", "quant")  # quant: benchmarks/lowprec.py
 LR_TIMING, LR_PARITY = 0.01, 0.1
 DATA_ROWS = 4096  # rows of synthetic data cycled through by the step rows
 
@@ -1018,6 +1018,10 @@ def evaluate(run: Run) -> list[dict]:
             frac = r["flops"] / r["fastmlp"].best / 1e9 / run.peak(dt, r["threads"])
             goals.append({"goal": f"{r['row']} float32 >= {r['goal_peak']:.0%} of fp32 peak",
                           "measured": f"{frac:.1%}", "met": frac >= r["goal_peak"]})
+        elif r["kind"] == "quant":
+            from benchmarks import lowprec
+
+            goals += lowprec.quant_goals(r)
         elif r["kind"] == "scale":
             sp = r["fastmlp"][1].best / r["fastmlp"][2].best
             goals.append({"goal": f"{r['row']} {dt}: 2 threads >= {r['goal_speedup']:g} x 1 thread",
@@ -1113,6 +1117,11 @@ def format_report(run: Run, info: dict) -> str:
               f"({t['batch'].best / base:.3f}x plain), layer norm {t['layer'].best * 1e6:.1f} "
               f"({t['layer'].best / base:.3f}x plain); goal batch <= {r['goal_ratio']:g}x: "
               f"{_verdict(t['batch'].best / base <= r['goal_ratio'])}")
+        elif r["kind"] == "quant":
+            from benchmarks import lowprec
+
+            w("")
+            w(lowprec.format_quant(r))
         elif r["kind"] == "scale":
             t1, t2 = r["fastmlp"][1].best, r["fastmlp"][2].best
             w("")
@@ -1250,7 +1259,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fastmlp bench",
         description="Time fastmlp against NumPy, PyTorch and scikit-learn (whichever are "
                     "installed) on the speed table, after checking parity; print the table.",
-        epilog=f"rows: {rows}, epoch, infer, scale, norm (default: all)")
+        epilog=f"rows: {rows}, epoch, infer, scale, norm, quant (int8 and bfloat16 "
+               "inference; default: all)")
     p.add_argument("--rows", default=None,
                    help="comma-separated rows to run, e.g. 'A/1/1,B/32/1,epoch'")
     p.add_argument("--quick", action="store_true",
@@ -1363,6 +1373,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 results = [infer_row(run, dt, args.infer_batch)]
             elif item == "norm":
                 results = [norm_row(run, *nr, dt) for nr in NORM_ROWS]
+            elif item == "quant":
+                from benchmarks import lowprec
+
+                results = lowprec.run_quant_rows(run) if dt == "float32" else []
             else:
                 results = [scale_row(run, net, dt) for net in SCALE_NETS]
             run.rows.extend(r for r in results if r is not None)

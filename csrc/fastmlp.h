@@ -470,6 +470,90 @@ double fm_peak_f32(double *sums, const char *isa, double mul, double add, ptrdif
 double fm_peak_f64(double *sums, const char *isa, double mul, double add, ptrdiff_t reps,
                    int n_threads);
 
+/* ---- int8 inference (csrc/qgemm/) --------------------------------------
+ * Weights: int8, symmetric per output channel, packed once (fm_qpack_weights)
+ * into panels of FM_Q_NR columns: the byte of W(i, j) sits at
+ *   wp[(j / FM_Q_NR) * kq * FM_Q_NR * 4 + (i / 4) * FM_Q_NR * 4 + (j % FM_Q_NR) * 4 + i % 4]
+ * with kq = ceil(n_in / 4); padding (i >= n_in, j >= n_out) is 0.  So each
+ * 32-bit lane holds 4 consecutive inputs of one column: vpdpbusd's operand.
+ * Activations: uint8 rows with a zero point, x ~ scale * (q - zp), quantised
+ * per row at run time (or with one static scale and zero point).
+ * The integer result of every path is the same int32 (wrapping) sum
+ *   acc(i, j) = sum_p q(i, p) W(p, j) - zp(i) * colsum(j)
+ * and the float one y = act((float)acc * (xscale(i) * wscale(j)) + bias(j))
+ * (a multiply then an add, each rounded to float32).  n_in <= FM_Q_MAX_K
+ * keeps acc exact: 65536 * 255 * 127 < 2^31. */
+#define FM_Q_NR 32
+#define FM_Q_MAX_K 65536
+
+/* Bytes of the packed form of an (n_in, n_out) int8 weight matrix. */
+ptrdiff_t fm_qpack_size(ptrdiff_t n_in, ptrdiff_t n_out);
+/* Pack w (n_in, n_out) row-major into wp (fm_qpack_size bytes); colsum[j] =
+ * sum_i w[i, j]. */
+void fm_qpack_weights(int8_t *wp, int32_t *colsum, const int8_t *w, ptrdiff_t n_in,
+                      ptrdiff_t n_out);
+
+/* Quantise the rows of x (m, k; row stride ldx) to q (m rows of ldq >= k
+ * bytes, rounded up to a multiple of 4; bytes k.. of a row set to 0).
+ * static_scale > 0: scale[i] = static_scale, zp[i] = static_zp for every row;
+ * else per row: lo = min(0, min x), hi = max(0, max x), r = hi - lo,
+ * scale = r / 255, zp = rne(-lo * (255 / r)) (scale 1, zp 0 for r == 0).
+ * Then q = clamp(rne(clamp(x * inv, -1024, 1024)) + zp, 0, 255) with inv =
+ * 255 / r (dynamic) or 1 / static_scale, all in float32, rne = round half even. */
+void fm_quantize_rows_u8(uint8_t *q, ptrdiff_t ldq, float *scale, int32_t *zp, const float *x,
+                         ptrdiff_t ldx, ptrdiff_t m, ptrdiff_t k, float static_scale,
+                         int32_t static_zp, int n_threads);
+
+/* The epilogue of an int8 product (see above). */
+typedef struct fm_qepilogue {
+    const int32_t *zp;          /* m: the rows' zero points */
+    const float *xscale;        /* m: the rows' scales */
+    const int32_t *colsum;      /* n: fm_qpack_weights' column sums */
+    const float *wscale;        /* n: the columns' weight scales */
+    const float *bias;          /* n */
+    int act;                    /* enum fm_act (not SOFTMAX) */
+    double slope;               /* leaky-ReLU slope */
+    int32_t *out_i32;           /* non-NULL: write acc here (row stride rsc), not c */
+} fm_qepilogue;
+
+/* c (m, n; row stride rsc) = the epilogue of q (m, k; row stride lda, a
+ * multiple of 4) times the packed weights wp (k, n), on the active target
+ * (avx512: vpdpbusd; avx2: AVX-VNNI's vpdpbusd where present, else
+ * vpmaddwd on widened bytes; generic: C; ref: the triple loop). */
+void fm_qgemm(float *c, ptrdiff_t rsc, const uint8_t *q, ptrdiff_t lda, const int8_t *wp,
+              ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const fm_qepilogue *e, int n_threads);
+/* The same on one named path ("avx512vnni", "avxvnni", "avx2", "generic",
+ * "ref"), for tests; returns -1 (nothing done) when it cannot run here. */
+int fm_qgemm_path(const char *path, float *c, ptrdiff_t rsc, const uint8_t *q, ptrdiff_t lda,
+                  const int8_t *wp, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                  const fm_qepilogue *e, int n_threads);
+/* Comma-separated names of the paths fm_qgemm_path can run here. */
+const char *fm_qgemm_paths(void);
+
+/* One dense layer of an int8 network. */
+typedef struct fm_qlayer {
+    ptrdiff_t n_in, n_out;
+    const int8_t *wp;           /* fm_qpack_weights' output */
+    const int32_t *colsum;
+    const float *wscale, *bias; /* n_out each */
+    int act;                    /* enum fm_act (not SOFTMAX) */
+    double slope;
+    float xscale;               /* > 0: static input scale and zero point; 0: per row */
+    int32_t xzp;
+} fm_qlayer;
+
+/* Bytes of scratch fm_qnet_forward needs for chunks of `batch` rows. */
+ptrdiff_t fm_qnet_workspace_size(const fm_qlayer *layers, int n_layers, ptrdiff_t batch);
+/* out (n, n_out of the last layer) = the int8 network applied to x (n,
+ * n_in), `batch` rows at a time: per layer, quantise (fm_quantize_rows_u8)
+ * then fm_qgemm. */
+void fm_qnet_forward(float *out, void *work, const fm_qlayer *layers, int n_layers,
+                     const float *x, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+/* Integer-throughput probe (benchmarks): each thread runs `reps` rounds of
+ * 16 independent vpdpbusd chains on zmm registers; returns the integer
+ * operations done (2 per u8 x s8 product), or -1 without AVX512_VNNI. */
+double fm_peak_i8(double *sums, ptrdiff_t reps, int n_threads);
+
 /* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
 
 /* Penalties, numbered as scikit-learn's PENALTY_TYPES. */

@@ -25,6 +25,7 @@ from fastmlp.perceptron import ConvergenceWarning, Perceptron
 from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
 from fastmlp.io import ModelFileError, load  # noqa: E402
 from fastmlp._transaction import ConcurrentUseError  # noqa: E402
+from fastmlp.quantize import QuantizedMLP  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -33,7 +34,7 @@ __all__ = [
     "available_targets", "set_target", "max_threads", "__version__",
     "optim", "schedules", "callbacks", "load", "ModelFileError", "NotFittedError",
     "errstate", "DivergenceError", "ForwardOverflowError", "ForwardOverflowWarning",
-    "NonFiniteError", "ThreadCountWarning", "ConcurrentUseError",
+    "NonFiniteError", "ThreadCountWarning", "ConcurrentUseError", "QuantizedMLP",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``

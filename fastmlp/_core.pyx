@@ -976,3 +976,4 @@ def sgd_pack_rows(const floating[:, ::1] x, double max_fraction=1.0):
         else:
             fm_sgd_pack_rows_f64(&v[0], &ix[0], &p[0], &x[0, 0], n, d)
     return val[:nnz], ind[:nnz], ptr
+include "_core_int8.pxi"

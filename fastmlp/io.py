@@ -67,7 +67,7 @@ import numpy as np
 from fastmlp import _backend as B
 from fastmlp._validation import resolve_threads
 
-__all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION", "register"]
+__all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION", "register", "register_reader"]
 
 FORMAT_VERSION = 1
 _MAGIC = "fastmlp.MLP"
@@ -85,6 +85,8 @@ _TMP_TAG = ".fastmlp-tmp"
 
 #: format magic -> model class (filled by fastmlp.mlp through register)
 _MODEL_CLASSES: dict[str, type] = {}
+#: other formats (fastmlp.quantize's): magic -> (reader(path, arrays, n_threads), max members)
+_READERS: dict[str, tuple[Any, int]] = {}
 
 
 class ModelFileError(ValueError):
@@ -94,6 +96,13 @@ class ModelFileError(ValueError):
 def register(magic: str, cls: type) -> None:
     """Make ``cls`` the class :func:`load` builds for files whose ``format`` is ``magic``."""
     _MODEL_CLASSES[magic] = cls
+
+
+def register_reader(magic: str, reader: Any, max_members: int) -> None:
+    """Make :func:`load` hand files whose ``format`` is ``magic`` (and that have at most
+    ``max_members`` members) to ``reader(path, arrays, n_threads)``, which checks them
+    and raises ModelFileError itself."""
+    _READERS[magic] = (reader, max_members)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -187,7 +196,7 @@ def read_npz_arrays(f: Any, size: int, *, max_members: int,
         raise ValueError(f"{type(exc).__name__}: {_short(exc)}") from None
 
 
-def _read(path: str) -> dict:
+def _read(path: str, max_members: int = len(_REQUIRED) + len(_OPTIONAL)) -> dict:
     """All arrays of the file, or ModelFileError.  Reads and checks every member (sizes
     against the file's size first, then the CRC), so damage surfaces here."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
@@ -201,7 +210,7 @@ def _read(path: str) -> dict:
         if head == b"\x93NUMPY":
             raise ModelFileError(f"{path}: a single .npy array, not a fastmlp model (.npz)")
         try:
-            return read_npz_arrays(f, st.st_size, max_members=len(_REQUIRED) + len(_OPTIONAL))
+            return read_npz_arrays(f, st.st_size, max_members=max_members)
         except ValueError as exc:
             raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, "
                                  f"truncated or not an .npz): {exc}") from None
@@ -481,7 +490,14 @@ def load(path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) 
     """
     resolve_threads(n_threads, B.core.max_threads())  # the argument's own error, not the file's
     path = os.fspath(path)
-    data = _read(path)
+    n_mlp = len(_REQUIRED) + len(_OPTIONAL)
+    data = _read(path, max([n_mlp] + [m for _, m in _READERS.values()]))
+    fmt = data.get("format")
+    if fmt is not None and fmt.shape == () and fmt.dtype.kind == "U" and str(fmt) in _READERS:
+        return _READERS[str(fmt)][0](path, data, n_threads)
+    if len(data) > n_mlp:
+        raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, truncated or "
+                             f"not an .npz): {len(data)} members, more than the {n_mlp} expected")
     try:
         checked = _check_all(data)
         return _build(checked, n_threads)
@@ -633,6 +649,14 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
         raise ValueError(f"cannot save the model to {path}: {exc}"
                          + ("; the weights must be finite to be saved (the training diverged? "
                             "lower the learning rate)" if "NaN" in str(exc) else "")) from None
+    _write_atomic(path, arrays)
+    return path
+
+
+def _write_atomic(path: str, arrays: dict) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` at ``path`` the way :func:`save`
+    promises: a temporary file beside it, fsynced, renamed over it, the directory fsynced;
+    the temporary file removed on any error."""
     _remove_stale_temporaries(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}.", suffix=_TMP_TAG,
@@ -651,7 +675,6 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
             pass
         raise
     _fsync_dir(directory)
-    return path
 
 
 def _fsync_dir(directory: str) -> None:

@@ -829,6 +829,33 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         """Load a model written by :meth:`save` (no pickle).  See :mod:`fastmlp.io`."""
         return _io.load(path, n_threads=n_threads)
 
+    def quantize(self, precision: str = "int8", X_calibration: Any = None):
+        """Return a :class:`fastmlp.QuantizedMLP` of this fitted model for fast inference.
+
+        Parameters
+        ----------
+        precision : {'int8', 'bfloat16'}, default='int8'
+            'int8': weights rounded to int8 with one scale per output channel
+            (symmetric), activations to uint8 with a zero point, products in
+            integers (AVX512_VNNI / AVX-VNNI / AVX2 / C), the dequantisation,
+            bias and activation fused after them.  'bfloat16': weights and
+            activations rounded to bfloat16, sums in float32.
+        X_calibration : array-like of shape (n_samples, n_features), optional
+            int8 only.  None quantises each layer's input rows at run time (one
+            scale and zero point per row); with data, one scale and zero point
+            per layer, from the range of that layer's inputs over this data
+            through the float network.
+
+        Returns
+        -------
+        fastmlp.QuantizedMLP
+            With ``predict``, ``predict_proba``, ``score``, ``save``/``load``.
+            See docs/guide/deployment.md for the accuracy measured on MNIST.
+        """
+        from fastmlp.quantize import quantize
+
+        return quantize(self, precision, X_calibration)
+
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
         sizes, acts, slopes = self._net_arrays(last_act)

@@ -31,6 +31,7 @@ __all__ = [
     "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch",
     "NORM_EPS", "NORM_MOMENTUM", "batchnorm_forward", "batchnorm_infer", "batchnorm_backward",
     "layernorm_forward", "layernorm_backward", "unpack_norm", "norm_state_init",
+    "quantize_rows_u8", "qgemm_int", "qlinear_forward", "qforward_net",
 ]
 
 #: eps of both normalisations and batch norm's running-statistics momentum (torch's defaults)
@@ -683,3 +684,74 @@ def sgd_perceptron_epoch(w, b: float, x, y, sw=None, order=None, skip=None, *,
                 w = np.where(x[i] != 0, w, before)
             q += w - before
     return w, b, q, u, total
+
+
+# ---------------------------------------------------------------------------- int8 inference
+# The twin of csrc/qgemm/ (fastmlp.h, "int8 inference").  Unlike the rest of this module it
+# computes in float32 where the C code does, operation by operation (IEEE float32 multiply,
+# add and divide round the same everywhere), so its integers equal the kernels' bit for bit.
+
+def quantize_rows_u8(x, static_scale: float = 0.0, static_zp: int = 0):
+    """Rows of float32 ``x`` as uint8 with a zero point: ``(q, scale, zp)``.
+
+    Per row (``static_scale`` 0): ``lo = min(0, min x)``, ``hi = max(0, max x)``,
+    ``r = hi - lo``, ``scale = r / 255``, ``inv = 255 / r``, ``zp = rne(-lo * inv)``
+    (scale 1, zp 0 for an all-zero row); static: ``inv = 1 / static_scale``.
+    Then ``q = clip(rne(clip(x * inv, -1024, 1024)) + zp, 0, 255)``, all in float32,
+    rne = round half to even.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    m = x.shape[0]
+    f32 = np.float32
+    if static_scale > 0:
+        scale = np.full(m, static_scale, np.float32)
+        inv = np.full(m, f32(1) / f32(static_scale), np.float32)
+        zp = np.full(m, static_zp, np.int32)
+    else:
+        lo = np.minimum(x.min(axis=1), f32(0)) if x.shape[1] else np.zeros(m, np.float32)
+        hi = np.maximum(x.max(axis=1), f32(0)) if x.shape[1] else np.zeros(m, np.float32)
+        r = (hi - lo).astype(np.float32)
+        pos = r > 0
+        rr = np.where(pos, r, f32(1)).astype(np.float32)
+        scale = np.where(pos, rr / f32(255), f32(1)).astype(np.float32)
+        inv = np.where(pos, f32(255) / rr, f32(1)).astype(np.float32)
+        zp = np.where(pos, np.clip(np.rint((-lo) * inv), 0, 255), 0).astype(np.int32)
+    v = np.clip(x * inv[:, None], f32(-1024), f32(1024))
+    q = np.clip(np.rint(v).astype(np.int32) + zp[:, None], 0, 255).astype(np.uint8)
+    return q, scale, zp
+
+
+def qgemm_int(q, zp, w_q) -> np.ndarray:
+    """The int8 product's integer result, ``q . w_q - zp * colsum(w_q)`` (int64, exact;
+    the kernels' int32 equals it while the input width is at most 65536)."""
+    qi = np.asarray(q, dtype=np.int64)
+    wi = np.asarray(w_q, dtype=np.int64)
+    return qi @ wi - np.asarray(zp, np.int64)[:, None] * wi.sum(axis=0)[None, :]
+
+
+def qlinear_forward(q, scale, zp, w_q, wscale, bias, act: str = "identity",
+                    slope: float = 0.0) -> np.ndarray:
+    """``act(float32(acc) * (scale_i * wscale_j) + bias_j)`` in float32, the kernels'
+    epilogue operation by operation (a multiply, then an add); ``acc`` from :func:`qgemm_int`."""
+    acc = qgemm_int(q, zp, w_q).astype(np.float32)
+    s = np.asarray(scale, np.float32)[:, None] * np.asarray(wscale, np.float32)[None, :]
+    y = (acc * s).astype(np.float32) + np.asarray(bias, np.float32)[None, :]
+    y = y.astype(np.float32)
+    if act == "relu":
+        return np.where(y > 0, y, np.float32(0)).astype(np.float32)
+    if act == "leaky_relu":
+        return np.where(y > 0, y, np.float32(slope) * y).astype(np.float32)
+    return act_forward(y, act, slope).astype(np.float32)
+
+
+def qforward_net(layers, x, last_act: str = "identity") -> np.ndarray:
+    """An int8 network on ``x``: per layer, :func:`quantize_rows_u8` (per row, or the
+    layer's static ``xscale``/``xzp``) then :func:`qlinear_forward`.  ``layers``: dicts
+    with ``w_q`` (in, out) int8, ``wscale``, ``bias``, ``act``, ``slope`` and optional
+    ``xscale``/``xzp``; the last layer's activation is ``last_act``."""
+    h = np.asarray(x, dtype=np.float32)
+    for l, d in enumerate(layers):
+        q, s, z = quantize_rows_u8(h, d.get("xscale", 0.0), d.get("xzp", 0))
+        act = last_act if l == len(layers) - 1 else d["act"]
+        h = qlinear_forward(q, s, z, d["w_q"], d["wscale"], d["bias"], act, d.get("slope", 0.0))
+    return h

@@ -31,6 +31,8 @@
 /* Feature bits kept in the cache. */
 #define FM_CPU_AVX2 1u   /* AVX + AVX2 + FMA, OS YMM state */
 #define FM_CPU_AVX512 2u /* AVX-512 F, DQ, BW, VL, OS ZMM + opmask state */
+#define FM_CPU_AVX512VNNI 0x10u /* AVX512_VNNI (with the AVX-512 set above) */
+#define FM_CPU_AVXVNNI 0x20u /* AVX-VNNI: VEX-encoded vpdpbusd on ymm (with AVX2) */
 #define FM_CPU_PROBED 0x80u
 
 #ifdef FM_CPU_X86_64
@@ -74,6 +76,13 @@ static unsigned fm_cpu_probe(void)
     if ((f & FM_CPU_AVX2) && (r[1] & (1u << 16)) && (r[1] & (1u << 17)) &&
         (r[1] & (1u << 30)) && (r[1] & (1u << 31)) && (xcr0 & 0xE6) == 0xE6)
         f |= FM_CPU_AVX512;
+    /* ECX bit 11: AVX512_VNNI */
+    if ((f & FM_CPU_AVX512) && (r[2] & (1u << 11))) f |= FM_CPU_AVX512VNNI;
+    /* leaf 7 sub-leaf 1, EAX bit 4: AVX-VNNI (EAX of sub-leaf 0 gives the sub-leaves) */
+    if ((f & FM_CPU_AVX2) && r[0] >= 1) {
+        fm_cpuid(7, 1, r);
+        if (r[0] & (1u << 4)) f |= FM_CPU_AVXVNNI;
+    }
     return f;
 }
 #else
@@ -95,3 +104,7 @@ static unsigned fm_cpu_features(void)
 int fm_cpu_has_avx2(void) { return (fm_cpu_features() & FM_CPU_AVX2) != 0; }
 
 int fm_cpu_has_avx512(void) { return (fm_cpu_features() & FM_CPU_AVX512) != 0; }
+
+int fm_cpu_has_avx512vnni(void) { return (fm_cpu_features() & FM_CPU_AVX512VNNI) != 0; }
+
+int fm_cpu_has_avxvnni(void) { return (fm_cpu_features() & FM_CPU_AVXVNNI) != 0; }

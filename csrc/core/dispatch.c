@@ -18,6 +18,8 @@
 #include "train/fast/sparse_fwd.h"
 #include "rng/noise.h"
 #include "probe/peak.h"
+#include "qgemm/qgemm.h"
+#include "probe/peak_i8.h"
 
 static int fm_always(void) { return 1; }
 
@@ -27,7 +29,14 @@ static int fm_always(void) { return 1; }
      fm_sparse_##tgt##_fwd_f32, fm_sparse_##tgt##_fwd_f64,                                   \
      fm_noise_range_##tgt##_f32, fm_noise_range_##tgt##_f64,                                 \
      fm_dropout_range_##tgt##_f32, fm_dropout_range_##tgt##_f64,                             \
-     fm_peak_chains_##tgt##_f32, fm_peak_chains_##tgt##_f64}
+     fm_peak_chains_##tgt##_f32, fm_peak_chains_##tgt##_f64,                                 \
+     FM_QROW_##tgt}
+/* the int8 slots: qgemm, qgemm_vnni, vnni_supported, qrows, peak_i8 (every AVX-512 CPU
+ * has AVX2: the avx512 row's product without VNNI is avx2's) */
+#define FM_QROW_avx512 fm_qgemm_avx2_madd, fm_qgemm_avx512vnni, fm_cpu_has_avx512vnni,       \
+                       fm_qrows_avx512, fm_peak_chains_i8_avx512
+#define FM_QROW_avx2 fm_qgemm_avx2_madd, fm_qgemm_avx2vnni, fm_cpu_has_avxvnni, fm_qrows_avx2, NULL
+#define FM_QROW_generic fm_qgemm_generic, NULL, NULL, fm_qrows_generic, NULL
 
 static const fm_kernels fm_targets[] = {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -40,11 +49,12 @@ static const fm_kernels fm_targets[] = {
      fm_sparse_generic_fwd_f32, fm_sparse_generic_fwd_f64,
      fm_noise_range_ref_f32, fm_noise_range_ref_f64,
      fm_dropout_range_ref_f32, fm_dropout_range_ref_f64,
-     NULL, NULL},
+     NULL, NULL, fm_qgemm_ref, NULL, NULL, fm_qrows_generic, NULL},
 };
 #define FM_N_TARGETS ((int)(sizeof(fm_targets) / sizeof(fm_targets[0])))
 
 const fm_kernels *fm_kernels_cur = NULL;
+static fm_qgemm_fn_t fm_qgemm_cur = NULL; /* the int8 product of fm_kernels_cur */
 static char fm_avail[256]; /* the supported names, best first, comma-separated */
 
 const fm_kernels *fm_kernels_at(int i)
@@ -59,6 +69,12 @@ const fm_kernels *fm_kernels_named(const char *name)
         if (fm_targets[i].supported() && (!name[0] || strcmp(fm_targets[i].name, name) == 0))
             return &fm_targets[i];
     return NULL;
+}
+
+/* A row's int8 product: its VNNI path where this CPU runs it. */
+static fm_qgemm_fn_t fm_row_qgemm(const fm_kernels *k)
+{
+    return k->qgemm_vnni && k->vnni_supported() ? k->qgemm_vnni : k->qgemm;
 }
 
 static void fm_list_available(void)
@@ -87,6 +103,7 @@ void fm_init(void)
         else fprintf(stderr, "fastmlp: FASTMLP_ARCH=%s is not available here (available: %s); "
                              "using %s\n", env, fm_avail, best->name);
     }
+    fm_qgemm_cur = fm_row_qgemm(best);
     fm_kernels_cur = best;
     dbg = getenv("FASTMLP_ARCH_DEBUG");
     if (dbg && dbg[0] == '1')
@@ -108,6 +125,57 @@ int fm_set_target(const char *name)
     fm_init();
     t = name[0] ? fm_kernels_named(name) : NULL;
     if (!t) return -1;
+    fm_qgemm_cur = fm_row_qgemm(t);
     fm_kernels_cur = t;
     return 0;
+}
+
+fm_qgemm_fn_t fm_kernels_qgemm(void)
+{
+    if (!fm_kernels_cur) fm_init();
+    return fm_qgemm_cur;
+}
+
+fm_qgemm_fn_t fm_kernels_qgemm_named(const char *name)
+{
+    int i;
+    size_t len;
+    for (i = 0; i < FM_N_TARGETS; i++) {
+        const fm_kernels *k = &fm_targets[i];
+        if (!k->supported()) continue;
+        len = strlen(k->name);
+        if (strcmp(name, k->name) == 0) return k->qgemm;
+        if (k->qgemm_vnni && k->vnni_supported() && strncmp(name, k->name, len) == 0 &&
+            strcmp(name + len, "vnni") == 0)
+            return k->qgemm_vnni;
+    }
+    return NULL;
+}
+
+const char *fm_kernels_qgemm_list(void)
+{
+    static char list[128];
+    int i;
+    if (list[0]) return list; /* the list never changes */
+    for (i = 0; i < FM_N_TARGETS; i++) {
+        const fm_kernels *k = &fm_targets[i];
+        if (!k->supported()) continue;
+        if (k->qgemm_vnni && k->vnni_supported()) {
+            if (list[0]) strncat(list, ",", sizeof(list) - strlen(list) - 1);
+            strncat(list, k->name, sizeof(list) - strlen(list) - 1);
+            strncat(list, "vnni", sizeof(list) - strlen(list) - 1);
+        }
+        if (list[0]) strncat(list, ",", sizeof(list) - strlen(list) - 1);
+        strncat(list, k->name, sizeof(list) - strlen(list) - 1);
+    }
+    return list;
+}
+
+fm_peak_i8_fn_t fm_kernels_peak_i8(void)
+{
+    int i;
+    for (i = 0; i < FM_N_TARGETS; i++)
+        if (fm_targets[i].peak_i8 && fm_targets[i].supported() && fm_targets[i].vnni_supported())
+            return fm_targets[i].peak_i8;
+    return NULL;
 }

@@ -48,6 +48,14 @@ typedef void (*fm_dropout_range_fn_f64)(double *, const double *, double, uint64
 typedef double (*fm_peak_chains_fn_f32)(float, float, ptrdiff_t, double *);
 typedef double (*fm_peak_chains_fn_f64)(double, double, ptrdiff_t, double *);
 
+/* fm_qgemm and fm_quantize_rows_u8 (fastmlp.h; qgemm/qgemm.h) */
+typedef void (*fm_qgemm_fn_t)(float *, ptrdiff_t, const uint8_t *, ptrdiff_t, const int8_t *,
+                              ptrdiff_t, ptrdiff_t, ptrdiff_t, const fm_qepilogue *, int);
+typedef void (*fm_qrows_fn_t)(uint8_t *, ptrdiff_t, float *, int32_t *, const float *,
+                              ptrdiff_t, ptrdiff_t, ptrdiff_t, float, int32_t, int);
+/* fm_peak_chains_i8_<isa> (probe/peak_i8.h) */
+typedef double (*fm_peak_i8_fn_t)(ptrdiff_t, double *);
+
 typedef struct fm_kernels {
     const char *name;       /* as FASTMLP_ARCH, fm_set_target and fm_simd_target spell it */
     int (*supported)(void); /* 1 when this CPU and OS can run every kernel below */
@@ -63,6 +71,11 @@ typedef struct fm_kernels {
     fm_dropout_range_fn_f64 dropout_range_f64;
     fm_peak_chains_fn_f32 peak_chains_f32; /* NULL: the target has no probe of its own */
     fm_peak_chains_fn_f64 peak_chains_f64;
+    fm_qgemm_fn_t qgemm;          /* int8 product without VNNI (qgemm/qgemm.h) */
+    fm_qgemm_fn_t qgemm_vnni;     /* the same on the row's vpdpbusd, or NULL */
+    int (*vnni_supported)(void);  /* 1 when this CPU runs qgemm_vnni (NULL with it) */
+    fm_qrows_fn_t qrows;          /* int8 row quantiser */
+    fm_peak_i8_fn_t peak_i8;      /* vpdpbusd probe (qgemm_vnni's ISA), or NULL */
 } fm_kernels;
 
 /* The active entry (dispatch.c; NULL until fm_init has run). */
@@ -82,5 +95,15 @@ const fm_kernels *fm_kernels_named(const char *name);
 
 /* The i-th entry, best first, supported here or not; NULL past the end. */
 const fm_kernels *fm_kernels_at(int i);
+
+/* The int8 product of the active entry: its qgemm_vnni where the CPU runs it, else its
+ * qgemm; decided with the entry (fm_init, fm_set_target), one load a call. */
+fm_qgemm_fn_t fm_kernels_qgemm(void);
+/* The int8 product path called `name`: an entry's name (its qgemm) or the name + "vnni"
+ * (its qgemm_vnni), if this CPU runs it; else NULL.  The list of them: fm_kernels_qgemm_list. */
+fm_qgemm_fn_t fm_kernels_qgemm_named(const char *name);
+const char *fm_kernels_qgemm_list(void);
+/* The first vpdpbusd probe this CPU runs, or NULL. */
+fm_peak_i8_fn_t fm_kernels_peak_i8(void);
 
 #endif /* FM_KERNELS_H */

@@ -890,6 +890,14 @@ class _BaseMLP(SklearnEstimator):
     def _predict(self, X, check_input: bool = True):
         return self._output_to_prediction(self._forward_pass_fast(X, check_input=check_input))
 
+    def quantize(self, precision="int8", X_calibration=None):
+        """Return a :class:`fastmlp.QuantizedMLP` of this fitted model for fast inference
+        (int8 or bfloat16; see :meth:`fastmlp.MLP.quantize`)."""
+        check_is_fitted(self)
+        from fastmlp.quantize import from_sklearn
+
+        return from_sklearn(self, precision, X_calibration, hidden=_HIDDEN[self.activation])
+
     def predict(self, X):
         """Predict class labels (label-indicator rows if multilabel) or regression targets.
 
