@@ -153,6 +153,7 @@ int main(int argc, char **argv)
         slopes[l] = 0;
         if (sizes[l + 1] > maxw) maxw = sizes[l + 1];
     }
+    memset(&net, 0, sizeof net); /* fields appended later (norms, ...) off */
     net.n_layers = L;
     net.sizes = sizes;
     net.acts = acts;
