@@ -26,6 +26,7 @@ from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API mod
 from fastmlp.io import ModelFileError, load  # noqa: E402
 from fastmlp._transaction import ConcurrentUseError  # noqa: E402
 from fastmlp.quantize import QuantizedMLP  # noqa: E402
+from fastmlp.export import export_c  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -34,7 +35,7 @@ __all__ = [
     "available_targets", "set_target", "max_threads", "__version__",
     "optim", "schedules", "callbacks", "load", "ModelFileError", "NotFittedError",
     "errstate", "DivergenceError", "ForwardOverflowError", "ForwardOverflowWarning",
-    "NonFiniteError", "ThreadCountWarning", "ConcurrentUseError", "QuantizedMLP",
+    "NonFiniteError", "ThreadCountWarning", "ConcurrentUseError", "QuantizedMLP", "export_c",
 ]
 
 #: scikit-learn drop-ins, imported on first use so that ``import fastmlp``

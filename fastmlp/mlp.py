@@ -856,6 +856,19 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
         return quantize(self, precision, X_calibration)
 
+    def to_onnx(self, path: Union[str, "os.PathLike[str]", None] = None, *,
+                opset: int = 17) -> Any:
+        """Write this network as an ONNX graph (needs ``onnx``). See :func:`fastmlp.export.to_onnx`."""
+        from fastmlp.export import to_onnx
+
+        return to_onnx(self, path, opset=opset)
+
+    def export_c(self, path: Union[str, "os.PathLike[str]"], name: str = "model") -> tuple:
+        """Write this network as one C99 file and its header. See :func:`fastmlp.export.export_c`."""
+        from fastmlp.export import export_c
+
+        return export_c(self, path, name)
+
     # ------------------------------------------------------------------ inference
     def _forward(self, X: np.ndarray, last_act: Optional[str] = None) -> np.ndarray:
         sizes, acts, slopes = self._net_arrays(last_act)
