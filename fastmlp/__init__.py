@@ -22,7 +22,7 @@ from fastmlp._validation import (DivergenceError, ForwardOverflowError,  # noqa:
                                  errstate)
 from fastmlp.mlp import MLP
 from fastmlp.perceptron import ConvergenceWarning, Perceptron
-from fastmlp import callbacks, optim, schedules  # noqa: E402  (training API modules)
+from fastmlp import callbacks, initializers, optim, schedules  # noqa: E402  (training API)
 from fastmlp.io import ModelFileError, load  # noqa: E402
 from fastmlp._transaction import ConcurrentUseError  # noqa: E402
 from fastmlp.quantize import QuantizedMLP  # noqa: E402
@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "MLP", "Perceptron", "ConvergenceWarning", "openmp_enabled", "simd_target",
     "available_targets", "set_target", "max_threads", "__version__",
-    "optim", "schedules", "callbacks", "load", "ModelFileError", "NotFittedError",
+    "optim", "schedules", "callbacks", "initializers", "load", "ModelFileError", "NotFittedError",
     "errstate", "DivergenceError", "ForwardOverflowError", "ForwardOverflowWarning",
     "NonFiniteError", "ThreadCountWarning", "ConcurrentUseError", "QuantizedMLP", "export_c",
 ]

@@ -23,7 +23,7 @@ from fastmlp._transaction import Transactional, restore, snapshot
 from fastmlp._validation import (_all_finite, check_batch_norm_rows, check_nonneg_float,
                                  check_positive_int, check_sample_weight, check_X,
                                  nonfinite_error)
-from fastmlp.optim import get_optimizer
+from fastmlp.optim import as_lbfgs, get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
 __all__ = ["TrainingMixin", "run_fit", "run_lr_find"]
@@ -147,6 +147,19 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
         verbose = int(verbose)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2 (or a bool); got {verbose!r}")
+    lbfgs = as_lbfgs(optimizer)
+    if lbfgs is not None:  # full batch, scipy's L-BFGS-B: fastmlp._lbfgs
+        from fastmlp import _lbfgs
+
+        _lbfgs.check_mlp_fit(model, learning_rate=learning_rate, momentum=momentum,
+                             nesterov=nesterov, lr_schedule=lr_schedule, l1=l1)
+        _lbfgs.require_scipy()
+        X, Y, sw, Xv, Yv = model._fit_data(X, y, sample_weight, class_weight, validation_split,
+                                           validation_data)
+        _lbfgs.fit_mlp(model, X, Y, sw, Xv, Yv, max_iter=epochs, tol=lbfgs.tol,
+                       max_fun=lbfgs.max_fun, cfg=model._cfg(l2), callbacks=callbacks,
+                       verbose=verbose)
+        return
     opt = get_optimizer(optimizer, learning_rate, momentum or None, nesterov or None)
     schedule = get_schedule(lr_schedule)
     # X's finite check runs in C, on each batch of the first epoch right before

@@ -448,12 +448,16 @@ def _check_all(data: dict) -> dict:
 
 def _build(checked: dict, n_threads: Optional[int]) -> Any:
     cfg = checked["config"]
+    # a model initialised by a callable was saved as init='callable' (fastmlp.initializers):
+    # built with a drawable name, then given that name back
+    init = "sklearn" if cfg["init"] == "callable" else cfg["init"]
     model = checked["class"](cfg["layers"], activation=cfg["activation"],
                              output_activation=cfg["output_activation"], loss=cfg["loss"],
-                             leaky_slope=cfg["leaky_slope"], init=cfg["init"], dtype=cfg["dtype"],
+                             leaky_slope=cfg["leaky_slope"], init=init, dtype=cfg["dtype"],
                              seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
                              input_noise=cfg["input_noise"], norm=cfg["norm"])
     model._noise_seed = int(cfg["noise_seed"])
+    model.init = cfg["init"]
     model._params[...] = checked["params"]
     if checked["norm_state"] is not None:
         model._norm_state[...] = checked["norm_state"]
@@ -533,7 +537,9 @@ def _arrays(model: Any) -> dict:
     version = str(getattr(sys.modules.get("fastmlp"), "__version__", "unknown"))
     config = {"layers": model.layers, "activation": model.activations,
               "output_activation": model.output_activation, "loss": model.loss,
-              "leaky_slope": model.leaky_slope, "init": model.init, "dtype": model.dtype.name,
+              "leaky_slope": model.leaky_slope,
+              "init": model.init if isinstance(model.init, str) else "callable",
+              "dtype": model.dtype.name,
               "seed": None if model.seed is None else int(model.seed),
               "dropout": list(model.dropout), "input_noise": model.input_noise,
               "noise_seed": str(model._noise_seed)}

@@ -23,9 +23,11 @@ import numpy as np
 
 from fastmlp import _backend as B
 from fastmlp import _fit
+from fastmlp import initializers as _inits
 from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
+from fastmlp.optim import as_lbfgs
 from fastmlp._validation import (as_list, check_dropout, check_dtype, check_forward_output,
                                  check_nonneg_float, check_norm, check_X, check_y_2d,
                                  resolve_threads)
@@ -39,6 +41,8 @@ _PREDICT_CHUNK = 4096
 DEFAULT_HIDDEN = (128, 128)
 #: update steps the default epoch count aims at, and its bounds (see default_epochs)
 _DEFAULT_STEPS, _MIN_EPOCHS, _MAX_EPOCHS = 5000, 10, 200
+#: iterations of fit(optimizer='lbfgs', epochs=None): scikit-learn's max_iter default
+_LBFGS_MAX_ITER = 200
 
 
 def default_epochs(n_samples: int, batch_size: Optional[int]) -> int:
@@ -154,13 +158,18 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     leaky_slope : float, default=0.01
         Negative-side slope of 'leaky_relu' (>= 0).  ``leaky_relu_slope`` (the
         drop-ins' name) is accepted for it.
-    init : {'sklearn', 'auto', 'he_uniform', 'glorot_uniform'}, default='sklearn'
+    init : str or callable, default='sklearn'
         Weight initialisation.  'sklearn' (the default) draws weights and
         biases uniformly in +-sqrt(6 / (fan_in + fan_out)) (2 instead of 6
         for sigmoid), as scikit-learn's MLP does; the random biases spread the
         ReLU kinks over the inputs' range, which a regression on few inputs
         needs (with zero biases every first-layer kink sits at the origin).
-        'auto' is He for (leaky) ReLU and Glorot otherwise, with zero biases.
+        'auto' is He for (leaky) ReLU and Glorot otherwise, with zero biases;
+        'he_uniform', 'glorot_uniform' force one of them.  'normal' (N(0,
+        0.05^2)), 'lecun_normal' (N(0, 1/fan_in)), 'orthogonal'
+        (``torch.nn.init.orthogonal_``) or a callable ``init(shape, rng) -> array``
+        drawing each (fan_in, fan_out) weight matrix from the model's seeded
+        generator: see :mod:`fastmlp.initializers`; biases start at zero.
     dtype : {float32, float64}, default=float32
         Precision of parameters and computation.
     seed : int, optional
@@ -300,10 +309,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         self.leaky_slope = check_nonneg_float(0.01 if slope is None else slope,
                                               "leaky_slope" if leaky_relu_slope is None
                                               else "leaky_relu_slope")
-        if init not in ("auto", "he_uniform", "glorot_uniform", "sklearn"):
-            raise ValueError(f"init must be 'sklearn', 'auto', 'he_uniform' or 'glorot_uniform'; "
-                             f"got {init!r}")
-        self.init = init
+        self.init = _inits.check_init(init)
         self.dtype = check_dtype(dtype)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"seed must be an int or None; got {seed!r}")
@@ -561,8 +567,28 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def reset_parameters(self) -> None:
         """Draw fresh initial weights (see ``init``) and forget optimizer state."""
         self._require_built("drawing its weights")
-        ws, bs = self._views(self._params)
+        new = np.zeros_like(self._params)  # committed once every layer is drawn and checked
+        ws, bs = self._views(new)
+        rng_state = copy.deepcopy(self._rng.bit_generator.state)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                self._draw_parameters(ws, bs)
+            if not np.isfinite(new).all():
+                raise ValueError(f"init {self.init!r} gave weights that overflow "
+                                 f"{self.dtype.name}")
+        except BaseException:
+            self._rng.bit_generator.state = rng_state
+            raise
+        self._params[...] = new
+        self._reset_norms()
+        self._opt_state = None
+
+    def _draw_parameters(self, ws: list, bs: list) -> None:
+        """Draw every layer's weights (and biases) into the views ws, bs (see ``init``)."""
         for l, (i, o) in enumerate(self._shapes()):
+            if self.init not in _inits.BUILTIN_NAMES:  # fastmlp.initializers' names, callables
+                ws[l][...] = _inits.draw(self.init, (i, o), self._rng, l)
+                continue
             act = self.activations[l] if l < len(self.activations) else (
                 self.activations[-1] if self.activations else "identity")
             if self.init == "sklearn":
@@ -576,8 +602,6 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             bound = math.sqrt(6.0 / i) if he else math.sqrt(6.0 / (i + o))
             ws[l][...] = self._rng.uniform(-bound, bound, (i, o))
             bs[l][...] = 0.0
-        self._reset_norms()
-        self._opt_state = None
 
     def _reset_norms(self) -> None:
         """Scales 1, shifts 0, running mean 0 and variance 1 (torch's reset_parameters)."""
@@ -737,7 +761,10 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             an optimizer object, set ``lr`` on it instead.
         optimizer : str or fastmlp.optim.Optimizer, default='adam'
             'sgd', 'adagrad', 'rmsprop', 'adam', 'adamw' (torch.optim's rules
-            and defaults) or an object such as ``Adam(lr=1e-3)``.
+            and defaults) or an object such as ``Adam(lr=1e-3)``.  'lbfgs' (or
+            :class:`fastmlp.optim.LBFGS`) is full-batch L-BFGS (needs scipy):
+            ``epochs`` is then its iteration limit (None: 200) and the history
+            gains one row per iteration.
         momentum, nesterov : float, bool, optional
             For optimizer='sgd' (and momentum for 'rmsprop').
         l2 : float, default=0
@@ -747,7 +774,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             L1 penalty l1*||W||_1 on the weights (biases excluded).
         lr_schedule : str or fastmlp.schedules.LRSchedule, optional
             'constant', 'step', 'exponential', 'invscaling', 'plateau',
-            'one_cycle', or a schedule object; scales the optimizer's rate.
+            'one_cycle', 'cosine', 'linear', or a schedule object (such as
+            ``CosineAnnealingLR(interval='batch')``); scales the optimizer's rate.
         shuffle : bool, default=True
             Reshuffle the samples every epoch.
         validation_split : float, default=0
@@ -773,6 +801,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         """
         learning_rate = _one_of(learning_rate, lr, "learning_rate", "lr")
         with self._built_for(X, y) as X:
+            if epochs is None and as_lbfgs(optimizer) is not None:
+                epochs = _LBFGS_MAX_ITER
             if epochs is None:
                 epochs = default_epochs(_n_train_rows(X, validation_split, validation_data),
                                         batch_size)

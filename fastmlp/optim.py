@@ -32,7 +32,7 @@ import numpy as np
 
 from fastmlp import _backend as B
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get_optimizer",
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "LBFGS", "get_optimizer",
            "OPTIMIZER_CLASSES"]
 
 
@@ -322,6 +322,68 @@ class AdamW(Adam):
 
     kind = "adamw"
     _default_wd = 1e-2
+
+
+class LBFGS:
+    """Full-batch L-BFGS: ``fit(optimizer='lbfgs')`` or ``fit(optimizer=LBFGS(...))``.
+
+    scipy's L-BFGS-B minimises the whole training set's loss plus the L2
+    term (``fit``'s ``l2``), with the gradient from the C kernels: the
+    objective and the implementation of the scikit-learn drop-ins'
+    ``solver='lbfgs'`` (fastmlp._lbfgs).  Not a per-batch rule: ``fit``'s
+    ``batch_size`` and ``shuffle`` do not apply, its ``epochs`` is the limit
+    of iterations (the drop-ins' ``max_iter``; None: 200), and learning
+    rates, momentum, ``lr_schedule``, ``l1``, dropout and input noise are
+    refused.  Needs scipy (``pip install 'fastmlp[sklearn]'``).
+
+    This is scipy's L-BFGS-B with scikit-learn's options, not
+    ``torch.optim.LBFGS`` (whose parameters and line search differ).
+
+    Parameters
+    ----------
+    tol : float, default=1e-4
+        Stop when the largest component of the projected gradient is at most
+        tol (scipy's ``gtol``; scikit-learn's ``tol`` for lbfgs).
+    max_fun : int, default=15000
+        Most evaluations of the objective (scipy's ``maxfun``).
+
+    Examples
+    --------
+    >>> LBFGS(tol=1e-6)
+    LBFGS(tol=1e-06, max_fun=15000)
+    """
+
+    kind = "lbfgs"
+
+    def __init__(self, tol: float = 1e-4, max_fun: int = 15000) -> None:
+        self.tol = _real(tol, "tol", "LBFGS")
+        if not (isinstance(max_fun, (int, np.integer)) and not isinstance(max_fun, bool)
+                and max_fun >= 1):
+            raise ValueError(f"The 'max_fun' parameter of LBFGS must be an int in the range "
+                             f"[1, inf). Got {max_fun!r} instead.")
+        self.max_fun = int(max_fun)
+
+    def get_config(self) -> dict:
+        """The constructor arguments."""
+        return {"tol": self.tol, "max_fun": self.max_fun}
+
+    def __repr__(self) -> str:
+        return f"LBFGS(tol={self.tol!r}, max_fun={self.max_fun!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is LBFGS and other.get_config() == self.get_config()  # type: ignore
+
+    def __hash__(self) -> int:
+        return hash(("LBFGS", self.tol, self.max_fun))
+
+
+def as_lbfgs(optimizer: Any) -> Optional[LBFGS]:
+    """The LBFGS that ``fit``'s optimizer names ('lbfgs', 'l-bfgs', an LBFGS), or None."""
+    if isinstance(optimizer, LBFGS):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower().replace("-", "") == "lbfgs":
+        return LBFGS()
+    return None
 
 
 OPTIMIZER_CLASSES: dict[str, type] = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop,

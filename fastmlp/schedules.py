@@ -11,7 +11,19 @@ optimizer's learning rate (the *base* rate, ``optimizer.lr``):
   the C training loop reads one entry per batch, so the schedule costs no
   Python call per batch and chunking does not change the trajectory.
 
-Epochs are counted from 0 within one ``fit`` call.
+torch.optim.lr_scheduler's closed forms (:class:`StepLR`,
+:class:`ExponentialLR`, :class:`CosineAnnealingLR`,
+:class:`CosineAnnealingWarmRestarts`, :class:`LinearLR`, and their
+combinations :class:`SequentialLR` and :class:`ChainedScheduler`) take
+``interval='epoch'`` (a step per epoch, as ``scheduler.step()`` after each
+epoch in torch) or ``interval='batch'`` (a step per mini-batch, as
+``scheduler.step()`` after each ``optimizer.step()``); their counts
+(``T_max``, ``T_0``, ``total_iters``, ``milestones``, ``step_size``) are in
+that unit.  A per-batch one runs like :class:`OneCycle`: an array of rates
+per chunk of batches, computed from the batch's index.
+
+Epochs (and batches) are counted from 0 within one ``fit`` call: a schedule
+is an argument of ``fit``, not part of the model, and is not saved with it.
 """
 from __future__ import annotations
 
@@ -22,8 +34,10 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-__all__ = ["LRSchedule", "Constant", "StepLR", "ExponentialLR", "InverseScaling",
-           "ReduceLROnPlateau", "OneCycle", "get_schedule", "LRFinderResult", "combined_cos"]
+__all__ = ["LRSchedule", "ClosedForm", "Constant", "StepLR", "ExponentialLR", "InverseScaling",
+           "ReduceLROnPlateau", "OneCycle", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "LinearLR", "SequentialLR", "ChainedScheduler", "get_schedule", "LRFinderResult",
+           "combined_cos"]
 
 
 def _num(v: Any, name: str, owner: str, lo: float = 0.0, lo_open: bool = False,
@@ -77,29 +91,298 @@ class LRSchedule:
         return f"{type(self).__name__}({args})"
 
 
-class Constant(LRSchedule):
-    """The optimizer's rate throughout."""
+#: interval names -> canonical ('step' is PyTorch Lightning's name for a batch)
+_INTERVALS = {"epoch": "epoch", "batch": "batch", "step": "batch"}
 
 
-class StepLR(LRSchedule):
-    """``lr = base * gamma ** (epoch // step_size)`` (torch.optim.lr_scheduler.StepLR)."""
+def _interval(v: Any, owner: str) -> str:
+    if isinstance(v, str) and v.lower() in _INTERVALS:
+        return _INTERVALS[v.lower()]
+    raise ValueError(f"The 'interval' parameter of {owner} must be 'epoch' or 'batch'. "
+                     f"Got {v!r} instead.")
 
-    def __init__(self, step_size: int = 10, gamma: float = 0.1) -> None:
+
+class ClosedForm(LRSchedule):
+    """A schedule whose rate is a function of one counter ``t``: the epoch
+    (``interval='epoch'``) or the mini-batch (``interval='batch'``) of the fit,
+    from 0.  Subclasses give :meth:`rates`; these are the schedules that
+    :class:`SequentialLR` and :class:`ChainedScheduler` combine."""
+
+    interval: Optional[str] = "epoch"
+
+    @property
+    def per_batch(self) -> bool:  # type: ignore[override]
+        return self.interval == "batch"
+
+    def span(self) -> int:
+        """Steps of the whole fit in this schedule's unit (epochs or batches)."""
+        return self.epochs * (self.steps_per_epoch if self.per_batch else 1)
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        """The rates at steps ``t`` (int64) of a schedule running for ``span`` steps."""
+        return np.full(t.shape, self.base_lr)
+
+    def lr(self, epoch: int) -> float:
+        if self.per_batch:
+            return float(self.batch_lrs(epoch, 0, 1)[0])
+        return float(self.rates(np.array([epoch], dtype=np.int64), self.span())[0])
+
+    def batch_lrs(self, epoch: int, first: int, count: int) -> np.ndarray:
+        if not self.per_batch:
+            return np.full(count, self.lr(epoch))
+        t = epoch * self.steps_per_epoch + first + np.arange(count, dtype=np.int64)
+        return self.rates(t, self.span())
+
+
+class Constant(ClosedForm):
+    """The optimizer's rate throughout (in a :class:`SequentialLR`: a flat stretch)."""
+
+    interval = None  # fits a chain of either unit
+
+
+class StepLR(ClosedForm):
+    """``lr = base * gamma ** (t // step_size)`` (torch.optim.lr_scheduler.StepLR);
+    ``t`` counts epochs, or batches with ``interval='batch'``."""
+
+    def __init__(self, step_size: int = 10, gamma: float = 0.1, *,
+                 interval: str = "epoch") -> None:
         self.step_size = _num(step_size, "step_size", "StepLR", lo=1, integral=True)
         self.gamma = _num(gamma, "gamma", "StepLR", lo_open=True)
+        self.interval = _interval(interval, "StepLR")
 
-    def lr(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        return np.array([self.base_lr * self.gamma ** (int(i) // self.step_size) for i in t])
 
 
-class ExponentialLR(LRSchedule):
-    """``lr = base * gamma ** epoch`` (torch.optim.lr_scheduler.ExponentialLR)."""
+class ExponentialLR(ClosedForm):
+    """``lr = base * gamma ** t`` (torch.optim.lr_scheduler.ExponentialLR);
+    ``t`` counts epochs, or batches with ``interval='batch'``."""
 
-    def __init__(self, gamma: float = 0.95) -> None:
+    def __init__(self, gamma: float = 0.95, *, interval: str = "epoch") -> None:
         self.gamma = _num(gamma, "gamma", "ExponentialLR", lo_open=True)
+        self.interval = _interval(interval, "ExponentialLR")
 
-    def lr(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** epoch
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        return np.array([self.base_lr * self.gamma ** int(i) for i in t])
+
+
+class CosineAnnealingLR(ClosedForm):
+    """Cosine annealing, torch.optim.lr_scheduler.CosineAnnealingLR's closed form:
+    ``lr = eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2``.
+
+    Past ``T_max`` the curve goes on as torch's does (back up towards the base
+    rate, period ``2 * T_max``); see :class:`CosineAnnealingWarmRestarts` for
+    restarts.
+
+    Parameters
+    ----------
+    T_max : int, optional
+        Half-period in steps of ``interval``.  None (a fastmlp default; torch
+        requires it) anneals over the whole fit, or over this schedule's
+        stretch inside a :class:`SequentialLR`.
+    eta_min : float, default=0
+        The lowest rate (absolute, not a factor).
+    interval : {'epoch', 'batch'}, default='epoch'
+        What ``t`` counts.
+    """
+
+    def __init__(self, T_max: Optional[int] = None, eta_min: float = 0.0, *,
+                 interval: str = "epoch") -> None:
+        self.T_max = None if T_max is None else _num(T_max, "T_max", "CosineAnnealingLR", lo=1,
+                                                     integral=True)
+        self.eta_min = _num(eta_min, "eta_min", "CosineAnnealingLR")
+        self.interval = _interval(interval, "CosineAnnealingLR")
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        T = self.T_max if self.T_max is not None else max(1, span)
+        cos = np.cos(np.pi * t.astype(np.float64) / T)
+        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2
+
+
+class CosineAnnealingWarmRestarts(ClosedForm):
+    """Cosine annealing with warm restarts (SGDR), as
+    torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once per unit:
+    ``lr = eta_min + (base - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``, where
+    the i-th cycle lasts ``T_i = T_0 * T_mult**i`` steps and ``T_cur`` counts the
+    steps since the last restart.
+
+    Parameters
+    ----------
+    T_0 : int
+        Length of the first cycle, in steps of ``interval``.
+    T_mult : int, default=1
+        Factor by which each cycle is longer than the one before.
+    eta_min : float, default=0
+    interval : {'epoch', 'batch'}, default='epoch'
+    """
+
+    def __init__(self, T_0: int, T_mult: int = 1, eta_min: float = 0.0, *,
+                 interval: str = "epoch") -> None:
+        owner = "CosineAnnealingWarmRestarts"
+        self.T_0 = _num(T_0, "T_0", owner, lo=1, integral=True)
+        self.T_mult = _num(T_mult, "T_mult", owner, lo=1, integral=True)
+        self.eta_min = _num(eta_min, "eta_min", owner)
+        self.interval = _interval(interval, owner)
+
+    def cycle(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(T_cur, T_i) at steps t, in exact integer arithmetic (torch's per-step
+        counters, not its floating-point logarithm)."""
+        t = t.astype(np.int64)
+        if self.T_mult == 1:
+            return t % self.T_0, np.full(t.shape, self.T_0, dtype=np.int64)
+        starts, length = [0], self.T_0
+        top = int(t.max()) if t.size else 0
+        while starts[-1] <= top:
+            starts.append(starts[-1] + length)
+            length *= self.T_mult
+        starts_a = np.array(starts, dtype=np.int64)
+        i = np.searchsorted(starts_a, t, side="right") - 1
+        return t - starts_a[i], np.diff(starts_a)[i]
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        cur, length = self.cycle(t)
+        cos = np.cos(np.pi * cur.astype(np.float64) / length)
+        return self.eta_min + (self.base_lr - self.eta_min) * (1 + cos) / 2
+
+
+class LinearLR(ClosedForm):
+    """Linear warmup (or decay), torch.optim.lr_scheduler.LinearLR's closed form:
+    ``lr = base * (start_factor + (end_factor - start_factor) * min(t, total_iters)
+    / total_iters)``.
+
+    Parameters
+    ----------
+    start_factor : float, default=1/3
+        In (0, 1].
+    end_factor : float, default=1
+        In [0, 1].
+    total_iters : int, default=5
+        Steps (of ``interval``) to go from start to end; the rate stays at
+        ``base * end_factor`` afterwards.
+    interval : {'epoch', 'batch'}, default='epoch'
+    """
+
+    def __init__(self, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, *, interval: str = "epoch") -> None:
+        self.start_factor = _num(start_factor, "start_factor", "LinearLR", lo_open=True, hi=1.0)
+        self.end_factor = _num(end_factor, "end_factor", "LinearLR", hi=1.0)
+        self.total_iters = _num(total_iters, "total_iters", "LinearLR", lo=1, integral=True)
+        self.interval = _interval(interval, "LinearLR")
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        done = np.minimum(t, self.total_iters).astype(np.float64)
+        f = self.start_factor + (self.end_factor - self.start_factor) * done / self.total_iters
+        return self.base_lr * f
+
+
+def _parts(schedulers: Any, owner: str) -> tuple[list, Optional[str]]:
+    """The schedules of a combination, checked, and the unit they share."""
+    if isinstance(schedulers, (str, LRSchedule)) or not hasattr(schedulers, "__iter__"):
+        raise ValueError(f"The 'schedulers' parameter of {owner} must be a list of schedules. "
+                         f"Got {schedulers!r} instead.")
+    parts = list(schedulers)
+    if not parts:
+        raise ValueError(f"The 'schedulers' parameter of {owner} must not be empty.")
+    for s in parts:
+        if not isinstance(s, ClosedForm):
+            raise ValueError(f"{owner} combines closed-form schedules (StepLR, ExponentialLR, "
+                             f"CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR, "
+                             f"Constant, SequentialLR, ChainedScheduler); got {s!r}")
+    units = {s.interval for s in parts} - {None}
+    if len(units) > 1:
+        raise ValueError(f"the schedules of {owner} step by different intervals "
+                         f"({sorted(units)}); give them all the same 'interval'")
+    return parts, (units.pop() if units else "epoch")
+
+
+class SequentialLR(ClosedForm):
+    """One schedule after another, as torch.optim.lr_scheduler.SequentialLR:
+    ``schedulers[i]`` runs from ``milestones[i-1]`` (0 for the first) and
+    restarts its count there (``t - milestones[i-1]``).
+
+    Parameters
+    ----------
+    schedulers : list of closed-form schedules
+        All with the same ``interval``, which this one takes.
+    milestones : list of int
+        Strictly increasing, one fewer than ``schedulers``.
+
+    Examples
+    --------
+    Five epochs of linear warmup, then cosine annealing over the rest of the fit:
+
+    >>> SequentialLR([LinearLR(0.1, total_iters=5), CosineAnnealingLR()], milestones=[5])
+    SequentialLR(schedulers=[LinearLR(...), CosineAnnealingLR(...)], milestones=[5])
+    """
+
+    def __init__(self, schedulers: Sequence[LRSchedule], milestones: Sequence[int]) -> None:
+        self.schedulers, self.interval = _parts(schedulers, "SequentialLR")
+        ms = list(milestones) if hasattr(milestones, "__iter__") else None
+        ok = ms is not None and len(ms) == len(self.schedulers) - 1
+        if ok:
+            ms = [_num(m, "milestones", "SequentialLR", lo=1, integral=True) for m in ms]
+            ok = all(a < b for a, b in zip(ms, ms[1:]))
+        if not ok:
+            raise ValueError(f"The 'milestones' parameter of SequentialLR must be "
+                             f"{len(self.schedulers) - 1} strictly increasing ints >= 1 (one "
+                             f"fewer than schedulers). Got {milestones!r} instead.")
+        self.milestones = ms
+
+    def begin(self, base_lr: float, epochs: int, steps_per_epoch: int, n_samples: int) -> None:
+        super().begin(base_lr, epochs, steps_per_epoch, n_samples)
+        for s in self.schedulers:
+            s.begin(base_lr, epochs, steps_per_epoch, n_samples)
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        edges = [0, *self.milestones]
+        which = np.searchsorted(np.array(self.milestones, dtype=np.int64), t, side="right")
+        out = np.empty(t.shape)
+        for i, s in enumerate(self.schedulers):
+            sel = which == i
+            if sel.any():
+                end = edges[i + 1] if i + 1 < len(edges) else max(span, edges[i] + 1)
+                out[sel] = s.rates(t[sel] - edges[i], end - edges[i])
+        return out
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{type(s).__name__}(...)" for s in self.schedulers)
+        return f"SequentialLR(schedulers=[{parts}], milestones={self.milestones})"
+
+
+class ChainedScheduler(ClosedForm):
+    """Several schedules at once, as torch.optim.lr_scheduler.ChainedScheduler:
+    their factors multiply, ``lr = base * prod(s(t) / base)``.
+
+    This is torch's result whenever each part is multiplicative (StepLR,
+    ExponentialLR, LinearLR, CosineAnnealingLR with ``eta_min=0``); torch's
+    recursive update of a cosine with ``eta_min > 0`` inside a chain is not a
+    product and is not reproduced.
+
+    Parameters
+    ----------
+    schedulers : list of closed-form schedules
+        All with the same ``interval``, which this one takes.
+    """
+
+    def __init__(self, schedulers: Sequence[LRSchedule]) -> None:
+        self.schedulers, self.interval = _parts(schedulers, "ChainedScheduler")
+
+    def begin(self, base_lr: float, epochs: int, steps_per_epoch: int, n_samples: int) -> None:
+        super().begin(base_lr, epochs, steps_per_epoch, n_samples)
+        for s in self.schedulers:
+            s.begin(base_lr, epochs, steps_per_epoch, n_samples)
+
+    def rates(self, t: np.ndarray, span: int) -> np.ndarray:
+        if self.base_lr == 0:
+            return np.zeros(t.shape)
+        out = np.full(t.shape, self.base_lr)
+        for s in self.schedulers:
+            out = out * (s.rates(t, span) / self.base_lr)
+        return out
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{type(s).__name__}(...)" for s in self.schedulers)
+        return f"ChainedScheduler(schedulers=[{parts}])"
 
 
 class InverseScaling(LRSchedule):
@@ -267,10 +550,12 @@ class OneCycle(LRSchedule):
 
 
 _NAMES = {"constant": Constant, "step": StepLR, "exponential": ExponentialLR,
-          "invscaling": InverseScaling, "plateau": ReduceLROnPlateau, "one_cycle": OneCycle}
+          "invscaling": InverseScaling, "plateau": ReduceLROnPlateau, "one_cycle": OneCycle,
+          "cosine": CosineAnnealingLR, "linear": LinearLR}
 _ALIASES = {"steplr": "step", "step_decay": "step", "exponentiallr": "exponential",
             "exp": "exponential", "inverse_scaling": "invscaling", "reduce_on_plateau": "plateau",
-            "reducelronplateau": "plateau", "onecycle": "one_cycle", "1cycle": "one_cycle"}
+            "reducelronplateau": "plateau", "onecycle": "one_cycle", "1cycle": "one_cycle",
+            "cosineannealinglr": "cosine", "cosine_annealing": "cosine", "linearlr": "linear"}
 
 
 def get_schedule(schedule: Union[None, str, LRSchedule]) -> LRSchedule:

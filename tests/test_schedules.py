@@ -196,3 +196,198 @@ def test_lr_finder_smoothing_and_valley():
     with pytest.raises(ValueError, match="end_lr must exceed start_lr"):
         MLP([2, 2]).lr_find(np.zeros((4, 2)), [0, 1, 0, 1], start_lr=1.0, end_lr=0.1,
                             optimizer="sgd")
+
+
+# ---- torch's closed forms: cosine, warm restarts, linear warmup, their combinations ----------
+
+from fastmlp.schedules import (ChainedScheduler, CosineAnnealingLR,  # noqa: E402
+                               CosineAnnealingWarmRestarts, LinearLR, SequentialLR)
+from fastmlp.testing import require_peer  # noqa: E402
+
+
+def _seq(s, steps, base=0.5, epochs=None):
+    """The rates of ``steps`` consecutive steps (epochs of one batch)."""
+    s.begin(base, epochs or steps, 1, 10)
+    return np.array([s.lr(e) for e in range(steps)])
+
+
+def test_cosine_and_linear_closed_forms_by_hand():
+    lrs = _seq(CosineAnnealingLR(T_max=4, eta_min=0.1), 9)
+    # eta_min + (base - eta_min)(1 + cos(pi t / T_max))/2, and on past T_max (period 2 T_max)
+    np.testing.assert_allclose(lrs, [0.5, 0.1 + 0.4 * (1 + math.sqrt(0.5)) / 2, 0.3,
+                                     0.1 + 0.4 * (1 - math.sqrt(0.5)) / 2, 0.1,
+                                     0.1 + 0.4 * (1 - math.sqrt(0.5)) / 2, 0.3,
+                                     0.1 + 0.4 * (1 + math.sqrt(0.5)) / 2, 0.5], rtol=1e-14)
+    # T_max=None anneals over the whole fit
+    np.testing.assert_allclose(_seq(CosineAnnealingLR(), 5), 0.5 * (1 + np.cos(np.pi * np.arange(5)
+                                                                              / 5)) / 2)
+    # linear warmup 0.25 -> 1 over 3 steps, then flat; and a linear decay
+    np.testing.assert_allclose(_seq(LinearLR(0.25, 1.0, 3), 6),
+                               [0.125, 0.25, 0.375, 0.5, 0.5, 0.5], rtol=1e-14)
+    np.testing.assert_allclose(_seq(LinearLR(1.0, 0.0, 4), 6), [0.5, 0.375, 0.25, 0.125, 0, 0],
+                               atol=1e-15)
+
+
+def test_warm_restarts_cycles_by_hand():
+    s = CosineAnnealingWarmRestarts(T_0=2, T_mult=2, eta_min=0.0)
+    s.begin(1.0, 20, 1, 1)
+    cur, length = s.cycle(np.arange(16))
+    # cycles of 2, 4, 8 steps starting at 0, 2, 6, 14
+    assert cur.tolist() == [0, 1, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1]
+    assert length.tolist() == [2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 16, 16]
+    lrs = _seq(s, 16, base=1.0)
+    np.testing.assert_allclose(lrs, (1 + np.cos(np.pi * cur / length)) / 2, rtol=1e-14)
+    assert lrs[[0, 2, 6, 14]].tolist() == [1.0, 1.0, 1.0, 1.0]
+    flat = _seq(CosineAnnealingWarmRestarts(3, eta_min=0.2), 7, base=1.0)  # T_mult=1: period 3
+    np.testing.assert_allclose(flat, 0.2 + 0.8 * (1 + np.cos(np.pi * (np.arange(7) % 3) / 3)) / 2)
+
+
+def test_sequential_and_chained_by_hand():
+    warm, cos = LinearLR(0.1, 1.0, 2), CosineAnnealingLR(T_max=4)
+    lrs = _seq(SequentialLR([warm, cos], milestones=[2]), 8, base=1.0)
+    # the cosine restarts its count at the milestone
+    np.testing.assert_allclose(lrs, [0.1, 0.55, 1.0, (1 + math.sqrt(0.5)) / 2, 0.5,
+                                     (1 - math.sqrt(0.5)) / 2, 0.0, (1 - math.sqrt(0.5)) / 2],
+                               atol=1e-15)
+    # inside SequentialLR a cosine without T_max anneals over its own stretch: 2 + 6 = 8 steps
+    lrs = _seq(SequentialLR([LinearLR(0.5, 1.0, 2), CosineAnnealingLR()], [2]), 8, base=1.0)
+    np.testing.assert_allclose(lrs[2:], (1 + np.cos(np.pi * np.arange(6) / 6)) / 2)
+    # three stretches, a flat one between
+    lrs = _seq(SequentialLR([LinearLR(0.5, 1.0, 2), Constant(), ExponentialLR(0.5)], [2, 4]), 7,
+               base=1.0)
+    np.testing.assert_allclose(lrs, [0.5, 0.75, 1, 1, 1, 0.5, 0.25])
+    # chained: the factors multiply
+    lrs = _seq(ChainedScheduler([LinearLR(0.5, 1.0, 2), ExponentialLR(0.5)]), 4, base=2.0)
+    np.testing.assert_allclose(lrs, [1.0, 0.75, 0.5, 0.25])
+
+
+def test_per_batch_closed_forms_count_batches_and_ignore_chunking():
+    s = SequentialLR([LinearLR(0.1, 1.0, 5, interval="batch"),
+                      CosineAnnealingWarmRestarts(4, 2, 0.01, interval="batch")], milestones=[5])
+    assert s.per_batch and s.interval == "batch"
+    s.begin(0.3, 3, 7, 70)  # 3 epochs of 7 batches
+    whole = np.concatenate([s.batch_lrs(e, 0, 7) for e in range(3)])
+    split = np.concatenate([np.concatenate([s.batch_lrs(e, 0, 3), s.batch_lrs(e, 3, 1),
+                                            s.batch_lrs(e, 4, 3)]) for e in range(3)])
+    assert np.array_equal(whole, split)
+    t = np.arange(21)
+    cur, length = CosineAnnealingWarmRestarts(4, 2).cycle(np.maximum(t - 5, 0))
+    want = np.where(t < 5, 0.3 * (0.1 + 0.9 * np.minimum(t, 5) / 5),
+                    0.01 + 0.29 * (1 + np.cos(np.pi * cur / length)) / 2)
+    np.testing.assert_allclose(whole, want, rtol=1e-14)
+    # a per-batch cosine without T_max anneals over every batch of the fit
+    c = CosineAnnealingLR(interval="step")  # Lightning's name for a batch
+    c.begin(1.0, 2, 5, 50)
+    np.testing.assert_allclose(np.concatenate([c.batch_lrs(e, 0, 5) for e in range(2)]),
+                               (1 + np.cos(np.pi * np.arange(10) / 10)) / 2)
+
+
+def test_closed_form_errors():
+    with pytest.raises(ValueError, match="'interval' parameter of CosineAnnealingLR"):
+        CosineAnnealingLR(interval="iteration")
+    with pytest.raises(ValueError, match="'T_0' parameter of CosineAnnealingWarmRestarts"):
+        CosineAnnealingWarmRestarts(0)
+    with pytest.raises(ValueError, match="'T_mult' parameter"):
+        CosineAnnealingWarmRestarts(2, T_mult=1.5)
+    with pytest.raises(ValueError, match="'start_factor' parameter of LinearLR"):
+        LinearLR(start_factor=0)
+    with pytest.raises(ValueError, match="'end_factor' parameter of LinearLR"):
+        LinearLR(end_factor=1.5)
+    with pytest.raises(ValueError, match="different intervals"):
+        SequentialLR([LinearLR(interval="batch"), CosineAnnealingLR()], [5])
+    with pytest.raises(ValueError, match="'milestones' parameter of SequentialLR"):
+        SequentialLR([LinearLR(), CosineAnnealingLR()], [5, 6])
+    with pytest.raises(ValueError, match="'milestones' parameter of SequentialLR"):
+        SequentialLR([LinearLR(), CosineAnnealingLR(), StepLR()], [5, 5])
+    with pytest.raises(ValueError, match="combines closed-form schedules"):
+        ChainedScheduler([LinearLR(), ReduceLROnPlateau()])
+    with pytest.raises(ValueError, match="must not be empty"):
+        ChainedScheduler([])
+    assert isinstance(get_schedule("cosine"), CosineAnnealingLR)
+    assert isinstance(get_schedule("LinearLR"), LinearLR)
+
+
+def _torch_lrs(torch, make, steps, base):
+    """torch's rates for ``steps`` steps: lr read before each optimizer step, then the
+    scheduler steps (the loop torch's docs show)."""
+    import warnings
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
+    with warnings.catch_warnings():  # SequentialLR's internal step(0) warns (deprecated form)
+        warnings.simplefilter("ignore")
+        sched = make(opt)
+        out = []
+        for _ in range(steps):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+    return np.array(out)
+
+
+def test_closed_forms_match_torch():
+    torch = require_peer("torch", "compare with torch.optim.lr_scheduler")
+    L = torch.optim.lr_scheduler
+    cases = [
+        (CosineAnnealingLR(10, 0.01), lambda o: L.CosineAnnealingLR(o, 10, 0.01), 35),
+        (CosineAnnealingLR(7), lambda o: L.CosineAnnealingLR(o, 7), 20),
+        (CosineAnnealingWarmRestarts(3, 2, 0.001),
+         lambda o: L.CosineAnnealingWarmRestarts(o, 3, 2, 0.001), 40),
+        (CosineAnnealingWarmRestarts(5), lambda o: L.CosineAnnealingWarmRestarts(o, 5), 17),
+        (LinearLR(0.25, 1.0, 4), lambda o: L.LinearLR(o, 0.25, 1.0, 4), 9),
+        (LinearLR(1.0, 0.1, 5), lambda o: L.LinearLR(o, 1.0, 0.1, 5), 9),
+        (SequentialLR([LinearLR(0.1, 1.0, 3), CosineAnnealingLR(7, 0.02)], [3]),
+         lambda o: L.SequentialLR(o, [L.LinearLR(o, 0.1, 1.0, 3), L.CosineAnnealingLR(o, 7, 0.02)],
+                                  [3]), 16),
+        (SequentialLR([LinearLR(0.5, 1.0, 2), ExponentialLR(0.8), StepLR(2, 0.5)], [4, 7]),
+         lambda o: L.SequentialLR(o, [L.LinearLR(o, 0.5, 1.0, 2), L.ExponentialLR(o, 0.8),
+                                      L.StepLR(o, 2, 0.5)], [4, 7]), 12),
+        (ChainedScheduler([LinearLR(0.2, 1.0, 4), ExponentialLR(0.9)]),
+         lambda o: L.ChainedScheduler([L.LinearLR(o, 0.2, 1.0, 4), L.ExponentialLR(o, 0.9)]), 10),
+        (ChainedScheduler([LinearLR(0.2, 1.0, 3), CosineAnnealingLR(8)]),
+         lambda o: L.ChainedScheduler([L.LinearLR(o, 0.2, 1.0, 3), L.CosineAnnealingLR(o, 8)]), 12),
+    ]
+    for mine, make, steps in cases:
+        theirs = _torch_lrs(torch, make, steps, 0.3)
+        np.testing.assert_allclose(_seq(mine, steps, base=0.3), theirs, rtol=1e-9, atol=1e-12,
+                                   err_msg=repr(mine))
+
+
+def test_per_batch_schedule_follows_the_reference_whatever_the_chunks(monkeypatch):
+    """A per-batch warmup + cosine schedule reaches C as an array of rates per chunk:
+    the same weights for any chunking, equal to the reference replay with those rates."""
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((45, 4)), rng.integers(0, 3, 45)
+    sched = SequentialLR([LinearLR(0.1, 1.0, 6, interval="batch"),
+                          CosineAnnealingWarmRestarts(5, 2, 0.001, interval="batch")], [6])
+    kw = dict(epochs=3, batch_size=4, shuffle=False, lr_schedule=sched,
+              optimizer=SGD(lr=0.05, momentum=0.9), verbose=0)
+    net = MLP([4, 6, 3], seed=1, dtype=np.float64)
+    p0 = net._params.copy()
+    net.fit(X, y, **kw)
+    monkeypatch.setattr(_driver.Chunking, "next",
+                        lambda self, b, t, n: setattr(self, "size", 1 + (self.size % 3)))
+    other = MLP([4, 6, 3], seed=1, dtype=np.float64).fit(X, y, **kw)
+    assert np.array_equal(net._params, other._params)
+    sched.begin(0.05, 3, 12, 45)
+    lrs = np.concatenate([sched.batch_lrs(e, 0, 12) for e in range(3)])
+    p, st = p0, {"step": 0}
+    Y = np.eye(3)[y]
+    for e in range(3):
+        p, st, _ = ref.train_chunk(p, {"kind": "sgd", "lr": 0.05, "momentum": 0.9}, [4, 6, 3],
+                                   ["relu", "softmax"], [0.01] * 2, {"loss": "cce"}, X, Y, None,
+                                   None, 0, 12, 4, st, lr_steps=lrs[12 * e:12 * e + 12])
+    assert_close(net._params, p, np.float64, kind="trajectory")
+    assert net.history_["lr"] == pytest.approx(lrs[11::12].tolist())
+
+
+def test_fit_with_a_named_cosine_records_it_per_epoch():
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
+    net = MLP([3, 4, 2], seed=0).fit(X, y, epochs=5, optimizer=SGD(lr=0.1), lr_schedule="cosine",
+                                     verbose=0)
+    assert net.history_["lr"] == pytest.approx([0.05 * (1 + math.cos(math.pi * e / 5))
+                                                for e in range(5)])
+    # per-epoch warm restarts: lr back at the base after each cycle of 2 epochs
+    net.fit(X, y, epochs=4, optimizer=SGD(lr=0.1), verbose=0,
+            lr_schedule=CosineAnnealingWarmRestarts(2, eta_min=0.02))
+    assert net.history_["lr"][5:] == pytest.approx([0.1, 0.06, 0.1, 0.06])

@@ -25,7 +25,6 @@ import warnings
 from typing import Any, Optional
 
 import numpy as np
-import scipy.optimize
 from scipy.special import xlogy
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
@@ -40,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
 from fastmlp import _driver as D
+from fastmlp import _lbfgs
 from fastmlp._driver import prepare_state
 from fastmlp.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
@@ -749,16 +749,10 @@ class _BaseMLP(SklearnEstimator):
         if sp.issparse(X):
             X = X.toarray()
         Xd, Y, swd = self._train_arrays(X, y, sw, cdtype)
-        sizes, acts, slopes = self._net()
-        cfg = self._loss_cfg()
         kdiv = self._data_loss_div()
         n = Xd.shape[0]
-        bs = min(n, _PREDICT_ROWS)
-        work = np.empty(core.workspace_size(sizes, acts, slopes, bs), dtype=cdtype)
-        grad = np.empty(flat.size, dtype=cdtype)
         n_w = sum(c.size for c in self.coefs_)
         sw_sum = float(n if swd is None else swd.sum()) or 1.0
-        nt = self._n_threads()
         if not isinstance(getattr(self, "history_", None), dict):
             self.history_ = {}
         hist = self.history_.setdefault("loss", [])
@@ -766,28 +760,22 @@ class _BaseMLP(SklearnEstimator):
         clipped = (self.out_activation_ in ("logistic", "softmax")
                    and "lbfgs_clipped_loss" not in self._fixes())
 
-        def fun(x):
-            x = np.ascontiguousarray(np.asarray(x, dtype=pdtype), dtype=cdtype)
-            loss = core.loss_grad(grad, work, x, sizes, acts, slopes, cfg, Xd, Y, swd, bs, nt)
-            if kdiv != 1.0 or clipped:
-                l2 = 0.5 * self.alpha * float(x[:n_w].astype(np.float64) @ x[:n_w]) / sw_sum
-                if clipped:  # scikit-learn's objective (see SKLEARN_BUG_FIXES)
-                    loss = _clipped_log_loss(Y, self._forward(Xd, x), swd,
-                                             self.out_activation_ == "logistic") + l2
-                else:  # scikit-learn's multi-output squared error (#8349)
-                    loss = (loss - l2) / kdiv + l2
-            return loss, grad.copy()
+        def adjust(loss, x):  # the value scikit-learn reports for the C objective at x
+            if kdiv == 1.0 and not clipped:
+                return loss
+            l2 = 0.5 * self.alpha * float(x[:n_w].astype(np.float64) @ x[:n_w]) / sw_sum
+            if clipped:  # scikit-learn's objective (see SKLEARN_BUG_FIXES)
+                return _clipped_log_loss(Y, self._forward(Xd, x), swd,
+                                         self.out_activation_ == "logistic") + l2
+            return (loss - l2) / kdiv + l2  # scikit-learn's multi-output squared error (#8349)
 
-        iprint = 1 if (self.verbose is True or self.verbose >= 1) else -1
-        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
-        if tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15):
-            options["iprint"] = iprint
-        def record(intermediate_result):  # scipy >= 1.11 passes an OptimizeResult
-            if hasattr(intermediate_result, "fun"):
-                hist.append(float(intermediate_result.fun))
-
-        res = scipy.optimize.minimize(fun, flat, method="L-BFGS-B", jac=True, options=options,
-                                      callback=record)
+        # the one L-BFGS of fastmlp (fastmlp._lbfgs, shared with MLP.fit(optimizer='lbfgs'))
+        objective = _lbfgs.Objective(net=self._net(), cfg=self._loss_cfg(), X=Xd, Y=Y, sw=swd,
+                                     pdtype=pdtype, n_threads=self._n_threads(),
+                                     batch=_PREDICT_ROWS, adjust=adjust)
+        res = _lbfgs.minimize(objective, flat, max_iter=self.max_iter, max_fun=self.max_fun,
+                              tol=self.tol, verbose=self.verbose is True or self.verbose >= 1,
+                              on_iteration=lambda x, loss: hist.append(loss))
         self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
         self.loss_ = res.fun
         return np.ascontiguousarray(res.x, dtype=np.float64)
