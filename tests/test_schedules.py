@@ -3,6 +3,7 @@ per-batch schedules in the C loop, and the learning-rate finder."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -11,9 +12,11 @@ from fastmlp import MLP
 from fastmlp import _driver
 from fastmlp import reference as ref
 from fastmlp.optim import SGD, Adam
-from fastmlp.schedules import (Constant, ExponentialLR, InverseScaling, LRFinderResult, OneCycle,
-                               ReduceLROnPlateau, StepLR, get_schedule)
-from fastmlp.testing import assert_close
+from fastmlp.schedules import (ChainedScheduler, Constant, CosineAnnealingLR,
+                               CosineAnnealingWarmRestarts, ExponentialLR, InverseScaling,
+                               LinearLR, LRFinderResult, OneCycle, ReduceLROnPlateau,
+                               SequentialLR, StepLR, get_schedule)
+from fastmlp.testing import assert_close, require_peer
 
 
 def _lrs(s, epochs=7, base=0.5, spe=3, n=30):
@@ -200,11 +203,6 @@ def test_lr_finder_smoothing_and_valley():
 
 # ---- torch's closed forms: cosine, warm restarts, linear warmup, their combinations ----------
 
-from fastmlp.schedules import (ChainedScheduler, CosineAnnealingLR,  # noqa: E402
-                               CosineAnnealingWarmRestarts, LinearLR, SequentialLR)
-from fastmlp.testing import require_peer  # noqa: E402
-
-
 def _seq(s, steps, base=0.5, epochs=None):
     """The rates of ``steps`` consecutive steps (epochs of one batch)."""
     s.begin(base, epochs or steps, 1, 10)
@@ -310,8 +308,6 @@ def test_closed_form_errors():
 def _torch_lrs(torch, make, steps, base):
     """torch's rates for ``steps`` steps: lr read before each optimizer step, then the
     scheduler steps (the loop torch's docs show)."""
-    import warnings
-
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
     with warnings.catch_warnings():  # SequentialLR's internal step(0) warns (deprecated form)
         warnings.simplefilter("ignore")
@@ -391,3 +387,39 @@ def test_fit_with_a_named_cosine_records_it_per_epoch():
     net.fit(X, y, epochs=4, optimizer=SGD(lr=0.1), verbose=0,
             lr_schedule=CosineAnnealingWarmRestarts(2, eta_min=0.02))
     assert net.history_["lr"][5:] == pytest.approx([0.1, 0.06, 0.1, 0.06])
+
+
+def test_per_batch_warmup_and_cosine_follow_the_pytorch_trajectory():
+    """Adam with LinearLR warmup then CosineAnnealingLR, stepped after every batch in torch
+    (scheduler.step() after optimizer.step()): the same weights in float64."""
+    torch = require_peer("torch", "trajectory parity with PyTorch")
+    L = torch.optim.lr_scheduler
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((24, 3)), rng.integers(0, 3, 24)
+    net = MLP([3, 7, 3], activation="tanh", loss="cce", dtype=np.float64, seed=4)
+    (i, h), (_, o) = net._shapes()
+    tnet = torch.nn.Sequential(torch.nn.Linear(i, h), torch.nn.Tanh(),
+                               torch.nn.Linear(h, o)).double()
+    with torch.no_grad():
+        for lin, w, b in zip((tnet[0], tnet[2]), net.coefs_, net.intercepts_):
+            lin.weight.copy_(torch.tensor(w.T))
+            lin.bias.copy_(torch.tensor(b))
+    topt = torch.optim.Adam(tnet.parameters(), lr=0.05)
+    tX, ty = torch.tensor(X), torch.tensor(y)
+    with warnings.catch_warnings():  # SequentialLR's internal step(0) warns (deprecated form)
+        warnings.simplefilter("ignore")
+        tsched = L.SequentialLR(topt, [L.LinearLR(topt, 0.1, 1.0, 4),
+                                       L.CosineAnnealingLR(topt, 10)], [4])
+        for _ in range(4):
+            for lo in range(0, 24, 6):
+                topt.zero_grad()
+                torch.nn.functional.cross_entropy(tnet(tX[lo:lo + 6]), ty[lo:lo + 6]).backward()
+                topt.step()
+                tsched.step()
+    sched = SequentialLR([LinearLR(0.1, 1.0, 4, interval="batch"),
+                          CosineAnnealingLR(10, interval="batch")], [4])
+    net.fit(X, y, epochs=4, batch_size=6, shuffle=False, optimizer=Adam(lr=0.05),
+            lr_schedule=sched, verbose=0)
+    for lin, w, b in zip((tnet[0], tnet[2]), net.coefs_, net.intercepts_):
+        assert_close(w, lin.weight.detach().numpy().T, np.float64, kind="trajectory", what="W")
+        assert_close(b, lin.bias.detach().numpy(), np.float64, kind="trajectory", what="b")
