@@ -215,3 +215,16 @@ def test_without_scipy_an_import_error_names_the_extra(monkeypatch):
     assert LBFGS(tol=1e-6).get_config() == {"tol": 1e-6, "max_fun": 15000}
     with pytest.raises(ValueError, match="'max_fun' parameter of LBFGS"):
         LBFGS(max_fun=0)
+
+
+def test_sample_weights_weigh_rows_like_repeats():
+    """The objective is sum(w * loss) / sum(w): a weight of 2 is a row given twice."""
+    X, y = _regression(40, seed=3)
+    w = np.where(np.arange(40) % 3 == 0, 2.0, 1.0)
+    rep = np.repeat(np.arange(40), w.astype(int))
+    a = MLP([4, 5, 1], activation="tanh", seed=0, dtype=np.float64)
+    b = MLP([4, 5, 1], activation="tanh", seed=0, dtype=np.float64)
+    a.fit(X, y, sample_weight=w, optimizer="lbfgs", epochs=10, l2=1e-3, verbose=0)
+    b.fit(X[rep], y[rep], optimizer="lbfgs", epochs=10, l2=1e-3, verbose=0)
+    assert_close(a._params, b._params, np.float64, kind="trajectory", what="weights")
+    np.testing.assert_allclose(a.history_["loss"], b.history_["loss"], rtol=1e-10)
