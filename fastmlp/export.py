@@ -45,8 +45,12 @@ class Step:
     ``kind`` is ``'dense'`` (``y = x @ W + b``; ``W`` (in, out) float32),
     ``'act'`` (element-wise or row-wise ``name`` with its ``param``: the leaky
     slope or ELU's alpha), ``'affine'`` (``y = x * scale + shift`` per column:
-    a batch normalisation at inference) or ``'layernorm'`` (per row, ``eps``,
-    then ``* scale + shift``).
+    a batch normalisation at inference), ``'layernorm'`` (per row, ``eps``,
+    then ``* scale + shift``), ``'qdense'`` (an int8 layer of a
+    :class:`fastmlp.QuantizedMLP`: ``W`` int8, ``scale`` the weight scale per
+    column, ``xscale``/``xzp`` the static input quantisation or 0 for per-row)
+    or ``'bdense'`` (a bfloat16 layer: ``W`` holds bfloat16 values as float32,
+    the input is rounded to bfloat16 first).
     """
     kind: str
     W: Optional[np.ndarray] = None
@@ -56,6 +60,8 @@ class Step:
     scale: Optional[np.ndarray] = None
     shift: Optional[np.ndarray] = None
     eps: float = 0.0
+    xscale: float = 0.0
+    xzp: int = 0
 
 
 @dataclass
@@ -133,6 +139,31 @@ def _from_sklearn_mlp(model: Any) -> _Net:
                 and len(classes) == 2, classes, model.coefs_[0].dtype)
 
 
+def _from_quantized(model: Any) -> _Net:
+    from fastmlp.quantize import bf16_to_f32
+
+    steps: list = []
+    n = len(model.qcoefs_)
+    static = model.calibration == "static"
+    for l, (w, b) in enumerate(zip(model.qcoefs_, model.intercepts_)):
+        if model.precision == "int8":
+            steps.append(Step("qdense", W=np.ascontiguousarray(w, dtype=np.int8), b=_f32(b),
+                              scale=_f32(model.coef_scales_[l]),
+                              xscale=float(model.input_scales_[l]) if static else 0.0,
+                              xzp=int(model.input_zero_points_[l]) if static else 0))
+        else:
+            steps.append(Step("bdense", W=_f32(bf16_to_f32(w)), b=_f32(b)))
+        if l < n - 1:
+            steps.append(Step("act", name=model.activations[l], param=float(model.leaky_slope)))
+    out_act = model.output_activation or "identity"
+    if out_act != "identity":
+        steps.append(Step("act", name=out_act, param=float(model.leaky_slope)))
+    clf = bool(model._is_classifier())
+    return _Net(steps, int(model.layers[0]), int(model.layers[-1]), clf,
+                clf and model.loss == "bce" and model.layers[-1] == 1,
+                None if model.classes_ is None else np.asarray(model.classes_), np.float32)
+
+
 def inference_steps(model: Any) -> _Net:
     """The inference pass of a fitted ``fastmlp.MLP`` or drop-in ``MLPClassifier`` /
     ``MLPRegressor`` as a list of :class:`Step` (weights in float32).
@@ -152,9 +183,16 @@ def inference_steps(model: Any) -> _Net:
     elif type(model).__name__ in ("MLPClassifier", "MLPRegressor") and \
             type(model).__module__.startswith("fastmlp.sklearn"):
         net = _from_sklearn_mlp(model)
+    elif type(model).__name__ == "QuantizedMLP" and type(model).__module__ == "fastmlp.quantize":
+        net = _from_quantized(model)
     else:
-        raise TypeError(f"model: expected a fitted fastmlp.MLP, fastmlp.sklearn.MLPClassifier "
-                        f"or MLPRegressor; got {type(model).__name__}")
+        raise TypeError(f"model: expected a fitted fastmlp.MLP, fastmlp.QuantizedMLP, "
+                        f"fastmlp.sklearn.MLPClassifier or MLPRegressor; got "
+                        f"{type(model).__name__}")
+    if net.classifier and not net.binary_one_output and net.classes is None \
+            and getattr(model, "loss", None) == "bce":
+        raise ValueError("model: a multi-label network (several sigmoid outputs without "
+                         "classes_) cannot be exported; export its forward pass as a regressor")
     for s in net.steps:
         if s.kind == "act" and s.name not in ACTIVATIONS:
             raise ValueError(f"model: activation {s.name!r} has no exported form")
@@ -228,6 +266,60 @@ def _onnx_act(helper: Any, s: Step, x: str, out: str, k: int, consts: list) -> l
     raise ValueError(f"model: activation {n!r} has no ONNX form")  # pragma: no cover
 
 
+def _onnx_qdense(helper: Any, numpy_helper: Any, TensorProto: Any, s: Step, x: str, out: str,
+                 k: int, inits: list) -> list:
+    """An int8 layer as fastmlp.reference.qforward_net computes it: the rows to uint8 with
+    a zero point (per row, or static), MatMulInteger, the zero point's column-sum term in
+    int32, then float32(acc) * (scale * w_scale) + bias."""
+    f = lambda v, n: inits.append(numpy_helper.from_array(np.asarray(v), f"q{k}_{n}")) or f"q{k}_{n}"
+    t = lambda n: f"{out}_{n}"
+    w = f(s.W.astype(np.int8), "w")
+    colsum = f(s.W.astype(np.int64).sum(axis=0).astype(np.int32), "colsum")
+    ws = f(s.scale.astype(np.float32), "ws")
+    b = f(s.b.astype(np.float32), "b")
+    zero, one = f(np.float32(0), "zero"), f(np.float32(1), "one")
+    n255, lim = f(np.float32(255), "n255"), f(np.float32(1024), "lim")
+    nlim = f(np.float32(-1024), "nlim")
+    nodes = []
+    if s.xscale > 0:
+        sc, inv, zp = (f(np.float32(s.xscale), "s"),
+                       f(np.float32(1) / np.float32(s.xscale), "inv"),
+                       f(np.float32(s.xzp), "zp"))
+    else:
+        sc, inv, zp = t("s"), t("inv"), t("zp")
+        nodes += [helper.make_node("ReduceMin", [x], [t("mn")], axes=[1], keepdims=1),
+                  helper.make_node("ReduceMax", [x], [t("mx")], axes=[1], keepdims=1),
+                  helper.make_node("Min", [t("mn"), zero], [t("lo")]),
+                  helper.make_node("Max", [t("mx"), zero], [t("hi")]),
+                  helper.make_node("Sub", [t("hi"), t("lo")], [t("r")]),
+                  helper.make_node("Greater", [t("r"), zero], [t("pos")]),
+                  helper.make_node("Where", [t("pos"), t("r"), one], [t("rr")]),
+                  helper.make_node("Div", [t("rr"), n255], [t("s0")]),
+                  helper.make_node("Where", [t("pos"), t("s0"), one], [sc]),
+                  helper.make_node("Div", [n255, t("rr")], [t("i0")]),
+                  helper.make_node("Where", [t("pos"), t("i0"), one], [inv]),
+                  helper.make_node("Neg", [t("lo")], [t("nl")]),
+                  helper.make_node("Mul", [t("nl"), inv], [t("z0")]),
+                  helper.make_node("Round", [t("z0")], [t("z1")]),
+                  helper.make_node("Clip", [t("z1"), zero, n255], [t("z2")]),
+                  helper.make_node("Where", [t("pos"), t("z2"), zero], [zp])]
+    nodes += [helper.make_node("Mul", [x, inv], [t("v0")]),
+              helper.make_node("Clip", [t("v0"), nlim, lim], [t("v1")]),
+              helper.make_node("Round", [t("v1")], [t("v2")]),
+              helper.make_node("Add", [t("v2"), zp], [t("v3")]),
+              helper.make_node("Clip", [t("v3"), zero, n255], [t("v4")]),
+              helper.make_node("Cast", [t("v4")], [t("q")], to=TensorProto.UINT8),
+              helper.make_node("MatMulInteger", [t("q"), w], [t("acc")]),
+              helper.make_node("Cast", [zp], [t("zpi")], to=TensorProto.INT32),
+              helper.make_node("Mul", [t("zpi"), colsum], [t("zc")]),
+              helper.make_node("Sub", [t("acc"), t("zc")], [t("a2")]),
+              helper.make_node("Cast", [t("a2")], [t("af")], to=TensorProto.FLOAT),
+              helper.make_node("Mul", [sc, ws], [t("sc")]),
+              helper.make_node("Mul", [t("af"), t("sc")], [t("y0")]),
+              helper.make_node("Add", [t("y0"), b], [out])]
+    return nodes
+
+
 def to_onnx(model: Any, path: Union[str, "os.PathLike[str]", None] = None, *,
             opset: int = 17) -> Any:
     """Write the fitted network as an ONNX model (float32) and return the ``onnx.ModelProto``.
@@ -261,6 +353,13 @@ def to_onnx(model: Any, path: Union[str, "os.PathLike[str]", None] = None, *,
         if s.kind == "dense":
             inits += [numpy_helper.from_array(s.W, f"W{k}"), numpy_helper.from_array(s.b, f"b{k}")]
             nodes.append(helper.make_node("Gemm", [x, f"W{k}", f"b{k}"], [out]))
+        elif s.kind == "qdense":
+            nodes += _onnx_qdense(helper, numpy_helper, TensorProto, s, x, out, k, inits)
+        elif s.kind == "bdense":
+            inits += [numpy_helper.from_array(s.W, f"W{k}"), numpy_helper.from_array(s.b, f"b{k}")]
+            nodes += [helper.make_node("Cast", [x], [out + "h"], to=TensorProto.BFLOAT16),
+                      helper.make_node("Cast", [out + "h"], [out + "r"], to=TensorProto.FLOAT),
+                      helper.make_node("Gemm", [out + "r", f"W{k}", f"b{k}"], [out])]
         elif s.kind == "affine":
             inits += [numpy_helper.from_array(s.scale, f"s{k}"),
                       numpy_helper.from_array(s.shift, f"t{k}")]
@@ -348,6 +447,74 @@ def _c_floats(a: np.ndarray, per_line: int = 8) -> str:
     return ",\n".join("    " + ", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line))
 
 
+def _c_ints(a: np.ndarray, per_line: int = 16) -> str:
+    vals = [str(int(v)) for v in np.asarray(a).ravel()]
+    return ",\n".join("    " + ", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line))
+
+
+def _c_dense_sum(name: str, k: int, cur: str, nxt: str, n_i: int, n_o: int) -> str:
+    """nxt = cur . W_k + b_k, summed in double over the inputs and rounded once: the
+    correctly rounded result to well within float32, whatever order fastmlp's kernels
+    summed in."""
+    return (f"    for (j = 0; j < {n_o}; j++) acc[j] = (double){name}_b{k}[j];\n"
+            f"    for (i = 0; i < {n_i}; i++) {{\n"
+            f"        const double xi = (double){cur}[i];\n"
+            f"        const float *w = {name}_W{k} + (size_t)i * {n_o};\n"
+            f"        if (xi == 0.0) continue;\n"
+            f"        for (j = 0; j < {n_o}; j++) acc[j] += xi * (double)w[j];\n"
+            f"    }}\n"
+            f"    for (j = 0; j < {n_o}; j++) {nxt}[j] = (float)acc[j];\n"
+            f"    p = {nxt};\n")
+
+
+def _c_qdense(name: str, k: int, s: Step, cur: str, nxt: str, n_i: int, n_o: int) -> str:
+    """An int8 layer, as fastmlp.reference.qforward_net computes it: the row to uint8
+    with a zero point (per row, or the static scale), the integer product, then
+    float32(acc) * (s * w_scale) + bias, one float32 operation at a time."""
+    if s.xscale > 0:
+        quant = (f"      s = {_c_floats(np.float32(s.xscale)).strip()};\n"
+                 f"      inv = 1.0f / s;\n"
+                 f"      z = {int(s.xzp)};\n")
+    else:
+        quant = (f"      for (i = 0; i < {n_i}; i++) {{\n"
+                 f"          if ({cur}[i] < lo) lo = {cur}[i];\n"
+                 f"          if ({cur}[i] > hi) hi = {cur}[i];\n"
+                 f"      }}\n"
+                 f"      r = hi - lo;\n"
+                 f"      if (r > 0.0f) {{\n"
+                 f"          float nl = -lo;\n"
+                 f"          s = r / 255.0f;\n"
+                 f"          inv = 255.0f / r;\n"
+                 f"          z = (long)rintf(nl * inv);\n"
+                 f"          z = z < 0 ? 0 : z > 255 ? 255 : z;\n"
+                 f"      }}\n")
+    return (f"    {{ float lo = 0.0f, hi = 0.0f, r = 0.0f, s = 1.0f, inv = 1.0f;\n"
+            f"      long z = 0;\n"
+            + quant +
+            f"      (void)lo; (void)hi; (void)r;\n"
+            f"      for (i = 0; i < {n_i}; i++) {{\n"
+            f"          float v = {cur}[i] * inv;\n"
+            f"          long t;\n"
+            f"          v = v < -1024.0f ? -1024.0f : v > 1024.0f ? 1024.0f : v;\n"
+            f"          t = (long)rintf(v) + z;\n"
+            f"          qb[i] = (unsigned char)(t < 0 ? 0 : t > 255 ? 255 : t);\n"
+            f"      }}\n"
+            f"      for (j = 0; j < {n_o}; j++) ia[j] = 0;\n"
+            f"      for (i = 0; i < {n_i}; i++) {{\n"
+            f"          const long qi = (long)qb[i];\n"
+            f"          const signed char *w = {name}_W{k} + (size_t)i * {n_o};\n"
+            f"          if (!qi) continue;\n"
+            f"          for (j = 0; j < {n_o}; j++) ia[j] += qi * (long)w[j];\n"
+            f"      }}\n"
+            f"      for (j = 0; j < {n_o}; j++) {{\n"
+            f"          const float t = (float)(ia[j] - z * {name}_c{k}[j]);\n"
+            f"          const float sc = s * {name}_s{k}[j];\n"
+            f"          const float u = t * sc;\n"
+            f"          {nxt}[j] = u + {name}_b{k}[j];\n"
+            f"      }}\n"
+            f"      p = {nxt}; }}\n")
+
+
 def _c_act(s: Step, p: str, n: str) -> str:
     """C statements applying s to the row buffer p[0..n) in place."""
     loop = f"for (j = 0; j < {n}; j++) "
@@ -421,7 +588,7 @@ def export_c(model: Any, path: Union[str, "os.PathLike[str]"], name: str = "mode
     guard = re.sub(r"[^A-Za-z0-9]", "_", os.path.basename(header_path)).upper()
     up = name.upper()
     n_cls = 2 if net.binary_one_output else net.n_out
-    widths = [net.n_in] + [s.W.shape[1] for s in net.steps if s.kind == "dense"]
+    widths = [net.n_in] + [s.W.shape[1] for s in net.steps if s.W is not None]
     h = [f"/* {os.path.basename(header_path)} -- generated by fastmlp {_version()}: "
          f"an MLP {'-'.join(map(str, widths))} as plain C99. */",
          f"#ifndef {guard}", f"#define {guard}", "",
@@ -444,31 +611,48 @@ def export_c(model: Any, path: Union[str, "os.PathLike[str]"], name: str = "mode
 
     width = max(widths)
     c = [f"/* {os.path.basename(path)} -- generated by fastmlp {_version()}. C99 + libm only. */",
-         f'#include "{os.path.basename(header_path)}"', "#include <math.h>",
-         "#include <stdlib.h>", "#include <string.h>", ""]
+         f'#include "{os.path.basename(header_path)}"', "#include <math.h>", "#include <stdint.h>",
+         "#include <stdlib.h>", "#include <string.h>", "",
+         "/* float32 operations are written one per statement and must not be fused (FMA):",
+         " * the int8 epilogue reproduces fastmlp's bit for bit */",
+         "#if defined(__clang__)", "#pragma STDC FP_CONTRACT OFF",
+         "#elif defined(__GNUC__)", '#pragma GCC optimize("fp-contract=off")', "#endif", ""]
     body = []
-    k_w = 0
     cur = "a"
+    has_q = any(st.kind == "qdense" for st in net.steps)
+    if any(st.kind == "bdense" for st in net.steps):
+        c += [f"/* float32 rounded to the nearest bfloat16 (ties to even), as float32 */",
+              f"static float {name}_bf16(float x)", "{", "    uint32_t u;",
+              "    memcpy(&u, &x, sizeof u);",
+              "    u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;",
+              "    memcpy(&x, &u, sizeof x);", "    return x;", "}", ""]
     for k, s in enumerate(net.steps):
         if s.kind == "dense":
             n_i, n_o = s.W.shape
             c += [f"static const float {name}_W{k}[{n_i * n_o}] = {{", _c_floats(s.W), "};",
                   f"static const float {name}_b{k}[{n_o}] = {{", _c_floats(s.b), "};"]
             nxt = "b" if cur == "a" else "a"
-            # sum in double over the inputs: the result is the correctly rounded dot product
-            # to well within float32, whatever the order fastmlp's kernels summed in
-            body.append(
-                f"    for (j = 0; j < {n_o}; j++) acc[j] = (double){name}_b{k}[j];\n"
-                f"    for (i = 0; i < {n_i}; i++) {{\n"
-                f"        const double xi = (double){cur}[i];\n"
-                f"        const float *w = {name}_W{k} + (size_t)i * {n_o};\n"
-                f"        if (xi == 0.0) continue;\n"
-                f"        for (j = 0; j < {n_o}; j++) acc[j] += xi * (double)w[j];\n"
-                f"    }}\n"
-                f"    for (j = 0; j < {n_o}; j++) {nxt}[j] = (float)acc[j];\n"
-                f"    p = {nxt};\n")
+            body.append(_c_dense_sum(name, k, cur, nxt, n_i, n_o))
             cur, n_cur = nxt, n_o
-            k_w += 1
+        elif s.kind == "qdense":
+            n_i, n_o = s.W.shape
+            colsum = s.W.astype(np.int64).sum(axis=0)
+            c += [f"static const signed char {name}_W{k}[{n_i * n_o}] = {{",
+                  _c_ints(s.W), "};",
+                  f"static const long {name}_c{k}[{n_o}] = {{", _c_ints(colsum), "};",
+                  f"static const float {name}_s{k}[{n_o}] = {{", _c_floats(s.scale), "};",
+                  f"static const float {name}_b{k}[{n_o}] = {{", _c_floats(s.b), "};"]
+            nxt = "b" if cur == "a" else "a"
+            body.append(_c_qdense(name, k, s, cur, nxt, n_i, n_o))
+            cur, n_cur = nxt, n_o
+        elif s.kind == "bdense":
+            n_i, n_o = s.W.shape
+            c += [f"static const float {name}_W{k}[{n_i * n_o}] = {{", _c_floats(s.W), "};",
+                  f"static const float {name}_b{k}[{n_o}] = {{", _c_floats(s.b), "};"]
+            nxt = "b" if cur == "a" else "a"
+            body.append(f"    for (i = 0; i < {n_i}; i++) {cur}[i] = {name}_bf16({cur}[i]);\n"
+                        + _c_dense_sum(name, k, cur, nxt, n_i, n_o))
+            cur, n_cur = nxt, n_o
         elif s.kind == "affine":
             c += [f"static const float {name}_s{k}[{s.scale.size}] = {{", _c_floats(s.scale), "};",
                   f"static const float {name}_t{k}[{s.shift.size}] = {{", _c_floats(s.shift), "};"]
@@ -493,26 +677,36 @@ def export_c(model: Any, path: Union[str, "os.PathLike[str]"], name: str = "mode
         c += [f"const char *const {up}_CLASS_NAMES[{n_cls}] = {{{names}}};"]
     n_final = net.n_out
     c += ["",
-          f"/* One row: x (N_FEATURES) -> y ({n_final}), through the buffers a, b and acc. */",
-          f"static void {name}_row(const float *x, float *y, float *a, float *b, double *acc)",
+          f"/* One row: x (N_FEATURES) -> y ({n_final}), through the buffers a, b and acc"
+          + (" (and qb, ia: the int8 layers')" if has_q else "") + ". */",
+          f"static void {name}_row(const float *x, float *y, float *a, float *b, double *acc"
+          + (", unsigned char *qb, long *ia)" if has_q else ")"),
           "{", "    long i, j;", "    float *p = a;",
           f"    memcpy(a, x, sizeof(float) * {net.n_in});"]
     c += [line for chunk in body for line in chunk.rstrip("\n").split("\n")]
-    c += [f"    memcpy(y, p, sizeof(float) * {n_final});", "    (void)i;", "}", "",
+    c += [f"    memcpy(y, p, sizeof(float) * {n_final});", "    (void)i;", "    (void)acc;", "}", "",
           f"/* The rows' outputs ({n_final} each) into out; see the header for the codes. */",
           f"static int {name}_forward(const float *X, long n_rows, float *out)", "{",
           "    long r, i;", "    float *a, *b;", "    double *acc;",
+          "    unsigned char *qb = NULL;", "    long *ia = NULL;",
           "    if (!X || !out || n_rows < 0) return 1;",
           f"    a = (float *)malloc(sizeof(float) * {width});",
           f"    b = (float *)malloc(sizeof(float) * {width});",
           f"    acc = (double *)malloc(sizeof(double) * {width});",
-          "    if (!a || !b || !acc) { free(a); free(b); free(acc); return 3; }",
+          *([f"    qb = (unsigned char *)malloc({width});",
+             f"    ia = (long *)malloc(sizeof(long) * {width});",
+             "    if (!qb || !ia) { free(a); free(b); free(acc); free(qb); free(ia); return 3; }"]
+            if has_q else []),
+          "    if (!a || !b || !acc) { free(a); free(b); free(acc); free(qb); free(ia); return 3; }",
           "    for (r = 0; r < n_rows; r++) {",
           f"        const float *x = X + (size_t)r * {net.n_in};",
           f"        for (i = 0; i < {net.n_in}; i++)",
-          "            if (!(x[i] - x[i] == 0.0f)) { free(a); free(b); free(acc); return 2; }",
-          f"        {name}_row(x, out + (size_t)r * {n_final}, a, b, acc);",
-          "    }", "    free(a); free(b); free(acc);", "    return 0;", "}", ""]
+          "            if (!(x[i] - x[i] == 0.0f)) {",
+          "                free(a); free(b); free(acc); free(qb); free(ia);",
+          "                return 2;", "            }",
+          f"        {name}_row(x, out + (size_t)r * {n_final}, a, b, acc"
+          + (", qb, ia);" if has_q else ");"),
+          "    }", "    free(a); free(b); free(acc); free(qb); free(ia);", "    return 0;", "}", ""]
     if net.classifier:
         c += [f"int {name}_predict_proba(const float *X, long n_rows, float *out)", "{"]
         if net.binary_one_output:

@@ -232,3 +232,53 @@ def test_c_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="path"):
         export_c(net, tmp_path / "m.txt")
     assert not list(tmp_path.iterdir())  # nothing written on error
+
+
+# ---------------------------------------------------------------- quantised models
+def _quantized(precision, calibrate=False, act="relu"):
+    net, X = _fitted(act)
+    q = net.quantize(precision, X_calibration=X[:50] if calibrate else None)
+    return q, X
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid"])
+def test_c_int8_bit_for_bit(tmp_path, calibrate, act):
+    q, X = _quantized("int8", calibrate, act)
+    P, L = _run_c(q, X, tmp_path, 3)
+    np.testing.assert_array_equal(P, q.predict_proba(X))  # the same integers and float ops
+    np.testing.assert_array_equal(L, q.predict(X))
+
+
+def test_c_bfloat16(tmp_path):
+    q, X = _quantized("bfloat16")
+    P, L = _run_c(q, X, tmp_path, 3)
+    _close(P, q.predict_proba(X), EXPORT_RTOL)
+    np.testing.assert_array_equal(L, q.predict(X))
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_onnx_int8(ort, tmp_path, calibrate):
+    q, X = _quantized("int8", calibrate)
+    out = _run_onnx(ort, _exported(q, tmp_path / "q.onnx"), X)
+    _close(out["probabilities"], q.predict_proba(X), EXPORT_RTOL)
+    np.testing.assert_array_equal(out["label"], q.predict(X))
+
+
+def test_onnx_bfloat16(ort, tmp_path):
+    q, X = _quantized("bfloat16")
+    out = _run_onnx(ort, _exported(q, tmp_path / "h.onnx"), X)
+    _close(out["probabilities"], q.predict_proba(X), EXPORT_RTOL)
+    np.testing.assert_array_equal(out["label"], q.predict(X))
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_export_normalised(ort, tmp_path, norm):
+    X, y = _data()
+    net = MLP(hidden=[9, 6], norm=norm, seed=0).fit(X, y, epochs=3, batch_size=16, verbose=0)
+    out = _run_onnx(ort, _exported(net, tmp_path / "n.onnx"), X)
+    _close(out["probabilities"], net.predict_proba(X), EXPORT_RTOL)
+    np.testing.assert_array_equal(out["label"], net.predict(X))
+    P, L = _run_c(net, X, tmp_path, 3)
+    _close(P, net.predict_proba(X), EXPORT_RTOL)
+    np.testing.assert_array_equal(L, net.predict(X))
