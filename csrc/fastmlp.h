@@ -53,8 +53,17 @@ enum fm_loss {
     FM_LOSS_MAE = 1,      /* |p - y|, subgradient 0 at p == y */
     FM_LOSS_BCE = 2,      /* -(y log p + (1-y) log(1-p)), p = sigmoid(z), from logits */
     FM_LOSS_CCE = 3,      /* -sum_j y_j log p_j, p = softmax(z), from logits */
-    FM_LOSS_POISSON = 4   /* y log(y/p) - y + p, p = exp(z) (half Poisson deviance), from z */
+    FM_LOSS_POISSON = 4,  /* y log(y/p) - y + p, p = exp(z) (half Poisson deviance), from z */
+    FM_LOSS_HUBER = 5,    /* 0.5 r^2 if |r| < delta else delta (|r| - delta/2), r = p - y */
+    FM_LOSS_QUANTILE = 6  /* pinball: max(q (y-p), (q-1) (y-p)), one level q per output */
 };
+
+/* The parameters of the losses that take some (fm_loss_par, fm_train_cfg.lpar);
+ * the other losses ignore them. */
+typedef struct fm_loss_par {
+    double delta;               /* HUBER: where the quadratic turns linear, > 0 */
+    const double *quantiles;    /* QUANTILE: K levels in (0, 1), one per output */
+} fm_loss_par;
 
 /* Optimizers (update rules in optim_impl.h follow torch.optim by default). */
 enum fm_opt {
@@ -241,6 +250,24 @@ double fm_loss_f32(float *dz, float *p, const float *z, const float *y, const fl
                    int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale);
 double fm_loss_f64(double *dz, double *p, const double *z, const double *y, const double *sw,
                    int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale);
+/* The same for any loss: par gives HUBER's delta and QUANTILE's K levels
+ * (NULL, as fm_loss passes: delta 1 and every level 0.5, torch's defaults). */
+double fm_loss_p_f32(float *dz, float *p, const float *z, const float *y, const float *sw,
+                     int loss, int out_act, double slope, const fm_loss_par *par, ptrdiff_t N,
+                     ptrdiff_t K, double scale);
+double fm_loss_p_f64(double *dz, double *p, const double *z, const double *y, const double *sw,
+                     int loss, int out_act, double slope, const fm_loss_par *par, ptrdiff_t N,
+                     ptrdiff_t K, double scale);
+
+/* ---- gradient clipping (torch.nn.utils' semantics) ---------------------- *
+ * g (n) is a flat gradient: every weight and bias of a net (fastmlp.h's layout).
+ * clip_grad_norm: t = ||g||_2 (all n entries, summed in double); when
+ * c = max_norm / (t + 1e-6) < 1, g *= c.  Returns t (before clipping).
+ * clip_grad_value: g = clamp(g, -v, v) elementwise (NaN stays NaN). */
+double fm_clip_grad_norm_f32(float *g, ptrdiff_t n, double max_norm);
+double fm_clip_grad_norm_f64(double *g, ptrdiff_t n, double max_norm);
+void fm_clip_grad_value_f32(float *g, ptrdiff_t n, double v);
+void fm_clip_grad_value_f64(double *g, ptrdiff_t n, double v);
 
 /* ---- optimizers --------------------------------------------------------- */
 
@@ -319,6 +346,11 @@ typedef struct fm_train_cfg {
     int plain;                  /* 1: the plain step everywhere, no speed path */
     int64_t *path_steps;        /* out, or NULL: (L, FM_N_PATHS) counts (+=) of the steps
                                    on which weight layer l took speed path p */
+    fm_loss_par lpar;           /* HUBER's delta, QUANTILE's levels (fm_train, fm_loss_grad) */
+    double clip_norm;           /* > 0: each step's data gradient (all parameters) scaled
+                                   to this global L2 norm at most, before the penalties
+                                   (fm_clip_grad_norm); the plan then runs the plain step */
+    double clip_value;          /* > 0: each step's data gradient clamped to [-v, v] */
 } fm_train_cfg;
 
 /* fm_train's speed paths (csrc/train/plan.h): the columns of path_steps. */

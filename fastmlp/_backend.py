@@ -33,15 +33,19 @@ LOSSES: dict[str, int] = {
     "bce": core.LOSS_BCE,
     "cce": core.LOSS_CCE,
     "quadratic": core.LOSS_MSE,
+    "huber": core.LOSS_HUBER,
+    "quantile": core.LOSS_QUANTILE,
 }
 #: how each loss is reduced: (multiplier, mean over outputs too?)
 #: mse/mae/bce average over samples and outputs (torch.nn's 'mean'); cce
 #: sums over classes and averages over samples; 'quadratic' is the textbook
 #: C = 1/(2n) sum_x ||y(x) - a(x)||^2 (Nielsen, ch. 1-2): half the squared
-#: error summed over outputs, averaged over samples.
+#: error summed over outputs, averaged over samples.  huber and quantile are
+#: torch's reduction='mean' too: the element losses (torch.nn.HuberLoss's, and
+#: the pinball loss) averaged over samples and outputs.
 LOSS_REDUCTION: dict[str, tuple[float, bool]] = {
     "mse": (1.0, True), "mae": (1.0, True), "bce": (1.0, True), "cce": (1.0, False),
-    "quadratic": (0.5, False),
+    "quadratic": (0.5, False), "huber": (1.0, True), "quantile": (1.0, True),
 }
 LOSS_ALIASES: dict[str, str] = {
     "squared_error": "mse", "mean_squared_error": "mse", "quadratic_cost": "quadratic",
@@ -49,6 +53,8 @@ LOSS_ALIASES: dict[str, str] = {
     "binary_crossentropy": "bce", "binary_cross_entropy": "bce", "log_loss_binary": "bce",
     "categorical_crossentropy": "cce", "cross_entropy": "cce", "crossentropy": "cce",
     "log_loss": "cce",
+    "huber_loss": "huber", "pinball": "quantile", "pinball_loss": "quantile",
+    "quantile_loss": "quantile",
 }
 #: the output activation each cross-entropy is fused with
 LOSS_OUTPUT = {"bce": "sigmoid", "cce": "softmax"}

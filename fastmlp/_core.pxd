@@ -8,7 +8,7 @@ cdef extern from "fastmlp.h" nogil:
         FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
     enum:
         FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
-        FM_LOSS_POISSON
+        FM_LOSS_POISSON, FM_LOSS_HUBER, FM_LOSS_QUANTILE
     enum:
         FM_OPT_SGD, FM_OPT_ADAGRAD, FM_OPT_RMSPROP, FM_OPT_ADAM, FM_OPT_ADAMW
     enum:
@@ -106,6 +106,22 @@ cdef extern from "fastmlp.h" nogil:
     double fm_loss_f64(double *dz, double *p, const double *z, const double *y, const double *sw, int loss,
                        int out_act, double slope, Py_ssize_t N, Py_ssize_t K, double scale)
 
+    ctypedef struct fm_loss_par:
+        double delta
+        const double *quantiles
+
+    double fm_loss_p_f32(float *dz, float *p, const float *z, const float *y, const float *sw,
+                         int loss, int out_act, double slope, const fm_loss_par *par, Py_ssize_t N,
+                         Py_ssize_t K, double scale)
+    double fm_loss_p_f64(double *dz, double *p, const double *z, const double *y, const double *sw,
+                         int loss, int out_act, double slope, const fm_loss_par *par, Py_ssize_t N,
+                         Py_ssize_t K, double scale)
+
+    double fm_clip_grad_norm_f32(float *g, Py_ssize_t n, double max_norm)
+    double fm_clip_grad_norm_f64(double *g, Py_ssize_t n, double max_norm)
+    void fm_clip_grad_value_f32(float *g, Py_ssize_t n, double v)
+    void fm_clip_grad_value_f64(double *g, Py_ssize_t n, double v)
+
     ctypedef struct fm_optim:
         int kind
         double lr
@@ -156,6 +172,9 @@ cdef extern from "fastmlp.h" nogil:
         int check_finite
         int plain
         int64_t *path_steps
+        fm_loss_par lpar
+        double clip_norm
+        double clip_value
 
     enum:
         FM_N_PATHS

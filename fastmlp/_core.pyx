@@ -29,6 +29,8 @@ LOSS_MAE = FM_LOSS_MAE
 LOSS_BCE = FM_LOSS_BCE
 LOSS_CCE = FM_LOSS_CCE
 LOSS_POISSON = FM_LOSS_POISSON
+LOSS_HUBER = FM_LOSS_HUBER
+LOSS_QUANTILE = FM_LOSS_QUANTILE
 OPT_SGD = FM_OPT_SGD
 OPT_ADAGRAD = FM_OPT_ADAGRAD
 OPT_RMSPROP = FM_OPT_RMSPROP
@@ -321,27 +323,54 @@ def layernorm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, bint acc=Fal
 
 def loss(floating[:, ::1] p, floating[:, ::1] dz, const floating[:, ::1] z,
          const floating[:, ::1] y, const floating[::1] sw, int loss, int out_act,
-         double slope=0.0, double scale=1.0):
+         double slope=0.0, double scale=1.0, double delta=1.0,
+         const double[::1] quantiles=None):
     """(dz may be None; the array first fixes the fused dtype.)
 
-    Return scale * sum_i sw_i * sum_j l(p_ij, y_ij); write p = out_act(z), dz = dL/dz."""
+    Return scale * sum_i sw_i * sum_j l(p_ij, y_ij); write p = out_act(z), dz = dL/dz.
+    delta: LOSS_HUBER's; quantiles: LOSS_QUANTILE's K levels (float64), required for it."""
     cdef Py_ssize_t N = z.shape[0], K = z.shape[1]
     _check(p.shape[0] == N and p.shape[1] == K and y.shape[0] == N and y.shape[1] == K,
            "loss: shape mismatch")
     _check(dz is None or (dz.shape[0] == N and dz.shape[1] == K), "loss: dz shape")
     _check(sw is None or sw.shape[0] == N, "loss: sw shape")
     _check(N > 0 and K > 0, "loss: empty operand")
+    _check(loss != FM_LOSS_QUANTILE or (quantiles is not None and quantiles.shape[0] == K),
+           "loss: quantiles needs one level per output")
+    cdef fm_loss_par par
+    par.delta = delta
+    par.quantiles = NULL if quantiles is None or quantiles.shape[0] == 0 else &quantiles[0]
     cdef floating *pdz = NULL if dz is None else &dz[0, 0]
     cdef const floating *psw = NULL if sw is None else &sw[0]
     cdef double r
     with nogil:
         if floating is float:
-            r = fm_loss_f32(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, N, K,
-                            scale)
+            r = fm_loss_p_f32(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, &par,
+                              N, K, scale)
         else:
-            r = fm_loss_f64(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, N, K,
-                            scale)
+            r = fm_loss_p_f64(pdz, &p[0, 0], &z[0, 0], &y[0, 0], psw, loss, out_act, slope, &par,
+                              N, K, scale)
     return r
+
+
+def clip_grad(floating[::1] g, double max_norm=0.0, double value=0.0):
+    """Clip a flat gradient in place: by global L2 norm (max_norm > 0; returns the norm
+    before clipping) or by value (value > 0), as fm_train's update does."""
+    cdef Py_ssize_t n = g.shape[0]
+    cdef double t = 0.0
+    _check(n > 0, "clip_grad: empty operand")
+    with nogil:
+        if floating is float:
+            if max_norm > 0:
+                t = fm_clip_grad_norm_f32(&g[0], n, max_norm)
+            if value > 0:
+                fm_clip_grad_value_f32(&g[0], n, value)
+        else:
+            if max_norm > 0:
+                t = fm_clip_grad_norm_f64(&g[0], n, max_norm)
+            if value > 0:
+                fm_clip_grad_value_f64(&g[0], n, value)
+    return t
 
 
 cdef fm_optim _optim(dict o) except *:
@@ -455,8 +484,11 @@ cdef void *_norm_state_ptr(const fm_net *net, state, str what, int itemsize) exc
     return <void *>&s64[0]
 
 
-cdef fm_train_cfg _cfg(dict c) except *:
+cdef fm_train_cfg _cfg(dict c, Py_ssize_t K) except *:
+    """The fm_train_cfg of the dict c for a net of K outputs; a "quantiles" array in c
+    (float64, K levels) must outlive the C call (c holds it)."""
     cdef fm_train_cfg r
+    cdef const double[::1] q = c.get("quantiles")
     r.loss = c["loss"]
     r.loss_mult = c.get("loss_mult", 1.0)
     r.loss_per_output = c.get("loss_per_output", False)
@@ -472,6 +504,12 @@ cdef fm_train_cfg _cfg(dict c) except *:
     r.check_finite = c.get("check_finite", False)
     r.plain = 0
     r.path_steps = NULL
+    r.lpar.delta = c.get("huber_delta", 1.0)
+    _check(q is None or q.shape[0] == K, "cfg: quantiles needs one level per output")
+    _check(r.loss != FM_LOSS_QUANTILE or q is not None, "cfg: loss quantile needs quantiles")
+    r.lpar.quantiles = NULL if q is None else &q[0]
+    r.clip_norm = c.get("clip_norm", 0.0)
+    r.clip_value = c.get("clip_value", 0.0)
     return r
 
 
@@ -608,7 +646,7 @@ def train(dict call):
     cdef int64_t[:, ::1] path_steps = call.get("path_steps")
     cdef const int32_t[::1] norms = call.get("norms")
     cdef fm_net net = _net(sizes, acts, slopes, norms)
-    cdef fm_train_cfg c = _cfg(call["cfg"])
+    cdef fm_train_cfg c = _cfg(call["cfg"], sizes[sizes.shape[0] - 1])
     cdef fm_optim o = _optim(opt)
     cdef Py_ssize_t n_batches = call["n_batches"], done
     unknown = call.keys() - _TRAIN_FIELDS
@@ -680,7 +718,7 @@ def loss_grad(floating[::1] grad, floating[::1] work, const floating[::1] params
               const floating[::1] sw, Py_ssize_t batch, int n_threads=1):
     """Return the full-data objective; write its gradient into grad (flat layout)."""
     cdef fm_net net = _net(sizes, acts, slopes)
-    cdef fm_train_cfg c = _cfg(cfg)
+    cdef fm_train_cfg c = _cfg(cfg, sizes[sizes.shape[0] - 1])
     cdef Py_ssize_t n = x.shape[0]
     cdef double r
     _check(n > 0 and batch > 0, "loss_grad: empty data or batch")

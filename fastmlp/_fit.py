@@ -20,9 +20,9 @@ from fastmlp import _backend as B
 from fastmlp import _trainer
 from fastmlp._driver import prepare_state
 from fastmlp._transaction import Transactional, restore, snapshot
-from fastmlp._validation import (_all_finite, check_batch_norm_rows, check_nonneg_float,
-                                 check_positive_int, check_sample_weight, check_X,
-                                 nonfinite_error)
+from fastmlp._validation import (_all_finite, check_batch_norm_rows, check_clip, check_metrics,
+                                 check_nonneg_float, check_positive_int, check_sample_weight,
+                                 check_X, nonfinite_error, quantile_levels)
 from fastmlp.optim import as_lbfgs, get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
@@ -51,7 +51,10 @@ class TrainingMixin(Transactional):
             metric = B.Metric.REGRESSION  # mse, mae, r2
         mult, per_output = B.LOSS_REDUCTION[self.loss]
         cfg = {"loss": B.LOSSES[self.loss], "loss_mult": mult, "loss_per_output": per_output,
-               "l2": l2, "l2_batch_scaled": False, "metric": metric, "l1": l1}
+               "l2": l2, "l2_batch_scaled": False, "metric": metric, "l1": l1,
+               "huber_delta": self.huber_delta}
+        if self.loss == "quantile":  # float64 levels, one per output (fm_loss_par)
+            cfg["quantiles"] = quantile_levels(self.quantile, self.layers[-1])
         if train:
             cfg.update(input_noise=self.input_noise, seed=self._noise_seed)
         return cfg
@@ -134,9 +137,13 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
             learning_rate: Optional[float], optimizer: Any, momentum: Optional[float],
             nesterov: Optional[bool], l2: float, l1: float, lr_schedule: Any, shuffle: bool,
             validation_split: float, validation_data: Optional[tuple], sample_weight: Any,
-            class_weight: Any, callbacks: Optional[Sequence[Any]], verbose: int) -> None:
+            class_weight: Any, callbacks: Optional[Sequence[Any]], verbose: int,
+            metrics: Any = None, clip_grad_norm: Optional[float] = None,
+            clip_grad_value: Optional[float] = None) -> None:
     """:meth:`fastmlp.MLP.fit`: check the arguments, prepare the data, train in place."""
     epochs = check_positive_int(epochs, "epochs")
+    clip_norm, clip_value = check_clip(clip_grad_norm, clip_grad_value)
+    user_metrics = check_metrics(metrics, _trainer.HISTORY_KEYS)
     l2 = check_nonneg_float(l2, "l2")
     l1 = check_nonneg_float(l1, "l1")
     if learning_rate is not None:
@@ -151,6 +158,9 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
     if lbfgs is not None:  # full batch, scipy's L-BFGS-B: fastmlp._lbfgs
         from fastmlp import _lbfgs
 
+        if clip_norm or clip_value or user_metrics:
+            raise ValueError("clip_grad_norm, clip_grad_value and metrics apply to the "
+                             "stochastic optimizers, not optimizer='lbfgs'")
         _lbfgs.check_mlp_fit(model, learning_rate=learning_rate, momentum=momentum,
                              nesterov=nesterov, lr_schedule=lr_schedule, l1=l1)
         _lbfgs.require_scipy()
@@ -172,10 +182,11 @@ def run_fit(model: Any, X: Any, y: Any, *, epochs: int, batch_size: Optional[int
     bs = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
     if "batch" in model.norms:
         check_batch_norm_rows(n, bs)
+    cfg = {**model._cfg(l2, l1, train=True), "clip_norm": clip_norm, "clip_value": clip_value}
     try:
         _trainer.run(model, X, Y, sw, Xv, Yv, epochs=epochs, bs=bs, optimizer=opt,
-                     schedule=schedule, cfg=model._cfg(l2, l1, train=True),
-                     shuffle=bool(shuffle), callbacks=callbacks, verbose=verbose, check_x=True)
+                     schedule=schedule, cfg=cfg, shuffle=bool(shuffle), callbacks=callbacks,
+                     verbose=verbose, check_x=True, metrics=user_metrics)
     except _trainer.NonFiniteBatch:  # found before any training step used the bad values
         raise nonfinite_error(X, "X") from None  # the rows split off for validation are finite
 

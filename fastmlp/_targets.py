@@ -69,6 +69,17 @@ class TargetsMixin:
                              f"probabilities); got values in [{Y.min():g}, {Y.max():g}]")
         return Y
 
+    def _decode(self, p: np.ndarray) -> np.ndarray:
+        """What predict returns for outputs (or encoded targets) ``p`` (n, n_outputs):
+        class labels for a classifier, values (1-D for one output) for a regressor."""
+        if not self._is_classifier():
+            return p[:, 0] if p.shape[1] == 1 else p
+        if self.classes_ is None:  # trained on one-hot / multilabel targets
+            return np.argmax(p, axis=1) if self.loss == "cce" else (p > 0.5).astype(int)
+        if self.loss == "bce" and p.shape[1] == 1:
+            return self.classes_[(p[:, 0] > 0.5).astype(int)]
+        return self.classes_[np.argmax(p, axis=1)]
+
     def _class_index(self, y: np.ndarray) -> np.ndarray:
         """The index in classes_ of every label of y; raise on a label not in classes_."""
         classes = self.classes_

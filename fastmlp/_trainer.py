@@ -24,11 +24,14 @@ from fastmlp import _backend as B
 from fastmlp import _driver as D
 from fastmlp._backend import Metric
 from fastmlp.callbacks import CallbackList
+from fastmlp._validation import check_metric_value
 
 core = B.core
 
 _TARGET_SECONDS = 0.05
 _EVAL_ROWS = 4096
+#: the keys fit writes into ``history_`` itself (user metrics may not take them)
+HISTORY_KEYS = ("loss", "accuracy", "error_rate", "mse", "mae", "r2", "lr", "time", "epoch")
 
 
 NonFiniteBatch = D.NonFiniteBatch  # raised by run(check_x=True); see fastmlp._driver
@@ -67,7 +70,8 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
         hi = min(n, lo + _EVAL_ROWS)
         z = model._forward(X[lo:hi], "identity")
         p = np.empty_like(z)
-        total += core.loss(p, None, z, Y[lo:hi], None, cfg["loss"], out_act, model.leaky_slope, 1.0)
+        total += core.loss(p, None, z, Y[lo:hi], None, cfg["loss"], out_act, model.leaky_slope, 1.0,
+                           cfg["huber_delta"], cfg.get("quantiles"))
         y = Y[lo:hi]
         if cfg["metric"] == Metric.ARGMAX:
             correct += float(np.sum(p.argmax(1) == y.argmax(1)))
@@ -94,6 +98,19 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
     return out
 
 
+def call_metric(fn: Callable, name: str, y_true: np.ndarray, y_pred: np.ndarray,
+                where: str) -> float:
+    """A user metric's value; its exceptions propagate with a note naming it."""
+    try:
+        value = fn(y_true, y_pred)
+    except Exception as exc:
+        if hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(f"raised by the metric {name!r} given to fit(metrics=...) on {where}; "
+                         "the model was put back as it was before the call")
+        raise
+    return check_metric_value(value, name, where)
+
+
 def _ss_tot(Y: np.ndarray) -> np.ndarray:
     """Per-output total sum of squares of Y (R^2's denominator), in float64."""
     Yd = Y.astype(np.float64)
@@ -107,7 +124,8 @@ class _MLPHooks(D.Hooks):
     def __init__(self, model: Any, n: int, n_batches: int, Xv: Optional[np.ndarray],
                  Yv: Optional[np.ndarray], *, epochs: int, optimizer: Any, schedule: Any,
                  cfg: dict, shuffle: bool, callbacks: Any, verbose: int,
-                 ss_tot: Optional[np.ndarray]) -> None:
+                 ss_tot: Optional[np.ndarray], metrics: Optional[list] = None,
+                 train_xy: Optional[tuple] = None) -> None:
         from fastmlp._progress import EpochProgress  # local: keeps tqdm off the import path
 
         self.model, self.n, self.Xv, self.Yv = model, n, Xv, Yv
@@ -120,6 +138,27 @@ class _MLPHooks(D.Hooks):
         self.progress = EpochProgress(epochs, n_batches, verbose)
         self.t0 = 0.0
         self.last_lr = 0.0
+        # user metrics: (name, fn) and the sets they are taken on, targets decoded once
+        # (read-only: a metric cannot change the training targets through them)
+        self.metrics = metrics or []
+        self.metric_sets = []
+        if self.metrics:
+            sets = [("", *train_xy, "the training data")]
+            if Xv is not None:
+                sets.append(("val_", Xv, Yv, "the validation data"))
+            for prefix, X, Y, where in sets:
+                y_true = np.array(model._decode(Y), copy=True)
+                y_true.flags.writeable = False
+                self.metric_sets.append((prefix, X, y_true, where))
+
+    def user_metrics(self, epoch: int, row: dict) -> None:
+        """The user metrics of the epoch's final weights into ``row``."""
+        for prefix, X, y_true, where in self.metric_sets:
+            y_pred = np.array(self.model._decode(self.model._forward(X)), copy=True)
+            y_pred.flags.writeable = False
+            for name, fn in self.metrics:
+                row[prefix + name] = call_metric(fn, name, y_true, y_pred,
+                                                 f"{where} after epoch {epoch + 1}")
 
     def begin(self) -> None:
         self.cbs.on_train_begin({})
@@ -170,6 +209,7 @@ class _MLPHooks(D.Hooks):
             for k, v in evaluate(model, self.Xv, self.Yv,
                                  self.progress.update_validation).items():
                 row["val_" + k] = v
+        self.user_metrics(epoch, row)
         row["lr"] = self.last_lr
         row["time"] = time.perf_counter() - self.t0
         for k, v in row.items():
@@ -189,8 +229,10 @@ class _MLPHooks(D.Hooks):
 def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
         Xv: Optional[np.ndarray], Yv: Optional[np.ndarray], *, epochs: int, bs: int,
         optimizer: Any, schedule: Any, cfg: dict, shuffle: bool, callbacks: Any,
-        verbose: int, check_x: bool = False) -> None:
+        verbose: int, check_x: bool = False, metrics: Optional[list] = None) -> None:
     """Train ``model`` in place through the epoch driver (see the module docstring).
+
+    ``metrics``: user metrics [(name, fn)] recorded each epoch (see :meth:`MLP.fit`).
 
     ``check_x``: X has not been checked for NaN and infinity; fm_train checks
     each batch's rows right before using them until an epoch has gone over
@@ -203,7 +245,8 @@ def run(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
     hooks = _MLPHooks(model, n, n_batches, Xv, Yv, epochs=epochs, optimizer=optimizer,
                       schedule=schedule, cfg=cfg, shuffle=shuffle, callbacks=callbacks,
                       verbose=verbose,
-                      ss_tot=_ss_tot(Y) if cfg["metric"] == Metric.REGRESSION else None)
+                      ss_tot=_ss_tot(Y) if cfg["metric"] == Metric.REGRESSION else None,
+                      metrics=metrics, train_xy=(X, Y))
     model.stop_training = False
     model.interrupted_ = False
     completed = D.run_epochs(

@@ -24,7 +24,8 @@ __all__ = ["Interval", "Options", "validate_params", "check_X", "check_y_2d", "r
            "check_dtype", "check_dropout", "nonfinite_error", "NonFiniteError", "DivergenceError",
            "ForwardOverflowError", "ForwardOverflowWarning", "ThreadCountWarning", "errstate",
            "check_forward_output", "check_labels", "check_sample_weight", "check_callbacks",
-           "max_usable_threads", "THREADS_PER_CPU", "transaction", "naming"]
+           "max_usable_threads", "THREADS_PER_CPU", "transaction", "naming", "check_quantile",
+           "quantile_levels", "check_clip", "check_metrics", "check_metric_value"]
 
 
 @dataclass(frozen=True)
@@ -490,6 +491,102 @@ def check_callbacks(callbacks: Any, base: type, name: str = "callbacks") -> list
             raise ValueError(f"{name} must hold {base.__module__}.{base.__name__} instances; "
                              f"got {cb!r}")
     return cbs
+
+
+# ---------------------------------------------------------------------- losses, metrics, clipping
+def _real(v: Any) -> bool:
+    return isinstance(v, (numbers.Real, np.floating, np.integer)) and not isinstance(
+        v, (bool, np.bool_))
+
+
+def check_quantile(quantile: Any, n_outputs: Optional[int] = None,
+                   name: str = "quantile") -> Any:
+    """Return ``quantile`` (loss='quantile''s levels) as a float or a list of floats,
+    each in (0, 1); a list needs one level per output (checked once ``n_outputs`` is
+    known).  Raises ValueError naming the argument."""
+    if _real(quantile):
+        levels, one = [quantile], True
+    elif isinstance(quantile, (str, bytes, dict)) or not isinstance(quantile, Iterable):
+        raise ValueError(f"{name} must be a float in (0, 1) or one per output; got {quantile!r}")
+    else:
+        levels, one = list(np.asarray(quantile, dtype=object).ravel()), False
+    if not levels or not all(_real(q) and 0.0 < float(q) < 1.0 for q in levels):
+        raise ValueError(f"{name} levels must be floats in (0, 1); got {quantile!r}")
+    if not one and n_outputs is not None and len(levels) not in (1, n_outputs):
+        raise ValueError(f"{name}: the network has {n_outputs} outputs, so give one level or "
+                         f"{n_outputs}; got {len(levels)}")
+    return float(levels[0]) if one else [float(q) for q in levels]
+
+
+def quantile_levels(quantile: Any, n_outputs: int) -> np.ndarray:
+    """The float64 levels of each output for a :func:`check_quantile`-checked value."""
+    levels = check_quantile(quantile, n_outputs)
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(levels, dtype=np.float64),
+                                                (n_outputs,)))
+
+
+def check_clip(clip_grad_norm: Any, clip_grad_value: Any) -> tuple[float, float]:
+    """Return (max_norm, max_value) for fm_train (0.0: off) from fit's ``clip_grad_norm``
+    and ``clip_grad_value``: finite numbers > 0 or None, not both given."""
+    out = []
+    for name, v in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
+        if v is None:
+            out.append(0.0)
+            continue
+        if not _real(v) or not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a finite float > 0 or None; got {v!r}")
+        out.append(float(v))
+    if out[0] and out[1]:
+        raise ValueError("give clip_grad_norm or clip_grad_value, not both")
+    return out[0], out[1]
+
+
+def check_metrics(metrics: Any, reserved: Iterable[str],
+                  name: str = "metrics") -> list[tuple[str, Any]]:
+    """Return user metrics as [(name, callable)] from a callable, a list of callables
+    (named by their ``__name__``) or a dict {name: callable}.  Names must be unique,
+    identifiers-like, and not those of the built-in history keys (``reserved``) or
+    their ``val_`` twins."""
+    if metrics is None:
+        return []
+    if callable(metrics):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        items = list(metrics.items())
+    elif isinstance(metrics, (str, bytes)) or not isinstance(metrics, Iterable):
+        raise ValueError(f"{name} must be a callable (y_true, y_pred) -> float, a list of them "
+                         f"or a dict {{name: callable}}; got {metrics!r}")
+    else:
+        items = []
+        for fn in metrics:
+            label = getattr(fn, "__name__", None)
+            if callable(fn) and (not isinstance(label, str) or label == "<lambda>"):
+                raise ValueError(f"{name}: {fn!r} has no usable __name__ to record it under; "
+                                 f"give {name}={{'my_metric': fn}}")
+            items.append((label, fn))
+    taken = set(reserved)
+    out: list[tuple[str, Any]] = []
+    for label, fn in items:
+        if not callable(fn):
+            raise ValueError(f"{name} must hold callables (y_true, y_pred) -> float; got {fn!r}")
+        if not isinstance(label, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", label):
+            raise ValueError(f"{name}: metric names must be non-empty words; got {label!r}")
+        if label in taken or label.startswith("val_") or label in (n for n, _ in out):
+            raise ValueError(f"{name}: the name {label!r} is taken (built-in history keys, "
+                             f"'val_' names and duplicates are); give {name}={{'other': fn}}")
+        out.append((label, fn))
+    return out
+
+
+def check_metric_value(value: Any, label: str, where: str) -> float:
+    """A user metric's result as a float; anything but a finite real number raises
+    ValueError naming the metric."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not _real(value) or not np.isfinite(value):
+        raise ValueError(f"metric {label!r} returned {value!r} on {where}; a metric must "
+                         f"return a finite number")
+    return float(value)
 
 
 # ---------------------------------------------------------------------- transactions

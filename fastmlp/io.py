@@ -76,7 +76,10 @@ _OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3", "norm_state")
 _CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "leaky_slope", "init",
                 "dtype", "seed", "dropout", "input_noise", "noise_seed")
 #: config keys a file may leave out (older files, models without the feature)
-_CONFIG_OPTIONAL = ("norm",)
+_CONFIG_OPTIONAL = ("norm", "huber_delta", "quantile")
+#: the values of the loss's parameters a file without them means (written only for the
+#: loss that uses them: files of other models stay readable by older fastmlp)
+_CONFIG_DEFAULTS = {"huber_delta": 1.0, "quantile": 0.5}
 #: npy header versions read (numpy writes 1.0, or 2.0 for headers over 64 KiB)
 _NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0,
                  (2, 0): np.lib.format.read_array_header_2_0}
@@ -272,6 +275,13 @@ def _check_config(cfg: Any) -> dict:
             _CONFIG_KEYS):
         keys = sorted(cfg) if isinstance(cfg, dict) else type(cfg).__name__
         raise _Bad(f"entry 'config' should hold the keys {list(_CONFIG_KEYS)}; got {keys}")
+    cfg = {**_CONFIG_DEFAULTS, **cfg}
+    v = cfg["huber_delta"]
+    if not _is_real(v) or not math.isfinite(v) or v <= 0:
+        raise _Bad(f"config 'huber_delta' should be a finite number > 0; got {_short(v)}")
+    q = cfg["quantile"]
+    if not (_is_real(q) or (isinstance(q, list) and q and all(_is_real(x) for x in q))):
+        raise _Bad(f"config 'quantile' should be a level or a list of levels; got {_short(q)}")
     layers = cfg["layers"]
     if (not isinstance(layers, list) or not 2 <= len(layers) <= 65
             or not all(_is_int(w) and 1 <= w < 2**31 for w in layers)):
@@ -455,7 +465,8 @@ def _build(checked: dict, n_threads: Optional[int]) -> Any:
                              output_activation=cfg["output_activation"], loss=cfg["loss"],
                              leaky_slope=cfg["leaky_slope"], init=init, dtype=cfg["dtype"],
                              seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
-                             input_noise=cfg["input_noise"], norm=cfg["norm"])
+                             input_noise=cfg["input_noise"], norm=cfg["norm"],
+                             huber_delta=cfg["huber_delta"], quantile=cfg["quantile"])
     model._noise_seed = int(cfg["noise_seed"])
     model.init = cfg["init"]
     model._params[...] = checked["params"]
@@ -545,6 +556,10 @@ def _arrays(model: Any) -> dict:
               "noise_seed": str(model._noise_seed)}
     if any(model.norms):  # only then: files of models without norm stay as before
         config["norm"] = list(model.norms)
+    if model.loss == "huber":
+        config["huber_delta"] = model.huber_delta
+    if model.loss == "quantile":
+        config["quantile"] = model.quantile
     arrays: dict[str, np.ndarray] = {
         "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fastmlp_version": np.array(version), "config": _json(config, "configuration"),

@@ -29,7 +29,7 @@ from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
 from fastmlp.optim import as_lbfgs
 from fastmlp._validation import (as_list, check_dropout, check_dtype, check_forward_output,
-                                 check_nonneg_float, check_norm, check_X, check_y_2d,
+                                 check_nonneg_float, check_norm, check_quantile, check_X, check_y_2d,
                                  resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
@@ -152,8 +152,13 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     loss : str, default='auto'
         'mse' (mean of squared errors over samples and outputs), 'mae', 'bce'
         (sigmoid output, stable from logits, averaged like 'mse'), 'cce'
-        (softmax output; summed over classes, averaged over samples) or
-        'quadratic' (the textbook 1/(2n) sum ||y - a||^2).  'auto' decides at the first fit: class labels give
+        (softmax output; summed over classes, averaged over samples),
+        'quadratic' (the textbook 1/(2n) sum ||y - a||^2), 'huber'
+        (``torch.nn.HuberLoss``: r^2/2 for ``|r| < huber_delta``, else
+        huber_delta*(``|r|`` - huber_delta/2), r = output - target) or 'quantile' (the
+        pinball loss of the levels ``quantile``, one per output); 'huber' and
+        'quantile' average over samples and outputs, as torch's reduction='mean'.
+        'auto' decides at the first fit: class labels give
         'cce' ('bce' with one output), real-valued targets give 'mse'.
     leaky_slope : float, default=0.01
         Negative-side slope of 'leaky_relu' (>= 0).  ``leaky_relu_slope`` (the
@@ -197,6 +202,12 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         and shift (``norm_weights_``, ``norm_biases_``, initially 1 and 0),
         trained like the biases: ``l2``/``l1`` skip them, an optimizer's
         ``weight_decay`` reaches them only where it reaches the biases.
+    huber_delta : float, default=1.0
+        loss='huber': where the quadratic part turns linear (> 0; torch's ``delta``).
+    quantile : float or sequence of float, default=0.5
+        loss='quantile': the level in (0, 1) each output predicts, one for all
+        outputs or one per output.  Output j minimises the mean of
+        max(q_j (y - p), (q_j - 1)(y - p)); 0.5 predicts the median (half the MAE).
 
     Attributes
     ----------
@@ -279,7 +290,9 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                  n_threads: Optional[int] = None,
                  dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0,
                  leaky_relu_slope: Optional[float] = None,
-                 norm: Union[str, Sequence[Optional[str]], None] = None) -> None:
+                 norm: Union[str, Sequence[Optional[str]], None] = None,
+                 huber_delta: float = 1.0,
+                 quantile: Union[float, Sequence[float]] = 0.5) -> None:
         if layers is not None and hidden is not None:
             raise ValueError("give layers (all the widths, e.g. [64, 128, 10]) or hidden (the "
                              "hidden widths only, e.g. [128]), not both")
@@ -316,6 +329,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         self.seed = seed
         self.n_threads = resolve_threads(n_threads, core.max_threads())
         self._rng = np.random.default_rng(seed)
+        self.huber_delta = check_nonneg_float(huber_delta, "huber_delta", positive=True)
+        self.quantile = check_quantile(quantile)
         self.loss = "auto" if loss == "auto" else B.canonical(loss, B.LOSSES, B.LOSS_ALIASES, "loss")
         self.output_activation: Optional[str] = None
         if output_activation is not None:
@@ -405,6 +420,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             raise ValueError("a softmax output is only supported with loss='cce'")
         if loss == "cce" and self.layers[-1] < 2:
             raise ValueError("loss 'cce' (softmax) needs at least 2 outputs; use 'bce' for one")
+        if loss == "quantile":
+            check_quantile(self.quantile, self.layers[-1])
         self.loss = loss
 
     @property
@@ -723,7 +740,9 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             validation_split: float = 0.0, validation_data: Optional[tuple] = None,
             sample_weight: Any = None, class_weight: Any = None,
             callbacks: Optional[Sequence[Any]] = None, verbose: int = 1,
-            lr: Optional[float] = None) -> "MLP":
+            lr: Optional[float] = None, metrics: Any = None,
+            clip_grad_norm: Optional[float] = None,
+            clip_grad_value: Optional[float] = None) -> "MLP":
         """Train by mini-batch gradient descent; return self.
 
         The first fit of a model given ``hidden`` builds it: the input width
@@ -794,6 +813,24 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             and one line per epoch otherwise; 2 always one line per epoch.
         lr : float, optional
             Alias of ``learning_rate`` (torch's and the optimizers' name).
+        metrics : callable, list of callables or dict of str to callable, optional
+            Your own metrics, each ``f(y_true, y_pred) -> float`` as scikit-learn's
+            (``y_pred`` as :meth:`predict` returns it: labels or values), recorded
+            in ``history_`` after every epoch under the function's ``__name__`` (or
+            the dict's key): on the whole training set with the epoch's final
+            weights, and with a ``val_`` prefix on the validation data.  A metric
+            that raises stops the fit (the model is put back as it was before the
+            call) with the metric named in the exception's notes; one that returns
+            anything but a finite number raises ValueError.
+        clip_grad_norm : float, optional
+            Scale each step's gradient (every weight and bias together) down to this
+            L2 norm when it is longer, as ``torch.nn.utils.clip_grad_norm_`` (factor
+            ``clip_grad_norm / (norm + 1e-6)``).  It clips the loss's gradient:
+            ``l2``/``l1`` and an optimizer's ``weight_decay`` are added after, as
+            torch.optim adds weight_decay after clipping.
+        clip_grad_value : float, optional
+            Clamp each gradient entry to [-clip_grad_value, clip_grad_value]
+            (``torch.nn.utils.clip_grad_value_``); not together with clip_grad_norm.
 
         Returns
         -------
@@ -811,7 +848,9 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                          nesterov=nesterov, l2=l2, l1=l1, lr_schedule=lr_schedule,
                          shuffle=shuffle, validation_split=validation_split,
                          validation_data=validation_data, sample_weight=sample_weight,
-                         class_weight=class_weight, callbacks=callbacks, verbose=verbose)
+                         class_weight=class_weight, callbacks=callbacks, verbose=verbose,
+                         metrics=metrics, clip_grad_norm=clip_grad_norm,
+                         clip_grad_value=clip_grad_value)
         return self
 
     def fit_one_cycle(self, X: Any, y: Any, epochs: Optional[int] = None,
@@ -947,14 +986,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def predict(self, X: Any) -> np.ndarray:
         """Return class labels (classification) or predicted values (regression)."""
         self._check_ready()
-        p = self.forward(X)
-        if not self._is_classifier():
-            return p[:, 0] if p.shape[1] == 1 else p
-        if self.classes_ is None:  # trained on one-hot / multilabel targets
-            return np.argmax(p, axis=1) if self.loss == "cce" else (p > 0.5).astype(int)
-        if self.loss == "bce" and p.shape[1] == 1:
-            return self.classes_[(p[:, 0] > 0.5).astype(int)]
-        return self.classes_[np.argmax(p, axis=1)]
+        return self._decode(self.forward(X))
 
     def _evaluate_encoded(self, X: np.ndarray, Y: np.ndarray) -> dict:
         from fastmlp._trainer import evaluate

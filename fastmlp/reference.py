@@ -28,7 +28,7 @@ __all__ = [
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
     "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
     "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
-    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch",
+    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch", "clip_grad",
     "NORM_EPS", "NORM_MOMENTUM", "batchnorm_forward", "batchnorm_infer", "batchnorm_backward",
     "layernorm_forward", "layernorm_backward", "unpack_norm", "norm_state_init",
     "quantize_rows_u8", "qgemm_int", "qlinear_forward", "qforward_net",
@@ -38,7 +38,7 @@ __all__ = [
 NORM_EPS, NORM_MOMENTUM = 1e-5, 0.1
 
 ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
-LOSSES = ("mse", "mae", "bce", "cce", "poisson")
+LOSSES = ("mse", "mae", "bce", "cce", "poisson", "huber", "quantile")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
 
@@ -105,12 +105,15 @@ def linear_backward(dz, x, w, act_in: str = "identity", slope_in: float = 0.0):
 
 
 def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: float = 0.0,
-         scale: float = 1.0):
+         scale: float = 1.0, delta: float = 1.0, quantiles=None):
     """Return (L, p, dz): the loss, the output activation and dL/dz.
 
     Element losses: mse (p-y)^2, mae ``|p-y|``, bce -(y log p + (1-y) log(1-p))
     with p = sigmoid(z), cce -sum_j y_j log p_j with p = softmax(z), poisson
-    y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0).
+    y log(y/p) - y + p with p = exp(z) (y log(y/p) = 0 where y == 0), huber
+    r^2/2 if ``|r| < delta`` else delta (``|r|`` - delta/2) with r = p - y, quantile
+    max(q_j (y-p), (q_j - 1)(y-p)) with ``quantiles[j]`` = q_j (0.5 when None; its
+    derivative in p is 1/2 - q_j at p == y).
     ``L = scale * sum_i sw_i * sum_j l_ij``.
     """
     z, y = _f64(z), _f64(y)
@@ -143,11 +146,22 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
         ylogy = np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - z), 0.0)
         per_row = (ylogy - y + p).sum(axis=1)
         dz = p - y
-    elif loss in ("mse", "mae"):
+    elif loss in ("mse", "mae", "huber", "quantile"):
         p = act_forward(z, out_act, slope)
         r = p - y
-        per_row = (r**2 if loss == "mse" else np.abs(r)).sum(axis=1)
-        dp = 2 * r if loss == "mse" else np.sign(r)
+        if loss == "mse":
+            el, dp = r**2, 2 * r
+        elif loss == "mae":
+            el, dp = np.abs(r), np.sign(r)
+        elif loss == "huber":
+            quad = np.abs(r) < delta
+            el = np.where(quad, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
+            dp = np.clip(r, -delta, delta)
+        else:
+            q = np.full(r.shape[1], 0.5) if quantiles is None else _f64(quantiles)
+            el = np.maximum(q * -r, (q - 1) * -r)
+            dp = np.where(r > 0, 1 - q, np.where(r < 0, -q, 0.5 - q))
+        per_row = el.sum(axis=1)
         dz = act_backward(dp, p, out_act, slope)
     else:
         raise ValueError(f"unknown loss {loss!r}")
@@ -481,7 +495,8 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
         scales.append(dropout_scale(h[-1].shape, p, cfg.get("seed", 0), step, l + 1) if p else None)
         inp.append(h[-1] if scales[-1] is None else h[-1] * scales[-1])
     scale = _loss_scale(cfg, sw_sum, int(sizes[-1]))
-    L, p, d = loss(h[-1], y, sw, cfg["loss"], acts[-1], slopes[-1], scale)
+    L, p, d = loss(h[-1], y, sw, cfg["loss"], acts[-1], slopes[-1], scale,
+                   cfg.get("huber_delta", 1.0), cfg.get("quantiles"))
     gw, gb, gn = [None] * len(ws), [None] * len(ws), [None] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
         gw[l], gb[l] = inp[l].T @ d, d.sum(axis=0)
@@ -508,6 +523,21 @@ def loss_grad(params, sizes, acts, slopes, cfg: dict, x, y, sw=None):
     return L + 0.5 * l2 * float(params[:nw] @ params[:nw]), g
 
 
+def clip_grad(g, max_norm: Optional[float] = None, value: Optional[float] = None):
+    """Return (clipped g, its L2 norm before clipping), torch.nn.utils' rules:
+    ``max_norm``: g * min(1, max_norm / (||g||_2 + 1e-6)) over the whole vector;
+    ``value``: clamp(g, -value, value)."""
+    g = _f64(g).copy()
+    norm = float(np.sqrt(g @ g))
+    if max_norm:
+        c = max_norm / (norm + 1e-6)
+        if c < 1:
+            g *= c
+    if value:
+        g = np.clip(g, -value, value)
+    return g, norm
+
+
 def _count_correct(p, y, metric: int) -> int:
     if metric == Metric.ARGMAX:
         return int((p.argmax(axis=1) == y.argmax(axis=1)).sum())
@@ -524,9 +554,10 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
     hyper-parameters of ``lr_steps``/``mom_steps`` (momentum, or beta1 for
     Adam/AdamW) when given; step += 1; the rows ``order[lo:lo+batch]``;
     x + ``cfg['input_noise']`` * :func:`rng_normal` (stream 0); the forward and
-    gradient of :func:`_data_loss_grad`; penalties g_W += l2_eff*W +
-    l1*sign(W) with l2_eff = l2 (or l2/sum(sw_batch) when l2_batch_scaled);
-    then :func:`optim_step`.
+    gradient of :func:`_data_loss_grad`; that gradient clipped by
+    :func:`clip_grad` (``cfg['clip_norm']``, ``cfg['clip_value']``, 0: off);
+    penalties g_W += l2_eff*W + l1*sign(W) with l2_eff = l2 (or l2/sum(sw_batch)
+    when l2_batch_scaled); then :func:`optim_step`.
 
     ``stats`` = [sum loss*rows, correct rows, rows, sum penalty*rows] with
     penalty = 0.5*l2_eff*||W||^2 + l1*||W||_1 before the update; metric 3
@@ -578,6 +609,7 @@ def train_chunk(params, opt: dict, sizes, acts, slopes, cfg: dict, x, y, sw=None
             stats[4] += np.abs(r).sum()
             stats[5] += (r**2).sum()
             stats[6:] += (r**2).sum(axis=0)
+        g, _ = clip_grad(g, cfg.get("clip_norm"), cfg.get("clip_value"))
         l2 = cfg.get("l2", 0.0) / (sw_sum if cfg.get("l2_batch_scaled") else 1.0)
         l1, wv = cfg.get("l1", 0.0), params[:nw]
         stats[3] += (0.5 * l2 * float(wv @ wv) + l1 * float(np.abs(wv).sum())) * len(idx)

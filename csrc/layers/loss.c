@@ -1,6 +1,7 @@
 /*
- * loss.c -- MSE, MAE, binary and categorical cross-entropy with their
- * output deltas, float and double (bodies in loss_impl.h).  Not threaded:
+ * loss.c -- MSE, MAE, Huber, pinball (quantile), Poisson, binary and
+ * categorical cross-entropy with their output deltas, float and double
+ * (bodies in loss_impl.h).  Not threaded:
  * a loss pass is O(N*K), negligible next to the layers' GEMMs.
  */
 #include "core/fm_internal.h"

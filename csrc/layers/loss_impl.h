@@ -15,14 +15,49 @@
  *        its constant term, as scikit-learn's MLPRegressor(loss='poisson');
  *        y log(y/p) = y (log y - z), taken as 0 when y == 0; needs y >= 0)
  *                                         dz = s_i * (p - y)
+ *   HUBER  l = r^2/2 if |r| < delta, else delta (|r| - delta/2),  r = p - y
+ *        (torch.nn.HuberLoss's element)   dz = s_i * clamp(r, -delta, delta) * act'(p)
+ *   QUANTILE  l = max(q_j (y-p), (q_j - 1)(y-p)), the pinball loss of level q_j
+ *        of output j                      dz = s_i * g * act'(p), g = 1 - q_j where
+ *        p > y, -q_j where p < y, and 1/2 - q_j (the middle of the subgradients) at p == y
  * BCE, CCE and POISSON use the canonical-link shortcut dz = p - y (CCE: for targets
  * summing to 1) -- that is why they require sigmoid / softmax / exp outputs;
  * POISSON ignores out_act and always applies exp.
  */
 
+/* The elementwise regression losses' l and dl/dp of r = p - y at output j
+ * (MSE, MAE, HUBER, QUANTILE). */
+FM_INLINE double FM_FN(fm_reg_elem)(FM_T *dl, FM_T r, int loss, const fm_loss_par *par,
+                                    ptrdiff_t j)
+{
+    const FM_T ar = FM_FABS(r);
+    switch (loss) {
+    case FM_LOSS_MSE:
+        *dl = 2 * r;
+        return (double)(r * r);
+    case FM_LOSS_HUBER: {
+        const FM_T d = par ? (FM_T)par->delta : (FM_T)1;
+        if (ar < d) {
+            *dl = r;
+            return 0.5 * (double)r * (double)r;
+        }
+        *dl = r > 0 ? d : -d;
+        return (double)d * ((double)ar - 0.5 * (double)d);
+    }
+    case FM_LOSS_QUANTILE: {
+        const FM_T q = par && par->quantiles ? (FM_T)par->quantiles[j] : (FM_T)0.5;
+        *dl = r > 0 ? 1 - q : (r < 0 ? -q : (FM_T)0.5 - q);
+        return r > 0 ? (double)(1 - q) * (double)r : -(double)q * (double)r;
+    }
+    default: /* MAE */
+        *dl = (FM_T)(r > 0 ? 1 : (r < 0 ? -1 : 0));
+        return (double)ar;
+    }
+}
+
 static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
                                  const FM_T *FM_RESTRICT y, int loss, int out_act,
-                                 FM_T slope, ptrdiff_t K, FM_T s)
+                                 FM_T slope, const fm_loss_par *par, ptrdiff_t K, FM_T s)
 {
     double l = 0;
     ptrdiff_t j;
@@ -84,14 +119,9 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
         if (out_act == FM_ACT_SOFTMAX) FM_FN(fm_softmax_row)(p, K);
         else FM_FN(fm_act_span)(p, K, out_act, slope);
         for (j = 0; j < K; j++) {
-            FM_T r = p[j] - y[j];
-            if (loss == FM_LOSS_MSE) {
-                l += (double)(r * r);
-                if (dz) dz[j] = s * 2 * r;
-            } else {
-                l += (double)FM_FABS(r);
-                if (dz) dz[j] = s * (FM_T)(r > 0 ? 1 : (r < 0 ? -1 : 0));
-            }
+            FM_T dl;
+            l += FM_FN(fm_reg_elem)(&dl, p[j] - y[j], loss, par, j);
+            if (dz) dz[j] = s * dl;
         }
         if (dz && out_act == FM_ACT_SOFTMAX) {
             /* softmax Jacobian: dz_j = p_j (g_j - sum_k g_k p_k) */
@@ -105,16 +135,23 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
     return l;
 }
 
-double FM_FN(fm_loss)(FM_T *dz, FM_T *p, const FM_T *z, const FM_T *y, const FM_T *sw,
-                      int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale)
+double FM_FN(fm_loss_p)(FM_T *dz, FM_T *p, const FM_T *z, const FM_T *y, const FM_T *sw,
+                        int loss, int out_act, double slope, const fm_loss_par *par, ptrdiff_t N,
+                        ptrdiff_t K, double scale)
 {
     double total = 0;
     ptrdiff_t i;
     for (i = 0; i < N; i++) {
         double wi = sw ? (double)sw[i] : 1.0;
         double li = FM_FN(fm_loss_row)(dz ? dz + i * K : NULL, p + i * K, z + i * K, y + i * K,
-                                       loss, out_act, (FM_T)slope, K, (FM_T)(scale * wi));
+                                       loss, out_act, (FM_T)slope, par, K, (FM_T)(scale * wi));
         total += wi * li;
     }
     return scale * total;
+}
+
+double FM_FN(fm_loss)(FM_T *dz, FM_T *p, const FM_T *z, const FM_T *y, const FM_T *sw,
+                      int loss, int out_act, double slope, ptrdiff_t N, ptrdiff_t K, double scale)
+{
+    return FM_FN(fm_loss_p)(dz, p, z, y, sw, loss, out_act, slope, NULL, N, K, scale);
 }

@@ -140,6 +140,7 @@ typedef struct {
     fm_optim *opt;
     double l2, l1;              /* effective penalties on the weights */
     double penalty;             /* out: 0.5*l2*||W||^2 + l1*||W||_1 before the update */
+    double clip_norm, clip_value; /* > 0: clip the data gradient (fm_clip_grad_*) */
 } FM_FN(fm_upd);
 
 /* grad[off, off+n) += the penalties' gradient at the weights there; the
@@ -180,12 +181,16 @@ static void FM_FN(fm_update_span)(FM_FN(fm_upd) *u, const FM_T *grad, ptrdiff_t 
                            u->s2 ? u->s2 + off : NULL, grad + off, &o, n, n_decay, n_threads);
 }
 
-/* The plain update (llm.c's gpt2_update): penalise all weights, then one
- * optimizer pass over the whole flat buffer (weights first, then biases,
- * which decay only with decay_bias). */
+/* The plain update (llm.c's gpt2_update): clip the data gradient (one global
+ * norm over every weight and bias, or by value), penalise all weights, then
+ * one optimizer pass over the whole flat buffer (weights first, then biases,
+ * which decay only with decay_bias).  Clipping comes before the penalties, as
+ * torch.optim's weight_decay comes after clip_grad_norm_ (it is the optimizer's). */
 static void FM_FN(fm_params_update)(FM_FN(fm_upd) *u, FM_T *grad, const fm_layers *ls,
                                     int n_threads)
 {
+    if (u->clip_norm > 0) FM_FN(fm_clip_grad_norm)(grad, ls->n_params, u->clip_norm);
+    if (u->clip_value > 0) FM_FN(fm_clip_grad_value)(grad, ls->n_params, u->clip_value);
     FM_FN(fm_penalise)(u, grad, 0, ls->n_w);
     FM_FN(fm_update_span)(u, grad, 0, ls->n_params, u->opt->decay_bias ? ls->n_params : ls->n_w,
                           n_threads);

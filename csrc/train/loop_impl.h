@@ -75,6 +75,8 @@ static double FM_FN(fm_train_step)(FM_FN(fm_train_args) *t, FM_FN(fm_ws) *ws,
     FM_FN(fm_upd) u = {t->params, t->s1, t->s2, t->opt, 0, cfg->l1, 0};
     double loss;
     u.l2 = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;
+    u.clip_norm = cfg->clip_norm;
+    u.clip_value = cfg->clip_value;
     fm_plan_step(plan, ls, t->opt, cfg, rows, sizeof(FM_T));
     if (!plan->fast) {
         loss = FM_FN(fm_step_plain)(ws, ls, &u, t->grad, cfg, swb, scale, &ps);
@@ -216,8 +218,9 @@ static void FM_FN(fm_loss_grad_loop)(void *arg)
         ps.beta = lo > 0; /* later chunks add to the gradient */
         ws.x0 = t->x + lo * s0;
         FM_FN(fm_layers_forward)(&ws, &ls, t->params, &ps);
-        t->loss += FM_FN(fm_loss)(ws.d, p, p, t->y + lo * K, t->sw ? t->sw + lo : NULL, cfg->loss,
-                                  ls.out_act, ls.out_slope, ps.rows, K, scale);
+        t->loss += FM_FN(fm_loss_p)(ws.d, p, p, t->y + lo * K, t->sw ? t->sw + lo : NULL,
+                                    cfg->loss, ls.out_act, ls.out_slope, &cfg->lpar, ps.rows, K,
+                                    scale);
         FM_FN(fm_layers_backward)(&ws, &ls, t->grad, t->params, &ps);
     }
     l2 = cfg->l2_batch_scaled ? cfg->l2 / sw_sum : cfg->l2;

@@ -19,6 +19,10 @@
  *   FUSED   the SGD update inside the dW GEMM (fused_sgd_impl.h)
  * DEFER, RANK1 and FUSED exclude each other; without any of them the fast
  * step updates each layer right after its gradient (the optimizer's kernel).
+ * Gradient clipping (cfg->clip_norm, clip_value) needs the gradient before
+ * the update: clip_value turns DEFER, RANK1 and FUSED off (the fast step
+ * clamps each layer's gradient before its update), clip_norm, a global norm
+ * over all layers, the fast step itself.
  */
 #ifndef FM_PLAN_H
 #define FM_PLAN_H

@@ -19,8 +19,8 @@ static double FM_FN(fm_step_plain)(FM_FN(fm_ws) *ws, const fm_layers *ls, FM_FN(
     FM_T *p = ws->a[ls->n_dense];
     double loss;
     FM_FN(fm_layers_forward)(ws, ls, u->params, ps);      /* a_1 .. a_L (z_L for the loss) */
-    loss = FM_FN(fm_loss)(ws->d, p, p, ws->yb, swb, cfg->loss, ls->out_act, ls->out_slope,
-                          ps->rows, K, scale);             /* p = act(z_L), d = dL/dz_L */
+    loss = FM_FN(fm_loss_p)(ws->d, p, p, ws->yb, swb, cfg->loss, ls->out_act, ls->out_slope,
+                            &cfg->lpar, ps->rows, K, scale);             /* p = act(z_L), d = dL/dz_L */
     FM_FN(fm_layers_backward)(ws, ls, grad, u->params, ps); /* grad = dL/dparams */
     FM_FN(fm_params_update)(u, grad, ls, ps->n_threads);  /* penalties, optimizer */
     return loss;
@@ -43,8 +43,8 @@ static double FM_FN(fm_step_fast)(FM_FN(fm_ws) *ws, const fm_layers *ls, fm_plan
         if (ly->kind == FM_LAYER_DENSE) FM_FN(fm_fast_dense_forward)(ws, plan, ly, u->params, ps);
         else FM_FN(fm_layer_forward)(ws, ly, u->params, ps);
     }
-    loss = FM_FN(fm_loss)(ws->d, p, p, ws->yb, swb, cfg->loss, ls->out_act, ls->out_slope,
-                          ps->rows, K, scale);
+    loss = FM_FN(fm_loss_p)(ws->d, p, p, ws->yb, swb, cfg->loss, ls->out_act, ls->out_slope,
+                            &cfg->lpar, ps->rows, K, scale);
     FM_FN(fm_data_prefetch)(pf, 1, 2);
     for (i = ls->n - 1; i >= 0; i--) {
         const fm_layer *ly = &ls->layer[i];
