@@ -25,7 +25,8 @@ from fastmlp import reference as ref
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
 from fastmlp.callbacks import LambdaCallback
 from fastmlp.optim import SGD, Adam
-from fastmlp.testing import FD_RTOL, FD_STEP, assert_close, assert_train_trajectory
+from fastmlp.testing import (FD_RTOL, FD_STEP, assert_close, assert_train_trajectory,
+                             require_peer)
 
 
 # ---- 1. the loss kernels ------------------------------------------------------------------
@@ -182,7 +183,7 @@ def _torch_run(torch, tnet, topt, lossf, X, Y, epochs, bs, clip=None):
 
 @pytest.mark.parametrize("opt", ["sgd", "adam"])
 def test_huber_follows_torch(opt):
-    torch = pytest.importorskip("torch", reason="trajectory parity with PyTorch")
+    torch = require_peer("torch", "trajectory parity with PyTorch")
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((24, 3)), rng.standard_normal((24, 2)) * 3
     net = MLP([3, 8, 2], activation="tanh", loss="huber", huber_delta=0.7, dtype=np.float64,
@@ -201,7 +202,7 @@ def test_huber_follows_torch(opt):
 
 
 def test_quantile_follows_torch():
-    torch = pytest.importorskip("torch", reason="trajectory parity with PyTorch")
+    torch = require_peer("torch", "trajectory parity with PyTorch")
     rng = np.random.default_rng(1)
     X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
     levels = [0.2, 0.85]
@@ -551,7 +552,7 @@ def test_fit_with_a_clip_that_never_triggers_equals_fit_without():
 def test_clipping_follows_torch(kind, opt):
     """clip_grad_norm_ / clip_grad_value_ between backward and step, with torch.optim's
     weight_decay (applied inside step, so after the clip) in float64."""
-    torch = pytest.importorskip("torch", reason="trajectory parity with PyTorch")
+    torch = require_peer("torch", "trajectory parity with PyTorch")
     rng = np.random.default_rng(11)
     X, y = rng.standard_normal((30, 4)) * 2, rng.integers(0, 3, 30)
     net = MLP([4, 8, 3], activation="tanh", loss="cce", dtype=np.float64, seed=0)
