@@ -602,3 +602,18 @@ def test_bad_clip_values_are_named(kw, match):
     with pytest.raises(ValueError, match=match):
         net.fit(np.zeros((4, 2)), np.zeros(4), epochs=1, verbose=0, **kw)
     _assert_state(net, st)
+
+
+def test_lbfgs_takes_the_losses_but_not_clipping_or_metrics():
+    pytest.importorskip("scipy", reason="optimizer='lbfgs' uses scipy")
+    rng = np.random.default_rng(12)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 2)) * 2
+    for kw in ({"loss": "huber", "huber_delta": 0.5}, {"loss": "quantile", "quantile": [0.2, 0.8]}):
+        net = MLP([3, 5, 2], dtype=np.float64, seed=0, **kw)
+        before = net.evaluate(X, Y)["loss"]
+        net.fit(X, Y, optimizer="lbfgs", epochs=30, verbose=0)
+        assert net.evaluate(X, Y)["loss"] < 0.9 * before
+    for bad in ({"clip_grad_norm": 1.0}, {"clip_grad_value": 1.0},
+                {"metrics": [median_abs_error]}):
+        with pytest.raises(ValueError, match="lbfgs"):
+            net.fit(X, Y, optimizer="lbfgs", epochs=2, verbose=0, **bad)
