@@ -151,7 +151,7 @@ class StepLR(ClosedForm):
         self.interval = _interval(interval, "StepLR")
 
     def rates(self, t: np.ndarray, span: int) -> np.ndarray:
-        return np.array([self.base_lr * self.gamma ** (int(i) // self.step_size) for i in t])
+        return self.base_lr * np.power(self.gamma, (t // self.step_size).astype(np.float64))
 
 
 class ExponentialLR(ClosedForm):
@@ -163,7 +163,7 @@ class ExponentialLR(ClosedForm):
         self.interval = _interval(interval, "ExponentialLR")
 
     def rates(self, t: np.ndarray, span: int) -> np.ndarray:
-        return np.array([self.base_lr * self.gamma ** int(i) for i in t])
+        return self.base_lr * np.power(self.gamma, t.astype(np.float64))
 
 
 class CosineAnnealingLR(ClosedForm):

@@ -228,3 +228,26 @@ def test_sample_weights_weigh_rows_like_repeats():
     b.fit(X[rep], y[rep], optimizer="lbfgs", epochs=10, l2=1e-3, verbose=0)
     assert_close(a._params, b._params, np.float64, kind="trajectory", what="weights")
     np.testing.assert_allclose(a.history_["loss"], b.history_["loss"], rtol=1e-10)
+
+
+def test_follows_scipy_on_the_reference_objective():
+    """The reference twin: scipy's L-BFGS-B on fastmlp.reference.loss_grad (NumPy, float64)
+    from the same start takes the same steps as MLP.fit(optimizer='lbfgs')."""
+    import scipy.optimize
+
+    from fastmlp import reference as ref
+
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((50, 3)), rng.standard_normal((50, 2))
+    net = MLP([3, 6, 2], activation="tanh", loss="mse", dtype=np.float64, seed=1)
+    x0 = net._params.copy()
+    net.fit(X, Y, optimizer=LBFGS(tol=0.0), epochs=8, l2=0.05, verbose=0)
+    cfg = {"loss": "mse", "loss_mult": 1.0, "loss_per_output": True, "l2": 0.05,
+           "l2_batch_scaled": False}
+    seen = []
+    res = scipy.optimize.minimize(
+        lambda p: ref.loss_grad(p, [3, 6, 2], ["tanh", "identity"], [0.01, 0.01], cfg, X, Y),
+        x0, method="L-BFGS-B", jac=True, options={"maxiter": 8, "gtol": 0.0},
+        callback=lambda intermediate_result: seen.append(intermediate_result.fun))
+    assert_close(net._params, res.x, np.float64, kind="trajectory", what="weights")
+    np.testing.assert_allclose(net.history_["loss"], seen, rtol=1e-10)

@@ -101,6 +101,20 @@ def test_one_cycle_shape():
                           s.batch_lrs(1, 0, 25))
 
 
+def _replay_sgd(p0, lr, X, y, lrs, moms=None):
+    """The reference replay of a [4, 6, 3] relu/softmax net trained by SGD (momentum 0.9)
+    for three epochs of 12 batches of 4 unshuffled rows, at the per-batch rates given."""
+    p, st = p0, {"step": 0}
+    Y = np.eye(3)[y]
+    for e in range(3):
+        part = slice(12 * e, 12 * e + 12)
+        p, st, _ = ref.train_chunk(p, {"kind": "sgd", "lr": lr, "momentum": 0.9}, [4, 6, 3],
+                                   ["relu", "softmax"], [0.01] * 2, {"loss": "cce"}, X, Y, None,
+                                   None, 0, 12, 4, st, lr_steps=lrs[part],
+                                   mom_steps=None if moms is None else moms[part])
+    return p
+
+
 def test_one_cycle_runs_per_batch_in_c_and_chunking_does_not_matter(monkeypatch):
     """fit_one_cycle passes per-batch lr and momentum arrays to C: equal to the reference run
     with the same arrays, whatever the chunk sizes."""
@@ -119,14 +133,7 @@ def test_one_cycle_runs_per_batch_in_c_and_chunking_does_not_matter(monkeypatch)
     s.begin(0.01, 3, 12, 45)
     lrs = np.concatenate([s.batch_lrs(e, 0, 12) for e in range(3)])
     moms = np.concatenate([s.batch_moms(e, 0, 12) for e in range(3)])
-    # replay: three epochs of 12 batches over the unshuffled data
-    p, st = p0, {"step": 0}
-    Y = np.eye(3)[y]
-    for e in range(3):
-        p, st, _ = ref.train_chunk(p, {"kind": "sgd", "lr": 0.01, "momentum": 0.9}, [4, 6, 3],
-                                   ["relu", "softmax"], [0.01] * 2, {"loss": "cce"}, X, Y, None,
-                                   None, 0, 12, 4, st, lr_steps=lrs[12 * e:12 * e + 12],
-                                   mom_steps=moms[12 * e:12 * e + 12])
+    p = _replay_sgd(p0, 0.01, X, y, lrs, moms)
     assert_close(net._params, p, np.float64, kind="trajectory")
     assert net.history_["lr"][-1] == pytest.approx(lrs[-1])
 
@@ -366,12 +373,7 @@ def test_per_batch_schedule_follows_the_reference_whatever_the_chunks(monkeypatc
     assert np.array_equal(net._params, other._params)
     sched.begin(0.05, 3, 12, 45)
     lrs = np.concatenate([sched.batch_lrs(e, 0, 12) for e in range(3)])
-    p, st = p0, {"step": 0}
-    Y = np.eye(3)[y]
-    for e in range(3):
-        p, st, _ = ref.train_chunk(p, {"kind": "sgd", "lr": 0.05, "momentum": 0.9}, [4, 6, 3],
-                                   ["relu", "softmax"], [0.01] * 2, {"loss": "cce"}, X, Y, None,
-                                   None, 0, 12, 4, st, lr_steps=lrs[12 * e:12 * e + 12])
+    p = _replay_sgd(p0, 0.05, X, y, lrs)
     assert_close(net._params, p, np.float64, kind="trajectory")
     assert net.history_["lr"] == pytest.approx(lrs[11::12].tolist())
 
