@@ -19,6 +19,10 @@ The driver owns what must be the same for all of them:
   estimator, passed to C as its ``fm_optim``);
 * the stats of each chunk, decoded into :class:`fastmlp._backend.TrainStats`;
 * the finite check of X's rows during the first full epoch (``check_finite``);
+* divergence: after each C call, a non-finite loss or weight stops training
+  with the error :meth:`Hooks.diverged` gives (by default a
+  :class:`fastmlp.DivergenceError` whose model is rolled back to its state
+  before the call by the transaction around it);
 * Ctrl-C: the C call in flight completes before Python sees the signal, so
   the model stays at the last completed step, its optimizer step agreeing
   with its weights; the driver then calls ``hooks.interrupted`` and returns.
@@ -32,6 +36,7 @@ from typing import Any, Optional
 import numpy as np
 
 from fastmlp import _backend as B
+from fastmlp._validation import DivergenceError, _all_finite
 
 __all__ = ["Rows", "Hooks", "Chunking", "NonFiniteBatch", "prepare_state", "run_epochs",
            "aligned_count"]
@@ -180,6 +185,21 @@ class Hooks:
         """After the epoch (``complete``: every batch ran); True stops training."""
         return False
 
+    def diverged(self, epoch: int, what: str) -> Optional[BaseException]:
+        """The error to raise when a C call ends with a non-finite ``what`` ('loss' or
+        'weights'), or None to go on (a hook that watches the loss itself).
+
+        The default is a :class:`fastmlp.DivergenceError` with ``keeps_model``
+        False: the transaction around the training call puts the model back as
+        it was before the call (the weights of a diverging chunk are not usable).
+        """
+        err = DivergenceError(
+            f"training diverged in epoch {epoch + 1} (non-finite {what}); the model was "
+            "restored to its state before this call. Lower the learning rate or scale the "
+            "inputs and targets.")
+        err.keeps_model = False
+        return err
+
     def interrupted(self, state: dict) -> None:
         """Ctrl-C arrived; the model is at the last completed step."""
 
@@ -188,6 +208,15 @@ class Hooks:
 
 
 # ---------------------------------------------------------------------- the loop
+def _nonfinite(stats: B.TrainStats, params: np.ndarray) -> Optional[str]:
+    """'loss' or 'weights' when a C call left that non-finite (training diverged), else None."""
+    if not _all_finite(params):
+        return "weights"
+    if not np.isfinite(stats.data_loss + stats.penalty):
+        return "loss"
+    return None
+
+
 def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: Rows, bs: int,
                epochs: int, hooks: Hooks, chunking: Chunking, n_threads: int,
                dropout: Optional[np.ndarray] = None, check_finite: bool = False,
@@ -236,7 +265,13 @@ def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: 
                     raise NonFiniteBatch()
                 chunking.next(nb, time.perf_counter() - t0, n_batches)
                 done += nb
-                if hooks.chunk_end(epoch, done, nb, B.TrainStats.decode(stats), state):
+                decoded = B.TrainStats.decode(stats)
+                what = _nonfinite(decoded, params)
+                if what is not None:
+                    err = hooks.diverged(epoch, what)
+                    if err is not None:
+                        raise err
+                if hooks.chunk_end(epoch, done, nb, decoded, state):
                     break
             if done == n_batches:  # every row of X has passed the check
                 call_cfg["check_finite"] = False

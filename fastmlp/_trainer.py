@@ -197,12 +197,7 @@ class _MLPHooks(D.Hooks):
         return bool(self.model.stop_training)
 
     def epoch_end(self, epoch: int, stats: B.TrainStats, complete: bool, state: dict) -> bool:
-        model = self.model
-        if not np.isfinite(model._params).all():  # the transaction around fit restores
-            raise FloatingPointError(
-                f"training diverged in epoch {epoch + 1} (non-finite weights); the model was "
-                "restored to its state before this call. Lower the learning rate or "
-                "scale the inputs.")
+        model = self.model  # (a non-finite loss or weight: the driver raised, Hooks.diverged)
         row = train_metrics(stats, self.metric, self.ss_tot, self.n)
         if self.Xv is not None:
             self.progress.start_validation(self.Xv.shape[0])
@@ -299,6 +294,9 @@ class _RangeTestHooks(D.Hooks):
         if len(self.lrs) == len(self.lrs_all):
             self.stopped = True
         return self.stopped
+
+    def diverged(self, epoch: int, what: str) -> None:
+        return None  # chunk_end stops the range test at a non-finite loss
 
     def epoch_end(self, epoch: int, stats: B.TrainStats, complete: bool, state: dict) -> bool:
         return self.stopped

@@ -42,6 +42,9 @@ class Interval:
             return False
         if isinstance(v, float) and np.isnan(v):
             return False
+        # an open side's missing bound is an infinity outside the range (scikit-learn's rule)
+        if (self.right is None and v == np.inf) or (self.left is None and v == -np.inf):
+            return False
         lo_ok = self.left is None or (v >= self.left if self.closed in ("both", "left") else v > self.left)
         hi_ok = self.right is None or (v <= self.right if self.closed in ("both", "right") else v < self.right)
         return bool(lo_ok and hi_ok)
@@ -335,9 +338,11 @@ class DivergenceError(FloatingPointError, ValueError):
     """Training overflowed (non-finite weights or loss) and stopped.
 
     Both a FloatingPointError and a ValueError (scikit-learn's estimators raise
-    ValueError for this); the model keeps the last finite weights, with counters
-    that agree with them -- so a transaction around the call must let it pass
-    without restoring (``keeps_model``).
+    ValueError for this).  The Perceptrons keep the last finite weights, with
+    counters that agree with them -- so a transaction around the call must let it
+    pass without restoring (``keeps_model``).  The epoch driver of the MLPs
+    (:mod:`fastmlp._driver`) raises one whose ``keeps_model`` is False: the model
+    is put back as it was before the call.
     """
 
     #: the call committed the model's last finite state before raising: not rolled back

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["TOLERANCES", "tolerance", "assert_close", "assert_train_trajectory", "FD_STEP",
-           "FD_RTOL", "require_peer", "EXPORT_RTOL", "EXPORT_F64_RTOL"]
+           "FD_RTOL", "require_peer", "EXPORT_RTOL", "EXPORT_F64_RTOL", "assert_same_model"]
 
 #: rtol by (kind, dtype); atol is rtol * max|desired| (see the module docstring)
 TOLERANCES: dict[tuple[str, str], float] = {
@@ -95,6 +95,28 @@ def assert_close(actual: Any, desired: Any, dtype: Any = None, kind: str = "kern
         raise AssertionError(f"{what}: {int(bad.sum())} of {a.size} elements differ beyond rtol={rtol:g}"
                              f" (max abs diff {err.max():.3g}, max scaled rel diff {rel:.3g}); "
                              f"first: {pairs}")
+
+
+def assert_same_model(a: Any, b: Any) -> None:
+    """Assert that two :class:`fastmlp.MLP` hold the same state, bit for bit (a saved and a
+    loaded one): the parameters and their dtype, the architecture, loss, dropout and
+    noise, the history, the shuffling generator's state, the classes and the optimizer
+    state (step, layout, buffers)."""
+    assert type(a) is type(b), f"{type(a).__name__} != {type(b).__name__}"
+    assert np.array_equal(a._params, b._params) and a._params.dtype == b._params.dtype
+    assert (a.layers, a.activations, a.loss, a.output_activation, a.dropout, a.input_noise,
+            a._noise_seed, a.history_) == (b.layers, b.activations, b.loss, b.output_activation,
+                                           b.dropout, b.input_noise, b._noise_seed, b.history_)
+    assert a._rng.bit_generator.state == b._rng.bit_generator.state
+    assert (a.classes_ is None) == (b.classes_ is None)
+    if a.classes_ is not None:
+        assert np.array_equal(a.classes_, b.classes_)
+    sa, sb = a._opt_state, b._opt_state
+    assert (sa is None) == (sb is None)
+    if sa is not None:
+        assert sa["step"] == sb["step"] and sa["layout"] == sb["layout"]
+        for k in ("s1", "s2", "s3"):
+            assert (sa[k] is None and sb[k] is None) or np.array_equal(sa[k], sb[k])
 
 
 def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],

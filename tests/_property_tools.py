@@ -14,8 +14,10 @@ import warnings
 from typing import Any, Callable, Optional
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 #: reproducible in CI (derandomize), no wall-clock deadline on a loaded machine
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
@@ -26,6 +28,103 @@ FAILURES: collections.Counter = collections.Counter()
 
 def prop_settings(n: int):
     return settings(max_examples=n, **SETTINGS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_counts(pytestconfig):
+    """Print the case counts after a module's tests (import it into the test module)."""
+    yield
+    line = report()
+    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capman.global_and_fixture_disabled():
+        print("\n" + line)
+
+
+def draw_sizes(draw, n_min: int, n_max: int, k_max: int) -> tuple:
+    """(n samples, d features, k classes, a generator) for one generated case."""
+    n = draw(st.integers(n_min, n_max))
+    d = draw(st.integers(1, 4))
+    k = draw(st.integers(2, k_max))
+    return n, d, k, np.random.default_rng(draw(st.integers(0, 2**16)))
+
+
+def params_case(draw, table: dict, p_bad: int, p_good: int) -> tuple[dict, set]:
+    """(keyword arguments, names set to an invalid value) drawn from ``table``
+    (name -> (valid values, invalid values)): each name invalid with probability
+    1/(p_bad + 1) (valid instead when it has no invalid values), valid with
+    (p_good - 1)/(p_bad + 1), else left out."""
+    params, bad = {}, set()
+    for name, (good, wrong) in table.items():
+        r = draw(st.integers(0, p_bad))
+        if r == 0 and wrong:
+            params[name] = draw(st.sampled_from(wrong))
+            bad.add(name)
+        elif r < p_good:
+            params[name] = draw(st.sampled_from(good))
+    return params, bad
+
+
+# ---------------------------------------------------------------- damaged files
+def damage_bytes(draw, raw: bytes) -> bytes:
+    """``raw`` (a saved model) randomly damaged: truncated, bits flipped, bytes
+    overwritten, inserted, deleted or zeroed, or a zip header field overwritten."""
+    data = bytearray(raw)
+    n = len(data)
+    kind = draw(st.sampled_from(["truncate", "flip", "overwrite", "insert", "delete", "zero",
+                                 "header"]))
+    if kind == "truncate":
+        return bytes(data[:draw(st.integers(0, n - 1))])
+    if kind == "flip":
+        for _ in range(draw(st.integers(1, 8))):
+            i = draw(st.integers(0, n - 1))
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        return bytes(data)
+    i = draw(st.integers(0, n - 1))
+    if kind == "overwrite":
+        junk = draw(st.binary(min_size=1, max_size=64))
+        data[i:i + len(junk)] = junk
+    elif kind == "insert":
+        data[i:i] = draw(st.binary(min_size=1, max_size=64))
+    elif kind == "delete":
+        del data[i:i + draw(st.integers(1, 64))]
+    elif kind == "zero":
+        data[i:i + draw(st.integers(1, 256))] = bytes(min(n - i, 256))[:len(data[i:i + 256])]
+    else:  # a header field: within 64 bytes after a zip signature, where sizes and flags live
+        sigs = [j for j in range(n - 4) if data[j:j + 2] == b"PK" and data[j + 2] in (1, 3, 5)]
+        j = draw(st.sampled_from(sigs)) + draw(st.integers(4, 45))
+        field = draw(st.sampled_from([b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x01",
+                                      b"\x08\x00", b"\x63\x00", b"\xff\xff"]))
+        data[j:j + len(field)] = field
+    return bytes(data)
+
+
+def load_or_model_file_error(path: Any, load: Callable, check_loaded: Callable,
+                             resave_to: Any) -> Any:
+    """The contract of loading a damaged file: ModelFileError, or a model that passes
+    ``check_loaded`` and saves a file that loads again (hypothesis events say which)."""
+    from fastmlp.io import ModelFileError
+
+    try:
+        model = load(path)
+    except ModelFileError as exc:
+        event("ModelFileError: " + str(exc).split(": ", 1)[1][:40])
+        return None
+    event("loaded")
+    check_loaded(model)
+    load(model.save(resave_to))
+    return model
+
+
+#: values to put into a file's JSON entries, and arrays to put in place of its members
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=4),
+    max_leaves=12)
+arrays = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.float16, np.int64,
+                                           np.uint8, np.bool_, np.complex64, "<U3"]),
+                    shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=6))
 
 
 # ---------------------------------------------------------------- corruptions
@@ -155,6 +254,9 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
         return True
+    if (type(a) is type(b) and hasattr(a, "__dict__") and type(a).__eq__ is object.__eq__
+            and not isinstance(a, type)):  # an object kept by the estimator (a label binarizer,
+        return _same(vars(a), vars(b))       # an optimizer schedule): equal when its state is
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001

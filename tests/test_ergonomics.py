@@ -237,7 +237,7 @@ def test_timing_lines_and_the_mnist_loading_line(capsys, monkeypatch):
 
     calls = []
 
-    def fake_mnist(path, kind, download=False):
+    def fake_mnist(path, kind, download=False, max_bytes=None):
         calls.append(kind)
         rng = np.random.default_rng(0)
         n = 300 if kind == "train" else 100

@@ -14,6 +14,7 @@ import fastmlp
 from fastmlp import MLP, io
 from fastmlp.io import ModelFileError
 from fastmlp.optim import SGD, Adam, RMSprop
+from fastmlp.testing import assert_same_model
 
 
 def _trained(dtype=np.float32, labels=None, epochs=2):
@@ -26,31 +27,13 @@ def _trained(dtype=np.float32, labels=None, epochs=2):
     return net, X, y
 
 
-def _same(a: MLP, b: MLP) -> None:
-    assert np.array_equal(a._params, b._params) and a._params.dtype == b._params.dtype
-    assert a.layers == b.layers and a.activations == b.activations and a.loss == b.loss
-    assert a.output_activation == b.output_activation and a.dropout == b.dropout
-    assert a.input_noise == b.input_noise and a._noise_seed == b._noise_seed
-    assert a.history_ == b.history_
-    assert a._rng.bit_generator.state == b._rng.bit_generator.state
-    assert (a.classes_ is None) == (b.classes_ is None)
-    if a.classes_ is not None:
-        assert np.array_equal(a.classes_, b.classes_)
-    sa, sb = a._opt_state, b._opt_state
-    assert (sa is None) == (sb is None)
-    if sa is not None:
-        assert sa["step"] == sb["step"] and sa["layout"] == sb["layout"]
-        for k in ("s1", "s2", "s3"):
-            assert (sa[k] is None and sb[k] is None) or np.array_equal(sa[k], sb[k])
-
-
 @pytest.mark.parametrize("labels", [None, ["cat", "dog", "eel"], [10, 20, 30]])
 def test_round_trip(tmp_path, dtype, labels):
     net, X, _ = _trained(dtype, labels)
     path = net.save(tmp_path / "model")
     assert path == str(tmp_path / "model.npz") and os.path.exists(path)
     back = MLP.load(path)
-    _same(net, back)
+    assert_same_model(net, back)
     assert np.array_equal(net.predict(X), back.predict(X))
     with np.load(path, allow_pickle=False) as z:  # plain arrays only
         assert str(z["format"]) == "fastmlp.MLP" and int(z["format_version"]) == io.FORMAT_VERSION
@@ -60,7 +43,7 @@ def test_round_trip(tmp_path, dtype, labels):
 def test_round_trip_of_an_unfitted_regressor(tmp_path):
     net = MLP("3-5-2", loss="mse", seed=1)
     back = MLP.load(net.save(tmp_path / "r.npz"), n_threads=1)
-    _same(net, back)
+    assert_same_model(net, back)
     assert back.n_threads == 1
 
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import atexit
 import gzip
 import json
+import os
 import pathlib
 import shutil
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -29,13 +31,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from fastmlp import MLP, ForwardOverflowError
 from fastmlp.cli import commands as cli
 from fastmlp.datasets import read_idx
 from fastmlp.io import ModelFileError
 from fastmlp.optim import SGD, Adagrad, Adam, RMSprop
+from fastmlp.testing import assert_same_model
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (--import-mode=importlib)
+from _property_tools import (  # noqa: E402
+    arrays, damage_bytes, json_values, load_or_model_file_error)
 
 SETTINGS = dict(deadline=None, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -89,28 +95,11 @@ def models(draw):
     return net
 
 
-def _same(a, b):
-    assert np.array_equal(a._params, b._params) and a._params.dtype == b._params.dtype
-    assert (a.layers, a.activations, a.loss, a.output_activation, a.dropout, a.input_noise,
-            a._noise_seed, a.history_) == (b.layers, b.activations, b.loss, b.output_activation,
-                                           b.dropout, b.input_noise, b._noise_seed, b.history_)
-    assert a._rng.bit_generator.state == b._rng.bit_generator.state
-    assert (a.classes_ is None) == (b.classes_ is None)
-    if a.classes_ is not None:
-        assert np.array_equal(a.classes_, b.classes_)
-    sa, sb = a._opt_state, b._opt_state
-    assert (sa is None) == (sb is None)
-    if sa is not None:
-        assert sa["step"] == sb["step"] and sa["layout"] == sb["layout"]
-        for k in ("s1", "s2", "s3"):
-            assert (sa[k] is None and sb[k] is None) or np.array_equal(sa[k], sb[k])
-
-
 @settings(max_examples=150, **SETTINGS)
 @given(net=models())
 def test_io_round_trip_of_random_models(net):
     back = MLP.load(net.save(_path("rt.npz")))
-    _same(net, back)
+    assert_same_model(net, back)
     X = np.random.default_rng(0).standard_normal((3, net.layers[0]))
     assert np.array_equal(net.forward(X), back.forward(X))
 
@@ -132,14 +121,7 @@ def _base_files() -> list:
 BASES = _base_files()
 
 
-def _load_or_model_file_error(path):
-    """The contract: ModelFileError, or a model that works and saves a file that loads."""
-    try:
-        net = MLP.load(path)
-    except ModelFileError as exc:
-        event("ModelFileError: " + str(exc).split(": ", 1)[1][:40])
-        return None
-    event("loaded")
+def _works(net):
     X = np.zeros((2, net.layers[0]))
     assert np.isfinite(net._params).all()
     try:
@@ -148,40 +130,16 @@ def _load_or_model_file_error(path):
         event("forward overflowed")
     else:
         assert out.shape == (2, net.layers[-1])
-    MLP.load(net.save(_path("resaved.npz")))
-    return net
+
+
+def _load_or_model_file_error(path):
+    """The contract: ModelFileError, or a model that works and saves a file that loads."""
+    return load_or_model_file_error(path, MLP.load, _works, _path("resaved.npz"))
 
 
 @st.composite
 def damaged(draw):
-    data = bytearray(draw(st.sampled_from(BASES)))
-    n = len(data)
-    kind = draw(st.sampled_from(["truncate", "flip", "overwrite", "insert", "delete", "zero",
-                                 "header"]))
-    if kind == "truncate":
-        return bytes(data[:draw(st.integers(0, n - 1))])
-    if kind == "flip":
-        for _ in range(draw(st.integers(1, 8))):
-            i = draw(st.integers(0, n - 1))
-            data[i] ^= 1 << draw(st.integers(0, 7))
-        return bytes(data)
-    i = draw(st.integers(0, n - 1))
-    if kind == "overwrite":
-        junk = draw(st.binary(min_size=1, max_size=64))
-        data[i:i + len(junk)] = junk
-    elif kind == "insert":
-        data[i:i] = draw(st.binary(min_size=1, max_size=64))
-    elif kind == "delete":
-        del data[i:i + draw(st.integers(1, 64))]
-    elif kind == "zero":
-        data[i:i + draw(st.integers(1, 256))] = bytes(min(n - i, 256))[:len(data[i:i + 256])]
-    else:  # a header field: within 64 bytes after a zip signature, where sizes and flags live
-        sigs = [j for j in range(n - 4) if data[j:j + 2] == b"PK" and data[j + 2] in (1, 3, 5)]
-        j = draw(st.sampled_from(sigs)) + draw(st.integers(4, 45))
-        field = draw(st.sampled_from([b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x01",
-                                      b"\x08\x00", b"\x63\x00", b"\xff\xff"]))
-        data[j:j + len(field)] = field
-    return bytes(data)
+    return damage_bytes(draw, draw(st.sampled_from(BASES)))
 
 
 @pytest.mark.slow  # the longest of the suite (25-31 s under load here)
@@ -202,17 +160,6 @@ def _entries(raw: bytes) -> dict:
 
 ENTRIES = [_entries(b) for b in BASES]
 JSON_KEYS = ("config", "history", "rng", "optimizer")
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=4),
-    max_leaves=12)
-arrays = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.float16, np.int64,
-                                           np.uint8, np.bool_, np.complex64, "<U3"]),
-                    shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=6))
-
-
 @st.composite
 def edited(draw):
     entries = dict(draw(st.sampled_from(ENTRIES)))

@@ -18,9 +18,10 @@ from fastmlp import MLP
 from fastmlp.callbacks import EarlyStopping
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (--import-mode=importlib)
-from _property_tools import (  # noqa: E402
+from _property_tools import (  # noqa: E402, F401 (report_counts: an autouse fixture)
     SW_INVALID, SW_KINDS, X_INVALID, X_KINDS, Y_INVALID, Y_KINDS,
-    check_call, finite, make_labels, make_sw, make_X, prop_settings, report)
+    check_call, draw_sizes, finite, make_labels, make_sw, make_X, params_case,
+    prop_settings, report_counts)
 
 DTYPES = [np.float32, np.float64]
 try:  # the all-or-nothing training calls (py-driver's mechanism): asserted once it exists
@@ -37,20 +38,8 @@ def _atomic(est) -> bool:
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report_counts(pytestconfig):
-    yield
-    line = report()
-    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capman.global_and_fixture_disabled():
-        print("\n" + line)
-
-
 def _data(draw, n_min=6):
-    n = draw(st.integers(n_min, 20))
-    d = draw(st.integers(1, 4))
-    k = draw(st.integers(2, 3))
-    return n, d, k, np.random.default_rng(draw(st.integers(0, 2**16)))
+    return draw_sizes(draw, n_min, 20, 3)
 
 
 # ---------------------------------------------------------------- fastmlp.MLP
@@ -68,15 +57,7 @@ MLP_PARAMS = {
 
 @st.composite
 def mlp_ctor(draw):
-    params, bad = {}, set()
-    for name, (good, wrong) in MLP_PARAMS.items():
-        r = draw(st.integers(0, 11))
-        if r == 0:
-            params[name] = draw(st.sampled_from(wrong))
-            bad.add(name)
-        elif r < 5:
-            params[name] = draw(st.sampled_from(good))
-    return params, bad
+    return params_case(draw, MLP_PARAMS, 11, 5)
 
 
 @prop_settings(250)
@@ -105,15 +86,8 @@ FIT_KW = {
 
 @st.composite
 def fit_kwargs(draw):
-    kw, bad = {"verbose": 0}, set()
-    for name, (good, wrong) in FIT_KW.items():
-        r = draw(st.integers(0, 14))
-        if r == 0 and wrong:
-            kw[name] = draw(st.sampled_from(wrong))
-            bad.add(name)
-        elif r < 4:
-            kw[name] = draw(st.sampled_from(good))
-    return kw, bad
+    kw, bad = params_case(draw, FIT_KW, 14, 4)
+    return {"verbose": 0, **kw}, bad
 
 
 @prop_settings(200)

@@ -22,30 +22,18 @@ from fastmlp import Perceptron
 from fastmlp.sklearn import Perceptron as SkPerceptron
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # (--import-mode=importlib)
-from _property_tools import (  # noqa: E402
+from _property_tools import (  # noqa: E402, F401 (report_counts: an autouse fixture)
     SW_INVALID, SW_KINDS, X_INVALID, X_KINDS, Y_INVALID, Y_KINDS,
-    check_call, finite, make_labels, make_sw, make_X, prop_settings, report)
+    check_call, draw_sizes, finite, make_labels, make_sw, make_X, params_case,
+    prop_settings, report_counts)
 
 DTYPES = [np.float32, np.float64]
 # hypothesis' failure report imports a deprecated module: keep the report readable
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _report_counts(pytestconfig):
-    yield
-    line = report()
-    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capman.global_and_fixture_disabled():
-        print("\n" + line)
-
-
 def _data(draw, n_min=4):
-    n = draw(st.integers(n_min, 24))
-    d = draw(st.integers(1, 4))
-    k = draw(st.integers(2, 4))
-    seed = draw(st.integers(0, 2**16))
-    return n, d, k, np.random.default_rng(seed)
+    return draw_sizes(draw, n_min, 24, 4)
 
 
 # ---------------------------------------------------------------- fastmlp.Perceptron
@@ -140,14 +128,7 @@ SK_PARAMS = {
 
 @st.composite
 def sk_params(draw, p_bad=12):
-    params, bad = {}, set()
-    for name, (good, wrong) in SK_PARAMS.items():
-        r = draw(st.integers(0, p_bad))
-        if r == 0:
-            params[name] = draw(st.sampled_from(wrong))
-            bad.add(name)
-        elif r < 4:
-            params[name] = draw(st.sampled_from(good))
+    params, bad = params_case(draw, SK_PARAMS, p_bad, 4)
     if params.get("random_state", 0) is None:
         params["random_state"] = 0  # results compared below need a fixed seed
     return params, bad

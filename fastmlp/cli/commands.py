@@ -156,8 +156,9 @@ def _load_named(name: str, args: argparse.Namespace) -> tuple:
         ok = False
         try:
             with _dataset_errors():
-                Xtr, ytr = loader(args.data_path, "train", download=args.download)
-                Xte, yte = loader(args.data_path, "test", download=args.download)
+                limit = getattr(args, "max_size", DEFAULT_MAX_SIZE)  # each file's data, inflated
+                Xtr, ytr = loader(args.data_path, "train", download=args.download, max_bytes=limit)
+                Xte, yte = loader(args.data_path, "test", download=args.download, max_bytes=limit)
             ok = True
         finally:
             if getattr(args, "announce_loading", False):
@@ -1033,15 +1034,34 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join("  " + line for line in lines)
 
 
-def _model_command(sub: Any, name: str, *, help: str, description: str, examples: list,
-                   data_help: str, data_required: bool) -> argparse.ArgumentParser:
-    """A subcommand that applies a saved model (positional MODEL) to --data FILE."""
+#: the subcommands that apply a saved model: name -> (help, description, examples,
+#: --data's help, whether --data is required, --label-column's help)
+_MODEL_COMMANDS = {
+    "evaluate": ("score a saved model on a file or dataset",
+                 "Print the loss and accuracy (or mse/mae) of a saved model.",
+                 ["fastmlp evaluate model.npz --data test.csv --label-column label",
+                  "fastmlp evaluate mnist.npz --dataset mnist"],
+                 "a CSV or NPZ file with labels", False, "label column of --data (default: last)"),
+    "predict": ("predict labels (or values) for a file",
+                "Write one prediction per row of a CSV/NPZ file.",
+                ["fastmlp predict model.npz --data new.csv",
+                 "fastmlp predict model.npz --data new.csv --proba -o probs.csv"],
+                "a CSV or NPZ file", True, "a column to leave out (e.g. labels present in the file)"),
+}
+
+
+def _model_command(sub: Any, name: str, func: Any) -> argparse.ArgumentParser:
+    """A subcommand that applies a saved model (positional MODEL) to --data FILE
+    (its texts in :data:`_MODEL_COMMANDS`)."""
+    help, description, examples, data_help, data_required, label_help = _MODEL_COMMANDS[name]
     p = sub.add_parser(name, help=help, description=description, epilog=_examples(*examples),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="a model saved by fastmlp train --output")
     p.add_argument("--data", required=data_required, default=None, metavar="FILE",
                    help=data_help)
+    p.add_argument("--label-column", default=None, metavar="COL", help=label_help)
     _add_limit_options(p)
+    p.set_defaults(func=func)
     return p
 
 
@@ -1113,30 +1133,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(t)
     t.set_defaults(func=cmd_train)
 
-    e = _model_command(sub, "evaluate", help="score a saved model on a file or dataset",
-                       description="Print the loss and accuracy (or mse/mae) of a saved model.",
-                       examples=["fastmlp evaluate model.npz --data test.csv --label-column label",
-                                 "fastmlp evaluate mnist.npz --dataset mnist"],
-                       data_help="a CSV or NPZ file with labels", data_required=False)
+    e = _model_command(sub, "evaluate", cmd_evaluate)
     e.add_argument("--dataset", default=None, help="or a dataset name")
     e.add_argument("--split", default="test", choices=("test", "train"),
                    help="split of --dataset (default: test)")
-    e.add_argument("--label-column", default=None, metavar="COL",
-                   help="label column of --data (default: last)")
     e.add_argument("--seed", type=int, default=0, help="seed of generated datasets")
     _add_data_options(e)
-    e.set_defaults(func=cmd_evaluate)
 
-    r = _model_command(sub, "predict", help="predict labels (or values) for a file",
-                       description="Write one prediction per row of a CSV/NPZ file.",
-                       examples=["fastmlp predict model.npz --data new.csv",
-                                 "fastmlp predict model.npz --data new.csv --proba -o probs.csv"],
-                       data_help="a CSV or NPZ file", data_required=True)
-    r.add_argument("--label-column", default=None, metavar="COL",
-                   help="a column to leave out (e.g. labels present in the file)")
+    r = _model_command(sub, "predict", cmd_predict)
     r.add_argument("--proba", action="store_true", help="class probabilities instead of labels")
     r.add_argument("--output", "-o", default=None, help="write here instead of stdout")
-    r.set_defaults(func=cmd_predict)
 
     d = sub.add_parser("demo", help="run a seed demo (fastmlp demo list)",
                        description="Run a demo: it prints what it measured against the published "

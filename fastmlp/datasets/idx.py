@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import stat
 import tempfile
 import urllib.request
 import zlib
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from fastmlp.datasets._common import _CHUNK, PathLike, _check_bool, _Reader
+from fastmlp.datasets._common import _CHUNK, PathLike, _check_bool, _check_int, _Reader
 
 #: Class names of Fashion-MNIST, indexed by label.
 FASHION_MNIST_CLASSES: tuple[str, ...] = (
@@ -45,6 +46,14 @@ _IDX_TYPES: dict[int, tuple[str, str]] = {
     0x0E: (">f8", "float64"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+#: default bound on the data one IDX file may hold (``max_bytes``): 20 times MNIST's
+#: training images; the header's claim is checked against it before anything is read
+DEFAULT_MAX_BYTES = 1 << 30
+#: deflate expands a stream at most about 1032:1, so a gzip file of s bytes cannot hold
+#: more than this many times s (a header claiming more is a lie: refused before reading)
+_MAX_DEFLATE_RATIO = 1100
+#: trailing bytes counted at most before a file is refused (a bomb's tail is not inflated)
+_MAX_TRAILING_COUNT = _CHUNK
 
 
 def _read_exact(f: _Reader, n: int) -> bytearray:
@@ -58,13 +67,15 @@ def _read_exact(f: _Reader, n: int) -> bytearray:
     return buf
 
 
-def _count_rest(f: _Reader) -> int:
+def _count_rest(f: _Reader, limit: int) -> int:
+    """Bytes left in ``f``, counted up to ``limit`` (more than that: ``limit + 1``)."""
     total = 0
-    while True:
-        chunk = f.read(_CHUNK)
+    while total <= limit:
+        chunk = f.read(min(_CHUNK, limit + 1 - total))
         if not chunk:
             return total
         total += len(chunk)
+    return total
 
 
 def _parse_idx(
@@ -73,7 +84,16 @@ def _parse_idx(
     *,
     expected_magic: int | None,
     what: str,
+    max_bytes: int,
+    stored: int | None,
+    gzipped: bool,
+    inner_dims: tuple[int, ...] | None = None,
 ) -> np.ndarray:
+    """The array of one IDX stream.  The size the header claims is checked before the
+    payload is read: against ``max_bytes``, against the ``stored`` size of the file
+    (uncompressed: what it holds; gzip: the most deflate can expand it to) and, when
+    given, the dimensions after the first against ``inner_dims``; the payload is then
+    read in chunks of at most what the header claims."""
     header = _read_exact(f, 4)
     if len(header) < 4:
         raise ValueError(f"{name}: not an IDX file: only {len(header)} bytes, too short for a header")
@@ -111,16 +131,30 @@ def _parse_idx(
     n_bytes = dtype.itemsize
     for d in dims:
         n_bytes *= d
+    if inner_dims is not None and dims[1:] != inner_dims:
+        raise ValueError(f"{name}: images are {'x'.join(map(str, dims[1:]))}; they must be "
+                         f"{'x'.join(map(str, inner_dims))} (the header's shape is {dims})")
+    promise = f"the header promises {n_bytes} bytes of data (shape {dims}, {_IDX_TYPES[code][1]})"
+    if stored is not None and not gzipped and n_bytes > stored - 4 - 4 * ndim:
+        raise ValueError(f"{name}: truncated: {promise} but the file holds only "
+                         f"{max(stored - 4 - 4 * ndim, 0)}")
+    if n_bytes > max_bytes:
+        raise ValueError(f"{name}: {promise}, more than max_bytes={max_bytes}; pass a larger "
+                         "max_bytes (command line: --max-size) to read it")
+    if stored is not None and gzipped and n_bytes > stored * _MAX_DEFLATE_RATIO:
+        raise ValueError(f"{name}: damaged: {promise} but a gzip file of {stored} bytes cannot "
+                         "inflate to that much (deflate expands at most about 1032:1)")
     payload = _read_exact(f, n_bytes)
     if len(payload) < n_bytes:
         raise ValueError(
             f"{name}: truncated: the header promises {n_bytes} bytes of data "
             f"(shape {dims}, {_IDX_TYPES[code][1]}) but the file holds only {len(payload)}"
         )
-    extra = _count_rest(f)
+    extra = _count_rest(f, _MAX_TRAILING_COUNT)
     if extra:
+        count = str(extra) if extra <= _MAX_TRAILING_COUNT else f"more than {_MAX_TRAILING_COUNT}"
         raise ValueError(
-            f"{name}: {extra} unexpected trailing bytes after the {n_bytes} bytes of data "
+            f"{name}: {count} unexpected trailing bytes after the {n_bytes} bytes of data "
             f"the header describes (shape {dims})"
         )
     arr = np.frombuffer(payload, dtype=dtype).reshape(dims)
@@ -129,33 +163,50 @@ def _parse_idx(
     return arr
 
 
-def _read_idx_file(path: Path, *, expected_magic: int | None = None, what: str = "") -> np.ndarray:
+def _read_idx_file(path: Path, *, expected_magic: int | None = None, what: str = "",
+                   max_bytes: int = DEFAULT_MAX_BYTES,
+                   inner_dims: tuple[int, ...] | None = None) -> np.ndarray:
     name = str(path)
-    with open(path, "rb") as raw:
+    # a FIFO must not block the open, a device (/dev/zero) must not be read
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ValueError(f"{name}: not a regular file")
+    with open(fd, "rb") as raw:
         is_gzip = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
+        kw = {"expected_magic": expected_magic, "what": what, "max_bytes": max_bytes,
+              "stored": st.st_size, "gzipped": is_gzip, "inner_dims": inner_dims}
         if not is_gzip:
             if path.suffix == ".gz":
                 raise ValueError(f"{name}: named .gz but is not gzip-compressed (no gzip header)")
-            return _parse_idx(raw, name, expected_magic=expected_magic, what=what)
+            return _parse_idx(raw, name, **kw)
         try:
             with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                return _parse_idx(gz, name, expected_magic=expected_magic, what=what)
+                return _parse_idx(gz, name, **kw)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise ValueError(f"{name}: corrupt gzip stream: {exc}") from exc
 
 
-def read_idx(path: PathLike) -> np.ndarray:
+def read_idx(path: PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Read one IDX file (gzipped or not) into a NumPy array.
 
     The file is checked strictly: the magic number (two zero bytes, a known
     data type code, the number of dimensions), a complete header, and a
-    payload of exactly the size the header describes.
+    payload of exactly the size the header describes.  The size the header
+    claims is checked before the payload is read -- against ``max_bytes`` and
+    against what the file can hold (for gzip, the most deflate can expand it
+    to) -- and the payload is read incrementally, so a small file claiming or
+    inflating to a huge size (a decompression bomb) is refused without being
+    read whole.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file. Gzip compression is recognised by its content.
+        The file (a regular file). Gzip compression is recognised by its content.
+    max_bytes : int, default=2**30
+        The most data (the decompressed payload) read.
 
     Returns
     -------
@@ -170,11 +221,13 @@ def read_idx(path: PathLike) -> np.ndarray:
         If the file does not exist.
     ValueError
         If the file is not a valid IDX file, is truncated, has trailing
-        bytes, or is a corrupt gzip stream; the message names the file.
+        bytes, holds more than ``max_bytes`` of data, is not a regular file,
+        or is a corrupt gzip stream; the message names the file.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return _read_idx_file(Path(path))
+    max_bytes = _check_int("max_bytes", max_bytes, 1)
+    return _read_idx_file(Path(path), max_bytes=max_bytes)
 
 
 # ---------------------------------------------------------------------------
@@ -356,6 +409,7 @@ def _load_idx_dataset(
     verify: bool,
     mirrors: Sequence[str] | None,
     progress: bool,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[np.ndarray, np.ndarray]:
     info = _DATASETS[dataset]
     title = info["title"]
@@ -370,6 +424,7 @@ def _load_idx_dataset(
     download = _check_bool("download", download)
     verify = _check_bool("verify", verify)
     progress = _check_bool("progress", progress)
+    max_bytes = _check_int("max_bytes", max_bytes, 1)
     if mirrors is None:
         mirrors = info["mirrors"]
     elif (
@@ -419,6 +474,8 @@ def _load_idx_dataset(
         (_IMAGES_MAGIC, "unsigned-byte images, 3 dimensions"),
         (_LABELS_MAGIC, "unsigned-byte labels, 1 dimension"),
     ]
+    # the images' header must say (n, 28, 28) before any of them is read
+    bounds = [{"max_bytes": max_bytes, "inner_dims": (28, 28)}, {"max_bytes": max_bytes}]
     if verify:
         mismatched = []
         for f, (magic, what) in zip(found, magics):
@@ -427,7 +484,8 @@ def _load_idx_dataset(
             if got != expected:
                 mismatched.append((f, got, expected))
                 try:  # Say what is wrong with the file when the parser can tell.
-                    _read_idx_file(f, expected_magic=magic, what=what)
+                    _read_idx_file(f, expected_magic=magic, what=what,
+                                   **bounds[found.index(f)])
                 except ValueError as exc:
                     raise ValueError(
                         f"{exc} (and its md5 {got} is not the published {expected})"
@@ -441,8 +499,10 @@ def _load_idx_dataset(
                 "download it again, or pass verify=False to load your own file under this name."
             )
 
-    images = _read_idx_file(img_path, expected_magic=magics[0][0], what=magics[0][1])
-    labels = _read_idx_file(lbl_path, expected_magic=magics[1][0], what=magics[1][1])
+    images = _read_idx_file(img_path, expected_magic=magics[0][0], what=magics[0][1],
+                            **bounds[0])
+    labels = _read_idx_file(lbl_path, expected_magic=magics[1][0], what=magics[1][1],
+                            **bounds[1])
     n, rows, cols = images.shape
     if (rows, cols) != (28, 28):
         raise ValueError(f"{img_path}: images are {rows}x{cols}; {title} images must be 28x28")
@@ -493,6 +553,10 @@ _LOADER_DOC = """Load the {title} {what} from its original IDX files.
         ({mirrors}).
     progress : bool, default=True
         Show a tqdm progress bar while downloading.
+    max_bytes : int, default=2**30
+        The most data one file may hold once decompressed; a header claiming
+        more (or a shape other than 28x28 images) is refused before the data
+        is read, so a damaged file or a decompression bomb cannot fill memory.
 
     Returns
     -------
@@ -540,9 +604,11 @@ def _idx_loader(dataset: str) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
         verify: bool = True,
         mirrors: Sequence[str] | None = None,
         progress: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> tuple[np.ndarray, np.ndarray]:
         return _load_idx_dataset(
-            dataset, path, kind, as_float, flatten, download, verify, mirrors, progress
+            dataset, path, kind, as_float, flatten, download, verify, mirrors, progress,
+            max_bytes
         )
 
     info = _DATASETS[dataset]

@@ -9,15 +9,16 @@ import numbers
 from typing import Any, Optional
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import unique_labels
 
 from fastmlp import _backend as B
 from fastmlp._transaction import Transactional
-from fastmlp._validation import _TypeOf, resolve_threads, validate_params
+from fastmlp._validation import (_TypeOf, check_labels, naming, resolve_threads,
+                                 validate_params)
 
-__all__ = ["SklearnEstimator", "store_params", "check_sample_weight",
+__all__ = ["SklearnEstimator", "NamedArgumentScore", "store_params", "check_sample_weight", "check_label_values",
            "check_partial_fit_first_call", "RANDOM_STATE", "VERBOSE", "INT_OR_NONE"]
 
 core = B.core
@@ -41,6 +42,7 @@ class SklearnEstimator(Transactional, BaseEstimator):
 
     def _validate_hyper(self) -> None:
         validate_params(type(self).__name__, self.get_params(deep=False), self._constraints)
+        self._n_threads()  # n_threads=0 is refused here, before anything changes
 
     def _n_threads(self) -> int:
         """``n_threads`` resolved (None: every usable CPU; negative: counted back from that)."""
@@ -52,11 +54,48 @@ class SklearnEstimator(Transactional, BaseEstimator):
         return tags
 
 
+class NamedArgumentScore:
+    """Mixin (first among the bases, before scikit-learn's Classifier/RegressorMixin):
+    their ``score`` with input errors that name the argument."""
+
+    def score(self, X, y, sample_weight=None):
+        """scikit-learn's score (mean accuracy, or R^2 for regressors); errors name
+        the argument.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if is_classifier(self):
+            check_label_values(y)  # None or mixed labels: scikit-learn's TypeError names nothing
+        # X's errors are named by predict; an unnamed one is y's (y_true in scikit-learn's)
+        with naming("y", "X"):
+            return super().score(X, y, sample_weight=sample_weight)
+
+
 def store_params(est: BaseEstimator, params: dict) -> None:
     """Keep every constructor argument as given (scikit-learn's rule for __init__)."""
     for name, value in params.items():
         if name != "self":
             setattr(est, name, value)
+
+
+def check_label_values(y: Any, name: str = "y") -> None:
+    """Name the argument for labels np.unique cannot sort into classes (None, NaN,
+    mixed kinds, complex); shapes (a multilabel indicator matrix included) are left
+    to scikit-learn's own checks."""
+    try:
+        arr = np.asarray(y)
+    except Exception:  # noqa: BLE001 - ragged input: scikit-learn's checks report it
+        return
+    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
+        check_labels(arr, name)
 
 
 def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
@@ -65,8 +104,13 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: Any,
     array of ``n`` weights in ``dtype`` (a dtype, or a list of accepted dtypes
     whose first is used for a scalar), not all zero unless ``reject_all_zero``
     is False."""
+    if isinstance(sample_weight, numbers.Complex) and not isinstance(sample_weight,
+                                                                     numbers.Real):
+        raise ValueError(f"sample_weight must be real; got the complex {sample_weight!r}")
     if isinstance(sample_weight, numbers.Number):
         sw = np.full(n, sample_weight, dtype=dtype[0] if isinstance(dtype, list) else dtype)
+        if not np.isfinite(sw).all():
+            raise ValueError(f"sample_weight must be finite; got {sample_weight!r}")
     else:
         sw = check_array(sample_weight, accept_sparse=False, ensure_2d=False, dtype=dtype,
                          order="C", input_name="sample_weight")

@@ -42,11 +42,13 @@ from fastmlp import _driver as D
 from fastmlp import _lbfgs
 from fastmlp._driver import prepare_state
 from fastmlp.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
+from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, NamedArgumentScore,
+                                   SklearnEstimator, check_label_values,
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
-from fastmlp._validation import (BOOL, Interval, Options, _TypeOf, check_batch_norm_rows,
-                                 check_forward_output, check_norm, validate_params)
+from fastmlp._validation import (BOOL, DivergenceError, Interval, Options, _TypeOf,
+                                 check_batch_norm_rows, check_forward_output, check_norm, naming,
+                                 validate_params)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 
@@ -165,6 +167,17 @@ def _norm_views(flat: np.ndarray, layer_units: list, kinds: list) -> tuple[list,
     return gs, bs
 
 
+def _dtype_kind(a) -> str:
+    """The dtype kind of an array-like ('' when it does not convert)."""
+    dt = getattr(a, "dtype", None)
+    if dt is None:
+        try:
+            dt = np.asarray(a).dtype
+        except Exception:  # noqa: BLE001 - ragged input: scikit-learn's checks report it
+            return ""
+    return getattr(dt, "kind", "")
+
+
 def _dense_rows(X, rows, dtype) -> np.ndarray:
     """Rows of X (dense or sparse) as a C-contiguous dense array of dtype."""
     part = X[rows]
@@ -259,6 +272,21 @@ class _SolverSchedule:
         return False
 
 
+def _divergence_error(what: str, where: str) -> DivergenceError:
+    """Training made the weights or the loss non-finite: scikit-learn's message (its tests
+    match it) for weights.  ``keeps_model`` False: the transaction around fit and
+    partial_fit puts the model back as it was before the call."""
+    if what == "weights":
+        text = ("Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed.")
+    else:
+        text = (f"Solver produced a non-finite loss{' ' + where if where else ''} (X or y "
+                "holds values too large for the arithmetic); scale X and y.")
+    err = DivergenceError(text + " (The model keeps the weights it had before this call.)")
+    err.keeps_model = False
+    return err
+
+
 class _SklearnEpochs(D.Hooks):
     """scikit-learn's epoch semantics as hooks of the one epoch driver.
 
@@ -349,6 +377,9 @@ class _SklearnEpochs(D.Hooks):
                           "optimization hasn't converged yet." % est.max_iter,
                           ConvergenceWarning)
         return False
+
+    def diverged(self, epoch: int, what: str) -> BaseException:
+        return _divergence_error(what, f"in epoch {epoch + 1}")
 
     def interrupted(self, state: dict) -> None:
         # the C chunk in flight completed before Python saw the signal: the
@@ -554,8 +585,11 @@ class _BaseMLP(SklearnEstimator):
             raise ValueError("hidden_layer_sizes must be > 0, got %s." % hidden)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        sw = None if sample_weight is None else check_sample_weight(
-            sample_weight, X.shape[0], [np.float64, np.float32])
+        if sample_weight is None:
+            sw = None
+        else:
+            with naming("sample_weight"):
+                sw = check_sample_weight(sample_weight, X.shape[0], [np.float64, np.float32])
         y_labels = y
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -591,24 +625,30 @@ class _BaseMLP(SklearnEstimator):
             if any(self._norm_kinds()):
                 self.norm_weights_, self.norm_biases_ = _norm_views(flat, layer_units,
                                                                     self._norm_kinds())
-        if not np.isfinite(flat).all():  # the transaction around fit restores the model
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed. (The model keeps "
-                             "the weights it had before this call.)")
+        # (stochastic solvers: the epoch driver raised already, see _SklearnEpochs.diverged)
+        what = ("weights" if not np.isfinite(flat).all() else
+                "loss" if not np.isfinite(getattr(self, "loss_", 0.0)) else None)
+        if what is not None:  # the transaction around fit restores the model
+            raise _divergence_error(what, "")
         return self
 
     def _validate_xy(self, X, y, reset: bool, **kwargs):
-        """(X, y) checked as scikit-learn's MLPs do; a one-column y becomes 1-D."""
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=reset, **kwargs)
+        """(X, y) checked as scikit-learn's MLPs do; a one-column y becomes 1-D.
+        Errors name the argument (scikit-learn's do not always)."""
+        if _dtype_kind(y) == "c":  # (scikit-learn's error names no argument)
+            raise ValueError("y: Complex data not supported; the targets must be real")
+        with naming("X", "y"):
+            X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                                 dtype=(np.float64, np.float32), reset=reset, **kwargs)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return X, y
 
     def _validate_X(self, X):
         """X checked against the fitted network (dense or CSR/CSC, float64 or float32)."""
-        return validate_data(self, X, accept_sparse=["csr", "csc"],
-                             dtype=(np.float64, np.float32), reset=False)
+        with naming("X"):
+            return validate_data(self, X, accept_sparse=["csr", "csc"],
+                                 dtype=(np.float64, np.float32), reset=False)
 
     def _apply_class_weight(self, sw, y, incremental):
         return sw
@@ -623,9 +663,15 @@ class _BaseMLP(SklearnEstimator):
             X = X.tocsr()
         else:
             X = np.ascontiguousarray(X, dtype=dtype)
-        Y = np.ascontiguousarray(y, dtype=dtype)
-        if sw is not None:
-            sw = np.ascontiguousarray(sw, dtype=dtype)
+        with np.errstate(over="ignore"):
+            Y = np.ascontiguousarray(y, dtype=dtype)
+            if sw is not None:
+                sw = np.ascontiguousarray(sw, dtype=dtype)
+        # finite in float64, overflowing in the parameters' float32: say which argument
+        for name, arr in (("y", Y), ("sample_weight", sw)):
+            if arr is not None and not np.isfinite(arr).all():
+                raise ValueError(f"{name} holds values too large for {np.dtype(dtype).name}, the "
+                                 "precision of the network's weights; scale it")
         return X, Y, sw
 
     def _fit_stochastic(self, X, y, sw, flat, layer_units, incremental, rs, validation_data):
@@ -1024,7 +1070,7 @@ _ATTR_DOC = """
         'loss' per iteration."""
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(NamedArgumentScore, ClassifierMixin, _BaseMLP):
     __doc__ = """Multi-layer perceptron classifier: scikit-learn's, trained in C.
 
     A drop-in replacement for ``sklearn.neural_network.MLPClassifier`` (same
@@ -1069,13 +1115,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         super()._validate_hyper()
 
     def _validate_input(self, X, y, incremental, reset):
+        check_label_values(y)
         X, y = self._validate_xy(X, y, reset)
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
+            with naming("y"):
+                self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
         else:
-            classes = unique_labels(y)
+            with naming("y"):
+                classes = unique_labels(y)
             if self.warm_start:
                 if set(classes) != set(self.classes_):
                     raise ValueError("warm_start can only be used where `y` has the same "
@@ -1132,12 +1181,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if not hasattr(self, "coefs_"):
             self._validate_hyper()
+        if classes is not None:
+            check_label_values(classes, "classes")
         if check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
+            with naming("classes", "y"):
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict_proba(self, X):
@@ -1186,7 +1238,7 @@ def _regressor_partial_fit_available(est) -> bool:
     return True
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(NamedArgumentScore, RegressorMixin, _BaseMLP):
     __doc__ = """Multi-layer perceptron regressor: scikit-learn's, trained in C.
 
     A drop-in replacement for ``sklearn.neural_network.MLPRegressor`` (same
@@ -1230,6 +1282,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validate_xy(X, y, reset, y_numeric=True)
+        if y.dtype.kind not in "biuf":  # (y_numeric converts object arrays, not strings)
+            raise ValueError(f"y must hold numbers (regression targets); got dtype {y.dtype}")
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs non-negative targets y; got a minimum of "
                              f"{np.min(y)!r}")

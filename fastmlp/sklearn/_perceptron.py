@@ -32,11 +32,11 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastmlp import _backend as B
-from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, SklearnEstimator,
-                                   check_partial_fit_first_call, check_sample_weight,
-                                   store_params)
+from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, NamedArgumentScore,
+                                   SklearnEstimator, check_label_values, check_partial_fit_first_call,
+                                   check_sample_weight, store_params)
 from fastmlp._validation import (BOOL, NONE, DivergenceError, Interval, Options, _TypeOf,
-                                 check_labels, check_forward_output, naming,
+                                 check_forward_output, naming,
                                  resolve_threads, transaction)
 
 __all__ = ["Perceptron"]
@@ -75,17 +75,6 @@ _CONSTRAINTS: dict[str, list] = {
     "warm_start": [BOOL],
     "n_threads": [INT_OR_NONE],
 }
-
-
-def _check_label_values(y, name: str = "y") -> None:
-    """Name the argument for labels np.unique cannot sort into classes (None, NaN,
-    mixed kinds); shapes are left to scikit-learn's own checks."""
-    try:
-        arr = np.asarray(y)
-    except Exception:  # noqa: BLE001 - ragged input: scikit-learn's checks report it
-        return
-    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
-        check_labels(arr, name)
 
 
 def _finish(error, interrupted: bool) -> None:
@@ -162,7 +151,7 @@ class _Run:
         return False
 
 
-class Perceptron(ClassifierMixin, SklearnEstimator):
+class Perceptron(NamedArgumentScore, ClassifierMixin, SklearnEstimator):
     """Linear perceptron classifier: scikit-learn's, trained in C.
 
     A drop-in replacement for ``sklearn.linear_model.Perceptron`` (same
@@ -255,7 +244,7 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         """
         with transaction(self):
             self._validate_hyper()
-            _check_label_values(y)
+            check_label_values(y)
             if hasattr(self, "classes_"):
                 delattr(self, "classes_")
             with naming("y"):
@@ -306,9 +295,9 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
                         "training set target to properly estimate the class frequency "
                         "distributions. Pass the resulting weights as the class_weight "
                         "parameter.".format(self.class_weight))
-            _check_label_values(y)
+            check_label_values(y)
             if classes is not None:
-                _check_label_values(classes, "classes")
+                check_label_values(classes, "classes")
             error, interrupted = self._partial_fit(X, y, 1, classes, sample_weight, None, None)
         _finish(error, interrupted)
         return self
@@ -643,22 +632,6 @@ class Perceptron(ClassifierMixin, SklearnEstimator):
         else:
             indices = scores.argmax(axis=1)
         return np.take(self.classes_, indices, axis=0)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy on (X, y) (scikit-learn's; errors name the argument).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        with naming("X", "y"):
-            return super().score(X, y, sample_weight=sample_weight)
 
     def densify(self):
         """Convert a sparse ``coef_`` back to a dense array; return self."""
