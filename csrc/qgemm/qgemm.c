@@ -58,7 +58,13 @@ int fm_qgemm_path(const char *path, float *c, ptrdiff_t rsc, const uint8_t *q, p
 
 const char *fm_qgemm_paths(void) { return fm_kernels_qgemm_list(); }
 
-/* ---- a whole network ----------------------------------------------------- */
+/* ---- a whole network -----------------------------------------------------
+ * Rows go through all the layers in blocks of at most FM_Q_NET_ROWS: a
+ * block's hidden activations (256 x 2048 floats, 2 MiB) stay in the caches
+ * between the product that writes them and the quantiser that reads them,
+ * instead of a round trip through memory (docs/performance.md, "Quantised
+ * inference"). */
+#define FM_Q_NET_ROWS 256
 #define FM_Q_ALIGN(x) (((x) + 63) / 64 * 64)
 
 /* Row stride of a layer's quantised input: a multiple of 64 bytes. */
@@ -89,7 +95,7 @@ static fm_q_ws fm_q_carve(const fm_qlayer *layers, int n_layers, ptrdiff_t batch
 
 ptrdiff_t fm_qnet_workspace_size(const fm_qlayer *layers, int n_layers, ptrdiff_t batch)
 {
-    return fm_q_carve(layers, n_layers, batch).total;
+    return fm_q_carve(layers, n_layers, FM_MIN(batch, FM_Q_NET_ROWS)).total;
 }
 
 typedef struct {
@@ -139,7 +145,9 @@ void fm_qnet_forward(float *out, void *work, const fm_qlayer *layers, int n_laye
                      const float *x, ptrdiff_t n, ptrdiff_t batch, int n_threads)
 {
     fm_qnet_args t;
-    ptrdiff_t big = 0, rows = FM_MIN(n, batch);
+    ptrdiff_t big = 0, rows;
+    batch = FM_MIN(batch, FM_Q_NET_ROWS);
+    rows = FM_MIN(n, batch);
     int l;
     for (l = 0; l < n_layers; l++)
         big = FM_MAX(big, rows * layers[l].n_in * layers[l].n_out / 4);

@@ -113,10 +113,10 @@ fm_qukr_avx512vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t kq, const uint8_t *a, ptr
         return;
     }
     for (p = 0; p < kq; p++, b += FM_Q_GROUP) {
-        __m512i b0 = _mm512_loadu_si512((const void *)b);
-        __m512i b1 = _mm512_loadu_si512((const void *)(b + 64));
-        __m512i av;
+        __m512i b0, b1, av;
         int32_t w4;
+        b0 = _mm512_loadu_si512((const void *)b);
+        b1 = _mm512_loadu_si512((const void *)(b + 64));
         FM_QROWS8(FM_QZ_STEP)
     }
     FM_QROWS8(FM_QZ_PUT)
@@ -130,6 +130,54 @@ fm_qukr_avx512vnni(ptrdiff_t m, ptrdiff_t n, ptrdiff_t kq, const uint8_t *a, ptr
 #undef FM_QMR
 #undef FM_QUKR
 
+/* ---- the row quantiser's loops (qquant_impl.h's hooks) on zmm ------------
+ * The same operations as its portable loops: min/max are exact, and
+ * vcvtps2dq rounds half to even (the default MXCSR) as the portable magic
+ * constant does; max(., 0) then vpmovusdb (unsigned saturation) clamps to
+ * [0, 255]. */
+static void fm_qrow_minmax_512(const float *x, ptrdiff_t k, float *plo, float *phi)
+{
+    __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+    ptrdiff_t p;
+    for (p = 0; p + 16 <= k; p += 16) {
+        __m512 v = _mm512_loadu_ps(x + p);
+        lo = _mm512_min_ps(lo, v);
+        hi = _mm512_max_ps(hi, v);
+    }
+    if (p < k) {
+        __mmask16 m = (__mmask16)((1u << (k - p)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + p); /* zeros off the mask: lo <= 0 <= hi */
+        lo = _mm512_min_ps(lo, v);
+        hi = _mm512_max_ps(hi, v);
+    }
+    *plo = _mm512_reduce_min_ps(lo);
+    *phi = _mm512_reduce_max_ps(hi);
+}
+
+FM_INLINE __m128i fm_qrow_16(const float *x, __mmask16 m, __m512 inv, __m512i z)
+{
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x), inv);
+    __m512i r;
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1024.0f)), _mm512_set1_ps(1024.0f));
+    r = _mm512_add_epi32(_mm512_cvtps_epi32(v), z);
+    return _mm512_cvtusepi32_epi8(_mm512_max_epi32(r, _mm512_setzero_si512()));
+}
+
+static void fm_qrow_put_512(uint8_t *q, const float *x, ptrdiff_t k, float inv, int32_t z)
+{
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i vz = _mm512_set1_epi32(z);
+    ptrdiff_t p;
+    for (p = 0; p + 16 <= k; p += 16)
+        _mm_storeu_si128((__m128i *)(q + p), fm_qrow_16(x + p, (__mmask16)0xFFFF, vinv, vz));
+    if (p < k) {
+        __mmask16 m = (__mmask16)((1u << (k - p)) - 1u);
+        _mm_mask_storeu_epi8(q + p, m, fm_qrow_16(x + p, m, vinv, vz));
+    }
+}
+
+#define FM_QROW_MINMAX fm_qrow_minmax_512
+#define FM_QROW_PUT fm_qrow_put_512
 #define FM_QT avx512
 #include "qgemm/qquant_impl.h"
 #undef FM_QT

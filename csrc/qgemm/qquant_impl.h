@@ -8,7 +8,45 @@
  * Rounding half to even without rint(): for |v| <= 1024, (v + 1.5*2^23) -
  * 1.5*2^23 rounds v to an integer in the current (nearest-even) mode and
  * vectorises on SSE2 already (no roundps needed).
+ *
+ * A target may give its own row loops (the same operations, written with
+ * intrinsics) by defining, before the include,
+ *   FM_QROW_MINMAX(x, k, &lo, &hi)   lo = min(0, x[0..k)), hi = max(0, ...)
+ *   FM_QROW_PUT(q, x, k, inv, z)     q[p] = clamp(rne(clamp(x[p]*inv, +-1024)) + z, 0, 255)
  */
+#ifndef FM_QROW_MINMAX
+#define FM_QROW_MINMAX fm_qrow_minmax_c
+#define FM_QROW_PUT fm_qrow_put_c
+static inline void fm_qrow_minmax_c(const float *FM_RESTRICT x, ptrdiff_t k, float *plo,
+                                    float *phi)
+{
+    float lo = 0, hi = 0;
+    ptrdiff_t p;
+#if defined(__GNUC__) || defined(__clang__)
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+#endif
+    for (p = 0; p < k; p++) {
+        lo = x[p] < lo ? x[p] : lo;
+        hi = x[p] > hi ? x[p] : hi;
+    }
+    *plo = lo;
+    *phi = hi;
+}
+
+static inline void fm_qrow_put_c(uint8_t *FM_RESTRICT q, const float *FM_RESTRICT x, ptrdiff_t k,
+                                 float inv, int32_t z)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    ptrdiff_t p;
+    for (p = 0; p < k; p++) {
+        float v = x[p] * inv;
+        int32_t v_i;
+        v = v < -1024.0f ? -1024.0f : v > 1024.0f ? 1024.0f : v;
+        v_i = (int32_t)((v + magic) - magic) + z;
+        q[p] = (uint8_t)(v_i < 0 ? 0 : v_i > 255 ? 255 : v_i);
+    }
+}
+#endif
 #define FM_QR__(t) fm_qrows_##t
 #define FM_QR_(t) FM_QR__(t)
 #define FM_QRT__(t) fm_qrows_task_##t
@@ -43,14 +81,8 @@ static void FM_QRR_(FM_QT)(const FM_QRT_(FM_QT) *t, ptrdiff_t r0, ptrdiff_t r1)
             inv = 1.0f / s;
             z = t->szp;
         } else {
-            float lo = 0, hi = 0, r;
-#if defined(__GNUC__) || defined(__clang__)
-#pragma omp simd reduction(min : lo) reduction(max : hi)
-#endif
-            for (p = 0; p < k; p++) {
-                lo = x[p] < lo ? x[p] : lo;
-                hi = x[p] > hi ? x[p] : hi;
-            }
+            float lo, hi, r;
+            FM_QROW_MINMAX(x, k, &lo, &hi);
             r = hi - lo;
             if (r > 0) {
                 s = r / 255.0f;
@@ -65,14 +97,8 @@ static void FM_QRR_(FM_QT)(const FM_QRT_(FM_QT) *t, ptrdiff_t r0, ptrdiff_t r1)
         }
         t->scale[i] = s;
         t->zp[i] = z;
-        for (p = 0; p < k; p++) {
-            float v = x[p] * inv;
-            int32_t v_i;
-            v = v < -1024.0f ? -1024.0f : v > 1024.0f ? 1024.0f : v;
-            v_i = (int32_t)((v + magic) - magic) + z;
-            q[p] = (uint8_t)(v_i < 0 ? 0 : v_i > 255 ? 255 : v_i);
-        }
-        for (; p < kp; p++) q[p] = 0;
+        FM_QROW_PUT(q, x, k, inv, z);
+        for (p = k; p < kp; p++) q[p] = 0;
     }
 }
 
@@ -105,3 +131,5 @@ void FM_QR_(FM_QT)(uint8_t *q, ptrdiff_t ldq, float *scale, int32_t *zp, const f
 #undef FM_QRR_
 #undef FM_QRUN__
 #undef FM_QRUN_
+#undef FM_QROW_MINMAX
+#undef FM_QROW_PUT
