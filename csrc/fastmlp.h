@@ -349,7 +349,8 @@ typedef struct fm_train_cfg {
     fm_loss_par lpar;           /* HUBER's delta, QUANTILE's levels (fm_train, fm_loss_grad) */
     double clip_norm;           /* > 0: each step's data gradient (all parameters) scaled
                                    to this global L2 norm at most, before the penalties
-                                   (fm_clip_grad_norm); the plan then runs the plain step */
+                                   (fm_clip_grad_norm); the fast step then updates every
+                                   layer after the whole backward pass (train/plan.h) */
     double clip_value;          /* > 0: each step's data gradient clamped to [-v, v] */
 } fm_train_cfg;
 

@@ -464,7 +464,6 @@ def test_clip_grad_value_kernel(dtype):
 
 # ---- 7. clipping in training: trajectories and the plan --------------------------------------
 
-ALL_PATHS = ["defer", "ahead", "sparse", "rank1", "fused"]
 THRESH = core.fast_thresholds()
 
 
@@ -474,15 +473,14 @@ THRESH = core.fast_thresholds()
                                  {"kind": "adam", "lr": 0.01}])
 def test_clipped_trajectory(dtype, n_threads, clip, opt):
     """Fast step, plain step and reference agree with clipping on, with L2 added after the
-    clip; with clip_norm the fast run takes no speed path at all, with clip_value none of
-    the paths that update W without a gradient."""
+    clip; the fast run takes none of the paths that update W without a gradient."""
     rng = np.random.default_rng(7)
     sizes, acts = [5, 9, 6, 3], ["tanh", "relu", "softmax"]
     x = rng.standard_normal((40, 5)).astype(dtype)
     y = np.eye(3)[rng.integers(0, 3, 40)].astype(dtype)
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.5).astype(dtype)
     cfg = {"loss": "cce", "metric": 1, "l2": 0.01, **clip}
-    banned = ALL_PATHS if "clip_norm" in clip else ["defer", "ahead", "rank1", "fused"]
+    banned = ["defer", "ahead", "rank1", "fused"]
     assert_train_trajectory(params, opt, sizes, acts, np.zeros(3), cfg, x, y,
                             [(0, 3), (24, 2)], 8, n_threads,
                             no_paths={l: banned for l in range(3)})
@@ -498,11 +496,27 @@ def test_clipping_keeps_plain_sgd_off_its_paths_at_their_thresholds(dtype, clip)
     x = rng.standard_normal((12, 4)).astype(dtype)
     y = np.eye(3)[rng.integers(0, 3, 12)].astype(dtype)
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
-    banned = ALL_PATHS if "clip_norm" in clip else ["defer", "ahead", "rank1", "fused"]
+    banned = ["defer", "ahead", "rank1", "fused"]
     assert_train_trajectory(params, {"kind": "sgd", "lr": 0.05}, sizes,
                             ["relu", "relu", "softmax"], np.zeros(3),
                             {"loss": "cce", "metric": 1, **clip}, x, y, [(0, 5), (5, 6)], 1,
                             no_paths={l: banned for l in range(3)})
+
+
+@pytest.mark.parametrize("clip", [{"clip_norm": 0.05}, {"clip_value": 0.001}])
+def test_clipped_fast_step_keeps_its_other_paths(dtype, clip):
+    """The zero-skipping forward (SPARSE) still runs under clipping: the fast step, not
+    the plain one, with its updates at the step's end under clip_norm."""
+    IN = THRESH["sparse_fwd_min_bytes"] // np.dtype(dtype).itemsize // 64
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((8, IN))
+    x[rng.random(x.shape) < 0.7] = 0
+    y = np.eye(3)[rng.integers(0, 3, 8)]
+    params = rng.standard_normal(ref.n_params([IN, 64, 3])) * 0.05
+    assert_train_trajectory(params.astype(dtype), {"kind": "adam", "lr": 0.002}, [IN, 64, 3],
+                            ["relu", "softmax"], np.zeros(2),
+                            {"loss": "cce", "metric": 1, **clip}, x.astype(dtype),
+                            y.astype(dtype), [(0, 4), (4, 4)], 1, paths={0: ["sparse"]})
 
 
 def _train(params, cfg, opt, fast, x, y, batch=4, steps=6):
@@ -522,27 +536,28 @@ def _train(params, cfg, opt, fast, x, y, batch=4, steps=6):
 @pytest.mark.parametrize("opt", [{"kind": "sgd", "lr": 0.1, "momentum": 0.9},
                                  {"kind": "adam", "lr": 0.01}])
 def test_a_clip_that_never_triggers_changes_nothing(dtype, opt):
-    """Bitwise: clip_norm against the plain step without clipping (the plan it forces),
-    clip_value against the same plan without it."""
+    """Bitwise, on the plain step and on the fast step (whose updates move to the end of
+    the step under clip_norm: elementwise, the same numbers)."""
     rng = np.random.default_rng(9)
     x = rng.standard_normal((24, 4)).astype(dtype)
     y = rng.standard_normal((24, 2)).astype(dtype)
     params = (rng.standard_normal(ref.n_params([4, 7, 2])) * 0.5).astype(dtype)
-    plain = _train(params, {}, opt, False, x, y)
-    np.testing.assert_array_equal(_train(params, {"clip_norm": 1e30}, opt, None, x, y), plain)
     for fast in (False, None):
-        np.testing.assert_array_equal(_train(params, {"clip_value": 1e30}, opt, fast, x, y),
-                                      _train(params, {}, opt, fast, x, y))
-    # and a small clip does change the run
-    assert not np.array_equal(_train(params, {"clip_norm": 1e-3}, opt, None, x, y), plain)
+        unclipped = _train(params, {}, opt, fast, x, y)
+        for clip in ({"clip_norm": 1e30}, {"clip_value": 1e30}):
+            np.testing.assert_array_equal(_train(params, clip, opt, fast, x, y), unclipped)
+        # and a small clip does change the run
+        assert not np.array_equal(_train(params, {"clip_norm": 1e-3}, opt, fast, x, y),
+                                  unclipped)
 
 
 def test_fit_with_a_clip_that_never_triggers_equals_fit_without():
     rng = np.random.default_rng(10)
     X, y = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
     a = MLP([3, 8, 3], seed=0).fit(X, y, epochs=3, verbose=0)
-    b = MLP([3, 8, 3], seed=0).fit(X, y, epochs=3, verbose=0, clip_grad_value=1e30)
-    np.testing.assert_array_equal(a._params, b._params)
+    for clip in ({"clip_grad_value": 1e30}, {"clip_grad_norm": 1e30}):
+        b = MLP([3, 8, 3], seed=0).fit(X, y, epochs=3, verbose=0, **clip)
+        np.testing.assert_array_equal(a._params, b._params)
     c = MLP([3, 8, 3], seed=0).fit(X, y, epochs=3, verbose=0, clip_grad_norm=1e-2)
     assert not np.array_equal(a._params, c._params)
 

@@ -13,10 +13,9 @@ void fm_plan_call(fm_plan *p, const fm_layers *ls, const fm_train_cfg *cfg, ptrd
                   ptrdiff_t n_batches, size_t elem, int fast)
 {
     int i;
-    /* a global gradient norm is known only after the whole backward pass, and
-     * the fast step updates each layer right after its own: clip_norm runs
-     * the plain step */
-    p->fast = fast && ls->only_dense_dropout && !(cfg->clip_norm > 0);
+    p->fast = fast && ls->only_dense_dropout;
+    /* a global gradient norm is known only after the whole backward pass */
+    p->update_last = cfg->clip_norm > 0;
     p->n_layers = ls->n_dense;
     p->no_noise = cfg->input_noise == 0;
     p->ran = NULL;
@@ -45,7 +44,8 @@ void fm_plan_step(fm_plan *p, const fm_layers *ls, const fm_optim *o, const fm_t
                   ptrdiff_t rows, size_t elem)
 {
     /* DEFER, RANK1 and FUSED update W without a gradient to clip */
-    const int sgd = fm_sgd_plain(o, cfg->l1, cfg->l2) && !(cfg->clip_value > 0);
+    const int sgd = fm_sgd_plain(o, cfg->l1, cfg->l2) && !(cfg->clip_value > 0) &&
+                    !(cfg->clip_norm > 0);
     int i;
     for (i = 0; i < ls->n; i++) {
         const fm_layer *ly = &ls->layer[i];

@@ -20,9 +20,11 @@
  * DEFER, RANK1 and FUSED exclude each other; without any of them the fast
  * step updates each layer right after its gradient (the optimizer's kernel).
  * Gradient clipping (cfg->clip_norm, clip_value) needs the gradient before
- * the update: clip_value turns DEFER, RANK1 and FUSED off (the fast step
- * clamps each layer's gradient before its update), clip_norm, a global norm
- * over all layers, the fast step itself.
+ * the update, so it turns DEFER, RANK1 and FUSED off.  clip_value is
+ * elementwise: the fast step clamps each layer's gradient before its update.
+ * clip_norm is one norm over all layers, known only when the backward pass
+ * is done: the plan sets update_last, and the fast step then updates every
+ * layer at its end, as the plain step does (fm_params_update).
  */
 #ifndef FM_PLAN_H
 #define FM_PLAN_H
@@ -39,6 +41,7 @@ typedef struct fm_plan {
     int fast;                     /* 0: the plain step everywhere */
     int n_layers;
     int no_noise;                 /* the inputs are the data as stored (no input noise) */
+    int update_last;              /* the fast step updates after the whole backward pass */
     unsigned call[FM_MAX_LAYERS]; /* paths each weight layer's shapes allow in this call */
     unsigned step[FM_MAX_LAYERS]; /* paths it takes at the current step */
     int64_t *ran;                 /* out, or NULL: ran[l * FM_N_PATHS + p] += steps that ran p */

@@ -27,7 +27,8 @@ static double FM_FN(fm_step_plain)(FM_FN(fm_ws) *ws, const fm_layers *ls, FM_FN(
 }
 
 /* The fast step: the same list, each dense layer through the plan's paths
- * (fast/dense_fast_impl.h) and updated right after its backward; `pf`
+ * (fast/dense_fast_impl.h) and updated right after its backward (or all of
+ * them at the end when the plan says update_last); `pf`
  * prefetches the next shuffled batch's second half while the step runs. */
 static double FM_FN(fm_step_fast)(FM_FN(fm_ws) *ws, const fm_layers *ls, fm_plan *plan,
                                   FM_FN(fm_upd) *u, FM_T *grad, const fm_train_cfg *cfg,
@@ -51,5 +52,7 @@ static double FM_FN(fm_step_fast)(FM_FN(fm_ws) *ws, const fm_layers *ls, fm_plan
         if (ly->kind == FM_LAYER_DENSE) FM_FN(fm_fast_dense_backward)(ws, plan, ly, u, grad, ps);
         else FM_FN(fm_layer_backward)(ws, ly, grad, u->params, ps);
     }
+    if (plan->update_last) /* the layers left their updates to here (train/plan.h) */
+        FM_FN(fm_params_update)(u, grad, ls, ps->n_threads);
     return loss;
 }

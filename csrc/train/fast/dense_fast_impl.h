@@ -111,6 +111,7 @@ static void FM_FN(fm_fast_dense_backward)(FM_FN(fm_ws) *ws, fm_plan *plan, const
         FM_FN(fm_sgd_bias)(u->params + ly->b, grad + ly->b, d, u->opt, rows, OUT);
         return;
     }
+    if (plan->update_last) return; /* fm_step_fast updates every layer at its end */
     if (u->clip_value > 0) { /* elementwise: per layer as over the whole buffer (plain) */
         FM_FN(fm_clip_grad_value)(grad + ly->w, nw, u->clip_value);
         FM_FN(fm_clip_grad_value)(grad + ly->b, OUT, u->clip_value);
