@@ -233,7 +233,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         'error_rate' (classification) or 'mse', 'mae', 'r2' (regression),
         running averages over the epoch's batches; the same on the validation
         data with a ``val_`` prefix; 'lr' (of the epoch's last batch) and 'time'
-        (seconds).  Appended to by every fit.
+        (seconds).  Appended to by every fit.  With ``optimizer='lbfgs'``, one
+        row per L-BFGS iteration: 'loss' (the objective), 'val_*' and 'time'.
     stop_training : bool
         Set it to True from a callback to end training cleanly.
     interrupted_ : bool

@@ -209,7 +209,10 @@ class CosineAnnealingWarmRestarts(ClosedForm):
     Parameters
     ----------
     T_0 : int
-        Length of the first cycle, in steps of ``interval``.
+        Length of the first cycle, in steps of ``interval``.  For cycles of
+        ``T_0`` epochs stepped per batch, give ``interval='batch'`` and ``T_0``
+        times the batches per epoch (torch gets these rates at fractional epochs,
+        ``scheduler.step(epoch + i / iters)``).
     T_mult : int, default=1
         Factor by which each cycle is longer than the one before.
     eta_min : float, default=0
