@@ -476,3 +476,20 @@ def test_dropin_norm_errors():
         reg.fit(X, y.astype(float))
     with pytest.raises(ValueError, match="warm_start"):
         reg.set_params(warm_start=True, norm="batch").fit(X, y.astype(float))
+
+
+def test_snapshots_and_lr_find_keep_the_running_statistics():
+    """Early stopping's snapshots carry the running statistics with the weights, and the
+    range test (lr_find) puts them back as they were."""
+    X, y = _blobs(120)
+    net = MLP([6, 12, 3], norm="batch", loss="cce", seed=3, dtype=np.float64)
+    net.fit(X, y, epochs=2, batch_size=20, verbose=0)
+    snap = net._training_snapshot()
+    state = net._norm_state.copy()
+    net.fit(X, y, epochs=1, batch_size=20, verbose=0)
+    assert not np.array_equal(net._norm_state, state)
+    net._restore_snapshot(snap)
+    np.testing.assert_array_equal(net._norm_state, state)
+    np.testing.assert_array_equal(net.running_mean_[0], state[:12])
+    net.lr_find(X, y, num_it=10, batch_size=20)
+    np.testing.assert_array_equal(net._norm_state, state)
