@@ -186,12 +186,15 @@ void fm_act_backward_f64(double *dz, const double *da, const double *a, ptrdiff_
 
 /* ---- normalisation (csrc/layers/norm_impl.h) --------------------------- *
  * x, y, dy, dx (N, C); gamma, beta, dgamma, dbeta, running stats (C).
- * y = gamma_j * (x - mean) * rstd + beta_j with rstd = 1/sqrt(var + eps),
+ * y = act(gamma_j * (x - mean) * rstd + beta_j) with rstd = 1/sqrt(var + eps),
  * var biased; batch norm takes mean and var over each column's N rows
  * (torch.nn.BatchNorm1d), layer norm over each row's C columns
- * (torch.nn.LayerNorm).  The forward saves mean and rstd ((C) batch, (N)
- * layer) for the backward.  The backward writes dx (may alias dy) and
- * dgamma, dbeta (= or, when acc, +=). */
+ * (torch.nn.LayerNorm); act (enum fm_act, FM_ACT_IDENTITY for none; not
+ * SOFTMAX, and for the backward an output-based one) is the layer's
+ * activation, fused.  The forward saves mean and rstd ((C) batch, (N) layer)
+ * for the backward, which takes dy = dL/dy and the forward's y (read for
+ * act'(y)) and writes dx (may alias dy) and dgamma, dbeta (= or, when acc,
+ * +=). */
 enum fm_norm {
     FM_NORM_NONE = 0,
     FM_NORM_BATCH = 1,
@@ -203,41 +206,42 @@ enum fm_norm {
  * the UNBIASED batch variance var * N/(N-1) (torch). */
 void fm_batchnorm_forward_f32(float *y, float *mean, float *rstd, float *run_mean,
                               float *run_var, const float *x, const float *gamma,
-                              const float *beta, double eps, double momentum, ptrdiff_t N,
-                              ptrdiff_t C, int n_threads);
+                              const float *beta, double eps, double momentum, int act,
+                              double slope, ptrdiff_t N, ptrdiff_t C, int n_threads);
 void fm_batchnorm_forward_f64(double *y, double *mean, double *rstd, double *run_mean,
                               double *run_var, const double *x, const double *gamma,
-                              const double *beta, double eps, double momentum, ptrdiff_t N,
-                              ptrdiff_t C, int n_threads);
-/* Inference: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta. */
+                              const double *beta, double eps, double momentum, int act,
+                              double slope, ptrdiff_t N, ptrdiff_t C, int n_threads);
+/* Inference: y = act(gamma * (x - run_mean) / sqrt(run_var + eps) + beta). */
 void fm_batchnorm_infer_f32(float *y, const float *x, const float *gamma, const float *beta,
-                            const float *run_mean, const float *run_var, double eps,
-                            ptrdiff_t N, ptrdiff_t C, int n_threads);
+                            const float *run_mean, const float *run_var, double eps, int act,
+                            double slope, ptrdiff_t N, ptrdiff_t C, int n_threads);
 void fm_batchnorm_infer_f64(double *y, const double *x, const double *gamma,
                             const double *beta, const double *run_mean, const double *run_var,
-                            double eps, ptrdiff_t N, ptrdiff_t C, int n_threads);
+                            double eps, int act, double slope, ptrdiff_t N, ptrdiff_t C,
+                            int n_threads);
 void fm_batchnorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *x, const float *mean, const float *rstd,
-                               const float *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                               int n_threads);
+                               const float *y, const float *x, const float *mean,
+                               const float *rstd, const float *gamma, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t C, int acc, int n_threads);
 void fm_batchnorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
-                               const double *x, const double *mean, const double *rstd,
-                               const double *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                               int n_threads);
+                               const double *y, const double *x, const double *mean,
+                               const double *rstd, const double *gamma, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t C, int acc, int n_threads);
 void fm_layernorm_forward_f32(float *y, float *mean, float *rstd, const float *x,
-                              const float *gamma, const float *beta, double eps, ptrdiff_t N,
-                              ptrdiff_t C, int n_threads);
+                              const float *gamma, const float *beta, double eps, int act,
+                              double slope, ptrdiff_t N, ptrdiff_t C, int n_threads);
 void fm_layernorm_forward_f64(double *y, double *mean, double *rstd, const double *x,
-                              const double *gamma, const double *beta, double eps, ptrdiff_t N,
-                              ptrdiff_t C, int n_threads);
+                              const double *gamma, const double *beta, double eps, int act,
+                              double slope, ptrdiff_t N, ptrdiff_t C, int n_threads);
 void fm_layernorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *x, const float *mean, const float *rstd,
-                               const float *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                               int n_threads);
+                               const float *y, const float *x, const float *mean,
+                               const float *rstd, const float *gamma, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t C, int acc, int n_threads);
 void fm_layernorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
-                               const double *x, const double *mean, const double *rstd,
-                               const double *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                               int n_threads);
+                               const double *y, const double *x, const double *mean,
+                               const double *rstd, const double *gamma, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t C, int acc, int n_threads);
 
 /* ---- losses ------------------------------------------------------------ *
  * z (N,K) is the output layer's pre-activation, p (N,K) receives the output

@@ -66,40 +66,41 @@ cdef extern from "fastmlp.h" nogil:
         FM_NORM_NONE, FM_NORM_BATCH, FM_NORM_LAYER
     void fm_batchnorm_forward_f32(float *y, float *mean, float *rstd, float *run_mean,
                                   float *run_var, const float *x, const float *gamma,
-                                  const float *beta, double eps, double momentum, Py_ssize_t N,
-                                  Py_ssize_t C, int n_threads)
+                                  const float *beta, double eps, double momentum, int act,
+                                  double slope, Py_ssize_t N, Py_ssize_t C, int n_threads)
     void fm_batchnorm_forward_f64(double *y, double *mean, double *rstd, double *run_mean,
                                   double *run_var, const double *x, const double *gamma,
-                                  const double *beta, double eps, double momentum, Py_ssize_t N,
-                                  Py_ssize_t C, int n_threads)
+                                  const double *beta, double eps, double momentum, int act,
+                                  double slope, Py_ssize_t N, Py_ssize_t C, int n_threads)
     void fm_batchnorm_infer_f32(float *y, const float *x, const float *gamma, const float *beta,
-                                const float *run_mean, const float *run_var, double eps,
-                                Py_ssize_t N, Py_ssize_t C, int n_threads)
+                                const float *run_mean, const float *run_var, double eps, int act,
+                                double slope, Py_ssize_t N, Py_ssize_t C, int n_threads)
     void fm_batchnorm_infer_f64(double *y, const double *x, const double *gamma,
                                 const double *beta, const double *run_mean, const double *run_var,
-                                double eps, Py_ssize_t N, Py_ssize_t C, int n_threads)
+                                double eps, int act, double slope, Py_ssize_t N, Py_ssize_t C,
+                                int n_threads)
     void fm_batchnorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
-                                   const float *x, const float *mean, const float *rstd,
-                                   const float *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
-                                   int n_threads)
+                                   const float *y, const float *x, const float *mean,
+                                   const float *rstd, const float *gamma, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t C, int acc, int n_threads)
     void fm_batchnorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
-                                   const double *x, const double *mean, const double *rstd,
-                                   const double *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
-                                   int n_threads)
+                                   const double *y, const double *x, const double *mean,
+                                   const double *rstd, const double *gamma, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t C, int acc, int n_threads)
     void fm_layernorm_forward_f32(float *y, float *mean, float *rstd, const float *x,
-                                  const float *gamma, const float *beta, double eps, Py_ssize_t N,
-                                  Py_ssize_t C, int n_threads)
+                                  const float *gamma, const float *beta, double eps, int act,
+                                  double slope, Py_ssize_t N, Py_ssize_t C, int n_threads)
     void fm_layernorm_forward_f64(double *y, double *mean, double *rstd, const double *x,
-                                  const double *gamma, const double *beta, double eps,
-                                  Py_ssize_t N, Py_ssize_t C, int n_threads)
+                                  const double *gamma, const double *beta, double eps, int act,
+                                  double slope, Py_ssize_t N, Py_ssize_t C, int n_threads)
     void fm_layernorm_backward_f32(float *dx, float *dgamma, float *dbeta, const float *dy,
-                                   const float *x, const float *mean, const float *rstd,
-                                   const float *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
-                                   int n_threads)
+                                   const float *y, const float *x, const float *mean,
+                                   const float *rstd, const float *gamma, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t C, int acc, int n_threads)
     void fm_layernorm_backward_f64(double *dx, double *dgamma, double *dbeta, const double *dy,
-                                   const double *x, const double *mean, const double *rstd,
-                                   const double *gamma, Py_ssize_t N, Py_ssize_t C, int acc,
-                                   int n_threads)
+                                   const double *y, const double *x, const double *mean,
+                                   const double *rstd, const double *gamma, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t C, int acc, int n_threads)
 
     double fm_loss_f32(float *dz, float *p, const float *z, const float *y, const float *sw, int loss,
                        int out_act, double slope, Py_ssize_t N, Py_ssize_t K, double scale)

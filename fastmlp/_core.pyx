@@ -225,12 +225,18 @@ def act_backward(floating[::1] dz, const floating[::1] da, const floating[::1] a
             fm_act_backward_f64(&dz[0], &da[0], &a[0], n, act, slope)
 
 
+cdef inline void _check_norm_act(int act) except *:
+    _check(act != FM_ACT_SOFTMAX and 0 <= act <= FM_ACT_LEAKY_RELU,
+           "norm: act must be an elementwise activation with an output-based derivative")
+
+
 def batchnorm_forward(floating[:, ::1] y, floating[::1] mean, floating[::1] rstd,
                       floating[::1] run_mean, floating[::1] run_var, const floating[:, ::1] x,
                       const floating[::1] gamma, const floating[::1] beta, double eps=1e-5,
-                      double momentum=0.1, int n_threads=1):
-    """Batch norm in training: y = gamma * (x - mean) * rstd + beta over x's rows; mean and
-    rstd (C) out; run_mean/run_var (C, or both None) updated with the unbiased variance."""
+                      double momentum=0.1, int act=FM_ACT_IDENTITY, double slope=0.0,
+                      int n_threads=1):
+    """Batch norm in training: y = act(gamma * (x - mean) * rstd + beta) over x's rows; mean
+    and rstd (C) out; run_mean/run_var (C, or both None) updated with the unbiased variance."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
     _check(N > 1 and C > 0, "batchnorm_forward: needs 2 or more rows")
     _check(y.shape[0] == N and y.shape[1] == C and mean.shape[0] == C and rstd.shape[0] == C
@@ -238,87 +244,102 @@ def batchnorm_forward(floating[:, ::1] y, floating[::1] mean, floating[::1] rstd
     _check((run_mean is None) == (run_var is None), "batchnorm_forward: run_mean and run_var")
     _check(run_mean is None or (run_mean.shape[0] == C and run_var.shape[0] == C),
            "batchnorm_forward: running statistics shape")
+    _check_norm_act(act)
     cdef floating *prm = NULL if run_mean is None else &run_mean[0]
     cdef floating *prv = NULL if run_var is None else &run_var[0]
     with nogil:
         if floating is float:
             fm_batchnorm_forward_f32(&y[0, 0], &mean[0], &rstd[0], prm, prv, &x[0, 0], &gamma[0],
-                                     &beta[0], eps, momentum, N, C, n_threads)
+                                     &beta[0], eps, momentum, act, slope, N, C, n_threads)
         else:
             fm_batchnorm_forward_f64(&y[0, 0], &mean[0], &rstd[0], prm, prv, &x[0, 0], &gamma[0],
-                                     &beta[0], eps, momentum, N, C, n_threads)
+                                     &beta[0], eps, momentum, act, slope, N, C, n_threads)
 
 
 def batchnorm_infer(floating[:, ::1] y, const floating[:, ::1] x, const floating[::1] gamma,
                     const floating[::1] beta, const floating[::1] run_mean,
-                    const floating[::1] run_var, double eps=1e-5, int n_threads=1):
-    """Batch norm at inference: y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta."""
+                    const floating[::1] run_var, double eps=1e-5, int act=FM_ACT_IDENTITY,
+                    double slope=0.0, int n_threads=1):
+    """Batch norm at inference: y = act(gamma * (x - run_mean) / sqrt(run_var + eps) + beta)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
     _check(N > 0 and C > 0, "batchnorm_infer: empty operand")
     _check(y.shape[0] == N and y.shape[1] == C and gamma.shape[0] == C and beta.shape[0] == C
            and run_mean.shape[0] == C and run_var.shape[0] == C, "batchnorm_infer: shape mismatch")
+    _check_norm_act(act)
     with nogil:
         if floating is float:
             fm_batchnorm_infer_f32(&y[0, 0], &x[0, 0], &gamma[0], &beta[0], &run_mean[0],
-                                   &run_var[0], eps, N, C, n_threads)
+                                   &run_var[0], eps, act, slope, N, C, n_threads)
         else:
             fm_batchnorm_infer_f64(&y[0, 0], &x[0, 0], &gamma[0], &beta[0], &run_mean[0],
-                                   &run_var[0], eps, N, C, n_threads)
+                                   &run_var[0], eps, act, slope, N, C, n_threads)
 
 
 def _norm_backward(bint layer, floating[:, ::1] dx, floating[::1] dgamma, floating[::1] dbeta,
-                   const floating[:, ::1] dy, const floating[:, ::1] x, const floating[::1] mean,
-                   const floating[::1] rstd, const floating[::1] gamma, bint acc, int n_threads):
+                   const floating[:, ::1] dy, const floating[:, ::1] y, const floating[:, ::1] x,
+                   const floating[::1] mean, const floating[::1] rstd,
+                   const floating[::1] gamma, int act, double slope, bint acc, int n_threads):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], S = N if layer else C
     _check(N > 0 and C > 0, "norm backward: empty operand")
     _check(dx.shape[0] == N and dx.shape[1] == C and dy.shape[0] == N and dy.shape[1] == C
+           and y.shape[0] == N and y.shape[1] == C
            and dgamma.shape[0] == C and dbeta.shape[0] == C and gamma.shape[0] == C
            and mean.shape[0] == S and rstd.shape[0] == S, "norm backward: shape mismatch")
+    _check_norm_act(act)
     with nogil:
         if floating is float:
             if layer:
-                fm_layernorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
-                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+                fm_layernorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &y[0, 0],
+                                          &x[0, 0], &mean[0], &rstd[0], &gamma[0], act, slope,
+                                          N, C, acc, n_threads)
             else:
-                fm_batchnorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
-                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+                fm_batchnorm_backward_f32(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &y[0, 0],
+                                          &x[0, 0], &mean[0], &rstd[0], &gamma[0], act, slope,
+                                          N, C, acc, n_threads)
         else:
             if layer:
-                fm_layernorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
-                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+                fm_layernorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &y[0, 0],
+                                          &x[0, 0], &mean[0], &rstd[0], &gamma[0], act, slope,
+                                          N, C, acc, n_threads)
             else:
-                fm_batchnorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &x[0, 0],
-                                          &mean[0], &rstd[0], &gamma[0], N, C, acc, n_threads)
+                fm_batchnorm_backward_f64(&dx[0, 0], &dgamma[0], &dbeta[0], &dy[0, 0], &y[0, 0],
+                                          &x[0, 0], &mean[0], &rstd[0], &gamma[0], act, slope,
+                                          N, C, acc, n_threads)
 
 
-def batchnorm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, bint acc=False,
-                       int n_threads=1):
-    """dx (may be dy), dgamma, dbeta (= or += with acc) of batch norm; mean, rstd (C) as the
-    forward saved them."""
-    _norm_backward(False, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, acc, n_threads)
+def batchnorm_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, int act=FM_ACT_IDENTITY,
+                       double slope=0.0, bint acc=False, int n_threads=1):
+    """dx (may be dy), dgamma, dbeta (= or += with acc) of batch norm given dy = dL/dy and the
+    forward's output y (read for act'); mean, rstd (C) as the forward saved them."""
+    _norm_backward(False, dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, act, slope, acc,
+                   n_threads)
 
 
 def layernorm_forward(floating[:, ::1] y, floating[::1] mean, floating[::1] rstd,
                       const floating[:, ::1] x, const floating[::1] gamma,
-                      const floating[::1] beta, double eps=1e-5, int n_threads=1):
-    """Layer norm: y = gamma * (x - mean) * rstd + beta over each row; mean, rstd (N) out."""
+                      const floating[::1] beta, double eps=1e-5, int act=FM_ACT_IDENTITY,
+                      double slope=0.0, int n_threads=1):
+    """Layer norm: y = act(gamma * (x - mean) * rstd + beta) over each row; mean, rstd (N)."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1]
     _check(N > 0 and C > 0, "layernorm_forward: empty operand")
     _check(y.shape[0] == N and y.shape[1] == C and mean.shape[0] == N and rstd.shape[0] == N
            and gamma.shape[0] == C and beta.shape[0] == C, "layernorm_forward: shape mismatch")
+    _check_norm_act(act)
     with nogil:
         if floating is float:
             fm_layernorm_forward_f32(&y[0, 0], &mean[0], &rstd[0], &x[0, 0], &gamma[0], &beta[0],
-                                     eps, N, C, n_threads)
+                                     eps, act, slope, N, C, n_threads)
         else:
             fm_layernorm_forward_f64(&y[0, 0], &mean[0], &rstd[0], &x[0, 0], &gamma[0], &beta[0],
-                                     eps, N, C, n_threads)
+                                     eps, act, slope, N, C, n_threads)
 
 
-def layernorm_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, bint acc=False,
-                       int n_threads=1):
-    """dx (may be dy), dgamma, dbeta (= or += with acc) of layer norm; mean, rstd (N)."""
-    _norm_backward(True, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, acc, n_threads)
+def layernorm_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, int act=FM_ACT_IDENTITY,
+                       double slope=0.0, bint acc=False, int n_threads=1):
+    """dx (may be dy), dgamma, dbeta (= or += with acc) of layer norm given dy and the
+    forward's output y; mean, rstd (N)."""
+    _norm_backward(True, dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, act, slope, acc,
+                   n_threads)
 
 
 def loss(floating[:, ::1] p, floating[:, ::1] dz, const floating[:, ::1] z,

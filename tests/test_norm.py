@@ -34,18 +34,25 @@ def assert_close_to_terms(actual, desired, terms, dtype, what):
 
 
 # ---------------------------------------------------------------------- kernels
+# the activation fused after the norm: none, a smooth one and a kinked one
+KERNEL_ACTS = ["identity", "tanh", "leaky_relu"]
+
+
+@pytest.mark.parametrize("act", KERNEL_ACTS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_batchnorm_kernels_match_the_reference(dtype, n_threads, shape):
-    rng = np.random.default_rng(hash(shape) % 2**32)
+def test_batchnorm_kernels_match_the_reference(dtype, n_threads, shape, act):
+    rng = np.random.default_rng(hash((shape, act)) % 2**32)
     N, C = shape
-    x = rand(rng, (N, C), dtype, 2.0, 3.0)  # an offset: the two-pass variance matters
+    A = ACTIVATIONS[act]
+    x = rand(rng, (N, C), dtype, 2.0, 3.0)  # off-centre: the shifted sums matter
     gamma, beta = rand(rng, C, dtype, 0.5, 1.0), rand(rng, C, dtype)
     run_m, run_v = rand(rng, C, dtype), np.abs(rand(rng, C, dtype)) + 0.5
     rm0, rv0 = run_m.astype(np.float64), run_v.astype(np.float64)
     y, mean, rstd = np.full((N, C), np.nan, dtype), np.empty(C, dtype), np.empty(C, dtype)
-    core.batchnorm_forward(y, mean, rstd, run_m, run_v, x, gamma, beta, 1e-5, 0.1, n_threads)
-    ry, cache = ref.batchnorm_forward(x, gamma, beta)
-    assert_close(y, ry, dtype, what="batch norm y")
+    core.batchnorm_forward(y, mean, rstd, run_m, run_v, x, gamma, beta, 1e-5, 0.1, A, 0.1,
+                           n_threads)
+    ru, cache = ref.batchnorm_forward(x, gamma, beta)
+    assert_close(y, ref.act_forward(ru, act, 0.1), dtype, what="batch norm y")
     assert_close(mean, cache["mean"], dtype, what="mean")
     assert_close(rstd, 1 / np.sqrt(cache["var"] + 1e-5), dtype, what="rstd")
     # torch: the running variance moves towards the unbiased batch variance
@@ -55,44 +62,52 @@ def test_batchnorm_kernels_match_the_reference(dtype, n_threads, shape):
 
     dy = rand(rng, (N, C), dtype)
     dx, dg, db = np.full((N, C), np.nan, dtype), np.full(C, np.nan, dtype), np.empty(C, dtype)
-    core.batchnorm_backward(dx, dg, db, dy, x, mean, rstd, gamma, False, n_threads)
-    rdx, rdg, rdb = ref.batchnorm_backward(dy, cache)
-    terms = gamma * rstd * dy.astype(np.float64)
+    core.batchnorm_backward(dx, dg, db, dy, y, x, mean, rstd, gamma, A, 0.1, False, n_threads)
+    du = ref.act_backward(dy, y, act, 0.1)  # act' from the kernel's own output
+    rdx, rdg, rdb = ref.batchnorm_backward(du, cache)
+    terms = gamma * rstd * du
     assert_close_to_terms(dx, rdx, terms, dtype, "batch norm dx")
     assert_close(dg, rdg, dtype, what="dgamma")
     assert_close(db, rdb, dtype, what="dbeta")
     d_in_place = dy.copy()  # dx may be dy; dgamma, dbeta accumulate with acc
-    core.batchnorm_backward(d_in_place, dg, db, d_in_place, x, mean, rstd, gamma, True, n_threads)
+    core.batchnorm_backward(d_in_place, dg, db, d_in_place, y, x, mean, rstd, gamma, A, 0.1,
+                            True, n_threads)
     assert_close_to_terms(d_in_place, rdx, terms, dtype, "dx in place")
     assert_close(dg, 2 * rdg, dtype, what="dgamma accumulated")
     assert_close(db, 2 * rdb, dtype, what="dbeta accumulated")
 
     yi = np.empty((N, C), dtype)
-    core.batchnorm_infer(yi, x, gamma, beta, run_m, run_v, 1e-5, n_threads)
-    assert_close(yi, ref.batchnorm_infer(x, gamma, beta, run_m, run_v), dtype, what="inference")
+    core.batchnorm_infer(yi, x, gamma, beta, run_m, run_v, 1e-5, A, 0.1, n_threads)
+    assert_close(yi, ref.act_forward(ref.batchnorm_infer(x, gamma, beta, run_m, run_v), act,
+                                     0.1), dtype, what="inference")
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7)] + SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_layernorm_kernels_match_the_reference(dtype, n_threads, shape):
-    rng = np.random.default_rng(hash(shape) % 2**32 + 1)
+@pytest.mark.parametrize("act", KERNEL_ACTS)
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 200)] + SHAPES,
+                         ids=lambda s: "x".join(map(str, s)))
+def test_layernorm_kernels_match_the_reference(dtype, n_threads, shape, act):
+    rng = np.random.default_rng(hash((shape, act)) % 2**32 + 1)
     N, C = shape
+    A = ACTIVATIONS[act]
     x = rand(rng, (N, C), dtype, 2.0, -3.0)
     gamma, beta = rand(rng, C, dtype, 0.5, 1.0), rand(rng, C, dtype)
     y, mean, rstd = np.full((N, C), np.nan, dtype), np.empty(N, dtype), np.empty(N, dtype)
-    core.layernorm_forward(y, mean, rstd, x, gamma, beta, 1e-5, n_threads)
-    ry, cache = ref.layernorm_forward(x, gamma, beta)
-    assert_close(y, ry, dtype, what="layer norm y")
+    core.layernorm_forward(y, mean, rstd, x, gamma, beta, 1e-5, A, 0.1, n_threads)
+    ru, cache = ref.layernorm_forward(x, gamma, beta)
+    assert_close(y, ref.act_forward(ru, act, 0.1), dtype, what="layer norm y")
     assert_close(rstd, 1 / np.sqrt(cache["var"][:, 0] + 1e-5), dtype, what="rstd")
     dy = rand(rng, (N, C), dtype)
     dx, dg, db = np.full((N, C), np.nan, dtype), np.full(C, np.nan, dtype), np.empty(C, dtype)
-    core.layernorm_backward(dx, dg, db, dy, x, mean, rstd, gamma, False, n_threads)
-    rdx, rdg, rdb = ref.layernorm_backward(dy, cache)
-    terms = gamma * rstd[:, None] * dy.astype(np.float64)
+    core.layernorm_backward(dx, dg, db, dy, y, x, mean, rstd, gamma, A, 0.1, False, n_threads)
+    du = ref.act_backward(dy, y, act, 0.1)
+    rdx, rdg, rdb = ref.layernorm_backward(du, cache)
+    terms = gamma * rstd[:, None] * du
     assert_close_to_terms(dx, rdx, terms, dtype, "layer norm dx")
     assert_close(dg, rdg, dtype, what="dgamma")
     assert_close(db, rdb, dtype, what="dbeta")
     d_in_place = dy.copy()
-    core.layernorm_backward(d_in_place, dg, db, d_in_place, x, mean, rstd, gamma, True, n_threads)
+    core.layernorm_backward(d_in_place, dg, db, d_in_place, y, x, mean, rstd, gamma, A, 0.1,
+                            True, n_threads)
     assert_close_to_terms(d_in_place, rdx, terms, dtype, "dx in place")
     assert_close(dg, 2 * rdg, dtype, what="dgamma accumulated")
 

@@ -6,11 +6,17 @@
  * running statistics are (C).  Batch normalisation (torch.nn.BatchNorm1d)
  * normalises each column over the N rows; layer normalisation
  * (torch.nn.LayerNorm over the last dimension) each row over its C
- * columns.  Both then scale and shift:  y = gamma_j * xhat + beta_j,
- * xhat = (x - mean) * rstd,  rstd = 1 / sqrt(var + eps),  var biased (/ n).
+ * columns.  Both then scale and shift, and apply the hidden layer's
+ * activation (fused, so a normalised layer costs no pass of its own for it):
+ *   y = act(gamma_j * xhat + beta_j),  xhat = (x - mean) * rstd,
+ *   rstd = 1 / sqrt(var + eps),  var biased (/ n).
+ * The backward takes dy = dL/dy and the forward's y, and folds act'(y)
+ * (output-based activations only) into its passes.
  *
- * Sums are taken in double with two passes (the mean, then the squared
- * deviations), so float32 rounds once; the elementwise passes run in the
+ * Sums are taken in double, so float32 rounds once: batch norm's column sums
+ * of x - x[0] and of its squares in one pass (shifted by the first row, the
+ * variance does not cancel catastrophically), layer norm's row mean and then
+ * squared deviations (a row is in cache).  The elementwise passes run in the
  * dtype.  The saved mean and rstd are what the elementwise passes used, and
  * the backward recomputes xhat from x with them instead of storing it.
  *
@@ -27,52 +33,74 @@ typedef struct {
     FM_T *mean, *rstd;          /* saved statistics: (C) batch, (N) layer */
     FM_T *run_mean, *run_var;   /* batch norm's running statistics, or NULL */
     FM_T *dgamma, *dbeta;
-    const FM_T *x, *dy, *gamma, *beta;
+    const FM_T *x, *dy, *ya, *gamma, *beta; /* ya: the forward's output (backward) */
     const FM_T *cmean, *crstd;  /* statistics read by the backward */
     const FM_T *cvar;           /* batch norm at inference: the running variance */
     double eps, momentum;
+    int act;                    /* the activation after the norm */
+    FM_T slope;
     ptrdiff_t N, C;
     int acc;                    /* backward: dgamma/dbeta += (1) or = (0) */
 } FM_FN(fm_norm_job);
+
+/* The gradient at the norm's output u (before the activation), g = dy * act'(y),
+ * at element off: with an activation the backward's first pass (fm_norm_dact_rows,
+ * one vectorised pass over whole rows) wrote it into dx (which may be dy), without
+ * one it is dy itself.  (Folding act' into the sums' pass instead, block by block,
+ * measured slower: a call per 64-element block cost more than the pass it saves.) */
+static inline const FM_T *FM_FN(fm_norm_grad)(const FM_FN(fm_norm_job) *jb, ptrdiff_t off)
+{
+    return jb->act == FM_ACT_IDENTITY ? jb->dy + off : jb->y + off;
+}
+
+/* Backward, first pass, the rows [i0, i1): dx = dy * act'(y). */
+static void FM_FN(fm_norm_dact_rows)(const FM_FN(fm_norm_job) *jb, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const ptrdiff_t off = i0 * jb->C, n = (i1 - i0) * jb->C;
+    if (jb->y != jb->dy) memcpy(jb->y + off, jb->dy + off, (size_t)n * sizeof(FM_T));
+    FM_FN(fm_dact_span)(jb->y + off, jb->ya + off, n, jb->act, jb->slope);
+}
 
 /* Batch norm, training forward, on the columns [j0, j1) (j1 - j0 <= FM_NORM_COLS). */
 static void FM_FN(fm_bn_fwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, ptrdiff_t j1)
 {
     const ptrdiff_t N = jb->N, C = jb->C, w = j1 - j0;
-    double s[FM_NORM_COLS], q[FM_NORM_COLS];
+    double s[FM_NORM_COLS], q[FM_NORM_COLS], sh[FM_NORM_COLS];
     FM_T a[FM_NORM_COLS], c[FM_NORM_COLS];
     ptrdiff_t i, k;
-    for (k = 0; k < w; k++) s[k] = q[k] = 0;
-    for (i = 0; i < N; i++) { /* pass 1: column sums */
-        const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
-        for (k = 0; k < w; k++) s[k] += (double)xr[k];
+    for (k = 0; k < w; k++) {
+        s[k] = q[k] = 0;
+        sh[k] = (double)jb->x[j0 + k];
     }
-    for (k = 0; k < w; k++) s[k] /= (double)N;
-    for (i = 0; i < N; i++) { /* pass 2: squared deviations */
+    for (i = 0; i < N; i++) { /* pass 1: sums of x - x[0] and of its squares */
         const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
         for (k = 0; k < w; k++) {
-            double d = (double)xr[k] - s[k];
+            const double d = (double)xr[k] - sh[k];
+            s[k] += d;
             q[k] += d * d;
         }
     }
     for (k = 0; k < w; k++) {
         const ptrdiff_t j = j0 + k;
-        const double var = q[k] / (double)N, r = 1.0 / sqrt(var + jb->eps);
-        jb->mean[j] = (FM_T)s[k];
+        const double md = s[k] / (double)N, mean = sh[k] + md;
+        const double ss = FM_MAX(q[k] - s[k] * md, 0.0); /* sum of squared deviations */
+        const double var = ss / (double)N, r = 1.0 / sqrt(var + jb->eps);
+        jb->mean[j] = (FM_T)mean;
         jb->rstd[j] = (FM_T)r;
         a[k] = jb->gamma[j] * (FM_T)r; /* y = x * a + c, as torch's CPU kernel */
-        c[k] = jb->beta[j] - (FM_T)s[k] * a[k];
+        c[k] = jb->beta[j] - (FM_T)mean * a[k];
         if (jb->run_mean) { /* the running variance takes the unbiased batch variance */
             const double m = jb->momentum;
-            jb->run_mean[j] = (FM_T)((1 - m) * (double)jb->run_mean[j] + m * s[k]);
+            jb->run_mean[j] = (FM_T)((1 - m) * (double)jb->run_mean[j] + m * mean);
             jb->run_var[j] = (FM_T)((1 - m) * (double)jb->run_var[j] +
-                                    m * q[k] / (double)(N > 1 ? N - 1 : 1));
+                                    m * ss / (double)(N > 1 ? N - 1 : 1));
         }
     }
-    for (i = 0; i < N; i++) { /* pass 3: y */
+    for (i = 0; i < N; i++) { /* pass 2: y, the activation on the block while in cache */
         const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
         FM_T *FM_RESTRICT yr = jb->y + i * C + j0;
         for (k = 0; k < w; k++) yr[k] = xr[k] * a[k] + c[k];
+        if (jb->act != FM_ACT_IDENTITY) FM_FN(fm_act_span)(yr, w, jb->act, jb->slope);
     }
 }
 
@@ -92,18 +120,20 @@ static void FM_FN(fm_bn_infer_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, 
         const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
         FM_T *FM_RESTRICT yr = jb->y + i * C + j0;
         for (k = 0; k < w; k++) yr[k] = xr[k] * a[k] + c[k];
+        if (jb->act != FM_ACT_IDENTITY) FM_FN(fm_act_span)(yr, w, jb->act, jb->slope);
     }
 }
 
 /* Batch norm backward on the columns [j0, j1).  Differentiates
- *   y = gamma * xhat + beta,  xhat = (x - mean(x)) * rstd(x)
- * pass 1: dbeta = sum_i dy, dgamma = sum_i dy * xhat   (= or +=)
- * pass 2: dx = gamma * rstd * (dy - dbeta/N - xhat * dgamma/N)  (this batch's sums) */
+ *   y = act(u),  u = gamma * xhat + beta,  xhat = (x - mean(x)) * rstd(x)
+ * with g = dy * act'(y) = dL/du (fm_norm_grad):
+ * pass 1: dbeta = sum_i g, dgamma = sum_i g * xhat   (= or +=)
+ * pass 2: dx = gamma * rstd * (g - dbeta/N - xhat * dgamma/N)  (this batch's sums) */
 static void FM_FN(fm_bn_bwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, ptrdiff_t j1)
 {
     const ptrdiff_t N = jb->N, C = jb->C, w = j1 - j0;
     double sd[FM_NORM_COLS], sx[FM_NORM_COLS];
-    FM_T m[FM_NORM_COLS], r[FM_NORM_COLS], g[FM_NORM_COLS], u[FM_NORM_COLS], v[FM_NORM_COLS];
+    FM_T m[FM_NORM_COLS], r[FM_NORM_COLS], gr[FM_NORM_COLS], u[FM_NORM_COLS], v[FM_NORM_COLS];
     ptrdiff_t i, k;
     for (k = 0; k < w; k++) {
         sd[k] = sx[k] = 0;
@@ -111,25 +141,27 @@ static void FM_FN(fm_bn_bwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, pt
         r[k] = jb->crstd[j0 + k];
     }
     for (i = 0; i < N; i++) {
-        const FM_T *FM_RESTRICT xr = jb->x + i * C + j0, *FM_RESTRICT dr = jb->dy + i * C + j0;
+        const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
+        const FM_T *FM_RESTRICT g = FM_FN(fm_norm_grad)(jb, i * C + j0);
         for (k = 0; k < w; k++) {
-            sd[k] += (double)dr[k];
-            sx[k] += (double)dr[k] * (double)((xr[k] - m[k]) * r[k]);
+            sd[k] += (double)g[k];
+            sx[k] += (double)g[k] * (double)((xr[k] - m[k]) * r[k]);
         }
     }
     for (k = 0; k < w; k++) {
         const ptrdiff_t j = j0 + k;
         jb->dbeta[j] = (FM_T)(jb->acc ? (double)jb->dbeta[j] + sd[k] : sd[k]);
         jb->dgamma[j] = (FM_T)(jb->acc ? (double)jb->dgamma[j] + sx[k] : sx[k]);
-        g[k] = jb->gamma[j] * r[k];
+        gr[k] = jb->gamma[j] * r[k];
         u[k] = (FM_T)(sd[k] / (double)N);
         v[k] = (FM_T)(sx[k] / (double)N);
     }
     for (i = 0; i < N; i++) {
-        const FM_T *xr = jb->x + i * C + j0, *dr = jb->dy + i * C + j0;
-        FM_T *dxr = jb->y + i * C + j0; /* may alias dr: each element read, then written */
+        const FM_T *xr = jb->x + i * C + j0;
+        const FM_T *g = FM_FN(fm_norm_grad)(jb, i * C + j0);
+        FM_T *dxr = jb->y + i * C + j0; /* may be g or dy: each element read, then written */
         for (k = 0; k < w; k++)
-            dxr[k] = g[k] * (dr[k] - u[k] - (xr[k] - m[k]) * r[k] * v[k]);
+            dxr[k] = gr[k] * (g[k] - u[k] - (xr[k] - m[k]) * r[k] * v[k]);
     }
 }
 
@@ -154,11 +186,12 @@ static void FM_FN(fm_ln_fwd_rows)(const FM_FN(fm_norm_job) *jb, ptrdiff_t i0, pt
         jb->mean[i] = m;
         jb->rstd[i] = r;
         for (j = 0; j < C; j++) yr[j] = (xr[j] - m) * r * ga[j] + be[j];
+        if (jb->act != FM_ACT_IDENTITY) FM_FN(fm_act_span)(yr, C, jb->act, jb->slope);
     }
 }
 
-/* Layer norm backward, part 1, on the columns [j0, j1):
- * dbeta = sum_i dy, dgamma = sum_i dy * xhat   (= or +=). */
+/* Layer norm backward, part 1, on the columns [j0, j1), g = dy * act'(y)
+ * (fm_norm_grad): dbeta = sum_i g, dgamma = sum_i g * xhat   (= or +=). */
 static void FM_FN(fm_ln_bwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, ptrdiff_t j1)
 {
     const ptrdiff_t N = jb->N, C = jb->C, w = j1 - j0;
@@ -166,11 +199,12 @@ static void FM_FN(fm_ln_bwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, pt
     ptrdiff_t i, k;
     for (k = 0; k < w; k++) sd[k] = sx[k] = 0;
     for (i = 0; i < N; i++) {
-        const FM_T *FM_RESTRICT xr = jb->x + i * C + j0, *FM_RESTRICT dr = jb->dy + i * C + j0;
+        const FM_T *FM_RESTRICT xr = jb->x + i * C + j0;
+        const FM_T *FM_RESTRICT g = FM_FN(fm_norm_grad)(jb, i * C + j0);
         const FM_T m = jb->cmean[i], r = jb->crstd[i];
         for (k = 0; k < w; k++) {
-            sd[k] += (double)dr[k];
-            sx[k] += (double)dr[k] * (double)((xr[k] - m) * r);
+            sd[k] += (double)g[k];
+            sx[k] += (double)g[k] * (double)((xr[k] - m) * r);
         }
     }
     for (k = 0; k < w; k++) {
@@ -180,26 +214,28 @@ static void FM_FN(fm_ln_bwd_cols)(const FM_FN(fm_norm_job) *jb, ptrdiff_t j0, pt
     }
 }
 
-/* Layer norm backward, part 2, the rows [i0, i1).  With g = dy * gamma:
- *   dx = rstd * (g - mean_j(g) - xhat * mean_j(g * xhat))   (dx may alias dy) */
+/* Layer norm backward, part 2, the rows [i0, i1).  With h = g * gamma:
+ *   dx = rstd * (h - mean_j(h) - xhat * mean_j(h * xhat))   (dx may alias dy),
+ * g = dy * act'(y) as part 1 left it (fm_norm_grad). */
 static void FM_FN(fm_ln_bwd_rows)(const FM_FN(fm_norm_job) *jb, ptrdiff_t i0, ptrdiff_t i1)
 {
     const ptrdiff_t C = jb->C;
     const FM_T *ga = jb->gamma;
     ptrdiff_t i, j;
     for (i = i0; i < i1; i++) {
-        const FM_T *xr = jb->x + i * C, *dr = jb->dy + i * C;
-        FM_T *dxr = jb->y + i * C;
+        const FM_T *xr = jb->x + i * C;
+        const FM_T *g = FM_FN(fm_norm_grad)(jb, i * C);
+        FM_T *dxr = jb->y + i * C; /* may be g or dy: each element read, then written */
         const FM_T m = jb->cmean[i], r = jb->crstd[i];
         double s1 = 0, s2 = 0;
         FM_T u, v;
         FM_SIMD_SUM(s1)
-        for (j = 0; j < C; j++) s1 += (double)(dr[j] * ga[j]);
+        for (j = 0; j < C; j++) s1 += (double)(g[j] * ga[j]);
         FM_SIMD_SUM(s2)
-        for (j = 0; j < C; j++) s2 += (double)(dr[j] * ga[j]) * (double)((xr[j] - m) * r);
+        for (j = 0; j < C; j++) s2 += (double)(g[j] * ga[j]) * (double)((xr[j] - m) * r);
         u = (FM_T)(s1 / (double)C);
         v = (FM_T)(s2 / (double)C);
-        for (j = 0; j < C; j++) dxr[j] = r * (dr[j] * ga[j] - u - (xr[j] - m) * r * v);
+        for (j = 0; j < C; j++) dxr[j] = r * (g[j] * ga[j] - u - (xr[j] - m) * r * v);
     }
 }
 
@@ -209,9 +245,11 @@ static void FM_FN(fm_norm_task)(void *arg, int t, int nt)
     const FM_FN(fm_norm_job) *jb = (const FM_FN(fm_norm_job) *)arg;
     const ptrdiff_t nb = (jb->C + FM_NORM_COLS - 1) / FM_NORM_COLS;
     ptrdiff_t b, b0 = nb * t / nt, b1 = nb * (t + 1) / nt;
-    if (jb->op == FM_NORM_OP_LN_FWD || jb->op == FM_NORM_OP_LN_BWD_ROWS) {
+    if (jb->op == FM_NORM_OP_LN_FWD || jb->op == FM_NORM_OP_LN_BWD_ROWS ||
+        jb->op == FM_NORM_OP_DACT) {
         const ptrdiff_t i0 = jb->N * t / nt, i1 = jb->N * (t + 1) / nt;
         if (jb->op == FM_NORM_OP_LN_FWD) FM_FN(fm_ln_fwd_rows)(jb, i0, i1);
+        else if (jb->op == FM_NORM_OP_DACT) FM_FN(fm_norm_dact_rows)(jb, i0, i1);
         else FM_FN(fm_ln_bwd_rows)(jb, i0, i1);
         return;
     }
@@ -230,7 +268,8 @@ static void FM_FN(fm_norm_task)(void *arg, int t, int nt)
 static void FM_FN(fm_norm_run)(FM_FN(fm_norm_job) *jb, int op, int n_threads)
 {
     const ptrdiff_t nb = (jb->C + FM_NORM_COLS - 1) / FM_NORM_COLS;
-    const int by_rows = op == FM_NORM_OP_LN_FWD || op == FM_NORM_OP_LN_BWD_ROWS;
+    const int by_rows = op == FM_NORM_OP_LN_FWD || op == FM_NORM_OP_LN_BWD_ROWS ||
+                        op == FM_NORM_OP_DACT;
     int nt = fm_par_threads(jb->N * jb->C * FM_NORM_WORK, 0, n_threads);
     nt = (int)FM_MAX(1, FM_MIN((ptrdiff_t)nt, by_rows ? jb->N : nb));
     jb->op = op;
@@ -239,59 +278,65 @@ static void FM_FN(fm_norm_run)(FM_FN(fm_norm_job) *jb, int op, int n_threads)
 
 void FM_FN(fm_batchnorm_forward)(FM_T *y, FM_T *mean, FM_T *rstd, FM_T *run_mean, FM_T *run_var,
                                  const FM_T *x, const FM_T *gamma, const FM_T *beta, double eps,
-                                 double momentum, ptrdiff_t N, ptrdiff_t C, int n_threads)
+                                 double momentum, int act, double slope, ptrdiff_t N, ptrdiff_t C,
+                                 int n_threads)
 {
     FM_FN(fm_norm_job) jb;
     memset(&jb, 0, sizeof jb);
     jb.y = y; jb.mean = mean; jb.rstd = rstd; jb.run_mean = run_mean; jb.run_var = run_var;
     jb.x = x; jb.gamma = gamma; jb.beta = beta; jb.eps = eps; jb.momentum = momentum;
-    jb.N = N; jb.C = C;
+    jb.act = act; jb.slope = (FM_T)slope; jb.N = N; jb.C = C;
     FM_FN(fm_norm_run)(&jb, FM_NORM_OP_BN_FWD, n_threads);
 }
 
 void FM_FN(fm_batchnorm_infer)(FM_T *y, const FM_T *x, const FM_T *gamma, const FM_T *beta,
-                               const FM_T *run_mean, const FM_T *run_var, double eps, ptrdiff_t N,
-                               ptrdiff_t C, int n_threads)
+                               const FM_T *run_mean, const FM_T *run_var, double eps, int act,
+                               double slope, ptrdiff_t N, ptrdiff_t C, int n_threads)
 {
     FM_FN(fm_norm_job) jb;
     memset(&jb, 0, sizeof jb);
     jb.y = y; jb.x = x; jb.gamma = gamma; jb.beta = beta;
-    jb.cmean = run_mean; jb.cvar = run_var; jb.eps = eps; jb.N = N; jb.C = C;
+    jb.cmean = run_mean; jb.cvar = run_var; jb.eps = eps; jb.act = act; jb.slope = (FM_T)slope;
+    jb.N = N; jb.C = C;
     FM_FN(fm_norm_run)(&jb, FM_NORM_OP_BN_INFER, n_threads);
 }
 
 void FM_FN(fm_batchnorm_backward)(FM_T *dx, FM_T *dgamma, FM_T *dbeta, const FM_T *dy,
-                                  const FM_T *x, const FM_T *mean, const FM_T *rstd,
-                                  const FM_T *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                                  int n_threads)
+                                  const FM_T *y, const FM_T *x, const FM_T *mean,
+                                  const FM_T *rstd, const FM_T *gamma, int act, double slope,
+                                  ptrdiff_t N, ptrdiff_t C, int acc, int n_threads)
 {
     FM_FN(fm_norm_job) jb;
     memset(&jb, 0, sizeof jb);
-    jb.y = dx; jb.dgamma = dgamma; jb.dbeta = dbeta; jb.dy = dy; jb.x = x;
-    jb.cmean = mean; jb.crstd = rstd; jb.gamma = gamma; jb.N = N; jb.C = C; jb.acc = acc;
+    jb.y = dx; jb.dgamma = dgamma; jb.dbeta = dbeta; jb.dy = dy; jb.ya = y; jb.x = x;
+    jb.cmean = mean; jb.crstd = rstd; jb.gamma = gamma; jb.act = act; jb.slope = (FM_T)slope;
+    jb.N = N; jb.C = C; jb.acc = acc;
+    if (act != FM_ACT_IDENTITY) FM_FN(fm_norm_run)(&jb, FM_NORM_OP_DACT, n_threads);
     FM_FN(fm_norm_run)(&jb, FM_NORM_OP_BN_BWD, n_threads);
 }
 
 void FM_FN(fm_layernorm_forward)(FM_T *y, FM_T *mean, FM_T *rstd, const FM_T *x,
-                                 const FM_T *gamma, const FM_T *beta, double eps, ptrdiff_t N,
-                                 ptrdiff_t C, int n_threads)
+                                 const FM_T *gamma, const FM_T *beta, double eps, int act,
+                                 double slope, ptrdiff_t N, ptrdiff_t C, int n_threads)
 {
     FM_FN(fm_norm_job) jb;
     memset(&jb, 0, sizeof jb);
     jb.y = y; jb.mean = mean; jb.rstd = rstd; jb.x = x; jb.gamma = gamma; jb.beta = beta;
-    jb.eps = eps; jb.N = N; jb.C = C;
+    jb.eps = eps; jb.act = act; jb.slope = (FM_T)slope; jb.N = N; jb.C = C;
     FM_FN(fm_norm_run)(&jb, FM_NORM_OP_LN_FWD, n_threads);
 }
 
 void FM_FN(fm_layernorm_backward)(FM_T *dx, FM_T *dgamma, FM_T *dbeta, const FM_T *dy,
-                                  const FM_T *x, const FM_T *mean, const FM_T *rstd,
-                                  const FM_T *gamma, ptrdiff_t N, ptrdiff_t C, int acc,
-                                  int n_threads)
+                                  const FM_T *y, const FM_T *x, const FM_T *mean,
+                                  const FM_T *rstd, const FM_T *gamma, int act, double slope,
+                                  ptrdiff_t N, ptrdiff_t C, int acc, int n_threads)
 {
     FM_FN(fm_norm_job) jb;
     memset(&jb, 0, sizeof jb);
-    jb.y = dx; jb.dgamma = dgamma; jb.dbeta = dbeta; jb.dy = dy; jb.x = x;
-    jb.cmean = mean; jb.crstd = rstd; jb.gamma = gamma; jb.N = N; jb.C = C; jb.acc = acc;
-    FM_FN(fm_norm_run)(&jb, FM_NORM_OP_LN_BWD_COLS, n_threads); /* reads dy before ... */
+    jb.y = dx; jb.dgamma = dgamma; jb.dbeta = dbeta; jb.dy = dy; jb.ya = y; jb.x = x;
+    jb.cmean = mean; jb.crstd = rstd; jb.gamma = gamma; jb.act = act; jb.slope = (FM_T)slope;
+    jb.N = N; jb.C = C; jb.acc = acc;
+    if (act != FM_ACT_IDENTITY) FM_FN(fm_norm_run)(&jb, FM_NORM_OP_DACT, n_threads);
+    FM_FN(fm_norm_run)(&jb, FM_NORM_OP_LN_BWD_COLS, n_threads); /* reads g before ... */
     FM_FN(fm_norm_run)(&jb, FM_NORM_OP_LN_BWD_ROWS, n_threads); /* ... dx overwrites it */
 }

@@ -42,11 +42,12 @@ static void FM_FN(fm_dropout_layer_backward)(FM_T *d, const fm_layer *ly, const 
                                ps->rows * ly->in, ps->n_threads);
 }
 
-/* NORM: y = act(gamma * xhat + beta); x (rows, in) is the dense layer's z,
- * xhat over the batch (NORM_BATCH; the running statistics when !ly->train)
- * or over each row (NORM_LAYER); ns (2 max(rows, in)) receives the mean and
- * rstd the backward reads.  Training batch norm also updates the running
- * statistics here (the caller guarantees rows >= 2). */
+/* NORM: y = act(gamma * xhat + beta), the activation fused into the norm's
+ * last pass; x (rows, in) is the dense layer's z, xhat over the batch
+ * (NORM_BATCH; the running statistics when !ly->train) or over each row
+ * (NORM_LAYER); ns (2 max(rows, in)) receives the mean and rstd the backward
+ * reads.  Training batch norm also updates the running statistics here (the
+ * caller guarantees rows >= 2). */
 static void FM_FN(fm_norm_layer_forward)(FM_T *y, FM_T *ns, const FM_T *x, const FM_T *params,
                                          const fm_layer *ly, const fm_pass *ps)
 {
@@ -54,33 +55,33 @@ static void FM_FN(fm_norm_layer_forward)(FM_T *y, FM_T *ns, const FM_T *x, const
     FM_T *run = ly->run ? (FM_T *)ly->run + ly->st : NULL;
     const ptrdiff_t C = ly->in, S = FM_MAX(ps->rows, C);
     if (ly->kind == FM_LAYER_NORM_LAYER)
-        FM_FN(fm_layernorm_forward)(y, ns, ns + S, x, gamma, beta, ly->eps, ps->rows, C,
-                                    ps->n_threads);
+        FM_FN(fm_layernorm_forward)(y, ns, ns + S, x, gamma, beta, ly->eps, ly->act, ly->slope,
+                                    ps->rows, C, ps->n_threads);
     else if (ly->train)
         FM_FN(fm_batchnorm_forward)(y, ns, ns + S, run, run ? run + C : NULL, x, gamma, beta,
-                                    ly->eps, ly->momentum, ps->rows, C, ps->n_threads);
+                                    ly->eps, ly->momentum, ly->act, ly->slope, ps->rows, C,
+                                    ps->n_threads);
     else
-        FM_FN(fm_batchnorm_infer)(y, x, gamma, beta, run, run + C, ly->eps, ps->rows, C,
-                                  ps->n_threads);
-    if (ly->act != FM_ACT_IDENTITY) FM_FN(fm_act_span)(y, ps->rows * C, ly->act, (FM_T)ly->slope);
+        FM_FN(fm_batchnorm_infer)(y, x, gamma, beta, run, run + C, ly->eps, ly->act, ly->slope,
+                                  ps->rows, C, ps->n_threads);
 }
 
-/* NORM backward: d (rows, in) = dL/dy, overwritten with dL/dx; y is the
- * forward's output (act' reads it), x its input z; dgamma, dbeta in grad
- * (= or += by ps->beta). */
+/* NORM backward: d (rows, in) = dL/dy, overwritten with dL/dx (act' folded
+ * in, read from y, the forward's output); x its input z; dgamma, dbeta in
+ * grad (= or += by ps->beta). */
 static void FM_FN(fm_norm_layer_backward)(FM_T *grad, FM_T *d, const FM_T *ns, const FM_T *x,
                                           const FM_T *y, const FM_T *params, const fm_layer *ly,
                                           const fm_pass *ps)
 {
     const ptrdiff_t C = ly->in, S = FM_MAX(ps->rows, C);
-    if (ly->act != FM_ACT_IDENTITY)
-        FM_FN(fm_act_backward)(d, d, y, ps->rows * C, ly->act, ly->slope);
     if (ly->kind == FM_LAYER_NORM_LAYER)
-        FM_FN(fm_layernorm_backward)(d, grad + ly->w, grad + ly->b, d, x, ns, ns + S,
-                                     params + ly->w, ps->rows, C, ps->beta, ps->n_threads);
+        FM_FN(fm_layernorm_backward)(d, grad + ly->w, grad + ly->b, d, y, x, ns, ns + S,
+                                     params + ly->w, ly->act, ly->slope, ps->rows, C, ps->beta,
+                                     ps->n_threads);
     else
-        FM_FN(fm_batchnorm_backward)(d, grad + ly->w, grad + ly->b, d, x, ns, ns + S,
-                                     params + ly->w, ps->rows, C, ps->beta, ps->n_threads);
+        FM_FN(fm_batchnorm_backward)(d, grad + ly->w, grad + ly->b, d, y, x, ns, ns + S,
+                                     params + ly->w, ly->act, ly->slope, ps->rows, C, ps->beta,
+                                     ps->n_threads);
 }
 
 /* One layer forward: its output buffer from its input buffer. */
