@@ -85,12 +85,16 @@ def _hidden_norm_steps(model: Any, l: int) -> list:
     if not norms or l >= len(norms) or norms[l] in (None, "none"):
         return []
     kind = norms[l]
-    gamma = np.asarray(model.norm_weights_[l], dtype=np.float64)
-    beta = np.asarray(model.norm_biases_[l], dtype=np.float64)
+    # norm_weights_/norm_biases_ hold one array per normalised layer, running_mean_/var_ one
+    # per batch-normalised layer, in layer order (fastmlp.MLP's attributes)
+    k = sum(1 for n in norms[:l] if n not in (None, "none"))
+    kb = sum(1 for n in norms[:l] if n == "batch")
+    gamma = np.asarray(model.norm_weights_[k], dtype=np.float64)
+    beta = np.asarray(model.norm_biases_[k], dtype=np.float64)
     eps = float(getattr(model, "norm_eps", 1e-5))
     if kind == "batch":
-        mean = np.asarray(model.running_mean_[l], dtype=np.float64)
-        var = np.asarray(model.running_var_[l], dtype=np.float64)
+        mean = np.asarray(model.running_mean_[kb], dtype=np.float64)
+        var = np.asarray(model.running_var_[kb], dtype=np.float64)
         scale = gamma / np.sqrt(var + eps)
         return [Step("affine", scale=_f32(scale), shift=_f32(beta - mean * scale))]
     if kind == "layer":

@@ -272,7 +272,7 @@ def test_onnx_bfloat16(ort, tmp_path):
     np.testing.assert_array_equal(out["label"], q.predict(X))
 
 
-@pytest.mark.parametrize("norm", ["batch", "layer"])
+@pytest.mark.parametrize("norm", ["batch", "layer", ["layer", "batch"]])
 def test_export_normalised(ort, tmp_path, norm):
     X, y = _data()
     net = MLP(hidden=[9, 6], norm=norm, seed=0).fit(X, y, epochs=3, batch_size=16, verbose=0)
