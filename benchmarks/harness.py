@@ -88,6 +88,33 @@ def peak_gflops(n_threads: int = 1, dtype: str = "float32", isa: str = "",
         best = max(best, flops / (time.perf_counter() - t0) / 1e9)
     return best
 
+def peak_bf16_gflops(n_threads: int = 1, seconds: float = 0.05,
+                     repeats: int = 5) -> Optional[float]:
+    """The bf16 peak: GFLOP/s of the core's vdpbf16ps probe (``fastmlp._core.peak_bf16_run``,
+    4 FLOPs per lane and instruction) on ``n_threads`` threads, sized and repeated as
+    :func:`peak_gflops`; None on a CPU without AVX512_BF16."""
+    sums = np.zeros(max(n_threads, 1))
+    reps = 1000
+    if core.peak_bf16_run(sums, reps, 1) < 0:
+        return None
+    while True:
+        t = 1e300
+        for _ in range(3):
+            t0 = time.perf_counter()
+            core.peak_bf16_run(sums, reps, 1)
+            t = min(t, time.perf_counter() - t0)
+        if t >= 2e-3 or reps > (1 << 40):
+            break
+        reps *= 4
+    reps = max(1, int(reps * seconds / t))
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        flops = core.peak_bf16_run(sums, reps, n_threads)
+        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 __all__ = ["NETS", "STEP_ROWS", "main", "step_flops", "forward_flops", "init_weights",
            "Problem", "make_problem", "NumpyTrainer", "FastmlpTrainer", "TorchTrainer",
            "SklearnTrainer", "numpy_forward", "check_step_parity", "ParityError",
@@ -114,7 +141,10 @@ NORM_ROWS, NORM_GOAL = (("B", 32, 1), ("C", 256, 2)), 1.15
 #: float64 "about half the float32 throughput": f64 speed >= this x f32 speed
 F64_MIN_SPEED = 0.4
 PEERS = ("numpy", "torch", "sklearn")
-SPECIAL_ROWS = ("epoch", "infer", "scale", "norm", "quant")  # quant: benchmarks/lowprec.py
+#: bf16 mixed-precision training rows (issue 19): (net, batch, threads) -> the most
+#: fastmlp bf16's step time may be, as a fraction of fastmlp float32's in the same run
+BF16_ROWS: dict[tuple[str, int, int], float] = {("C", 256, 1): 0.72, ("D", 256, 1): 0.6}
+SPECIAL_ROWS = ("epoch", "infer", "scale", "norm", "quant", "bf16")  # quant: benchmarks/lowprec.py
 LR_TIMING, LR_PARITY = 0.01, 0.1
 DATA_ROWS = 4096  # rows of synthetic data cycled through by the step rows
 
@@ -381,7 +411,7 @@ class FastmlpTrainer:
     name = "fastmlp"
 
     def __init__(self, p: Problem, per_call: bool = False, *, fast: Optional[bool] = None,
-                 norm: Optional[str] = None) -> None:
+                 norm: Optional[str] = None, compute: str = "float32") -> None:
         self.p, self.per_call, self.fast = p, per_call, fast
         self.sizes, self.acts, self.slopes = _net_arrays(p.sizes)
         self.params = p.flat_params().astype(p.dtype)
@@ -401,7 +431,8 @@ class FastmlpTrainer:
                                                  self.norms), dtype=p.dtype)
         self.stats = np.zeros(4)
         self.opt = {"kind": core.OPT_SGD, "lr": p.lr, "momentum": 0.0, "step": 0}
-        self.cfg = {"loss": core.LOSS_CCE, "metric": 0}
+        self.cfg = {"loss": core.LOSS_CCE, "metric": 0,
+                    "compute": core.COMPUTE_BF16 if compute == "bfloat16" else core.COMPUTE_NATIVE}
         self.pos = 0
 
     def _call(self, n_batches: int) -> None:
@@ -501,6 +532,25 @@ class TorchTrainer:
             self.torch.set_num_threads(before)
 
 
+class TorchAutocastTrainer(TorchTrainer):
+    """PyTorch bf16 mixed precision as its docs show it: the forward and loss under
+    ``torch.autocast("cpu", dtype=torch.bfloat16)``, float32 master weights and SGD."""
+
+    name = "torch_bf16"
+
+    def steps(self, k: int) -> None:
+        bs, nb = self.p.batch, self.p.n_batches
+        for _ in range(k):
+            lo = self.pos * bs
+            self.opt.zero_grad(set_to_none=True)
+            with self.torch.autocast("cpu", dtype=self.torch.bfloat16):
+                loss = self.lossf(self.model(self.x[lo:lo + bs]), self.t[lo:lo + bs])
+            loss.backward()
+            self.opt.step()
+            self.loss = loss
+            self.pos = (self.pos + 1) % nb
+
+
 class SklearnTrainer:
     """scikit-learn's MLPClassifier(solver='sgd', momentum=0, alpha=0, shuffle=False).
 
@@ -570,7 +620,8 @@ def installed_peers() -> list[str]:
 
 # --------------------------------------------------------------------------- parity
 
-def check_step_parity(p: Problem, make: Callable[[Problem], Any], what: str) -> None:
+def check_step_parity(p: Problem, make: Callable[[Problem], Any], what: str,
+                      tol: Any = None) -> None:
     """Check one training step of an implementation against the float64 NumPy step.
 
     Both start from the problem's weights and see its first batch (learning
@@ -587,6 +638,9 @@ def check_step_parity(p: Problem, make: Callable[[Problem], Any], what: str) -> 
         ``make(problem)`` returns a trainer (see :class:`NumpyTrainer`).
     what : str
         Name used in the error message.
+    tol : optional
+        The tolerances' dtype key when not the problem's (``"bfloat16"`` for bf16
+        products).
 
     Raises
     ------
@@ -601,11 +655,12 @@ def check_step_parity(p: Problem, make: Callable[[Problem], Any], what: str) -> 
         impl.steps(1)
     p0 = q.flat_params()
     got, want = impl.flat_params(), ref.flat_params()
+    tol = p.dtype if tol is None else tol
     try:
-        assert_close(np.array([impl.last_loss()]), np.array([ref.last_loss()]), p.dtype,
+        assert_close(np.array([impl.last_loss()]), np.array([ref.last_loss()]), tol,
                      what=f"{what}: loss")
-        assert_close(got, want, p.dtype, what=f"{what}: updated parameters")
-        assert_close(got - p0, want - p0, p.dtype, what=f"{what}: update (lr * gradient)")
+        assert_close(got, want, tol, what=f"{what}: updated parameters")
+        assert_close(got - p0, want - p0, tol, what=f"{what}: update (lr * gradient)")
     except AssertionError as exc:
         raise ParityError(str(exc)) from None
 
@@ -736,6 +791,7 @@ class Run:
     peers: list
     threads_override: Optional[int]
     peaks: dict = dataclasses.field(default_factory=dict)   # (dtype, threads) -> GFLOP/s
+    bf16_peaks: dict = dataclasses.field(default_factory=dict)  # threads -> GFLOP/s (or None)
     rows: list = dataclasses.field(default_factory=list)
     failures: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
@@ -750,6 +806,16 @@ class Run:
                         repeats=repeats or self.settings.peak_repeats)
         self.peaks[key] = max(g, self.peaks.get(key, 0.0))
         return self.peaks[key]
+
+    def probe_bf16(self, threads: int, repeats: Optional[int] = None) -> Optional[float]:
+        """Measure the bf16 peak again and keep the best seen; None without AVX512_BF16."""
+        g = peak_bf16_gflops(threads, seconds=self.settings.peak_seconds,
+                             repeats=repeats or self.settings.peak_repeats)
+        if g is not None:
+            self.bf16_peaks[threads] = max(g, self.bf16_peaks.get(threads) or 0.0)
+        else:
+            self.bf16_peaks.setdefault(threads, None)
+        return self.bf16_peaks[threads]
 
     def peak(self, dtype: Any, threads: int) -> float:
         key = (np.dtype(dtype).name, threads)
@@ -955,6 +1021,38 @@ def norm_row(run: Run, net: str, batch: int, threads: int, dtype: Any) -> Option
 
 # --------------------------------------------------------------------------- report
 
+def bf16_row(run: Run, net: str, batch: int, threads: int) -> Optional[dict]:
+    """bf16 mixed-precision training (float32 master weights): fastmlp bf16 against
+    fastmlp float32 and PyTorch autocast, interleaved in one measurement."""
+    goal = BF16_ROWS.get((net, batch, threads)) if run.threads(threads) == threads else None
+    threads = run.threads(threads)
+    key = f"bf16 {net}/{batch}/{threads}"
+    p = make_problem(NETS[net], batch, threads, np.float32)
+    bf16 = lambda q: FastmlpTrainer(q, compute="bfloat16")  # noqa: E731
+    for make, what, tol in ((FastmlpTrainer, "fastmlp float32", None),
+                            (bf16, "fastmlp bfloat16", "bfloat16")):
+        try:
+            check_step_parity(p, make, what, tol)
+        except ParityError as exc:
+            _loud(run, key, np.float32, what, exc, fatal=True)
+            return None
+    cs = [Contender("fastmlp_f32", FastmlpTrainer(p).steps),
+          Contender("fastmlp_bf16", bf16(p).steps)]
+    if "torch" in run.peers:
+        try:
+            check_step_parity(p, TorchAutocastTrainer, "torch_bf16", "bfloat16")
+            tr = TorchAutocastTrainer(p)
+            cs.append(Contender("torch_bf16", tr.steps, tr.threads))
+        except ParityError as exc:
+            _loud(run, key, np.float32, "torch_bf16", exc, fatal=False)
+    run.probe_bf16(threads, repeats=10)
+    t = _timed(run, key, p, cs)
+    return {"kind": "bf16", "row": key, "net": net, "batch": batch, "threads": threads,
+            "dtype": "float32", "flops": step_flops(p.sizes, batch),
+            "fastmlp": t.pop("fastmlp_bf16"), "fastmlp_f32": t.pop("fastmlp_f32"), "peers": t,
+            "goal_ratio": goal}
+
+
 def _us(t: Optional[Timing]) -> str:
     return "-" if t is None else f"{t.best * 1e6:.1f}"
 
@@ -1022,6 +1120,10 @@ def evaluate(run: Run) -> list[dict]:
             from benchmarks import lowprec
 
             goals += lowprec.quant_goals(r)
+        elif r["kind"] == "bf16" and r["goal_ratio"] is not None:
+            ratio = r["fastmlp"].best / r["fastmlp_f32"].best
+            goals.append({"goal": f"{r['row']}: bf16 step <= {r['goal_ratio']:g} x float32's",
+                          "measured": f"{ratio:.3f} x", "met": ratio <= r["goal_ratio"]})
         elif r["kind"] == "scale":
             sp = r["fastmlp"][1].best / r["fastmlp"][2].best
             goals.append({"goal": f"{r['row']} {dt}: 2 threads >= {r['goal_speedup']:g} x 1 thread",
@@ -1122,6 +1224,19 @@ def format_report(run: Run, info: dict) -> str:
 
             w("")
             w(lowprec.format_quant(r))
+        elif r["kind"] == "bf16":
+            f32, bf = r["fastmlp_f32"], r["fastmlp"]
+            pk16, pk32 = run.bf16_peaks.get(r["threads"]), run.peak(dt, r["threads"])
+            frac = "" if not pk16 else f" = {_gflops(r, bf) / pk16:.1%} of the bf16 peak ({pk16:.0f})"
+            cells = "".join(f", {n} {t.best * 1e6:.0f} us ({t.best / f32.best:.3f} x)"
+                            for n, t in r["peers"].items())
+            w("")
+            w(f"{r['row']} training step (float32 master weights): fastmlp float32 "
+              f"{f32.best * 1e6:.0f} us ({_gflops(r, f32) / pk32:.1%} of the fp32 peak), "
+              f"fastmlp bf16 {bf.best * 1e6:.0f} us = {bf.best / f32.best:.3f} x float32's, "
+              f"{_gflops(r, bf):.1f} GFLOP/s{frac}{cells}"
+              + ("" if r["goal_ratio"] is None else
+                 f"; goal <= {r['goal_ratio']:g} x: {_verdict(bf.best / f32.best <= r['goal_ratio'])}"))
         elif r["kind"] == "scale":
             t1, t2 = r["fastmlp"][1].best, r["fastmlp"][2].best
             w("")
@@ -1260,7 +1375,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Time fastmlp against NumPy, PyTorch and scikit-learn (whichever are "
                     "installed) on the speed table, after checking parity; print the table.",
         epilog=f"rows: {rows}, epoch, infer, scale, norm, quant (int8 and bfloat16 "
-               "inference; default: all)")
+               "inference), bf16 (bf16 training; default: all)")
     p.add_argument("--rows", default=None,
                    help="comma-separated rows to run, e.g. 'A/1/1,B/32/1,epoch'")
     p.add_argument("--quick", action="store_true",
@@ -1377,6 +1492,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 from benchmarks import lowprec
 
                 results = lowprec.run_quant_rows(run) if dt == "float32" else []
+            elif item == "bf16":  # bf16 products with float32 master weights: one pass
+                results = ([bf16_row(run, *k) for k in BF16_ROWS]
+                           if dt == dtypes[0] else [])
             else:
                 results = [scale_row(run, net, dt) for net in SCALE_NETS]
             run.rows.extend(r for r in results if r is not None)
@@ -1389,7 +1507,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     goals = evaluate(run)
     if args.json:
         doc = {"machine": info, "settings": dataclasses.asdict(s),
-               "peak_gflops": {f"{dt}/{t}": g for (dt, t), g in run.peaks.items()},
+               "peak_gflops": {**{f"{dt}/{t}": g for (dt, t), g in run.peaks.items()},
+                               **{f"bfloat16/{t}": g for t, g in run.bf16_peaks.items()}},
                "rows": _jsonable(run.rows), "goals": goals, "parity_failures": run.failures,
                "notes": run.notes}
         with open(args.json, "w") as f:

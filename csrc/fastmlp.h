@@ -146,6 +146,30 @@ void fm_gemm_ref_f64(double *c, ptrdiff_t rsc,
                      ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                      double alpha, double beta, const fm_epilogue *epi, int n_threads);
 
+/* ---- bf16 GEMM (dispatched; contract in csrc/gemm/bf16.h) ----------------
+ * C(m,n) = epilogue(acc) with float32 operands rounded to bf16 (nearest even,
+ * denormals to zero, NaN kept NaN) and float32 chains of vdpbf16ps pair
+ * steps along k: acc starts at 0 (beta == 0, C not read) or at C (beta == 1).
+ * Strides as fm_gemm_f32.  Every target gives the same bits (its emulation,
+ * or vdpbf16ps on a CPU with AVX512_BF16). */
+void fm_gemm_bf16(float *c, ptrdiff_t rsc,
+                  const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                  const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                  ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                  float beta, const fm_epilogue *epi, int n_threads);
+/* Its specification, a scalar loop (the "ref" target's). */
+void fm_gemm_bf16_ref(float *c, ptrdiff_t rsc,
+                      const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                      const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                      ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      float beta, const fm_epilogue *epi, int n_threads);
+/* out[i] = x[i] rounded to bf16 (as float32; out may alias x). */
+void fm_bf16_round(float *out, const float *x, ptrdiff_t n);
+/* use = 1 / 0: let fm_gemm_bf16 use vdpbf16ps where the CPU has it, or always
+ * the emulation (FASTMLP_BF16=emulate at first use sets 0); use = -1 only
+ * asks.  Returns 1 when vdpbf16ps is in use. */
+int fm_bf16_dp(int use);
+
 /* ---- dense layer -------------------------------------------------------- */
 
 /* out = act(x . w + b).  x (N,IN), w (IN,OUT), b (OUT), out (N,OUT).
@@ -174,6 +198,16 @@ void fm_linear_backward_acc_f32(float *dx, float *dw, float *db, const float *dz
 void fm_linear_backward_acc_f64(double *dx, double *dw, double *db, const double *dz,
                                 const double *x, const double *w, int act_in, double slope_in,
                                 ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT, int acc, int n_threads);
+
+/* The dense layer with its three products in bf16 (fm_gemm_bf16), float32
+ * only: forward out = act(x.w + b); backward dw (= or += acc) = x^T.dz,
+ * db = column sums of dz in float32, dx = (dz.w^T) * act_in'(x) unless NULL. */
+void fm_linear_forward_bf16(float *out, const float *x, const float *w, const float *b,
+                            int act, double slope, ptrdiff_t N, ptrdiff_t IN, ptrdiff_t OUT,
+                            int n_threads);
+void fm_linear_backward_bf16(float *dx, float *dw, float *db, const float *dz, const float *x,
+                             const float *w, int act_in, double slope_in, ptrdiff_t N,
+                             ptrdiff_t IN, ptrdiff_t OUT, int acc, int n_threads);
 
 /* ---- elementwise activations ------------------------------------------- */
 
@@ -356,7 +390,18 @@ typedef struct fm_train_cfg {
                                    (fm_clip_grad_norm); the fast step then updates every
                                    layer after the whole backward pass (train/plan.h) */
     double clip_value;          /* > 0: each step's data gradient clamped to [-v, v] */
+    int compute;                /* enum fm_compute: the dtype of the dense layers' three
+                                   products (fm_train, float32 only; 0 = the params' own) */
 } fm_train_cfg;
+
+/* Compute dtypes of fm_train's dense layers: their products X.W, D.W^T and
+ * X^T.D in the params' dtype, or with bf16 operands and float32 chains
+ * (fm_gemm_bf16); everything else (master weights, optimizer state, loss,
+ * activations, updates) stays in the params' dtype. */
+enum fm_compute {
+    FM_COMPUTE_NATIVE = 0,
+    FM_COMPUTE_BF16 = 1
+};
 
 /* fm_train's speed paths (csrc/train/plan.h): the columns of path_steps. */
 enum fm_path {
@@ -590,6 +635,12 @@ void fm_qnet_forward(float *out, void *work, const fm_qlayer *layers, int n_laye
  * 16 independent vpdpbusd chains on zmm registers; returns the integer
  * operations done (2 per u8 x s8 product), or -1 without AVX512_VNNI. */
 double fm_peak_i8(double *sums, ptrdiff_t reps, int n_threads);
+/* vdpbf16ps-throughput probe (AVX512_BF16): like fm_peak_f32, chains
+ * acc = vdpbf16ps(acc, x, y) with x, y pairs of bf16 ones (so each lane
+ * gains exactly 2 per round: sums[t] = 32 * chains * reps).  Returns the
+ * floating-point operations done (4 per lane and instruction: two products,
+ * two additions), or -1 when this CPU has no AVX512_BF16. */
+double fm_peak_bf16(double *sums, ptrdiff_t reps, int n_threads);
 
 /* ---- scikit-learn's Perceptron (plain SGD, hinge at 0) ----------------- */
 

@@ -46,6 +46,23 @@ cdef extern from "fastmlp.h" nogil:
                          const double *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
                          Py_ssize_t k, double alpha, double beta, const fm_epilogue *epi, int n_threads)
 
+    void fm_gemm_bf16(float *c, Py_ssize_t rsc, const float *a, Py_ssize_t rsa, Py_ssize_t csa,
+                      const float *b, Py_ssize_t rsb, Py_ssize_t csb, Py_ssize_t m, Py_ssize_t n,
+                      Py_ssize_t k, float beta, const fm_epilogue *epi, int n_threads)
+    void fm_gemm_bf16_ref(float *c, Py_ssize_t rsc, const float *a, Py_ssize_t rsa,
+                          Py_ssize_t csa, const float *b, Py_ssize_t rsb, Py_ssize_t csb,
+                          Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float beta,
+                          const fm_epilogue *epi, int n_threads)
+    void fm_bf16_round(float *out, const float *x, Py_ssize_t n)
+    int fm_bf16_dp(int use)
+    void fm_linear_forward_bf16(float *out, const float *x, const float *w, const float *b, int act,
+                                double slope, Py_ssize_t N, Py_ssize_t IN, Py_ssize_t OUT,
+                                int n_threads)
+    void fm_linear_backward_bf16(float *dx, float *dw, float *db, const float *dz, const float *x,
+                                 const float *w, int act_in, double slope_in, Py_ssize_t N,
+                                 Py_ssize_t IN, Py_ssize_t OUT, int acc, int n_threads)
+    double fm_peak_bf16(double *sums, Py_ssize_t reps, int n_threads)
+
     void fm_linear_forward_f32(float *out, const float *x, const float *w, const float *b, int act,
                                double slope, Py_ssize_t N, Py_ssize_t IN, Py_ssize_t OUT, int n_threads)
     void fm_linear_forward_f64(double *out, const double *x, const double *w, const double *b, int act,
@@ -176,9 +193,12 @@ cdef extern from "fastmlp.h" nogil:
         fm_loss_par lpar
         double clip_norm
         double clip_value
+        int compute
 
     enum:
         FM_N_PATHS
+    enum:
+        FM_COMPUTE_NATIVE, FM_COMPUTE_BF16
 
     ctypedef struct fm_thresholds:
         int train_align

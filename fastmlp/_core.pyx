@@ -50,6 +50,8 @@ PENALTY_NONE = FM_PENALTY_NONE
 PENALTY_L1 = FM_PENALTY_L1
 PENALTY_L2 = FM_PENALTY_L2
 PENALTY_ELASTICNET = FM_PENALTY_ELASTICNET
+COMPUTE_NATIVE = FM_COMPUTE_NATIVE  # cfg["compute"]: products in the params' dtype
+COMPUTE_BF16 = FM_COMPUTE_BF16  # ... or bf16 operands, float32 chains (fm_gemm_bf16)
 
 
 def openmp_enabled():
@@ -151,6 +153,96 @@ def gemm(floating[:, ::1] c, const floating[:, :] a, const floating[:, :] b,
             else:
                 fm_gemm_f64(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
                             alpha, beta, &e, n_threads)
+
+
+cdef fm_epilogue _epilogue(int epi, int act, double slope, Py_ssize_t m, Py_ssize_t n,
+                           const void *bias, Py_ssize_t nbias, const void *z, Py_ssize_t zm,
+                           Py_ssize_t zn) except *:
+    cdef fm_epilogue e
+    e.kind = epi
+    e.act = act
+    e.slope = slope
+    e.bias = NULL
+    e.z = NULL
+    e.rsz = 0
+    if epi == FM_EPI_BIAS_ACT and bias != NULL:
+        _check(nbias == n, "gemm: bias length")
+        e.bias = bias
+    if epi == FM_EPI_DACT:
+        _check(z != NULL and zm == m and zn == n, "gemm: z shape")
+        e.z = z
+        e.rsz = zn
+    return e
+
+
+def gemm_bf16(float[:, ::1] c, const float[:, :] a, const float[:, :] b, double beta=0.0,
+              int epi=FM_EPI_NONE, int act=FM_ACT_IDENTITY, double slope=0.0,
+              const float[::1] bias=None, const float[:, ::1] z=None, int n_threads=1,
+              bint ref=False):
+    """c = epi(a @ b) with bf16 operands and float32 chains (csrc/gemm/bf16.h), the
+    chains starting at 0 (beta 0) or at c (beta 1); float32 only.  ``ref`` runs the
+    scalar specification."""
+    cdef Py_ssize_t m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    _check(b.shape[0] == k and c.shape[0] == m and c.shape[1] == n, "gemm_bf16: shape mismatch")
+    _check(m > 0 and n > 0 and k > 0, "gemm_bf16: empty operand")
+    _check(beta == 0.0 or beta == 1.0, "gemm_bf16: beta must be 0 or 1")
+    cdef fm_epilogue e = _epilogue(epi, act, slope, m, n,
+                                   NULL if bias is None else <const void *>&bias[0],
+                                   0 if bias is None else bias.shape[0],
+                                   NULL if z is None else <const void *>&z[0, 0],
+                                   0 if z is None else z.shape[0], 0 if z is None else z.shape[1])
+    cdef Py_ssize_t rsa = a.strides[0] // 4, csa = a.strides[1] // 4
+    cdef Py_ssize_t rsb = b.strides[0] // 4, csb = b.strides[1] // 4
+    with nogil:
+        if ref:
+            fm_gemm_bf16_ref(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                             <float>beta, &e, n_threads)
+        else:
+            fm_gemm_bf16(&c[0, 0], n, &a[0, 0], rsa, csa, &b[0, 0], rsb, csb, m, n, k,
+                         <float>beta, &e, n_threads)
+
+
+def bf16_round(float[::1] out, const float[::1] x):
+    """out = x rounded to bf16 (nearest even, denormals to zero, NaN kept), as float32."""
+    _check(out.shape[0] == x.shape[0], "bf16_round: shape mismatch")
+    if x.shape[0] == 0:
+        return
+    with nogil:
+        fm_bf16_round(&out[0], &x[0], x.shape[0])
+
+
+def bf16_dp(use=None):
+    """Whether the bf16 GEMM runs on vdpbf16ps (True) or its emulation; ``use`` True/False
+    switches (True takes effect only on a CPU with AVX512_BF16)."""
+    return bool(fm_bf16_dp(-1 if use is None else (1 if use else 0)))
+
+
+def linear_forward_bf16(float[:, ::1] out, const float[:, ::1] x, const float[:, ::1] w,
+                        const float[::1] b, int act, double slope=0.0, int n_threads=1):
+    """out = act(x @ w + b) with the product in bf16 (fm_linear_forward_bf16)."""
+    cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
+    _check(w.shape[0] == IN and b.shape[0] == OUT and out.shape[0] == N and out.shape[1] == OUT,
+           "linear_forward_bf16: shape mismatch")
+    _check(N > 0 and IN > 0 and OUT > 0, "linear_forward_bf16: empty operand")
+    with nogil:
+        fm_linear_forward_bf16(&out[0, 0], &x[0, 0], &w[0, 0], &b[0], act, slope, N, IN, OUT,
+                               n_threads)
+
+
+def linear_backward_bf16(float[:, ::1] dw, float[::1] db, float[:, ::1] dx,
+                         const float[:, ::1] dz, const float[:, ::1] x, const float[:, ::1] w,
+                         int act_in=FM_ACT_IDENTITY, double slope_in=0.0, bint acc=False,
+                         int n_threads=1):
+    """dw (+)= x.T @ dz, db (+)= dz.sum(0), dx = (dz @ w.T) * act_in'(x), products in bf16."""
+    cdef Py_ssize_t N = x.shape[0], IN = x.shape[1], OUT = w.shape[1]
+    _check(w.shape[0] == IN and dz.shape[0] == N and dz.shape[1] == OUT and dw.shape[0] == IN
+           and dw.shape[1] == OUT and db.shape[0] == OUT, "linear_backward_bf16: shape mismatch")
+    _check(dx is None or (dx.shape[0] == N and dx.shape[1] == IN), "linear_backward_bf16: dx shape")
+    _check(N > 0 and IN > 0 and OUT > 0, "linear_backward_bf16: empty operand")
+    cdef float *pdx = NULL if dx is None else &dx[0, 0]
+    with nogil:
+        fm_linear_backward_bf16(pdx, &dw[0, 0], &db[0], &dz[0, 0], &x[0, 0], &w[0, 0], act_in,
+                                slope_in, N, IN, OUT, acc, n_threads)
 
 
 def linear_forward(floating[:, ::1] out, const floating[:, ::1] x, const floating[:, ::1] w,
@@ -531,6 +623,7 @@ cdef fm_train_cfg _cfg(dict c, Py_ssize_t K) except *:
     r.lpar.quantiles = NULL if q is None else &q[0]
     r.clip_norm = c.get("clip_norm", 0.0)
     r.clip_value = c.get("clip_value", 0.0)
+    r.compute = c.get("compute", FM_COMPUTE_NATIVE)
     return r
 
 
@@ -802,6 +895,17 @@ def peak_run(double[::1] sums, str dtype="float32", str isa="", double mul=1.0, 
             flops = fm_peak_f32(&sums[0], pisa, mul, add, reps, n_threads)
         else:
             flops = fm_peak_f64(&sums[0], pisa, mul, add, reps, n_threads)
+    return flops
+
+
+def peak_bf16_run(double[::1] sums, Py_ssize_t reps=1000, int n_threads=1):
+    """Run the vdpbf16ps-throughput probe once; return the floating-point operations
+    done (4 per lane and instruction), or -1 on a CPU without AVX512_BF16."""
+    _check(n_threads >= 1 and sums.shape[0] >= n_threads, "peak_bf16_run: sums must hold n_threads entries")
+    _check(reps >= 1, "peak_bf16_run: reps must be >= 1")
+    cdef double flops
+    with nogil:
+        flops = fm_peak_bf16(&sums[0], reps, n_threads)
     return flops
 
 

@@ -56,7 +56,9 @@ class TrainingMixin(Transactional):
         if self.loss == "quantile":  # float64 levels, one per output (fm_loss_par)
             cfg["quantiles"] = quantile_levels(self.quantile, self.layers[-1])
         if train:
-            cfg.update(input_noise=self.input_noise, seed=self._noise_seed)
+            cfg.update(input_noise=self.input_noise, seed=self._noise_seed,
+                       compute=B.core.COMPUTE_BF16 if getattr(self, "compute_dtype", None) ==
+                       "bfloat16" else B.core.COMPUTE_NATIVE)
         return cfg
 
     def _dropout_rates(self) -> Optional[np.ndarray]:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Optional
 import numpy as np
 
 __all__ = ["Interval", "Options", "validate_params", "check_X", "check_y_2d", "resolve_threads",
-           "check_dtype", "check_dropout", "nonfinite_error", "NonFiniteError", "DivergenceError",
+           "check_dtype", "check_compute_dtype", "check_dropout", "nonfinite_error", "NonFiniteError", "DivergenceError",
            "ForwardOverflowError", "ForwardOverflowWarning", "ThreadCountWarning", "errstate",
            "check_forward_output", "check_labels", "check_sample_weight", "check_callbacks",
            "max_usable_threads", "THREADS_PER_CPU", "transaction", "naming", "check_quantile",
@@ -110,6 +110,41 @@ def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     if dt not in (np.float32, np.float64):
         raise ValueError(f"{name} must be float32 or float64; got {dt}")
     return dt
+
+
+#: compute dtypes (Keras's names) -> canonical; None means the model's own dtype
+COMPUTE_DTYPES = {"float32": "float32", "float64": "float64", "bfloat16": "bfloat16",
+                  "bf16": "bfloat16", "mixed_bfloat16": "bfloat16"}
+
+
+def check_compute_dtype(compute_dtype: Any, dtype: np.dtype) -> str:
+    """Return the canonical compute dtype ('float32', 'float64' or 'bfloat16') for a
+    model of ``dtype``, or raise naming the argument.
+
+    'bfloat16' (alias 'bf16', Keras's policy name 'mixed_bfloat16') needs float32
+    master weights: a float64 model's updates and state would be rounded through a
+    product 2**45 times coarser than its own precision, so the combination is
+    refused rather than given a meaning nobody asked for.
+    """
+    if compute_dtype is None:
+        return dtype.name
+    key = compute_dtype.lower() if isinstance(compute_dtype, str) else None
+    if key is None:
+        try:
+            key = np.dtype(compute_dtype).name
+        except TypeError:
+            key = None
+    if key not in COMPUTE_DTYPES:
+        raise ValueError(f"compute_dtype must be None, 'float32', 'float64' or 'bfloat16'; "
+                         f"got {compute_dtype!r}")
+    canon = COMPUTE_DTYPES[key]
+    if canon == "bfloat16" and dtype != np.float32:
+        raise ValueError("compute_dtype='bfloat16' needs dtype=float32 (bf16 products with "
+                         f"float32 master weights); got dtype={dtype.name}")
+    if canon != "bfloat16" and canon != dtype.name:
+        raise ValueError(f"compute_dtype={canon!r} differs from dtype={dtype.name!r}; only "
+                         "'bfloat16' (with dtype=float32) may differ from the model's dtype")
+    return canon
 
 
 def _as_float_array(a: Any, name: str, dtype: np.dtype) -> np.ndarray:

@@ -76,7 +76,7 @@ _OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3", "norm_state")
 _CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "leaky_slope", "init",
                 "dtype", "seed", "dropout", "input_noise", "noise_seed")
 #: config keys a file may leave out (older files, models without the feature)
-_CONFIG_OPTIONAL = ("norm", "huber_delta", "quantile")
+_CONFIG_OPTIONAL = ("norm", "huber_delta", "quantile", "compute_dtype")
 #: the values of the loss's parameters a file without them means (written only for the
 #: loss that uses them: files of other models stay readable by older fastmlp)
 _CONFIG_DEFAULTS = {"huber_delta": 1.0, "quantile": 0.5}
@@ -302,6 +302,10 @@ def _check_config(cfg: Any) -> dict:
         raise _Bad("config 'output_activation' should be a string or null")
     if cfg["dtype"] not in ("float32", "float64"):
         raise _Bad(f"config 'dtype' should be 'float32' or 'float64'; got {_short(cfg['dtype'])}")
+    if cfg.get("compute_dtype", cfg["dtype"]) not in (cfg["dtype"], "bfloat16") or (
+            cfg.get("compute_dtype") == "bfloat16" and cfg["dtype"] != "float32"):
+        raise _Bad(f"config 'compute_dtype' should be 'bfloat16' (with dtype 'float32') or the "
+                   f"dtype; got {_short(cfg.get('compute_dtype'))}")
     for key in ("leaky_slope", "input_noise"):
         v = cfg[key]
         if not _is_real(v) or not math.isfinite(v) or v < 0:
@@ -466,7 +470,8 @@ def _build(checked: dict, n_threads: Optional[int]) -> Any:
                              leaky_slope=cfg["leaky_slope"], init=init, dtype=cfg["dtype"],
                              seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
                              input_noise=cfg["input_noise"], norm=cfg["norm"],
-                             huber_delta=cfg["huber_delta"], quantile=cfg["quantile"])
+                             huber_delta=cfg["huber_delta"], quantile=cfg["quantile"],
+                             compute_dtype=cfg.get("compute_dtype"))
     model._noise_seed = int(cfg["noise_seed"])
     model.init = cfg["init"]
     model._params[...] = checked["params"]
@@ -560,6 +565,8 @@ def _arrays(model: Any) -> dict:
         config["huber_delta"] = model.huber_delta
     if model.loss == "quantile":
         config["quantile"] = model.quantile
+    if model.compute_dtype != model.dtype.name:  # files of native-compute models stay as before
+        config["compute_dtype"] = model.compute_dtype
     arrays: dict[str, np.ndarray] = {
         "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fastmlp_version": np.array(version), "config": _json(config, "configuration"),

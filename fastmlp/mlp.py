@@ -28,8 +28,9 @@ from fastmlp import io as _io
 from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
 from fastmlp.optim import as_lbfgs
-from fastmlp._validation import (as_list, check_dropout, check_dtype, check_forward_output,
-                                 check_nonneg_float, check_norm, check_quantile, check_X, check_y_2d,
+from fastmlp._validation import (as_list, check_compute_dtype, check_dropout, check_dtype,
+                                 check_forward_output, check_nonneg_float, check_norm,
+                                 check_quantile, check_X, check_y_2d,
                                  resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
@@ -177,6 +178,15 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         generator: see :mod:`fastmlp.initializers`; biases start at zero.
     dtype : {float32, float64}, default=float32
         Precision of parameters and computation.
+    compute_dtype : {None, 'float32', 'float64', 'bfloat16'}, default=None
+        Precision of the training products (Keras's name).  None is ``dtype``.
+        'bfloat16' (mixed precision; aliases 'bf16', 'mixed_bfloat16') needs
+        ``dtype=float32``: each dense layer's three products in training
+        (x.W, the delta through W^T, x^T.delta) take bf16 operands with float32
+        accumulation -- vdpbf16ps on CPUs with AVX512_BF16, an emulation giving
+        the same bits elsewhere -- while the weights, optimizer state, loss and
+        updates stay float32.  Inference (predict, evaluate, validation) runs
+        in float32 on the float32 weights.  See docs/guide/precision.md.
     seed : int, optional
         Seeds weight initialisation, shuffling, dropout and input noise.
     n_threads : int, optional
@@ -293,7 +303,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                  leaky_relu_slope: Optional[float] = None,
                  norm: Union[str, Sequence[Optional[str]], None] = None,
                  huber_delta: float = 1.0,
-                 quantile: Union[float, Sequence[float]] = 0.5) -> None:
+                 quantile: Union[float, Sequence[float]] = 0.5,
+                 compute_dtype: Optional[str] = None) -> None:
         if layers is not None and hidden is not None:
             raise ValueError("give layers (all the widths, e.g. [64, 128, 10]) or hidden (the "
                              "hidden widths only, e.g. [128]), not both")
@@ -325,6 +336,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                                               else "leaky_relu_slope")
         self.init = _inits.check_init(init)
         self.dtype = check_dtype(dtype)
+        self.compute_dtype = check_compute_dtype(compute_dtype, self.dtype)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"seed must be an int or None; got {seed!r}")
         self.seed = seed
@@ -659,7 +671,9 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
         cols = (30, 16, 12)
         line = "_" * 72
-        rows = [f'Model: "MLP" {"-".join(w(v) for v in widths)} ({self.dtype.name})', line,
+        prec = (self.dtype.name if self.compute_dtype == self.dtype.name
+                else f"{self.dtype.name}, compute {self.compute_dtype}")
+        rows = [f'Model: "MLP" {"-".join(w(v) for v in widths)} ({prec})', line,
                 f"{' Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}"
                 f"  Activation", "=" * 72,
                 f"{' input (Input)':<{cols[0]}}{f'(None, {w(widths[0])})':<{cols[1]}}"
@@ -705,7 +719,9 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                 else f"hidden={'-'.join(map(str, self.hidden)) or '[]'}, not built")
         norm = f", norm={self.norms}" if any(self.norms) else ""
         return (f"MLP({arch}, activation={self.activations}{norm}, "
-                f"output={self.output_activation}, loss={self.loss}, dtype={self.dtype.name})")
+                f"output={self.output_activation}, loss={self.loss}, dtype={self.dtype.name}"
+                + (f", compute_dtype={self.compute_dtype}" if self.compute_dtype != self.dtype.name
+                   else "") + ")")
 
     # ------------------------------------------------------------------ training
     def reset_optimizer(self) -> None:

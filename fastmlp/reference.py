@@ -32,6 +32,7 @@ __all__ = [
     "NORM_EPS", "NORM_MOMENTUM", "batchnorm_forward", "batchnorm_infer", "batchnorm_backward",
     "layernorm_forward", "layernorm_backward", "unpack_norm", "norm_state_init",
     "quantize_rows_u8", "qgemm_int", "qlinear_forward", "qforward_net",
+    "bf16_round", "bf16_matmul",
 ]
 
 #: eps of both normalisations and batch norm's running-statistics momentum (torch's defaults)
@@ -90,6 +91,72 @@ def act_backward(da, a, act: str, slope: float = 0.0) -> np.ndarray:
     if act == "softmax":  # row-wise Jacobian-vector product
         return a * (da - (da * a).sum(axis=1, keepdims=True))
     return da * deriv[act]()
+
+
+def bf16_round(x) -> np.ndarray:
+    """Return x's float32 values rounded to bfloat16, as float32 (csrc/gemm/bf16.h).
+
+    Round to nearest, ties to even, on the bit pattern: ``(u + 0x7FFF + ((u >> 16) & 1))``
+    with the low 16 bits cleared; zero and denormals become a signed zero (the
+    hardware's DAZ); a NaN stays a (quiet) NaN; overflow gives infinity.
+    """
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    r = ((u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000).astype(np.uint32)
+    nan = (u & 0x7FFFFFFF) > 0x7F800000
+    r = np.where(nan, ((u | 0x00400000) & 0xFFFF0000).astype(np.uint32), r)
+    r = np.where((u & 0x7F800000) == 0, (u & 0x80000000).astype(np.uint32), r)
+    return r.astype(np.uint32).view(np.float32)
+
+
+def _ftz32(x: np.ndarray) -> np.ndarray:
+    """float32 denormals as a signed zero (DAZ of a chain's start)."""
+    u = x.view(np.uint32)
+    return np.where((u & 0x7F800000) == 0, u & np.uint32(0x80000000), u).astype(np.uint32).view(
+        np.float32)
+
+
+def _round_ftz(e: np.ndarray) -> np.ndarray:
+    """float64 sums to float32, nearest even, a TINY result flushed to a signed zero:
+    tiny after rounding to 24 bits with an unbounded exponent (x86's FTZ)."""
+    r = e.astype(np.float32)
+    m, ex = np.frexp(e)
+    tiny = np.abs(np.ldexp(np.round(m * 2.0 ** 24) / 2.0 ** 24, ex)) < 2.0 ** -126
+    return _ftz32(np.where(tiny, np.copysign(np.float32(0), r), r).astype(np.float32))
+
+
+def bf16_matmul(a, b, c=None) -> np.ndarray:
+    """Return a @ b as csrc/gemm/bf16.h computes it, bit for bit, in float32.
+
+    a (m, k) and b (k, n) are rounded to bf16 (:func:`bf16_round`); each element
+    of the result is one float32 chain over k in pairs q (p = 2q, 2q+1; an odd k
+    pads with +0 * +0), as vdpbf16ps does it: ``acc = ftz(acc + a[2q+1] b[2q+1])``,
+    then ``acc = ftz(acc + a[2q] b[2q])``, each a single rounding to float32 of the
+    exact sum and a tiny result flushed to zero (see ``_round_ftz``).  The sums are
+    formed in float64, exact unless one term is below 2**-13 of the other's float32
+    ulp, where it cannot change the rounding.  The chain starts at 0, or at ``c``
+    (denormals flushed) when given.
+    """
+    A = bf16_round(a).reshape(np.shape(a))
+    Bm = bf16_round(b).reshape(np.shape(b))
+    m, k = A.shape
+    n = Bm.shape[1]
+    if k % 2:
+        A = np.hstack([A, np.zeros((m, 1), np.float32)])
+        Bm = np.vstack([Bm, np.zeros((1, n), np.float32)])
+    acc = np.zeros((m, n), np.float32) if c is None else _ftz32(np.array(c, np.float32))
+    A64, B64 = A.astype(np.float64), Bm.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for p in range(0, A.shape[1], 2):
+            acc = _round_ftz(acc + np.multiply.outer(A64[:, p + 1], B64[p + 1]))
+            acc = _round_ftz(acc + np.multiply.outer(A64[:, p], B64[p]))
+    return acc
+
+
+def _matmul(a, b, compute: Optional[str]) -> np.ndarray:
+    """a @ b in float64, or through :func:`bf16_matmul` (float32 operands) for 'bfloat16'."""
+    if compute == "bfloat16":
+        return bf16_matmul(np.asarray(a, np.float32), np.asarray(b, np.float32)).astype(np.float64)
+    return _f64(a) @ _f64(b)
 
 
 def linear_forward(x, w, b, act: str = "identity", slope: float = 0.0) -> np.ndarray:
@@ -471,7 +538,12 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
     same multiplier; act' still reads the undropped output.  With ``norms``, a
     normalised hidden layer is act(norm(x.W + b)) on the batch's statistics;
     ``run`` (running statistics, float64) is then updated in place.
+
+    With ``cfg['compute'] == 'bfloat16'`` the three products of each layer (x.W,
+    d.W^T, x^T.d) go through :func:`bf16_matmul` (float32 operands rounded to
+    bf16, float32 chains); everything else stays float64.
     """
+    mm = cfg.get("compute")
     ws, bs = unpack(_f64(params), sizes)
     nps = unpack_norm(_f64(params), sizes, norms)
     runs = _run_views(run, sizes, norms) if run is not None else [None] * len(nps)
@@ -481,7 +553,7 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
         last = l == len(ws) - 1
         if not last and norms and norms[l] is not None:
             fwd = batchnorm_forward if norms[l] == "batch" else layernorm_forward
-            zn, cache = fwd(inp[-1] @ w + b, *nps[l])
+            zn, cache = fwd(_matmul(inp[-1], w, mm) + b, *nps[l])
             caches.append(cache)
             if runs[l] is not None:  # torch: the running variance takes the unbiased one
                 n, (rm, rv) = len(zn), runs[l]
@@ -490,7 +562,8 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
             h.append(act_forward(zn, acts[l], slopes[l]))
         else:
             caches.append(None)
-            h.append(linear_forward(inp[-1], w, b, "identity" if last else acts[l], slopes[l]))
+            h.append(act_forward(_matmul(inp[-1], w, mm) + b, "identity" if last else acts[l],
+                                 slopes[l]))
         p = 0.0 if last else rates[l]
         scales.append(dropout_scale(h[-1].shape, p, cfg.get("seed", 0), step, l + 1) if p else None)
         inp.append(h[-1] if scales[-1] is None else h[-1] * scales[-1])
@@ -499,9 +572,9 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
                    cfg.get("huber_delta", 1.0), cfg.get("quantiles"))
     gw, gb, gn = [None] * len(ws), [None] * len(ws), [None] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
-        gw[l], gb[l] = inp[l].T @ d, d.sum(axis=0)
+        gw[l], gb[l] = _matmul(inp[l].T, d, mm), d.sum(axis=0)
         if l > 0:
-            d = act_backward(d @ ws[l].T, h[l], acts[l - 1], slopes[l - 1])
+            d = act_backward(_matmul(d, ws[l].T, mm), h[l], acts[l - 1], slopes[l - 1])
             if scales[l] is not None:
                 d = d * scales[l]
             if caches[l - 1] is not None:

@@ -3,7 +3,7 @@
  * support, for the kernel table (dispatch.c, cpu.h).
  *
  * x86-64 only: CPUID leaf 1 (FMA, OSXSAVE, AVX) and leaf 7 (AVX2,
- * AVX-512 F/DQ/BW/VL), then XGETBV(0) to check that the OS saves the
+ * AVX-512 F/DQ/BW/VL; subleaf 1: AVX512_BF16), then XGETBV(0) to check that the OS saves the
  * registers on a context switch: XMM+YMM state (XCR0 bits 1-2) for AVX2,
  * plus opmask, ZMM0-15 upper halves and ZMM16-31 (bits 5-7) for AVX-512.
  * A CPU bit without the OS bit means the instructions fault, so both count.
@@ -33,6 +33,7 @@
 #define FM_CPU_AVX512 2u /* AVX-512 F, DQ, BW, VL, OS ZMM + opmask state */
 #define FM_CPU_AVX512VNNI 0x10u /* AVX512_VNNI (with the AVX-512 set above) */
 #define FM_CPU_AVXVNNI 0x20u /* AVX-VNNI: VEX-encoded vpdpbusd on ymm (with AVX2) */
+#define FM_CPU_AVX512_BF16 0x40u /* AVX-512 as above + AVX512_BF16 */
 #define FM_CPU_PROBED 0x80u
 
 #ifdef FM_CPU_X86_64
@@ -78,10 +79,12 @@ static unsigned fm_cpu_probe(void)
         f |= FM_CPU_AVX512;
     /* ECX bit 11: AVX512_VNNI */
     if ((f & FM_CPU_AVX512) && (r[2] & (1u << 11))) f |= FM_CPU_AVX512VNNI;
-    /* leaf 7 sub-leaf 1, EAX bit 4: AVX-VNNI (EAX of sub-leaf 0 gives the sub-leaves) */
+    /* leaf 7 sub-leaf 1, EAX bit 4: AVX-VNNI, bit 5: AVX512_BF16 (EAX of sub-leaf 0
+     * gives the sub-leaves) */
     if ((f & FM_CPU_AVX2) && r[0] >= 1) {
         fm_cpuid(7, 1, r);
         if (r[0] & (1u << 4)) f |= FM_CPU_AVXVNNI;
+        if ((f & FM_CPU_AVX512) && (r[0] & (1u << 5))) f |= FM_CPU_AVX512_BF16;
     }
     return f;
 }
@@ -108,3 +111,5 @@ int fm_cpu_has_avx512(void) { return (fm_cpu_features() & FM_CPU_AVX512) != 0; }
 int fm_cpu_has_avx512vnni(void) { return (fm_cpu_features() & FM_CPU_AVX512VNNI) != 0; }
 
 int fm_cpu_has_avxvnni(void) { return (fm_cpu_features() & FM_CPU_AVXVNNI) != 0; }
+
+int fm_cpu_has_avx512_bf16(void) { return (fm_cpu_features() & FM_CPU_AVX512_BF16) != 0; }

@@ -10,5 +10,6 @@ int fm_cpu_has_avx2(void);   /* AVX2 + FMA, YMM state saved by the OS */
 int fm_cpu_has_avx512(void); /* AVX-512 F/DQ/BW/VL, ZMM + opmask state saved */
 int fm_cpu_has_avx512vnni(void); /* and AVX512_VNNI (int8 vpdpbusd on zmm) */
 int fm_cpu_has_avxvnni(void);    /* AVX2 and AVX-VNNI (vpdpbusd on ymm, VEX) */
+int fm_cpu_has_avx512_bf16(void); /* the above plus AVX512_BF16 (vdpbf16ps) */
 
 #endif /* FM_CPU_H */

@@ -6,6 +6,9 @@
  *
  * "ref" is the specification: the triple-loop GEMM and rng.h's scalar
  * noise; kernels without a reference of their own run the portable build.
+ * The bf16 GEMM has two slots: every row's emulation, and on avx512 the
+ * vdpbf16ps instance that gemm/bf16.c prefers where AVX512_BF16 is present
+ * (an extension within the row's ISA, not a row of its own).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +23,18 @@
 #include "probe/peak.h"
 #include "qgemm/qgemm.h"
 #include "probe/peak_i8.h"
+#include "gemm/bf16.h"
 
 static int fm_always(void) { return 1; }
 
-#define FM_KERNEL_ROW(tgt, supported)                                                        \
+#define FM_KERNEL_ROW(tgt, supported, bf16_dp)                                               \
     {#tgt, supported, fm_gemm_##tgt##_f32, fm_gemm_##tgt##_f64,                              \
      fm_rank1_##tgt##_sgd_f32, fm_rank1_##tgt##_sgd_f64,                                     \
      fm_sparse_##tgt##_fwd_f32, fm_sparse_##tgt##_fwd_f64,                                   \
      fm_noise_range_##tgt##_f32, fm_noise_range_##tgt##_f64,                                 \
      fm_dropout_range_##tgt##_f32, fm_dropout_range_##tgt##_f64,                             \
      fm_peak_chains_##tgt##_f32, fm_peak_chains_##tgt##_f64,                                 \
-     FM_QROW_##tgt}
+     FM_QROW_##tgt, fm_gemm_bf16_##tgt, bf16_dp}
 /* the int8 slots: qgemm, qgemm_vnni, vnni_supported, qrows, peak_i8 (every AVX-512 CPU
  * has AVX2: the avx512 row's product without VNNI is avx2's) */
 #define FM_QROW_avx512 fm_qgemm_avx2_madd, fm_qgemm_avx512vnni, fm_cpu_has_avx512vnni,       \
@@ -40,21 +44,34 @@ static int fm_always(void) { return 1; }
 
 static const fm_kernels fm_targets[] = {
 #if defined(__x86_64__) || defined(_M_X64)
-    FM_KERNEL_ROW(avx512, fm_cpu_has_avx512),
-    FM_KERNEL_ROW(avx2, fm_cpu_has_avx2),
+    FM_KERNEL_ROW(avx512, fm_cpu_has_avx512, fm_gemm_bf16_dp_avx512),
+    FM_KERNEL_ROW(avx2, fm_cpu_has_avx2, NULL),
 #endif
-    FM_KERNEL_ROW(generic, fm_always),
+    FM_KERNEL_ROW(generic, fm_always, NULL),
     {"ref", fm_always, fm_gemm_ref_f32, fm_gemm_ref_f64,
      fm_rank1_generic_sgd_f32, fm_rank1_generic_sgd_f64,
      fm_sparse_generic_fwd_f32, fm_sparse_generic_fwd_f64,
      fm_noise_range_ref_f32, fm_noise_range_ref_f64,
      fm_dropout_range_ref_f32, fm_dropout_range_ref_f64,
-     NULL, NULL, fm_qgemm_ref, NULL, NULL, fm_qrows_generic, NULL},
+     NULL, NULL, fm_qgemm_ref, NULL, NULL, fm_qrows_generic, NULL, fm_gemm_bf16_ref, NULL},
 };
 #define FM_N_TARGETS ((int)(sizeof(fm_targets) / sizeof(fm_targets[0])))
 
 const fm_kernels *fm_kernels_cur = NULL;
 static fm_qgemm_fn_t fm_qgemm_cur = NULL; /* the int8 product of fm_kernels_cur */
+volatile int fm_bf16_dp_state = -1;
+
+int fm_bf16_dp_supported(void) { return fm_cpu_has_avx512_bf16(); }
+
+int fm_bf16_dp(int use)
+{
+    if (use >= 0) fm_bf16_dp_state = use && fm_cpu_has_avx512_bf16();
+    if (fm_bf16_dp_state < 0) { /* FASTMLP_BF16=emulate keeps the emulation (tests, timing) */
+        const char *env = getenv("FASTMLP_BF16");
+        fm_bf16_dp_state = fm_cpu_has_avx512_bf16() && !(env && strcmp(env, "emulate") == 0);
+    }
+    return fm_bf16_dp_state;
+}
 static char fm_avail[256]; /* the supported names, best first, comma-separated */
 
 const fm_kernels *fm_kernels_at(int i)
@@ -94,6 +111,7 @@ void fm_init(void)
     const char *env, *dbg;
     if (fm_kernels_cur) return;
     fm_list_available();
+    fm_bf16_dp(-1);
     best = fm_kernels_named(""); /* "ref" always qualifies, so never NULL */
     fm_team_init();
     env = getenv("FASTMLP_ARCH");

@@ -1,5 +1,6 @@
 /* Select float for the next *_impl.h include (see fm_internal.h). */
 #define FM_T float
+#define FM_DTYPE_F32 1 /* float-only kernels (bf16 products) may be called */
 #define FM_SFX f32
 #define FM_EXP expf
 #define FM_LOG logf

@@ -44,6 +44,10 @@ typedef void (*fm_dropout_range_fn_f32)(float *, const float *, double, uint64_t
                                         ptrdiff_t, ptrdiff_t);
 typedef void (*fm_dropout_range_fn_f64)(double *, const double *, double, uint64_t, uint64_t,
                                         ptrdiff_t, ptrdiff_t);
+/* fm_gemm_bf16 (fastmlp.h; contract in gemm/bf16.h) */
+typedef void (*fm_gemm_bf16_fn)(float *, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t,
+                                const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t,
+                                ptrdiff_t, float, const fm_epilogue *, int);
 /* fm_peak_chains_<isa>_f32/f64 (probe/peak.h) */
 typedef double (*fm_peak_chains_fn_f32)(float, float, ptrdiff_t, double *);
 typedef double (*fm_peak_chains_fn_f64)(double, double, ptrdiff_t, double *);
@@ -76,6 +80,9 @@ typedef struct fm_kernels {
     int (*vnni_supported)(void);  /* 1 when this CPU runs qgemm_vnni (NULL with it) */
     fm_qrows_fn_t qrows;          /* int8 row quantiser */
     fm_peak_i8_fn_t peak_i8;      /* vpdpbusd probe (qgemm_vnni's ISA), or NULL */
+    fm_gemm_bf16_fn gemm_bf16;    /* bf16 products, float32 chains (emulated or not) */
+    fm_gemm_bf16_fn gemm_bf16_dp; /* the same on vdpbf16ps, or NULL; used only when
+                                     fm_cpu_has_avx512_bf16() (gemm/bf16.c) */
 } fm_kernels;
 
 /* The active entry (dispatch.c; NULL until fm_init has run). */
@@ -88,6 +95,20 @@ static inline const fm_kernels *fm_kernels_active(void)
 {
     const fm_kernels *k = fm_kernels_cur;
     return k ? k : fm_kernels_init();
+}
+
+/* vdpbf16ps (the gemm_bf16_dp slots): 1 in use, 0 not (no AVX512_BF16, or
+ * switched off by fm_bf16_dp / FASTMLP_BF16=emulate), -1 before fm_init. */
+extern volatile int fm_bf16_dp_state;
+/* 1 when this CPU and OS run vdpbf16ps (the slots and the bf16 peak probe). */
+int fm_bf16_dp_supported(void);
+
+/* The active entry's bf16 GEMM: its vdpbf16ps instance when in use, else its
+ * emulation (the same bits). */
+static inline fm_gemm_bf16_fn fm_kernels_bf16(void)
+{
+    const fm_kernels *k = fm_kernels_active();
+    return k->gemm_bf16_dp && fm_bf16_dp_state > 0 ? k->gemm_bf16_dp : k->gemm_bf16;
 }
 
 /* The supported entry called `name`, or NULL; "" is the best supported one. */

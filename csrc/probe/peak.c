@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/fm_internal.h"
 #include "core/kernels.h"
+#include "probe/peak.h"
 
 static char fm_peak_list[64]; /* supported targets with a probe, best first */
 
@@ -83,4 +84,34 @@ double fm_peak_f64(double *sums, const char *isa, double mul, double add, ptrdif
                    int n_threads)
 {
     return fm_peak(sums, isa, 1, mul, add, reps, n_threads);
+}
+
+/* The bf16 probe (peak_bf16_avx512.c) on n_threads threads, as fm_peak. */
+double fm_peak_bf16(double *sums, ptrdiff_t reps, int n_threads)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    double flops = 0;
+    int used = 1, t;
+    if (!fm_bf16_dp_supported()) return -1.0;
+    if (n_threads < 1) n_threads = 1;
+    for (t = 0; t < n_threads; t++) sums[t] = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads)
+    {
+        int me = omp_get_thread_num();
+        double f;
+        sums[me] = fm_peak_chains_bf16(reps, &f);
+        if (me == 0) {
+            used = omp_get_num_threads();
+            flops = f;
+        }
+    }
+#else
+    sums[0] = fm_peak_chains_bf16(reps, &flops);
+#endif
+    return flops * (double)used;
+#else
+    (void)sums; (void)reps; (void)n_threads;
+    return -1.0;
+#endif
 }

@@ -18,5 +18,7 @@
 FM_PEAK_DECLARE(generic)
 FM_PEAK_DECLARE(avx2)
 FM_PEAK_DECLARE(avx512)
+/* vdpbf16ps chains (peak_bf16_avx512.c): returns the lanes' sum, sets flops */
+double fm_peak_chains_bf16(ptrdiff_t reps, double *flops);
 
 #endif /* FM_PEAK_H */

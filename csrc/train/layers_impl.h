@@ -10,6 +10,13 @@
 static void FM_FN(fm_dense_forward)(FM_T *y, const FM_T *x, const FM_T *params,
                                     const fm_layer *ly, const fm_pass *ps)
 {
+#ifdef FM_DTYPE_F32
+    if (ly->bf16) { /* bf16 products, float32 everything else */
+        fm_linear_forward_bf16(y, x, params + ly->w, params + ly->b, ly->act, ly->slope,
+                               ps->rows, ly->in, ly->out, ps->n_threads);
+        return;
+    }
+#endif
     FM_FN(fm_linear_forward)(y, x, params + ly->w, params + ly->b, ly->act, ly->slope, ps->rows,
                              ly->in, ly->out, ps->n_threads);
 }
@@ -22,6 +29,14 @@ static void FM_FN(fm_dense_backward)(FM_T *dx, FM_T *grad, FM_T *d, const FM_T *
 {
     if (ly->act != FM_ACT_IDENTITY)
         FM_FN(fm_act_backward)(d, d, y, ps->rows * ly->out, ly->act, ly->slope);
+#ifdef FM_DTYPE_F32
+    if (ly->bf16) {
+        fm_linear_backward_bf16(dx, grad + ly->w, grad + ly->b, d, x, params + ly->w,
+                                FM_ACT_IDENTITY, 0.0, ps->rows, ly->in, ly->out, ps->beta,
+                                ps->n_threads);
+        return;
+    }
+#endif
     FM_FN(fm_linear_backward_acc)(dx, grad + ly->w, grad + ly->b, d, x, params + ly->w,
                                   FM_ACT_IDENTITY, 0.0, ps->rows, ly->in, ly->out, ps->beta,
                                   ps->n_threads);

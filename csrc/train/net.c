@@ -6,7 +6,8 @@
 #include "train/net.h"
 #include "train/fast/lowrank.h"
 
-static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, int l, int x, int act)
+static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int l,
+                                int x, int act)
 {
     fm_layer *ly = &ls->layer[ls->n++];
     memset(ly, 0, sizeof *ly);
@@ -20,6 +21,8 @@ static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, int l, int x, 
     ly->slope_in = l > 0 ? net->slopes[l - 1] : 0.0;
     ly->x = x;
     ly->y = l + 1;
+    ly->bf16 = cfg && cfg->compute == FM_COMPUTE_BF16;
+    if (ly->bf16) ls->any_bf16 = 1;
 }
 
 /* Hidden layer l normalised: its DENSE layer (just added) writes z into
@@ -59,12 +62,13 @@ void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, 
     ls->n_dense = L;
     ls->only_dense_dropout = 1;
     ls->n_norm = 0;
+    ls->any_bf16 = 0;
     ls->out_act = net->acts[L - 1];
     ls->out_slope = net->slopes[L - 1];
     for (l = 0; l < L; l++) {
         const double p = cfg && cfg->dropout && l < L - 1 ? cfg->dropout[l] : 0.0;
         const int norm = net->norms && l < L - 1 ? net->norms[l] : FM_NORM_NONE;
-        fm_layers_add_dense(ls, net, l, x, l == L - 1 ? last_act : net->acts[l]);
+        fm_layers_add_dense(ls, net, cfg, l, x, l == L - 1 ? last_act : net->acts[l]);
         x = l + 1;
         if (norm != FM_NORM_NONE) fm_layers_add_norm(ls, net, l, norm, cfg != NULL);
         if (p > 0) { /* the hidden output a_{l+1}, dropped out into buffer L + l + 1 */

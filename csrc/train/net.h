@@ -46,6 +46,7 @@ typedef struct fm_layer {
                              (IDENTITY for layer 0), for the fast step's fused act' */
     double slope_in;
     double rate;          /* DROPOUT: the rate p in (0, 1) */
+    int bf16;             /* DENSE: its three products in bf16 (cfg->compute, float32 only) */
     int x, y;             /* buffers read and written (see the top) */
     /* NORM: its statistics saved for the backward (ws->ns[l]); NORM_BATCH: train = 1
      * normalises by the batch's statistics and updates the running ones (run, the
@@ -61,6 +62,7 @@ typedef struct fm_layers {
     int n_dense;          /* weight layers L */
     int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise) */
     int n_norm;           /* NORM layers (their gamma, beta follow the biases) */
+    int any_bf16;         /* 1: some DENSE layer computes in bf16 */
     int out_act;          /* the output activation the loss applies (training) */
     double out_slope;
     ptrdiff_t n_w;        /* weights in the flat buffer (the biases follow them) */

@@ -13,7 +13,8 @@ void fm_plan_call(fm_plan *p, const fm_layers *ls, const fm_train_cfg *cfg, ptrd
                   ptrdiff_t n_batches, size_t elem, int fast)
 {
     int i;
-    p->fast = fast && ls->only_dense_dropout;
+    /* bf16 layers run the plain step: the speed paths are float GEMMs */
+    p->fast = fast && ls->only_dense_dropout && !ls->any_bf16;
     /* a global gradient norm is known only after the whole backward pass */
     p->update_last = cfg->clip_norm > 0;
     p->n_layers = ls->n_dense;
