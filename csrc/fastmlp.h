@@ -500,6 +500,76 @@ double fm_loss_grad_f64(double *grad, double *work, const double *params, const 
                         const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                         ptrdiff_t n, ptrdiff_t batch, int n_threads);
 
+/* ---- CSR input: the first layer over scipy.sparse rows (csrc/layers/csr.c) -- */
+
+/* A CSR matrix (n_rows, n_cols) in scipy.sparse's layout: row r holds the
+ * values data[indptr[r] .. indptr[r+1]) at the columns indices[same range].
+ * Columns within a row may be unsorted and may repeat (repeats add up, as
+ * in scipy).  indptr and indices are both int32 (index64 = 0) or both int64
+ * (index64 = 1); data has the kernel's dtype.  The kernels trust indptr to
+ * be non-decreasing and every index to lie in [0, n_cols): the Python layer
+ * checks them (fastmlp._validation.check_X). */
+typedef struct fm_csr {
+    const void *data;
+    const void *indices;
+    const void *indptr;
+    int index64;
+    ptrdiff_t n_rows, n_cols;
+} fm_csr;
+
+/* The N rows a CSR kernel reads: row i is CSR row sel[lo + i], or lo + i
+ * when sel is NULL (a training batch's rows in the epoch's order, in place).
+ *
+ * out = act(X_rows . w + b): x as above, w (n_cols, OUT), b (OUT), out (N, OUT);
+ * act may be SOFTMAX.  The sum over a row's nonzeros runs in their stored
+ * order, then the bias and the activation (as the dense GEMM's epilogue). */
+void fm_csr_linear_forward_f32(float *out, const fm_csr *x, const int64_t *sel, ptrdiff_t lo,
+                               const float *w, const float *b, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t OUT, int n_threads);
+void fm_csr_linear_forward_f64(double *out, const fm_csr *x, const int64_t *sel, ptrdiff_t lo,
+                               const double *w, const double *b, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t OUT, int n_threads);
+/* Backward of z = X_rows . w + b given dz (N, OUT): dw = X_rows^T . dz
+ * (n_cols, OUT) and db = sum_rows(dz) (OUT), overwritten (acc = 0; dw's rows
+ * of columns no selected row holds become 0) or accumulated (acc = 1).  No
+ * dx: nothing below the input layer needs it.  Threads split dw's columns,
+ * so every element is summed in row order whatever the thread count. */
+void fm_csr_linear_backward_f32(float *dw, float *db, const float *dz, const fm_csr *x,
+                                const int64_t *sel, ptrdiff_t lo, ptrdiff_t N, ptrdiff_t OUT,
+                                int acc, int n_threads);
+void fm_csr_linear_backward_f64(double *dw, double *db, const double *dz, const fm_csr *x,
+                                const int64_t *sel, ptrdiff_t lo, ptrdiff_t N, ptrdiff_t OUT,
+                                int acc, int n_threads);
+/* 1 when every stored value of the N selected rows is finite, else 0. */
+int fm_csr_rows_finite_f32(const fm_csr *x, const int64_t *sel, ptrdiff_t lo, ptrdiff_t N);
+int fm_csr_rows_finite_f64(const fm_csr *x, const int64_t *sel, ptrdiff_t lo, ptrdiff_t N);
+
+/* fm_train, fm_forward_net and fm_loss_grad with CSR input rows x
+ * (x->n_rows = n_total or n, x->n_cols = sizes[0]): layer 0 runs the CSR
+ * kernels above on the batch's rows in place (never densified), the other
+ * layers as for dense input; every step is the plain one (train/plan.c).
+ * cfg->input_noise must be 0 (noise would fill the zeros). */
+ptrdiff_t fm_train_csr_f32(float *params, float *grad, float *s1, float *s2, float *work,
+                           double *stats, fm_optim *opt, const fm_net *net,
+                           const fm_train_cfg *cfg, const fm_csr *x, const float *y,
+                           const float *sw, const int64_t *order, ptrdiff_t n_total,
+                           ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch, int n_threads);
+ptrdiff_t fm_train_csr_f64(double *params, double *grad, double *s1, double *s2, double *work,
+                           double *stats, fm_optim *opt, const fm_net *net,
+                           const fm_train_cfg *cfg, const fm_csr *x, const double *y,
+                           const double *sw, const int64_t *order, ptrdiff_t n_total,
+                           ptrdiff_t start, ptrdiff_t n_batches, ptrdiff_t batch, int n_threads);
+void fm_forward_net_csr_f32(float *out, float *work, const float *params, const fm_net *net,
+                            const fm_csr *x, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+void fm_forward_net_csr_f64(double *out, double *work, const double *params, const fm_net *net,
+                            const fm_csr *x, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+double fm_loss_grad_csr_f32(float *grad, float *work, const float *params, const fm_net *net,
+                            const fm_train_cfg *cfg, const fm_csr *x, const float *y,
+                            const float *sw, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+double fm_loss_grad_csr_f64(double *grad, double *work, const double *params, const fm_net *net,
+                            const fm_train_cfg *cfg, const fm_csr *x, const double *y,
+                            const double *sw, ptrdiff_t n, ptrdiff_t batch, int n_threads);
+
 /* ---- regularisation noise (counter RNG, see rng.h) ----------------------- */
 
 /* out[i] = unif(key(seed, step, stream), i) for i < n: the raw stream, for tests. */

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastmlp import _core as core
+from fastmlp._validation import is_sparse
 
 ACTIVATIONS: dict[str, int] = {
     "identity": core.ACT_IDENTITY,
@@ -119,6 +120,50 @@ def canonical(name: str, table: dict, aliases: dict, what: str) -> str:
     raise ValueError(f"unknown {what} {name!r}; expected one of {', '.join(map(repr, table))}")
 
 
+def csr_parts(X, dtype) -> tuple:
+    """CSR input as the core takes it, ``(data, indices, indptr, n_cols)``: values of
+    ``dtype``, indices and indptr both int32 or both int64, C-contiguous (no copy
+    when X already is; :func:`fastmlp._validation.check_csr` checked the indices)."""
+    data, indices, indptr = X.data, X.indices, X.indptr
+    if indices.dtype != indptr.dtype or indices.dtype not in (np.int32, np.int64):
+        indices, indptr = indices.astype(np.int64), indptr.astype(np.int64)
+    return (np.ascontiguousarray(data, dtype=dtype), np.ascontiguousarray(indices),
+            np.ascontiguousarray(indptr), int(X.shape[1]))
+
+
+def _is_csr(x) -> bool:
+    """True for a scipy.sparse CSR matrix (another sparse format is an error here)."""
+    if not is_sparse(x):
+        return False
+    if x.format != "csr":
+        raise TypeError(f"the core reads sparse input as CSR; got {x.format!r} "
+                        "(fastmlp._validation.check_csr converts it)")
+    return True
+
+
+def forward_net(out, work, params, sizes, acts, slopes, X, batch: int, n_threads: int,
+                norms=None, norm_state=None) -> None:
+    """out = net(X), ``batch`` rows at a time: ``_core.forward_net`` for dense X,
+    ``_core.forward_net_csr`` for a CSR matrix X (never densified)."""
+    if _is_csr(X):
+        core.forward_net_csr(out, work, params, sizes, acts, slopes, csr_parts(X, params.dtype),
+                             batch, n_threads, norms, norm_state)
+    else:
+        core.forward_net(out, work, params, sizes, acts, slopes, X, batch, n_threads, norms,
+                         norm_state)
+
+
+def loss_grad(grad, work, params, sizes, acts, slopes, cfg: dict, X, Y, sw, batch: int,
+              n_threads: int) -> float:
+    """The full-data objective and its gradient (``_core.loss_grad``, or
+    ``_core.loss_grad_csr`` for a CSR matrix X, never densified)."""
+    if _is_csr(X):
+        return core.loss_grad_csr(grad, work, params, sizes, acts, slopes, cfg,
+                                  csr_parts(X, params.dtype), Y, sw, batch, n_threads)
+    return core.loss_grad(grad, work, params, sizes, acts, slopes, cfg, X, Y, sw, batch,
+                          n_threads)
+
+
 def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, x, y,
                 n_batches: int, batch: int, start: int = 0, sw=None, order=None,
                 s1=None, s2=None, s3=None, dropout=None, lr_steps=None, mom_steps=None,
@@ -131,7 +176,8 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
     (see :class:`TrainStats`); net: (sizes, acts, slopes); opt: the fm_optim dict
     (its 'step' is written back before return); cfg: the fm_train_cfg dict; x, y, sw:
     the rows, ``order`` (int64 row indices) or None for x's order, starting at row
-    ``start`` of that order; dropout / lr_steps / mom_steps: per-layer rates and
+    ``start`` of that order (x may be a CSR matrix: its rows are read in place, see
+    ``_core.train``'s x_csr); dropout / lr_steps / mom_steps: per-layer rates and
     per-batch learning rates / momenta, or None; fast: False runs the plain step (no
     speed path), None the default (``_core.FAST_DEFAULT``: FASTMLP_FAST at import);
     path_steps: int64 (L, len(_core.FAST_PATHS)) that counts (+=) the steps each
@@ -141,10 +187,13 @@ def train_steps(*, params, grad, work, stats, net: tuple, opt: dict, cfg: dict, 
     cfg['check_finite'] found a non-finite input in batch b (nothing was changed by it).
     """
     sizes, acts, slopes = net
+    x_csr = None
+    if _is_csr(x):
+        x, x_csr = None, csr_parts(x, params.dtype)
     return core.train({
         "params": params, "grad": grad, "work": work, "stats": stats, "s1": s1, "s2": s2,
         "s3": s3, "opt": opt, "sizes": sizes, "acts": acts, "slopes": slopes, "cfg": cfg,
         "dropout": dropout, "x": x, "y": y, "sw": sw, "order": order, "start": start,
         "n_batches": n_batches, "batch": batch, "n_threads": n_threads, "lr_steps": lr_steps,
         "mom_steps": mom_steps, "fast": fast, "path_steps": path_steps, "norms": norms,
-        "norm_state": norm_state})
+        "norm_state": norm_state, "x_csr": x_csr})

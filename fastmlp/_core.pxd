@@ -243,6 +243,51 @@ cdef extern from "fastmlp.h" nogil:
                             const fm_train_cfg *cfg, const double *x, const double *y, const double *sw,
                             Py_ssize_t n, Py_ssize_t batch, int n_threads)
 
+    ctypedef struct fm_csr:
+        const void *data
+        const void *indices
+        const void *indptr
+        int index64
+        Py_ssize_t n_rows
+        Py_ssize_t n_cols
+
+    void fm_csr_linear_forward_f32(float *out, const fm_csr *x, const int64_t *sel, Py_ssize_t lo,
+                                   const float *w, const float *b, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t OUT, int n_threads)
+    void fm_csr_linear_forward_f64(double *out, const fm_csr *x, const int64_t *sel, Py_ssize_t lo,
+                                   const double *w, const double *b, int act, double slope,
+                                   Py_ssize_t N, Py_ssize_t OUT, int n_threads)
+    void fm_csr_linear_backward_f32(float *dw, float *db, const float *dz, const fm_csr *x,
+                                    const int64_t *sel, Py_ssize_t lo, Py_ssize_t N, Py_ssize_t OUT,
+                                    int acc, int n_threads)
+    void fm_csr_linear_backward_f64(double *dw, double *db, const double *dz, const fm_csr *x,
+                                    const int64_t *sel, Py_ssize_t lo, Py_ssize_t N, Py_ssize_t OUT,
+                                    int acc, int n_threads)
+    int fm_csr_rows_finite_f32(const fm_csr *x, const int64_t *sel, Py_ssize_t lo, Py_ssize_t N)
+    int fm_csr_rows_finite_f64(const fm_csr *x, const int64_t *sel, Py_ssize_t lo, Py_ssize_t N)
+    Py_ssize_t fm_train_csr_f32(float *params, float *grad, float *s1, float *s2, float *work,
+                                double *stats, fm_optim *opt, const fm_net *net,
+                                const fm_train_cfg *cfg, const fm_csr *x, const float *y,
+                                const float *sw, const int64_t *order, Py_ssize_t n_total,
+                                Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
+                                int n_threads)
+    Py_ssize_t fm_train_csr_f64(double *params, double *grad, double *s1, double *s2, double *work,
+                                double *stats, fm_optim *opt, const fm_net *net,
+                                const fm_train_cfg *cfg, const fm_csr *x, const double *y,
+                                const double *sw, const int64_t *order, Py_ssize_t n_total,
+                                Py_ssize_t start, Py_ssize_t n_batches, Py_ssize_t batch,
+                                int n_threads)
+    void fm_forward_net_csr_f32(float *out, float *work, const float *params, const fm_net *net,
+                                const fm_csr *x, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+    void fm_forward_net_csr_f64(double *out, double *work, const double *params, const fm_net *net,
+                                const fm_csr *x, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+    double fm_loss_grad_csr_f32(float *grad, float *work, const float *params, const fm_net *net,
+                                const fm_train_cfg *cfg, const fm_csr *x, const float *y,
+                                const float *sw, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+    double fm_loss_grad_csr_f64(double *grad, double *work, const double *params, const fm_net *net,
+                                const fm_train_cfg *cfg, const fm_csr *x, const double *y,
+                                const double *sw, Py_ssize_t n, Py_ssize_t batch, int n_threads)
+
     void fm_rng_uniform(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n)
     void fm_rng_normal(double *out, uint64_t seed, uint64_t step, uint64_t stream, Py_ssize_t n,
                        int n_threads)

@@ -651,7 +651,7 @@ assert len(FAST_PATHS) == FM_N_PATHS
 _TRAIN_FIELDS = frozenset((
     "params", "grad", "work", "stats", "s1", "s2", "s3", "opt", "sizes", "acts", "slopes",
     "cfg", "dropout", "x", "y", "sw", "order", "start", "n_batches", "batch", "n_threads",
-    "lr_steps", "mom_steps", "fast", "path_steps", "norms", "norm_state"))
+    "lr_steps", "mom_steps", "fast", "path_steps", "norms", "norm_state", "x_csr"))
 
 
 def fast_thresholds():
@@ -666,6 +666,112 @@ def fast_thresholds():
             "sparse_fwd_max_fill": t.sparse_fwd_max_fill, "team_min_work": t.team_min_work}
 
 
+cdef int _csr_fill(fm_csr *c, tuple parts, bint f32) except -1:
+    """Point c at CSR input ``parts = (data, indices, indptr, n_cols)``: data of the
+    call's dtype, indices and indptr both int32 or both int64.  Checks the shapes and
+    indptr's ends only; the index values are checked once per fit by
+    fastmlp._validation.check_X (the kernels trust them)."""
+    cdef const float[::1] d32
+    cdef const double[::1] d64
+    cdef const int32_t[::1] p32, i32
+    cdef const int64_t[::1] p64, i64
+    cdef Py_ssize_t nnz, n, end
+    _check(len(parts) == 4, "x_csr must be (data, indices, indptr, n_cols)")
+    data, indices, indptr, n_cols = parts
+    _check(indices.dtype == indptr.dtype and indices.dtype.kind == "i"
+           and indices.dtype.itemsize in (4, 8), "x_csr: indices and indptr must both be int32 "
+           "or both int64")
+    c.index64 = indices.dtype.itemsize == 8
+    if f32:
+        d32 = data
+        nnz = d32.shape[0]
+        c.data = NULL if nnz == 0 else <const void *>&d32[0]
+    else:
+        d64 = data
+        nnz = d64.shape[0]
+        c.data = NULL if nnz == 0 else <const void *>&d64[0]
+    if c.index64:
+        p64 = indptr
+        i64 = indices
+        n = p64.shape[0] - 1
+        _check(n >= 0 and i64.shape[0] == nnz, "x_csr: indptr/indices/data lengths")
+        end = p64[n]
+        _check(p64[0] == 0, "x_csr: indptr[0] must be 0")
+        c.indptr = <const void *>&p64[0]
+        c.indices = NULL if nnz == 0 else <const void *>&i64[0]
+    else:
+        p32 = indptr
+        i32 = indices
+        n = p32.shape[0] - 1
+        _check(n >= 0 and i32.shape[0] == nnz, "x_csr: indptr/indices/data lengths")
+        end = p32[n]
+        _check(p32[0] == 0, "x_csr: indptr[0] must be 0")
+        c.indptr = <const void *>&p32[0]
+        c.indices = NULL if nnz == 0 else <const void *>&i32[0]
+    _check(0 <= end <= nnz, "x_csr: indptr[-1] beyond the stored values")
+    c.n_rows = n
+    c.n_cols = n_cols
+    _check(c.n_cols > 0, "x_csr: n_cols must be positive")
+    return 0
+
+
+cdef int _check_csr_rows(const int64_t[::1] sel, Py_ssize_t lo, Py_ssize_t N, Py_ssize_t n_rows,
+                         str what) except -1:
+    """The kernels' rows sel[lo:lo+N] (or lo..lo+N-1) lie in [0, n_rows)."""
+    cdef Py_ssize_t i
+    if sel is None:
+        _check(0 <= lo and lo + N <= n_rows, f"{what}: rows out of range")
+        return 0
+    _check(0 <= lo and lo + N <= sel.shape[0], f"{what}: sel too short")
+    for i in range(N):
+        _check(0 <= sel[lo + i] < n_rows, f"{what}: sel out of range")
+    return 0
+
+
+def csr_linear_forward(floating[:, ::1] out, tuple x_csr, const int64_t[::1] sel, Py_ssize_t lo,
+                       const floating[:, ::1] w, const floating[::1] b, int act, double slope=0.0,
+                       int n_threads=1):
+    """out = act(X_rows . w + b) for CSR X ``x_csr = (data, indices, indptr, n_cols)``;
+    row i of out is X's row sel[lo + i] (lo + i when sel is None)."""
+    cdef fm_csr xs
+    cdef Py_ssize_t N = out.shape[0], OUT = out.shape[1]
+    _csr_fill(&xs, x_csr, floating is float)
+    _check(w.shape[0] == xs.n_cols and w.shape[1] == OUT and b.shape[0] == OUT,
+           "csr_linear_forward: shape mismatch")
+    _check(N > 0 and OUT > 0, "csr_linear_forward: empty output")
+    _check_csr_rows(sel, lo, N, xs.n_rows, "csr_linear_forward")
+    cdef const int64_t *psel = NULL if sel is None else &sel[0]
+    with nogil:
+        if floating is float:
+            fm_csr_linear_forward_f32(&out[0, 0], &xs, psel, lo, &w[0, 0], &b[0], act, slope, N,
+                                      OUT, n_threads)
+        else:
+            fm_csr_linear_forward_f64(&out[0, 0], &xs, psel, lo, &w[0, 0], &b[0], act, slope, N,
+                                      OUT, n_threads)
+
+
+def csr_linear_backward(floating[:, ::1] dw, floating[::1] db, const floating[:, ::1] dz,
+                        tuple x_csr, const int64_t[::1] sel, Py_ssize_t lo, bint acc=False,
+                        int n_threads=1):
+    """dw (=, or += with acc) X_rows^T . dz, db (=/+=) sum_rows(dz) for CSR X (see
+    csr_linear_forward for the rows)."""
+    cdef fm_csr xs
+    cdef Py_ssize_t N = dz.shape[0], OUT = dz.shape[1]
+    _csr_fill(&xs, x_csr, floating is float)
+    _check(dw.shape[0] == xs.n_cols and dw.shape[1] == OUT and db.shape[0] == OUT,
+           "csr_linear_backward: shape mismatch")
+    _check(N > 0 and OUT > 0, "csr_linear_backward: empty dz")
+    _check_csr_rows(sel, lo, N, xs.n_rows, "csr_linear_backward")
+    cdef const int64_t *psel = NULL if sel is None else &sel[0]
+    with nogil:
+        if floating is float:
+            fm_csr_linear_backward_f32(&dw[0, 0], &db[0], &dz[0, 0], &xs, psel, lo, N, OUT, acc,
+                                       n_threads)
+        else:
+            fm_csr_linear_backward_f64(&dw[0, 0], &db[0], &dz[0, 0], &xs, psel, lo, N, OUT, acc,
+                                       n_threads)
+
+
 cdef Py_ssize_t _train_typed(floating[::1] params, dict call, fm_net *net, fm_train_cfg *c,
                              fm_optim *o) except? -1:
     cdef floating[::1] grad = call["grad"]
@@ -673,16 +779,26 @@ cdef Py_ssize_t _train_typed(floating[::1] params, dict call, fm_net *net, fm_tr
     cdef floating[::1] s1 = call.get("s1")
     cdef floating[::1] s2 = call.get("s2")
     cdef floating[::1] s3 = call.get("s3")
-    cdef const floating[:, ::1] x = call["x"]
+    cdef const floating[:, ::1] x
     cdef const floating[:, ::1] y = call["y"]
     cdef const floating[::1] sw = call.get("sw")
     cdef const int64_t[::1] order = call.get("order")
     cdef double[::1] stats = call["stats"]
-    cdef Py_ssize_t n = x.shape[0], np_ = params.shape[0], done
+    cdef Py_ssize_t n, n_cols, np_ = params.shape[0], done
     cdef Py_ssize_t start = call["start"], n_batches = call["n_batches"], batch = call["batch"]
     cdef int n_threads = call.get("n_threads", 1)
+    cdef fm_csr xs
+    x_csr = call.get("x_csr")
+    if x_csr is None:
+        x = call["x"]
+        n, n_cols = x.shape[0], x.shape[1]
+    else:  # CSR input rows (fm_train_csr): no dense x, no input noise
+        _check(call.get("x") is None, "train: give x or x_csr, not both")
+        _csr_fill(&xs, x_csr, floating is float)
+        n, n_cols = xs.n_rows, xs.n_cols
+        _check(c.input_noise == 0, "train: input noise needs dense x")
     _check(n > 0 and batch > 0, "train: empty data or batch")
-    _check(x.shape[1] == net.sizes[0] and y.shape[0] == n
+    _check(n_cols == net.sizes[0] and y.shape[0] == n
            and y.shape[1] == net.sizes[net.n_layers], "train: x/y shape")
     _check(np_ == fm_n_params(net) and grad.shape[0] == np_, "train: params/grad length")
     _check(work.shape[0] >= fm_workspace_size(net, batch), "train: workspace too small")
@@ -705,6 +821,17 @@ cdef Py_ssize_t _train_typed(floating[::1] params, dict call, fm_net *net, fm_tr
     cdef floating *p2 = NULL if s2 is None else &s2[0]
     cdef const floating *psw = NULL if sw is None else &sw[0]
     cdef const int64_t *pord = NULL if order is None else &order[0]
+    if x_csr is not None:
+        with nogil:
+            if floating is float:
+                done = fm_train_csr_f32(&params[0], &grad[0], p1, p2, &work[0], &stats[0], o, net,
+                                        c, &xs, &y[0, 0], psw, pord, n, start, n_batches, batch,
+                                        n_threads)
+            else:
+                done = fm_train_csr_f64(&params[0], &grad[0], p1, p2, &work[0], &stats[0], o, net,
+                                        c, &xs, &y[0, 0], psw, pord, n, start, n_batches, batch,
+                                        n_threads)
+        return done
     with nogil:
         if floating is float:
             done = fm_train_f32(&params[0], &grad[0], p1, p2, &work[0], &stats[0], o, net, c,
@@ -736,6 +863,9 @@ def train(dict call):
     dropout         float64 rates of the L-1 hidden outputs, or None (optional)
     x, y, sw,       data (n, sizes[0]), (n, sizes[-1]), sample weights (n) or
     order           None, row order (int64, n) or None
+    x_csr           CSR input instead of x (x None or absent): (data, indices,
+                    indptr, n_cols) as scipy.sparse stores it (optional; see
+                    fm_train_csr: the plain step, layer 0 over the rows in place)
     start,          first position in ``order`` and the number of batches of
     n_batches,      ``batch`` rows; n_threads (optional, default 1)
     batch
@@ -850,6 +980,61 @@ def loss_grad(floating[::1] grad, floating[::1] work, const floating[::1] params
         else:
             r = fm_loss_grad_f64(&grad[0], &work[0], &params[0], &net, &c, &x[0, 0], &y[0, 0],
                                  psw, n, batch, n_threads)
+    return r
+
+
+def forward_net_csr(floating[:, ::1] out, floating[::1] work, const floating[::1] params,
+                    const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+                    tuple x_csr, Py_ssize_t batch, int n_threads=1,
+                    const int32_t[::1] norms=None, norm_state=None):
+    """out = net(X) for CSR X ``x_csr = (data, indices, indptr, n_cols)`` (the dtype of
+    out), computed ``batch`` rows at a time, layer 0 over the rows in place (norms,
+    norm_state: as forward_net's)."""
+    cdef fm_net net = _net(sizes, acts, slopes, norms)
+    net.norm_state = _norm_state_ptr(&net, norm_state, "forward_net_csr", sizeof(floating))
+    cdef fm_csr xs
+    _csr_fill(&xs, x_csr, floating is float)
+    cdef Py_ssize_t n = xs.n_rows
+    _check(n > 0 and batch > 0, "forward_net_csr: empty data or batch")
+    _check(xs.n_cols == sizes[0] and out.shape[0] == n
+           and out.shape[1] == sizes[sizes.shape[0] - 1], "forward_net_csr: x/out shape")
+    _check(params.shape[0] == fm_n_params(&net), "forward_net_csr: params length")
+    _check(work.shape[0] >= fm_workspace_size(&net, batch), "forward_net_csr: workspace too small")
+    with nogil:
+        if floating is float:
+            fm_forward_net_csr_f32(&out[0, 0], &work[0], &params[0], &net, &xs, n, batch,
+                                   n_threads)
+        else:
+            fm_forward_net_csr_f64(&out[0, 0], &work[0], &params[0], &net, &xs, n, batch,
+                                   n_threads)
+
+
+def loss_grad_csr(floating[::1] grad, floating[::1] work, const floating[::1] params,
+                  const int64_t[::1] sizes, const int32_t[::1] acts, const double[::1] slopes,
+                  dict cfg, tuple x_csr, const floating[:, ::1] y, const floating[::1] sw,
+                  Py_ssize_t batch, int n_threads=1):
+    """loss_grad for CSR X ``x_csr = (data, indices, indptr, n_cols)``."""
+    cdef fm_net net = _net(sizes, acts, slopes)
+    cdef fm_train_cfg c = _cfg(cfg)
+    cdef fm_csr xs
+    cdef double r
+    _csr_fill(&xs, x_csr, floating is float)
+    cdef Py_ssize_t n = xs.n_rows
+    _check(n > 0 and batch > 0, "loss_grad_csr: empty data or batch")
+    _check(xs.n_cols == sizes[0] and y.shape[0] == n
+           and y.shape[1] == sizes[sizes.shape[0] - 1], "loss_grad_csr: x/y shape")
+    _check(params.shape[0] == fm_n_params(&net) and grad.shape[0] == params.shape[0],
+           "loss_grad_csr: params/grad length")
+    _check(work.shape[0] >= fm_workspace_size(&net, batch), "loss_grad_csr: workspace too small")
+    _check(sw is None or sw.shape[0] == n, "loss_grad_csr: sw length")
+    cdef const floating *psw = NULL if sw is None else &sw[0]
+    with nogil:
+        if floating is float:
+            r = fm_loss_grad_csr_f32(&grad[0], &work[0], &params[0], &net, &c, &xs, &y[0, 0],
+                                     psw, n, batch, n_threads)
+        else:
+            r = fm_loss_grad_csr_f64(&grad[0], &work[0], &params[0], &net, &c, &xs, &y[0, 0],
+                                     psw, n, batch, n_threads)
     return r
 
 

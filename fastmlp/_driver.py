@@ -13,8 +13,8 @@ The driver owns what must be the same for all of them:
 
 * the chunking: calls end on a multiple of ``_core.TRAIN_ALIGN`` steps (or at
   the epoch's end), where fm_train flushes its deferred low-rank updates, so
-  results do not depend on chunk sizes, timings, or on dense versus sparse
-  input (sparse rows are densified one chunk at a time, see :class:`Rows`);
+  results do not depend on chunk sizes or timings; sparse input is CSR rows read
+  in place by fm_train's first layer (see :class:`Rows`);
 * the optimizer state (:func:`prepare_state`: one dict model for every
   estimator, passed to C as its ``fm_optim``);
 * the stats of each chunk, decoded into :class:`fastmlp._backend.TrainStats`;
@@ -29,22 +29,18 @@ The driver owns what must be the same for all of them:
 """
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any, Optional
 
 import numpy as np
 
 from fastmlp import _backend as B
-from fastmlp._validation import DivergenceError, _all_finite
+from fastmlp._validation import DivergenceError, _all_finite, check_csr, is_sparse
 
 __all__ = ["Rows", "Hooks", "Chunking", "NonFiniteBatch", "prepare_state", "run_epochs",
            "aligned_count"]
 
 core = B.core
-
-#: dense elements of one densified chunk of sparse input (bounds its memory)
-SPARSE_CHUNK_ELEMS = 1 << 22
 
 
 class NonFiniteBatch(Exception):
@@ -85,37 +81,24 @@ def prepare_state(prev: Optional[dict], optimizer: Any, params: np.ndarray,
 
 
 # ---------------------------------------------------------------------- data
-def _issparse(X: Any) -> bool:
-    """True for a scipy.sparse matrix or array; scipy is optional (the drop-ins' extra),
-    so it is only looked at when it is already imported."""
-    sp = sys.modules.get("scipy.sparse")
-    return sp is not None and sp.issparse(X)
-
-
 class Rows:
-    """The training rows: X (dense C-contiguous, or scipy sparse), Y, sample weights."""
+    """The training rows: X (dense C-contiguous, or scipy sparse), Y, sample weights.
+
+    Sparse X becomes CSR with Y's dtype once (any other format converted); fm_train
+    reads each batch's rows in place through its CSR first layer, in the epoch's
+    order, so the row order and the steps are those of the densified X."""
 
     def __init__(self, X: Any, Y: np.ndarray, sw: Optional[np.ndarray]) -> None:
-        self.sparse = _issparse(X)
-        self.X = X.tocsr() if self.sparse else X
+        self.sparse = is_sparse(X)
+        if self.sparse:  # the C kernels trust its indices: checked here, O(nnz)
+            X = check_csr(X, Y.dtype)
+        self.X = X
         self.Y, self.sw = Y, sw
         self.n = X.shape[0]
 
-    def max_batches(self, bs: int) -> Optional[int]:
-        """Cap on the batches of one call (sparse: the densified chunk's size), or None."""
-        if not self.sparse:
-            return None
-        return max(1, (SPARSE_CHUNK_ELEMS // max(1, self.X.shape[1])) // bs)
-
     def chunk(self, order: Optional[np.ndarray], first: int, count: int, bs: int) -> tuple:
         """(x, y, sw, order, start) for a C call of ``count`` batches from batch ``first``."""
-        if not self.sparse:
-            return self.X, self.Y, self.sw, order, first * bs
-        lo, hi = first * bs, min(self.n, (first + count) * bs)
-        rows = order[lo:hi] if order is not None else np.arange(lo, hi)
-        x = np.ascontiguousarray(self.X[rows].toarray(), dtype=self.Y.dtype)
-        sw = None if self.sw is None else np.ascontiguousarray(self.sw[rows])
-        return x, np.ascontiguousarray(self.Y[rows]), sw, None, 0
+        return self.X, self.Y, self.sw, order, first * bs
 
 
 # ---------------------------------------------------------------------- chunking
@@ -233,7 +216,6 @@ def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: 
     """
     sizes, acts, slopes = net
     n_batches = -(-rows.n // bs)
-    cap = rows.max_batches(bs) or n_batches
     work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=params.dtype)
     grad = np.empty_like(params)
     stats = B.stats_buffer(rows.Y.shape[1])
@@ -247,7 +229,7 @@ def run_epochs(*, params: np.ndarray, net: tuple, state: dict, cfg: dict, rows: 
             done = 0
             while done < n_batches:
                 left = n_batches - done
-                count = min(chunking.size, cap, left)
+                count = min(chunking.size, left)
                 if chunking.exact:
                     stats[:] = 0
                 else:

@@ -22,7 +22,7 @@ from fastmlp._driver import prepare_state
 from fastmlp._transaction import Transactional, restore, snapshot
 from fastmlp._validation import (_all_finite, check_batch_norm_rows, check_clip, check_metrics,
                                  check_nonneg_float, check_positive_int, check_sample_weight,
-                                 check_X, nonfinite_error, quantile_levels)
+                                 check_X, is_sparse, nonfinite_error, quantile_levels)
 from fastmlp.optim import as_lbfgs, get_optimizer
 from fastmlp.schedules import LRFinderResult, get_schedule
 
@@ -110,7 +110,13 @@ class TrainingMixin(Transactional):
                 and not isinstance(validation_split, bool)
                 and 0.0 <= float(validation_split) < 1.0):
             raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
-        X = check_X(X, self.dtype, self.layers[0], finite=not defer_x_check)
+        X = check_X(X, self.dtype, self.layers[0], finite=not defer_x_check, accept_sparse=True)
+        if is_sparse(X) and self.input_noise > 0:
+            raise ValueError("input_noise needs a dense X: noise on a sparse X would fill its "
+                             "zeros (densify it with X.toarray(), or set input_noise=0)")
+        if is_sparse(X) and getattr(self, "compute_dtype", None) == "bfloat16":
+            raise ValueError("compute_dtype='bfloat16' needs a dense X: the first layer over "
+                             "a sparse X computes in float32 (densify X, or train in float32)")
         n = X.shape[0]
         Y = self._encode(y, n, fitting=True)
         sw = None if sample_weight is None else check_sample_weight(sample_weight, n, self.dtype)
@@ -121,7 +127,8 @@ class TrainingMixin(Transactional):
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a tuple (X_val, y_val)")
-            Xv = check_X(validation_data[0], self.dtype, self.layers[0], name="validation_data X")
+            Xv = check_X(validation_data[0], self.dtype, self.layers[0], name="validation_data X",
+                         accept_sparse=True)
             Yv = self._encode(validation_data[1], Xv.shape[0], fitting=False)
         elif validation_split:
             n_val = int(round(n * validation_split))

@@ -71,8 +71,8 @@ class Objective:
     def __call__(self, x: np.ndarray) -> tuple:
         xs = np.array(x, dtype=np.float64, copy=True)
         x = np.ascontiguousarray(np.asarray(x, dtype=self.pdtype), dtype=self.cdtype)
-        loss = core.loss_grad(self.grad, self.work, x, self.sizes, self.acts, self.slopes,
-                              self.cfg, self.X, self.Y, self.sw, self.batch, self.n_threads)
+        loss = B.loss_grad(self.grad, self.work, x, self.sizes, self.acts, self.slopes,
+                           self.cfg, self.X, self.Y, self.sw, self.batch, self.n_threads)
         if self.adjust is not None:
             loss = self.adjust(loss, x)
         self.calls += 1

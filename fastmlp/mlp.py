@@ -408,7 +408,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
     def _build_from_data(self, X: Any, y: Any) -> np.ndarray:
         """First fit of a ``hidden`` model: take the widths from (X, y), build; return X checked."""
-        X = check_X(X, self.dtype, None, finite=False)  # fit checks the values batch by batch
+        X = check_X(X, self.dtype, None, finite=False,  # fit checks the values batch by batch
+                    accept_sparse=True)
         self.layers = [int(X.shape[1]), *self.hidden, _n_outputs(y, self.loss)]
         if self.loss != "auto":
             self._resolve_output(self.loss)
@@ -774,8 +775,11 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Finite values.  The first epoch checks each batch for NaN and
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            Finite values.  A sparse X is trained on as CSR (another format is
+            converted once), never densified: the first layer reads each
+            batch's rows in place (see the sparse-input guide; ``input_noise``
+            needs a dense X).  The first epoch checks each batch for NaN and
             infinity right before training on it (instead of a pass over all
             of X up front); a bad value raises ValueError and puts the model
             back exactly as it was before the call (weights, optimizer state,
@@ -964,8 +968,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         bs = min(X.shape[0], _PREDICT_CHUNK)
         work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=self.dtype)
         out = np.empty((X.shape[0], self.layers[-1]), dtype=self.dtype)
-        core.forward_net(out, work, self._params, sizes, acts, slopes, X, bs, self.n_threads,
-                         norms, state)
+        B.forward_net(out, work, self._params, sizes, acts, slopes, X, bs, self.n_threads,
+                      norms, state)
         check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
         if final != B.ACTIVATIONS["identity"]:
             core.act_forward(out, final, float(slopes[-1]))
@@ -980,7 +984,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def forward(self, X: Any) -> np.ndarray:
         """Return the raw network output (after the output activation)."""
         self._require_built("using it for predictions")
-        X = check_X(X, self.dtype, self.layers[0])
+        X = check_X(X, self.dtype, self.layers[0], accept_sparse=True)
         return self._forward(X, None if self.output_activation else "identity")
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -1013,7 +1017,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
     def evaluate(self, X: Any, y: Any) -> dict:
         """Return the loss and metrics (accuracy/error_rate, or mse/mae/r2) on (X, y)."""
         self._check_ready()
-        X = check_X(X, self.dtype, self.layers[0])
+        X = check_X(X, self.dtype, self.layers[0], accept_sparse=True)
         return self._evaluate_encoded(X, self._encode(y, X.shape[0], fitting=False))
 
     def score(self, X: Any, y: Any) -> float:
@@ -1021,7 +1025,7 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         self._check_ready()
         if self._is_classifier():
             return self.evaluate(X, y)["accuracy"]
-        X = check_X(X, self.dtype, self.layers[0])
+        X = check_X(X, self.dtype, self.layers[0], accept_sparse=True)
         Y = check_y_2d(y, np.float64, X.shape[0], self.layers[-1])
         P = self._forward(X).astype(np.float64)
         ss_res = ((Y - P) ** 2).sum(axis=0)

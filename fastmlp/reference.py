@@ -28,7 +28,7 @@ __all__ = [
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
     "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
     "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
-    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch", "clip_grad",
+    "gaussian_noise", "sgd_shuffle", "sgd_perceptron_epoch", "clip_grad", "csr_rows",
     "NORM_EPS", "NORM_MOMENTUM", "batchnorm_forward", "batchnorm_infer", "batchnorm_backward",
     "layernorm_forward", "layernorm_backward", "unpack_norm", "norm_state_init",
     "quantize_rows_u8", "qgemm_int", "qlinear_forward", "qforward_net",
@@ -162,6 +162,20 @@ def _matmul(a, b, compute: Optional[str]) -> np.ndarray:
 def linear_forward(x, w, b, act: str = "identity", slope: float = 0.0) -> np.ndarray:
     """Return act(x @ w + b)."""
     return act_forward(_f64(x) @ _f64(w) + _f64(b), act, slope)
+
+
+def csr_rows(data, indices, indptr, n_cols: int, rows=None) -> np.ndarray:
+    """The rows ``rows`` (all when None) of a CSR matrix as a dense float64 array:
+    the twin of the CSR kernels' input (csrc/layers/csr.c), whose products are then
+    :func:`linear_forward` and :func:`linear_backward`'s ``dw``.  Unsorted columns
+    are fine and repeated ones add up (scipy's convention)."""
+    indptr = np.asarray(indptr, dtype=np.int64)
+    rows = np.arange(len(indptr) - 1) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = np.zeros((len(rows), int(n_cols)))
+    for i, r in enumerate(rows):
+        lo, hi = indptr[r], indptr[r + 1]
+        np.add.at(out[i], np.asarray(indices[lo:hi], dtype=np.int64), _f64(data[lo:hi]))
+    return out
 
 
 def linear_backward(dz, x, w, act_in: str = "identity", slope_in: float = 0.0):

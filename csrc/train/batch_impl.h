@@ -9,6 +9,7 @@ typedef struct {
     const int64_t *order;     /* the rows' order, or NULL for 0..n_total-1 */
     ptrdiff_t n_total, batch, s0, K;
     ptrdiff_t next;           /* first position of the next batch (prefetch) */
+    const fm_csr *xs;         /* CSR input rows (x is then NULL), or NULL */
 } FM_FN(fm_data);
 
 /* Copy the batch's rows at positions [lo, lo+rows) into ws (in `order`, or
@@ -18,6 +19,19 @@ static void FM_FN(fm_gather)(FM_FN(fm_ws) *ws, const FM_FN(fm_data) *dt, ptrdiff
 {
     const ptrdiff_t s0 = dt->s0, K = dt->K;
     ptrdiff_t r, j;
+    if (dt->xs) { /* CSR rows are read in place by layer 0: only targets and weights move */
+        for (r = 0; r < rows; r++) {
+            const ptrdiff_t src = dt->order ? (ptrdiff_t)dt->order[lo + r] : lo + r;
+            for (j = 0; j < K; j++) ws->yb[r * K + j] = dt->y[src * K + j];
+            if (dt->sw) ws->swb[r] = dt->sw[src];
+        }
+        ws->x0 = NULL;
+        ws->xs = dt->xs;
+        ws->xs_sel = dt->order;
+        ws->xs_lo = lo;
+        (void)copy_x; /* no input noise on CSR input (fastmlp.h) */
+        return;
+    }
     if (dt->order) {
         for (r = 0; r < rows; r++) {
             const ptrdiff_t src = (ptrdiff_t)dt->order[lo + r];
@@ -65,9 +79,12 @@ FM_INLINE void FM_FN(fm_data_prefetch)(const FM_FN(fm_data) *dt, int part, int p
     rows = FM_MIN(dt->batch, dt->n_total - dt->next);
     for (r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
         const ptrdiff_t src = (ptrdiff_t)dt->order[dt->next + r];
-        const FM_T *xr = dt->x + src * s0, *yr = dt->y + src * K;
-        for (j = 0; j < s0; j += line) __builtin_prefetch(xr + j, 0, 2);
-        __builtin_prefetch(xr + s0 - 1, 0, 2);
+        const FM_T *yr = dt->y + src * K;
+        if (!dt->xs) { /* CSR rows are small and read once: not worth it */
+            const FM_T *xr = dt->x + src * s0;
+            for (j = 0; j < s0; j += line) __builtin_prefetch(xr + j, 0, 2);
+            __builtin_prefetch(xr + s0 - 1, 0, 2);
+        }
         __builtin_prefetch(yr, 0, 2);
         __builtin_prefetch(yr + K - 1, 0, 2);
         if (dt->sw) __builtin_prefetch(dt->sw + src, 0, 2);

@@ -21,6 +21,25 @@ static void FM_FN(fm_dense_forward)(FM_T *y, const FM_T *x, const FM_T *params,
                              ly->in, ly->out, ps->n_threads);
 }
 
+/* DENSE over CSR input rows (buffer 0 when ws->xs): y = act(x . W + b),
+ * its backward dW, db (= or += by ps->beta); no dx (the input layer). */
+static void FM_FN(fm_dense_csr_forward)(FM_T *y, const FM_FN(fm_ws) *ws, const FM_T *params,
+                                        const fm_layer *ly, const fm_pass *ps)
+{
+    FM_FN(fm_csr_linear_forward)(y, ws->xs, ws->xs_sel, ws->xs_lo, params + ly->w,
+                                 params + ly->b, ly->act, ly->slope, ps->rows, ly->out,
+                                 ps->n_threads);
+}
+
+static void FM_FN(fm_dense_csr_backward)(FM_T *grad, FM_T *d, const FM_FN(fm_ws) *ws,
+                                         const FM_T *y, const fm_layer *ly, const fm_pass *ps)
+{
+    if (ly->act != FM_ACT_IDENTITY)
+        FM_FN(fm_act_backward)(d, d, y, ps->rows * ly->out, ly->act, ly->slope);
+    FM_FN(fm_csr_linear_backward)(grad + ly->w, grad + ly->b, d, ws->xs, ws->xs_sel, ws->xs_lo,
+                                  ps->rows, ly->out, ps->beta, ps->n_threads);
+}
+
 /* DENSE backward: d (rows, out) = dL/dy, overwritten with dL/dz (z = x.W + b);
  * dW (in, out) and db (out) in grad (= or += by ps->beta); dx (rows, in) =
  * dL/dx unless NULL (the input layer).  y is the forward's output (act' reads it). */
@@ -106,7 +125,10 @@ static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const 
     const FM_T *x = FM_FN(fm_buf_in)(ws, ly->x);
     FM_T *y = FM_FN(fm_buf_out)(ws, ly->y);
     switch (ly->kind) {
-    case FM_LAYER_DENSE: FM_FN(fm_dense_forward)(y, x, params, ly, ps); break;
+    case FM_LAYER_DENSE:
+        if (ly->x == 0 && ws->xs) FM_FN(fm_dense_csr_forward)(y, ws, params, ly, ps);
+        else FM_FN(fm_dense_forward)(y, x, params, ly, ps);
+        break;
     case FM_LAYER_DROPOUT: FM_FN(fm_dropout_layer_forward)(y, x, ly, ps); break;
     case FM_LAYER_NORM_BATCH:
     case FM_LAYER_NORM_LAYER:
@@ -121,6 +143,10 @@ static void FM_FN(fm_layer_backward)(FM_FN(fm_ws) *ws, const fm_layer *ly, FM_T 
 {
     switch (ly->kind) {
     case FM_LAYER_DENSE:
+        if (ly->x == 0 && ws->xs) {
+            FM_FN(fm_dense_csr_backward)(grad, ws->d, ws, FM_FN(fm_buf_in)(ws, ly->y), ly, ps);
+            break;
+        }
         FM_FN(fm_dense_backward)(ly->x ? ws->dn : NULL, grad, ws->d, FM_FN(fm_buf_in)(ws, ly->x),
                                  FM_FN(fm_buf_in)(ws, ly->y), params, ly, ps);
         if (ly->x) FM_FN(fm_ws_swap)(ws);

@@ -63,6 +63,7 @@ void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, 
     ls->only_dense_dropout = 1;
     ls->n_norm = 0;
     ls->any_bf16 = 0;
+    ls->x_csr = 0;
     ls->out_act = net->acts[L - 1];
     ls->out_slope = net->slopes[L - 1];
     for (l = 0; l < L; l++) {

@@ -63,6 +63,9 @@ typedef struct fm_layers {
     int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise) */
     int n_norm;           /* NORM layers (their gamma, beta follow the biases) */
     int any_bf16;         /* 1: some DENSE layer computes in bf16 */
+    int x_csr;            /* 1: buffer 0 is CSR rows (fm_ws.xs), which layer 0 reads
+                             through the CSR kernels (layers/csr.c); set by the caller
+                             after fm_layers_build, read by the plan */
     int out_act;          /* the output activation the loss applies (training) */
     double out_slope;
     ptrdiff_t n_w;        /* weights in the flat buffer (the biases follow them) */

@@ -13,10 +13,13 @@ void fm_plan_call(fm_plan *p, const fm_layers *ls, const fm_train_cfg *cfg, ptrd
                   ptrdiff_t n_batches, size_t elem, int fast)
 {
     int i;
-    /* bf16 layers run the plain step: the speed paths are float GEMMs */
-    p->fast = fast && ls->only_dense_dropout && !ls->any_bf16;
+    /* bf16 layers run the plain step: the speed paths are float GEMMs; CSR
+     * input too, whose layer 0 runs the CSR kernels (the speed paths read dense
+     * input rows) */
+    p->fast = fast && ls->only_dense_dropout && !ls->any_bf16 && !ls->x_csr;
     /* a global gradient norm is known only after the whole backward pass */
     p->update_last = cfg->clip_norm > 0;
+    for (i = 0; i < FM_MAX_LAYERS; i++) p->call[i] = p->step[i] = 0;
     p->n_layers = ls->n_dense;
     p->no_noise = cfg->input_noise == 0;
     p->ran = NULL;

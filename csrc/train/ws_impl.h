@@ -30,6 +30,12 @@ typedef struct {
     FM_T *pz, *pxb;
     ptrdiff_t pz_lo, pz_hi, pz_next, cur_lo;
     FM_T *nz[FM_MAX_LAYERS], *ns[FM_MAX_LAYERS]; /* normalised layers (NULL: none) */
+    /* CSR input (xs != NULL): buffer 0 is the CSR rows xs_sel[xs_lo + i] (or
+     * xs_lo + i when xs_sel is NULL), read in place by layer 0's CSR kernels;
+     * x0 is then unused */
+    const fm_csr *xs;
+    const int64_t *xs_sel;
+    ptrdiff_t xs_lo;
 } FM_FN(fm_ws);
 
 static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, ptrdiff_t B)
@@ -38,6 +44,9 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
     ptrdiff_t maxw = 1;
     ws->L = L;
     ws->x0 = NULL;
+    ws->xs = NULL;
+    ws->xs_sel = NULL;
+    ws->xs_lo = 0;
     for (l = 0; l <= L; l++) {
         ws->a[l] = work;
         work += B * net->sizes[l];

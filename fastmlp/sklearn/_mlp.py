@@ -47,8 +47,8 @@ from fastmlp.sklearn._base import (INT_OR_NONE, RANDOM_STATE, VERBOSE, NamedArgu
                                    check_partial_fit_first_call, check_sample_weight,
                                    store_params)
 from fastmlp._validation import (BOOL, DivergenceError, Interval, Options, _TypeOf,
-                                 check_batch_norm_rows, check_forward_output, check_norm, naming,
-                                 validate_params)
+                                 check_batch_norm_rows, check_csr, check_forward_output,
+                                 check_norm, naming, validate_params)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "SKLEARN_BUG_FIXES"]
 
@@ -92,7 +92,6 @@ _HIDDEN = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu"
 _OUTPUT_C = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax", "exp": "identity"}
 _CHUNK_ROWS = 16384        # rows per C training call (progress, Ctrl-C latency)
 _PREDICT_ROWS = 4096       # rows per C inference batch (bounds scratch memory)
-_SPARSE_CHUNK_ELEMS = D.SPARSE_CHUNK_ELEMS  # dense elements per densified chunk of sparse input
 
 _ARRAY_LIKE = _TypeOf(list, tuple, np.ndarray, name="an array-like")
 _DICT_OR_NONE = _TypeOf(dict, type(None), name="a dict or None")
@@ -176,14 +175,6 @@ def _dtype_kind(a) -> str:
         except Exception:  # noqa: BLE001 - ragged input: scikit-learn's checks report it
             return ""
     return getattr(dt, "kind", "")
-
-
-def _dense_rows(X, rows, dtype) -> np.ndarray:
-    """Rows of X (dense or sparse) as a C-contiguous dense array of dtype."""
-    part = X[rows]
-    if sp.issparse(part):
-        part = part.toarray()
-    return np.ascontiguousarray(part, dtype=dtype)
 
 
 def _solver_optimizer(est: "_BaseMLP") -> Optimizer:
@@ -658,7 +649,7 @@ class _BaseMLP(SklearnEstimator):
         return X_val, y_val
 
     def _train_arrays(self, X, y, sw, dtype):
-        """C-ready (X, Y, sw) in dtype; sparse X is kept (densified per chunk), as CSR."""
+        """C-ready (X, Y, sw) in dtype; sparse X is kept as CSR (read in place by fm_train)."""
         if sp.issparse(X):
             X = X.tocsr()
         else:
@@ -792,9 +783,9 @@ class _BaseMLP(SklearnEstimator):
         # float32 X and parameters), and the solution is float64
         pdtype = flat.dtype
         cdtype = np.result_type(X.dtype, pdtype)
-        if sp.issparse(X):
-            X = X.toarray()
         Xd, Y, swd = self._train_arrays(X, y, sw, cdtype)
+        if sp.issparse(Xd):  # CSR rows read in place by the first layer (never densified)
+            Xd = check_csr(Xd, cdtype)
         kdiv = self._data_loss_div()
         n = Xd.shape[0]
         n_w = sum(c.size for c in self.coefs_)
@@ -845,19 +836,13 @@ class _BaseMLP(SklearnEstimator):
         n = X.shape[0]
         nt = self._n_threads()
         out = np.empty((n, self.n_outputs_), dtype=dtype)
-        if sp.issparse(X):
-            step = max(1, min(n, _SPARSE_CHUNK_ELEMS // max(1, X.shape[1])))
-            X = X.tocsr()
+        if sp.issparse(X):  # CSR rows read in place by the first layer (never densified)
+            X = check_csr(X, dtype)
         else:
-            step = n
             X = np.ascontiguousarray(X, dtype=dtype)
-        bs = min(step, _PREDICT_ROWS)
+        bs = min(n, _PREDICT_ROWS)
         work = np.empty(core.workspace_size(sizes, acts, slopes, bs, norms), dtype=dtype)
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
-            xc = X if step == n and not sp.issparse(X) else _dense_rows(X, slice(lo, hi), dtype)
-            core.forward_net(out[lo:hi], work, flat, sizes, acts, slopes, xc, min(bs, hi - lo), nt,
-                             norms, state)
+        B.forward_net(out, work, flat, sizes, acts, slopes, X, bs, nt, norms, state)
         check_forward_output(out, what="output logits")  # finite X, non-finite logits: overflow
         if logits:
             return out
