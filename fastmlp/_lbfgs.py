@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from fastmlp import _backend as B
+from fastmlp._validation import is_sparse
 
 __all__ = ["Objective", "minimize", "require_scipy", "SCIPY_EXTRA"]
 
@@ -157,7 +158,9 @@ def fit_mlp(model: Any, X: np.ndarray, Y: np.ndarray, sw: Optional[np.ndarray],
 
     require_scipy()
     params = model._params
-    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=X.dtype)
+    if not is_sparse(X):  # CSR X stays CSR (read in place by the C objective)
+        X = np.ascontiguousarray(X)
+    Y = np.ascontiguousarray(Y, dtype=X.dtype)
     objective = Objective(net=model._net_arrays(), cfg=cfg, X=X, Y=Y,
                           sw=None if sw is None else np.ascontiguousarray(sw, dtype=X.dtype),
                           pdtype=params.dtype, n_threads=model.n_threads)

@@ -314,6 +314,20 @@ def test_mlp_fit_on_csr_follows_dense(optimizer, batch):
     assert_close(ev_s["loss"], ev_d["loss"], np.float64, what="evaluate")
 
 
+@pytest.mark.parametrize("kw,fit_kw", [({"norm": "batch"}, {}), ({"norm": "layer"}, {}),
+                                       ({}, {"optimizer": "lbfgs"})],
+                         ids=["batch_norm", "layer_norm", "lbfgs"])
+def test_mlp_norm_layers_and_lbfgs_on_csr(kw, fit_kw):
+    """Normalisation above a CSR first layer, and MLP's full-batch L-BFGS on CSR."""
+    X, y = _problem(n=150, m=200, density=0.05, seed=6)
+    fits = [MLP(hidden=[12], seed=0, dtype=np.float64, n_threads=1, **kw).fit(
+        Xin, y, epochs=3, verbose=0, **fit_kw) for Xin in (X, X.toarray())]
+    for a, b in zip(fits[0].coefs_, fits[1].coefs_):
+        assert_close(a, b, np.float64, kind="trajectory", what="weights")
+    assert_close(fits[0].predict_proba(X), fits[1].predict_proba(X.toarray()), np.float64,
+                 kind="trajectory", what="predict_proba")
+
+
 def test_mlp_float32_and_other_formats():
     X, y = _problem(n=100, dtype=np.float32, seed=1)
     ref_net = MLP(hidden=[8], seed=0, n_threads=1).fit(X.toarray(), y, epochs=2, verbose=0)
