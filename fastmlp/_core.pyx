@@ -1015,7 +1015,7 @@ def loss_grad_csr(floating[::1] grad, floating[::1] work, const floating[::1] pa
                   Py_ssize_t batch, int n_threads=1):
     """loss_grad for CSR X ``x_csr = (data, indices, indptr, n_cols)``."""
     cdef fm_net net = _net(sizes, acts, slopes)
-    cdef fm_train_cfg c = _cfg(cfg)
+    cdef fm_train_cfg c = _cfg(cfg, sizes[sizes.shape[0] - 1])
     cdef fm_csr xs
     cdef double r
     _csr_fill(&xs, x_csr, floating is float)
