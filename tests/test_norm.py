@@ -508,3 +508,17 @@ def test_snapshots_and_lr_find_keep_the_running_statistics():
     np.testing.assert_array_equal(net.running_mean_[0], state[:12])
     net.lr_find(X, y, num_it=10, batch_size=20)
     np.testing.assert_array_equal(net._norm_state, state)
+
+
+def test_cli_train_takes_norm(capsys, tmp_path):
+    from fastmlp.cli import commands as cli
+
+    out_file = tmp_path / "m.npz"
+    code = cli.main(["train", "--hidden", "32-32", "--norm", "batch", "--epochs", "10", "-q",
+                     "--output", str(out_file)])
+    out = capsys.readouterr().out
+    assert code == 0 and "network 64-32-32-10" in out, out
+    assert float(out.split("test accuracy ")[1].split("%")[0]) > 85.0
+    assert MLP.load(out_file).norms == ["batch", "batch"]
+    code = cli.main(["train", "--norm", "group", "-q"])
+    assert code != 0 and "--norm" in capsys.readouterr().err

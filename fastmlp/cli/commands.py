@@ -672,7 +672,8 @@ def _train_options(args: argparse.Namespace) -> dict:
     """Check train's options with the library's own validation, before any data is read (so a
     slip costs no MNIST load); return the optimizer settings and the layer spec."""
     from fastmlp import _backend as B
-    from fastmlp._validation import check_dropout, check_nonneg_float, check_positive_int
+    from fastmlp._validation import (check_dropout, check_nonneg_float, check_norm,
+                                     check_positive_int)
     from fastmlp.optim import get_optimizer
 
     with _reported(ValueError, prefix="--optimizer: "):
@@ -697,6 +698,7 @@ def _train_options(args: argparse.Namespace) -> dict:
     spec = _layer_spec(args)
     n_hidden = len(spec[0]) - 2 if spec[0] is not None else len(spec[1])
     _check("--dropout", check_dropout, args.dropout, n_hidden)
+    _check("--norm", check_norm, args.norm, n_hidden)
     _check_output_path("--output", args.output)
     _check_output_path("--plot", args.plot)
     if args.plot:  # before training, not after it
@@ -801,7 +803,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
                   loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
-                  dropout=args.dropout, leaky_slope=args.leaky_slope)
+                  dropout=args.dropout, leaky_slope=args.leaky_slope, norm=args.norm)
     t_scale = time.perf_counter()
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
     # in the network's dtype, in place: uint8 pixels minus a float64 row broadcast take
@@ -1107,6 +1109,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="momentum of sgd or rmsprop (default 0)")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after hidden layers")
+    t.add_argument("--norm", default=None, choices=("batch", "layer"),
+                   help="batch or layer normalisation before each hidden activation")
     t.add_argument("--epochs", type=int, default=None,
                    help="default: enough for about 5,000 steps, 10 to 200 (MLP.fit's rule)")
     t.add_argument("--batch-size", type=int, default=32)
