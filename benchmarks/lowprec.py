@@ -222,3 +222,55 @@ def format_quant(r: dict) -> str:
 def run_quant_rows(run: H.Run) -> list[dict]:
     """Every quant row (QUANT_ROWS)."""
     return [r for r in (quant_row(run, *row) for row in QUANT_ROWS) if r is not None]
+
+
+# --------------------------------------------------------------------------- CPU time
+def cpu_time_rows(rounds: int = 8) -> list[str]:
+    """One-thread rows timed in the thread's CPU time (``time.thread_time``), best of
+    ``rounds``: on a machine shared with other busy processes the wall clock of a
+    100-ms forward pass rarely sees a quiet moment, its CPU time does (cache
+    contention with the neighbours still counts).  float32 and int8 as in
+    :func:`quant_row`, plus the int8 peak probe timed the same way."""
+    lines = []
+    sums = np.zeros(1)
+    peak = 0.0
+    for _ in range(rounds):
+        t0 = time.thread_time()
+        ops = core.peak_i8_run(sums, 1_000_000, 1)
+        if ops < 0:
+            break
+        peak = max(peak, ops / (time.thread_time() - t0) / 1e9)
+    for net_name, batch in (("D", 4096), ("B", 1)):
+        p = H.make_problem(H.NETS[net_name], batch, 1, np.float32, n_rows=batch)
+        q8 = _net(p).quantize("int8")
+        sizes, acts, slopes = H._net_arrays(p.sizes)
+        params = p.flat_params().astype(np.float32)
+        work = np.empty(core.workspace_size(sizes, acts, slopes, batch), np.float32)
+        out = np.empty((batch, p.sizes[-1]), np.float32)
+        qwork = np.empty(q8._qnet.workspace_size(batch), np.uint8)
+        qout = out.copy()
+        reps = 2 if batch > 1 else 3000
+
+        def best(fn) -> float:
+            fn()
+            b = 1e9
+            for _ in range(rounds):
+                t0 = time.thread_time()
+                for _ in range(reps):
+                    fn()
+                b = min(b, (time.thread_time() - t0) / reps)
+            return b
+
+        tf = best(lambda: core.forward_net(out, work, params, sizes, acts, slopes, p.x, batch, 1))
+        ti = best(lambda: (q8._qnet.forward(qout, qwork, p.x, batch, 1),
+                           core.act_forward(qout, core.ACT_SOFTMAX, 0.0)))
+        ops = H.forward_flops(p.sizes, batch) / ti / 1e9
+        lines.append(f"{net_name}/{batch}/1 CPU time: float32 {tf * 1e3:.3f} ms, int8 "
+                     f"{ti * 1e3:.3f} ms = {ti / tf:.3f}x float32, {ops:.0f} GOP/s"
+                     + (f" = {ops / peak:.1%} of the int8 peak ({peak:.0f} GOP/s)" if peak else ""))
+    return lines
+
+
+if __name__ == "__main__":
+    for line in cpu_time_rows():
+        print(line)
