@@ -157,6 +157,16 @@ def test_quantized_mlp_equals_the_reference_forward(target, calibrate):
                  kind="quantized", what="probabilities")
 
 
+def test_quantized_mlp_on_a_team_of_threads(target):
+    """Rows in several blocks, products big enough to be split over 2 threads: the same
+    integers as the reference."""
+    rng = np.random.default_rng(9)
+    net = fastmlp.MLP([200, 256, 96, 7], seed=3, n_threads=2, loss="cce")
+    X = rng.normal(size=(700, 200)).astype(np.float32)
+    qm = net.quantize("int8")
+    np.testing.assert_array_equal(qm._logits(X), ref.qforward_net(_ref_layers(qm), X))
+
+
 def test_quantized_predictions_follow_the_float_model():
     net, X, y = _net((30, 64, 64, 4), seed=1)
     qm = net.quantize("int8")
