@@ -48,6 +48,10 @@ tests/test_io_faults.py and tests/test_properties_files.py; stated in docs/RELIA
 
 The model class is registered here by :mod:`fastmlp.mlp` (:func:`register`),
 so this module does not import it: the dependency runs one way, mlp -> io.
+The scikit-learn drop-ins are saved in the same kind of file, with their own
+entries (:mod:`fastmlp.sklearn._persist`, registered through :func:`register_reader`
+and :func:`register_writer` when :mod:`fastmlp.sklearn` is imported; :func:`load`
+imports it for such a file).
 """
 from __future__ import annotations
 
@@ -90,6 +94,11 @@ _TMP_TAG = ".fastmlp-tmp"
 _MODEL_CLASSES: dict[str, type] = {}
 #: other formats (fastmlp.quantize's): magic -> (reader(path, arrays, n_threads), max members)
 _READERS: dict[str, tuple[Any, int]] = {}
+#: formats whose reader registers on import of a package (the scikit-learn drop-ins'):
+#: format prefix -> (package, max members), so fastmlp.sklearn is imported only for them
+_LAZY_READERS = {"fastmlp.sklearn.": ("fastmlp.sklearn", 1024)}
+#: model class -> what :func:`save` writes for it (``arrays(model, path)``, checked)
+_WRITERS: dict[type, Any] = {}
 
 
 class ModelFileError(ValueError):
@@ -106,6 +115,12 @@ def register_reader(magic: str, reader: Any, max_members: int) -> None:
     ``max_members`` members) to ``reader(path, arrays, n_threads)``, which checks them
     and raises ModelFileError itself."""
     _READERS[magic] = (reader, max_members)
+
+
+def register_writer(cls: type, arrays: Any) -> None:
+    """Make :func:`save` write models of class ``cls`` as ``arrays(model, path)``: the file's
+    entries, already checked as loading will check them (ValueError when refused)."""
+    _WRITERS[cls] = arrays
 
 
 # ---------------------------------------------------------------------------- reading
@@ -495,7 +510,8 @@ def load(path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) 
 
     Returns
     -------
-    fastmlp.MLP
+    fastmlp.MLP, or the ``fastmlp.sklearn`` estimator saved
+        (for a drop-in, ``n_threads`` replaces its saved ``n_threads``).
 
     Raises
     ------
@@ -511,10 +527,15 @@ def load(path: Union[str, "os.PathLike[str]"], n_threads: Optional[int] = None) 
     resolve_threads(n_threads, B.core.max_threads())  # the argument's own error, not the file's
     path = os.fspath(path)
     n_mlp = len(_REQUIRED) + len(_OPTIONAL)
-    data = _read(path, max([n_mlp] + [m for _, m in _READERS.values()]))
+    data = _read(path, max([n_mlp] + [m for _, m in _READERS.values()]
+                           + [m for _, m in _LAZY_READERS.values()]))
     fmt = data.get("format")
-    if fmt is not None and fmt.shape == () and fmt.dtype.kind == "U" and str(fmt) in _READERS:
-        return _READERS[str(fmt)][0](path, data, n_threads)
+    if fmt is not None and fmt.shape == () and fmt.dtype.kind == "U":
+        for prefix, (package, _) in _LAZY_READERS.items():
+            if str(fmt).startswith(prefix) and str(fmt) not in _READERS:
+                __import__(package)  # registers its readers (ImportError: not installed)
+        if str(fmt) in _READERS:
+            return _READERS[str(fmt)][0](path, data, n_threads)
     if len(data) > n_mlp:
         raise ModelFileError(f"{path}: not a readable fastmlp model file (damaged, truncated or "
                              f"not an .npz): {len(data)} members, more than the {n_mlp} expected")
@@ -649,7 +670,8 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
 
     Parameters
     ----------
-    model : fastmlp.MLP
+    model : fastmlp.MLP, or a fitted or unfitted ``fastmlp.sklearn`` MLPClassifier,
+        MLPRegressor or Perceptron
     path : str or path-like
 
     Returns
@@ -670,6 +692,10 @@ def save(model: Any, path: Union[str, "os.PathLike[str]"]) -> str:
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
+    writer = _WRITERS.get(type(model))
+    if writer is not None:
+        _write_atomic(path, writer(model, path))
+        return path
     arrays = _arrays(model)
     try:  # what load would say, said now: a file written by save always loads
         _check_all(dict(arrays))

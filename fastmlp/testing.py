@@ -110,12 +110,31 @@ def assert_close(actual: Any, desired: Any, dtype: Any = None, kind: str = "kern
                              f"first: {pairs}")
 
 
-def assert_same_model(a: Any, b: Any) -> None:
-    """Assert that two :class:`fastmlp.MLP` hold the same state, bit for bit (a saved and a
-    loaded one): the parameters and their dtype, the architecture, loss, dropout and
-    noise, the history, the shuffling generator's state, the classes and the optimizer
-    state (step, layout, buffers)."""
+def assert_same_model(a: Any, b: Any, timings: bool = True) -> None:
+    """Assert that two models hold the same state, bit for bit (a saved and a loaded one).
+
+    ``timings=False`` leaves out the wall-clock entries of ``history_`` ('time'),
+    to compare two models trained alike rather than one and its copy.
+
+    For :class:`fastmlp.MLP`: the parameters and their dtype, the architecture,
+    loss, dropout and noise, the history, the shuffling generator's state, the
+    classes and the optimizer state (step, layout, buffers).  For the
+    scikit-learn drop-ins: every hyper-parameter (``get_params``) and every
+    fitted attribute, compared value by value (arrays by dtype, shape and bits;
+    objects such as the label binarizer by their own attributes).
+    """
     assert type(a) is type(b), f"{type(a).__name__} != {type(b).__name__}"
+    if not hasattr(a, "_params"):  # a drop-in
+        from fastmlp.sklearn._persist import fitted_state  # (needs scikit-learn)
+
+        _assert_same_value(a.get_params(deep=False), b.get_params(deep=False), "get_params()")
+        sa, sb = fitted_state(a), fitted_state(b)
+        if not timings:
+            for st in (sa, sb):
+                if isinstance(st.get("history_"), dict):
+                    st["history_"] = {k: v for k, v in st["history_"].items() if k != "time"}
+        _assert_same_value(sa, sb, "fitted state")
+        return
     assert np.array_equal(a._params, b._params) and a._params.dtype == b._params.dtype
     assert (a.layers, a.activations, a.loss, a.output_activation, a.dropout, a.input_noise,
             a._noise_seed, a.history_) == (b.layers, b.activations, b.loss, b.output_activation,
@@ -130,6 +149,37 @@ def assert_same_model(a: Any, b: Any) -> None:
         assert sa["step"] == sb["step"] and sa["layout"] == sb["layout"]
         for k in ("s1", "s2", "s3"):
             assert (sa[k] is None and sb[k] is None) or np.array_equal(sa[k], sb[k])
+
+
+def _assert_same_value(a: Any, b: Any, where: str) -> None:
+    """Recursive, exact comparison: containers item by item, arrays by dtype, shape and
+    bits (NaN equal to NaN), numbers by type and value, objects by their attributes."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), f"{where}: {a!r} vs {b!r}"
+        assert a.dtype == b.dtype and a.shape == b.shape, \
+            f"{where}: {a.dtype} {a.shape} vs {b.dtype} {b.shape}"
+        if a.dtype.kind in "fc":
+            assert np.array_equal(a, b, equal_nan=True), f"{where}: values differ"
+        else:
+            assert np.array_equal(a, b), f"{where}: values differ"
+        return
+    assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        assert set(a) == set(b), f"{where}: keys {list(a)} vs {list(b)}"  # (any order)
+        for k in a:
+            _assert_same_value(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), f"{where}: length {len(a)} vs {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_value(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and a != a:
+        assert b != b, f"{where}: nan vs {b!r}"
+    elif isinstance(a, np.random.RandomState):
+        _assert_same_value(a.get_state(legacy=False), b.get_state(legacy=False), where)
+    elif hasattr(a, "__dict__") and type(a).__eq__ is object.__eq__:
+        _assert_same_value(vars(a), vars(b), f"{where}.")
+    else:
+        assert a == b, f"{where}: {a!r} vs {b!r}"
 
 
 def assert_train_trajectory(params: np.ndarray, opt: dict, sizes: Sequence[int],

@@ -42,6 +42,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from fastmlp.sklearn._mlp import SKLEARN_BUG_FIXES, MLPClassifier, MLPRegressor
 from fastmlp.sklearn._perceptron import Perceptron
+from fastmlp import io as _io
+from fastmlp.sklearn import _persist
+
+for _magic, _cls in _persist.MAGICS.items():  # fastmlp.io.save/load handle them from now on
+    _io.register_reader(_magic, _persist.read, _persist.MAX_MEMBERS)
+    _io.register_writer(_cls, _persist.arrays)
 
 __all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "SKLEARN_BUG_FIXES"]
 

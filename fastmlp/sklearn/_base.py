@@ -6,6 +6,7 @@ sample-weight checks and the ``classes`` logic of ``partial_fit``.
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any, Optional
 
 import numpy as np
@@ -47,6 +48,49 @@ class SklearnEstimator(Transactional, BaseEstimator):
     def _n_threads(self) -> int:
         """``n_threads`` resolved (None: every usable CPU; negative: counted back from that)."""
         return resolve_threads(self.n_threads, core.max_threads())
+
+    def save(self, path: Any) -> str:
+        """Save the estimator -- hyper-parameters, weights, optimizer state, classes and
+        every other fitted attribute -- to one ``.npz`` file, atomically and without
+        pickle; return the path written (``.npz`` is appended if missing).
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        str
+            The path written.  :meth:`load` (or :func:`fastmlp.io.load`) reads it
+            back into an estimator that predicts and trains on identically.
+        """
+        from fastmlp import io
+
+        return io.save(self, path)
+
+    @classmethod
+    def load(cls, path: Any, n_threads: Optional[int] = None) -> Any:
+        """Load an estimator of this class written by :meth:`save` (no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+        n_threads : int, optional
+            Replaces the saved ``n_threads``.
+
+        Returns
+        -------
+        estimator
+            Raises :class:`fastmlp.ModelFileError` for a damaged file or one that
+            holds another kind of model.
+        """
+        from fastmlp import io
+
+        est = io.load(path, n_threads=n_threads)
+        if not isinstance(est, cls):
+            raise io.ModelFileError(f"{os.fspath(path)}: holds a {type(est).__name__}, not a "
+                                    f"{cls.__name__}")
+        return est
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
