@@ -36,7 +36,11 @@ extern "C" {
 
 /* ---- enums shared with Python (fastmlp/_core.pxd mirrors them) ---------- */
 
-/* Activations.  Derivatives are computed from the activation OUTPUT a. */
+/* Activations.  IDENTITY .. SOFTMAX have derivatives computed from the
+ * activation OUTPUT a; GELU .. SOFTPLUS from the pre-activation z
+ * (fm_act_needs_z), as torch.nn.functional defines them.  Each layer's
+ * `slope` (fm_net.slopes, the kernels' slope argument) is the activation's
+ * parameter: LEAKY_RELU's slope, ELU's alpha; the others ignore it. */
 enum fm_act {
     FM_ACT_IDENTITY = 0,
     FM_ACT_STEP = 1,      /* Heaviside: 1 if z > 0 else 0; derivative 0 */
@@ -44,8 +48,17 @@ enum fm_act {
     FM_ACT_TANH = 3,
     FM_ACT_RELU = 4,      /* derivative 0 at z == 0 (as scikit-learn) */
     FM_ACT_LEAKY_RELU = 5,/* z if z > 0 else slope*z, slope >= 0 */
-    FM_ACT_SOFTMAX = 6    /* row-wise; only as output, paired with a loss */
+    FM_ACT_SOFTMAX = 6,   /* row-wise; only as output, paired with a loss */
+    FM_ACT_GELU = 7,      /* z Phi(z) = z/2 (1 + erf(z/sqrt 2)); gelu(approximate='none') */
+    FM_ACT_GELU_TANH = 8, /* z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))); approximate='tanh' */
+    FM_ACT_SILU = 9,      /* z sigmoid(z) */
+    FM_ACT_ELU = 10,      /* z if z > 0 else alpha (exp(z) - 1), alpha = slope */
+    FM_ACT_SELU = 11,     /* scale elu(z) with torch's alpha 1.6732632... and scale 1.0507009... */
+    FM_ACT_SOFTPLUS = 12  /* log(1 + exp(z)), or z where z > 20 (beta 1, threshold 20) */
 };
+
+/* 1 when act's derivative is taken from z (GELU .. SOFTPLUS), else 0. */
+int fm_act_needs_z(int act);
 
 /* Losses.  Element losses l(p, y); see loss_impl.h for exact definitions. */
 enum fm_loss {
@@ -83,8 +96,8 @@ enum fm_epi_kind {
 
 typedef struct fm_epilogue {
     int kind;             /* enum fm_epi_kind */
-    int act;              /* enum fm_act (not SOFTMAX) */
-    double slope;         /* leaky-ReLU slope */
+    int act;              /* enum fm_act (not SOFTMAX; DACT: not fm_act_needs_z) */
+    double slope;         /* the activation's parameter (leaky-ReLU slope, ELU alpha) */
     const void *bias;     /* BIAS_ACT: length n, same dtype as C */
     const void *z;        /* DACT: activation outputs, m x n, row stride rsz */
     ptrdiff_t rsz;
@@ -214,7 +227,8 @@ void fm_linear_backward_bf16(float *dx, float *dw, float *db, const float *dz, c
 /* a = act(z) in place on n rows of k columns (softmax is row-wise). */
 void fm_act_forward_f32(float *a, ptrdiff_t n, ptrdiff_t k, int act, double slope);
 void fm_act_forward_f64(double *a, ptrdiff_t n, ptrdiff_t k, int act, double slope);
-/* dz = da * act'(a), elementwise over n items; a is the activation OUTPUT. */
+/* dz = da * act'(a), elementwise over n items; a is the activation OUTPUT
+ * (output-based activations only: not fm_act_needs_z, not SOFTMAX). */
 void fm_act_backward_f32(float *dz, const float *da, const float *a, ptrdiff_t n, int act, double slope);
 void fm_act_backward_f64(double *dz, const double *da, const double *a, ptrdiff_t n, int act, double slope);
 
@@ -276,6 +290,21 @@ void fm_layernorm_backward_f64(double *dx, double *dgamma, double *dbeta, const 
                                const double *y, const double *x, const double *mean,
                                const double *rstd, const double *gamma, int act, double slope,
                                ptrdiff_t N, ptrdiff_t C, int acc, int n_threads);
+
+/* An activation as a layer of its own (the ACT layer of csrc/train/net.h),
+ * elementwise over n items, any activation but SOFTMAX, split over up to
+ * n_threads threads (the result does not depend on their number):
+ *   forward   a = act(z)                                (a may alias z)
+ *   backward  dz = da * act'(z), given z and the forward's a = act(z):
+ *             output-based activations read a, the others z (dz may alias da) */
+void fm_act_layer_forward_f32(float *a, const float *z, ptrdiff_t n, int act, double slope,
+                              int n_threads);
+void fm_act_layer_forward_f64(double *a, const double *z, ptrdiff_t n, int act, double slope,
+                              int n_threads);
+void fm_act_layer_backward_f32(float *dz, const float *da, const float *z, const float *a,
+                               ptrdiff_t n, int act, double slope, int n_threads);
+void fm_act_layer_backward_f64(double *dz, const double *da, const double *z, const double *a,
+                               ptrdiff_t n, int act, double slope, int n_threads);
 
 /* ---- losses ------------------------------------------------------------ *
  * z (N,K) is the output layer's pre-activation, p (N,K) receives the output
@@ -348,7 +377,7 @@ typedef struct fm_net {
     int n_layers;               /* L weight layers */
     const int64_t *sizes;       /* L+1 widths: sizes[0] = inputs, sizes[L] = outputs */
     const int32_t *acts;        /* L activations; acts[L-1] is the output activation */
-    const double *slopes;       /* L leaky-ReLU slopes */
+    const double *slopes;       /* L activation parameters (leaky-ReLU slope, ELU alpha) */
     /* -- appended; NULL turns normalisation off -- */
     const int32_t *norms;       /* L-1 enum fm_norm of the hidden layers, or NULL: a
                                    normalised hidden layer is x.W + b, then the norm,
@@ -392,6 +421,9 @@ typedef struct fm_train_cfg {
     double clip_value;          /* > 0: each step's data gradient clamped to [-v, v] */
     int compute;                /* enum fm_compute: the dtype of the dense layers' three
                                    products (fm_train, float32 only; 0 = the params' own) */
+    int act_layers;             /* 1: every hidden activation runs as an ACT layer of its
+                                   own (train/net.h), as those that need z always do;
+                                   for tests of that layer (the step is then the plain one) */
 } fm_train_cfg;
 
 /* Compute dtypes of fm_train's dense layers: their products X.W, D.W^T and

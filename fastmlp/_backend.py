@@ -21,12 +21,28 @@ ACTIVATIONS: dict[str, int] = {
     "relu": core.ACT_RELU,
     "leaky_relu": core.ACT_LEAKY_RELU,
     "softmax": core.ACT_SOFTMAX,
+    "gelu": core.ACT_GELU,
+    "gelu_tanh": core.ACT_GELU_TANH,
+    "silu": core.ACT_SILU,
+    "elu": core.ACT_ELU,
+    "selu": core.ACT_SELU,
+    "softplus": core.ACT_SOFTPLUS,
 }
 #: accepted spellings -> canonical name
 ACTIVATION_ALIASES: dict[str, str] = {"linear": "identity", "logistic": "sigmoid",
                                       "heaviside": "step", "leaky": "leaky_relu",
                                       "leakyrelu": "leaky_relu"}
-HIDDEN_ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu")
+HIDDEN_ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu",
+                      "gelu", "gelu_tanh", "silu", "elu", "selu", "softplus")
+#: ELU's alpha when none is given (torch.nn.ELU's default)
+ELU_ALPHA = 1.0
+
+
+def act_params(names: list[str], leaky_slopes: list[float], elu_alpha: float) -> np.ndarray:
+    """fm_net's slopes: each layer's activation parameter, the leaky-ReLU slope of a
+    'leaky_relu' layer, ELU's alpha of an 'elu' layer, 0 for the others (which ignore it)."""
+    return np.array([s if a == "leaky_relu" else elu_alpha if a == "elu" else 0.0
+                     for a, s in zip(names, leaky_slopes)], dtype=np.float64)
 
 LOSSES: dict[str, int] = {
     "mse": core.LOSS_MSE,

@@ -6,6 +6,8 @@ cdef extern from "fastmlp.h" nogil:
     enum:
         FM_ACT_IDENTITY, FM_ACT_STEP, FM_ACT_SIGMOID, FM_ACT_TANH, FM_ACT_RELU
         FM_ACT_LEAKY_RELU, FM_ACT_SOFTMAX
+        FM_ACT_GELU, FM_ACT_GELU_TANH, FM_ACT_SILU, FM_ACT_ELU, FM_ACT_SELU, FM_ACT_SOFTPLUS
+    int fm_act_needs_z(int act)
     enum:
         FM_LOSS_MSE, FM_LOSS_MAE, FM_LOSS_BCE, FM_LOSS_CCE
         FM_LOSS_POISSON, FM_LOSS_HUBER, FM_LOSS_QUANTILE
@@ -78,6 +80,14 @@ cdef extern from "fastmlp.h" nogil:
     void fm_act_forward_f64(double *a, Py_ssize_t n, Py_ssize_t k, int act, double slope)
     void fm_act_backward_f32(float *dz, const float *da, const float *a, Py_ssize_t n, int act, double slope)
     void fm_act_backward_f64(double *dz, const double *da, const double *a, Py_ssize_t n, int act, double slope)
+    void fm_act_layer_forward_f32(float *a, const float *z, Py_ssize_t n, int act, double slope,
+                                  int n_threads)
+    void fm_act_layer_forward_f64(double *a, const double *z, Py_ssize_t n, int act, double slope,
+                                  int n_threads)
+    void fm_act_layer_backward_f32(float *dz, const float *da, const float *z, const float *a,
+                                   Py_ssize_t n, int act, double slope, int n_threads)
+    void fm_act_layer_backward_f64(double *dz, const double *da, const double *z, const double *a,
+                                   Py_ssize_t n, int act, double slope, int n_threads)
 
     enum:
         FM_NORM_NONE, FM_NORM_BATCH, FM_NORM_LAYER
@@ -194,6 +204,7 @@ cdef extern from "fastmlp.h" nogil:
         double clip_norm
         double clip_value
         int compute
+        int act_layers
 
     enum:
         FM_N_PATHS

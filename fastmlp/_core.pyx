@@ -24,6 +24,12 @@ ACT_TANH = FM_ACT_TANH
 ACT_RELU = FM_ACT_RELU
 ACT_LEAKY_RELU = FM_ACT_LEAKY_RELU
 ACT_SOFTMAX = FM_ACT_SOFTMAX
+ACT_GELU = FM_ACT_GELU
+ACT_GELU_TANH = FM_ACT_GELU_TANH
+ACT_SILU = FM_ACT_SILU
+ACT_ELU = FM_ACT_ELU
+ACT_SELU = FM_ACT_SELU
+ACT_SOFTPLUS = FM_ACT_SOFTPLUS
 LOSS_MSE = FM_LOSS_MSE
 LOSS_MAE = FM_LOSS_MAE
 LOSS_BCE = FM_LOSS_BCE
@@ -285,6 +291,7 @@ def linear_backward(floating[:, ::1] dw, floating[::1] db, floating[:, ::1] dx,
            and dw.shape[1] == OUT and db.shape[0] == OUT, "linear_backward: shape mismatch")
     _check(dx is None or (dx.shape[0] == N and dx.shape[1] == IN), "linear_backward: dx shape")
     _check(N > 0 and IN > 0 and OUT > 0, "linear_backward: empty operand")
+    _check(not fm_act_needs_z(act_in), "linear_backward: act_in must be output-based")
     cdef floating *pdx = NULL if dx is None else &dx[0, 0]
     with nogil:
         if floating is float:
@@ -305,11 +312,19 @@ def act_forward(floating[:, ::1] a, int act, double slope=0.0):
             fm_act_forward_f64(&a[0, 0], a.shape[0], a.shape[1], act, slope)
 
 
+def act_needs_z(int act):
+    """Whether act's derivative is taken from the pre-activation z (fm_act_needs_z)."""
+    return bool(fm_act_needs_z(act))
+
+
 def act_backward(floating[::1] dz, const floating[::1] da, const floating[::1] a, int act,
                  double slope=0.0):
-    """dz = da * act'(a), a being the activation output (flat arrays)."""
+    """dz = da * act'(a), a being the activation output (flat arrays; output-based
+    activations only, see act_layer_backward for the others)."""
     cdef Py_ssize_t n = dz.shape[0]
     _check(da.shape[0] == n and a.shape[0] == n and n > 0, "act_backward: shape mismatch")
+    _check(not fm_act_needs_z(act) and act != FM_ACT_SOFTMAX,
+           "act_backward: an output-based activation (see act_layer_backward)")
     with nogil:
         if floating is float:
             fm_act_backward_f32(&dz[0], &da[0], &a[0], n, act, slope)
@@ -432,6 +447,33 @@ def layernorm_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, int act=F
     forward's output y; mean, rstd (N)."""
     _norm_backward(True, dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, act, slope, acc,
                    n_threads)
+
+
+def act_layer_forward(floating[::1] a, const floating[::1] z, int act, double slope=0.0,
+                      int n_threads=1):
+    """a = act(z), elementwise (flat arrays; the ACT layer's forward; not softmax)."""
+    cdef Py_ssize_t n = a.shape[0]
+    _check(z.shape[0] == n and n > 0, "act_layer_forward: shape mismatch")
+    _check(act != FM_ACT_SOFTMAX, "act_layer_forward: softmax is row-wise")
+    with nogil:
+        if floating is float:
+            fm_act_layer_forward_f32(&a[0], &z[0], n, act, slope, n_threads)
+        else:
+            fm_act_layer_forward_f64(&a[0], &z[0], n, act, slope, n_threads)
+
+
+def act_layer_backward(floating[::1] dz, const floating[::1] da, const floating[::1] z,
+                       const floating[::1] a, int act, double slope=0.0, int n_threads=1):
+    """dz = da * act'(z) given z and a = act(z) (flat arrays; the ACT layer's backward)."""
+    cdef Py_ssize_t n = dz.shape[0]
+    _check(da.shape[0] == n and z.shape[0] == n and a.shape[0] == n and n > 0,
+           "act_layer_backward: shape mismatch")
+    _check(act != FM_ACT_SOFTMAX, "act_layer_backward: softmax is row-wise")
+    with nogil:
+        if floating is float:
+            fm_act_layer_backward_f32(&dz[0], &da[0], &z[0], &a[0], n, act, slope, n_threads)
+        else:
+            fm_act_layer_backward_f64(&dz[0], &da[0], &z[0], &a[0], n, act, slope, n_threads)
 
 
 def loss(floating[:, ::1] p, floating[:, ::1] dz, const floating[:, ::1] z,
@@ -624,6 +666,7 @@ cdef fm_train_cfg _cfg(dict c, Py_ssize_t K) except *:
     r.clip_norm = c.get("clip_norm", 0.0)
     r.clip_value = c.get("clip_value", 0.0)
     r.compute = c.get("compute", FM_COMPUTE_NATIVE)
+    r.act_layers = c.get("act_layers", False)
     return r
 
 

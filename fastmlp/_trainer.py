@@ -64,13 +64,14 @@ def evaluate(model: Any, X: np.ndarray, Y: np.ndarray,
     cfg = model._cfg()
     n, K = Y.shape
     out_act = B.ACTIVATIONS[model.output_activation]
+    out_param = float(model._net_arrays()[2][-1])  # the output activation's slope / alpha
     total = correct = abs_err = sq_err = 0.0
     sq_k = np.zeros(K)
     for lo in range(0, n, _EVAL_ROWS):
         hi = min(n, lo + _EVAL_ROWS)
         z = model._forward(X[lo:hi], "identity")
         p = np.empty_like(z)
-        total += core.loss(p, None, z, Y[lo:hi], None, cfg["loss"], out_act, model.leaky_slope, 1.0,
+        total += core.loss(p, None, z, Y[lo:hi], None, cfg["loss"], out_act, out_param, 1.0,
                            cfg["huber_delta"], cfg.get("quantiles"))
         y = Y[lo:hi]
         if cfg["metric"] == Metric.ARGMAX:

@@ -375,6 +375,18 @@ def as_list(value: Any, n: int, name: str, what: str) -> list:
     return list(value)
 
 
+def check_leaky_slope(slope: Any, n_hidden: int, name: str = "leaky_slope") -> Any:
+    """Return a leaky-ReLU slope (a finite float >= 0), or a list of them: one per hidden
+    layer, optionally followed by the output layer's."""
+    if isinstance(slope, (str, bytes, dict)) or not isinstance(slope, Iterable):
+        return check_nonneg_float(slope, name)
+    slopes = list(slope)
+    if len(slopes) not in (n_hidden, n_hidden + 1):
+        raise ValueError(f"{name}: {n_hidden} hidden layers need {n_hidden} slopes (or "
+                         f"{n_hidden + 1} with the output layer's); got {len(slopes)}")
+    return [check_nonneg_float(v, f"{name}[{i}]") for i, v in enumerate(slopes)]
+
+
 def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
     """Return one dropout rate in [0, 1) per hidden layer from a rate or a sequence of rates."""
     rates = [dropout] * n_hidden if isinstance(dropout, (int, float, np.floating)) \

@@ -80,10 +80,10 @@ _OPTIONAL = ("classes", "optimizer", "opt_s1", "opt_s2", "opt_s3", "norm_state")
 _CONFIG_KEYS = ("layers", "activation", "output_activation", "loss", "leaky_slope", "init",
                 "dtype", "seed", "dropout", "input_noise", "noise_seed")
 #: config keys a file may leave out (older files, models without the feature)
-_CONFIG_OPTIONAL = ("norm", "huber_delta", "quantile", "compute_dtype")
+_CONFIG_OPTIONAL = ("norm", "huber_delta", "quantile", "compute_dtype", "elu_alpha")
 #: the values of the loss's parameters a file without them means (written only for the
 #: loss that uses them: files of other models stay readable by older fastmlp)
-_CONFIG_DEFAULTS = {"huber_delta": 1.0, "quantile": 0.5}
+_CONFIG_DEFAULTS = {"huber_delta": 1.0, "quantile": 0.5, "elu_alpha": B.ELU_ALPHA}
 #: npy header versions read (numpy writes 1.0, or 2.0 for headers over 64 KiB)
 _NPY_VERSIONS = {(1, 0): np.lib.format.read_array_header_1_0,
                  (2, 0): np.lib.format.read_array_header_2_0}
@@ -321,10 +321,13 @@ def _check_config(cfg: Any) -> dict:
             cfg.get("compute_dtype") == "bfloat16" and cfg["dtype"] != "float32"):
         raise _Bad(f"config 'compute_dtype' should be 'bfloat16' (with dtype 'float32') or the "
                    f"dtype; got {_short(cfg.get('compute_dtype'))}")
-    for key in ("leaky_slope", "input_noise"):
+    for key in ("leaky_slope", "input_noise", "elu_alpha"):
         v = cfg[key]
-        if not _is_real(v) or not math.isfinite(v) or v < 0:
-            raise _Bad(f"config {key!r} should be a finite number >= 0; got {_short(v)}")
+        vals = v if key == "leaky_slope" and isinstance(v, list) and len(v) in (
+            n_hidden, n_hidden + 1) else [v]
+        if not all(_is_real(x) and math.isfinite(x) and x >= 0 for x in vals):
+            raise _Bad(f"config {key!r} should be a finite number >= 0"
+                       f"{' (or one per layer)' if key == 'leaky_slope' else ''}; got {_short(v)}")
     if cfg["seed"] is not None and not (_is_int(cfg["seed"]) and 0 <= cfg["seed"] < 2**128):
         raise _Bad(f"config 'seed' should be a non-negative int or null; got {_short(cfg['seed'])}")
     ns = cfg["noise_seed"]
@@ -486,7 +489,7 @@ def _build(checked: dict, n_threads: Optional[int]) -> Any:
                              seed=cfg["seed"], n_threads=n_threads, dropout=cfg["dropout"],
                              input_noise=cfg["input_noise"], norm=cfg["norm"],
                              huber_delta=cfg["huber_delta"], quantile=cfg["quantile"],
-                             compute_dtype=cfg.get("compute_dtype"))
+                             compute_dtype=cfg.get("compute_dtype"), elu_alpha=cfg["elu_alpha"])
     model._noise_seed = int(cfg["noise_seed"])
     model.init = cfg["init"]
     model._params[...] = checked["params"]
@@ -588,6 +591,8 @@ def _arrays(model: Any) -> dict:
         config["quantile"] = model.quantile
     if model.compute_dtype != model.dtype.name:  # files of native-compute models stay as before
         config["compute_dtype"] = model.compute_dtype
+    if model.elu_alpha != B.ELU_ALPHA:  # likewise
+        config["elu_alpha"] = model.elu_alpha
     arrays: dict[str, np.ndarray] = {
         "format": np.array(_MAGIC), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fastmlp_version": np.array(version), "config": _json(config, "configuration"),

@@ -29,8 +29,8 @@ from fastmlp._targets import TargetsMixin
 from fastmlp.exceptions import not_fitted
 from fastmlp.optim import as_lbfgs
 from fastmlp._validation import (as_list, check_compute_dtype, check_dropout, check_dtype,
-                                 check_forward_output, check_nonneg_float, check_norm,
-                                 check_quantile, check_X, check_y_2d,
+                                 check_forward_output, check_leaky_slope, check_nonneg_float,
+                                 check_norm, check_quantile, check_X, check_y_2d,
                                  resolve_threads)
 
 __all__ = ["MLP", "parse_layers", "default_epochs"]
@@ -146,10 +146,15 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         ``hidden=(128, 128)``.
     activation : str or sequence of str, default='relu'
         Hidden-layer activation, one for all or one per hidden layer: 'identity',
-        'step', 'sigmoid', 'tanh', 'relu', 'leaky_relu'.
+        'step', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'gelu' (exact, with erf),
+        'gelu_tanh' (its tanh approximation), 'silu', 'elu',
+        'selu' or 'softplus', each as ``torch.nn.functional`` defines it (see
+        the layers guide).
     output_activation : str, optional
         Output activation; by default the one the loss implies ('softmax' for
-        'cce', 'sigmoid' for 'bce', 'identity' for 'mse'/'mae').
+        'cce', 'sigmoid' for 'bce', 'identity' for 'mse'/'mae').  With 'mse' or
+        'mae' any hidden activation may serve, e.g. 'softplus' for positive
+        targets.
     loss : str, default='auto'
         'mse' (mean of squared errors over samples and outputs), 'mae', 'bce'
         (sigmoid output, stable from logits, averaged like 'mse'), 'cce'
@@ -161,9 +166,10 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         'quantile' average over samples and outputs, as torch's reduction='mean'.
         'auto' decides at the first fit: class labels give
         'cce' ('bce' with one output), real-valued targets give 'mse'.
-    leaky_slope : float, default=0.01
-        Negative-side slope of 'leaky_relu' (>= 0).  ``leaky_relu_slope`` (the
-        drop-ins' name) is accepted for it.
+    leaky_slope : float or sequence of float, default=0.01
+        Negative-side slope of 'leaky_relu' (>= 0): one for all layers, or one
+        per hidden layer (optionally followed by the output layer's, else
+        0.01).  ``leaky_relu_slope`` (the drop-ins' name) is accepted for it.
     init : str or callable, default='sklearn'
         Weight initialisation.  'sklearn' (the default) draws weights and
         biases uniformly in +-sqrt(6 / (fan_in + fan_out)) (2 instead of 6
@@ -218,6 +224,8 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         loss='quantile': the level in (0, 1) each output predicts, one for all
         outputs or one per output.  Output j minimises the mean of
         max(q_j (y - p), (q_j - 1)(y - p)); 0.5 predicts the median (half the MAE).
+    elu_alpha : float, default=1.0
+        The alpha of 'elu' layers (>= 0): alpha * (exp(z) - 1) for z <= 0.
 
     Attributes
     ----------
@@ -296,15 +304,17 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
                  hidden: Union[str, Sequence[int], None] = None,
                  activation: Union[str, Sequence[str]] = "relu",
                  output_activation: Optional[str] = None, loss: str = "auto",
-                 leaky_slope: Optional[float] = None, init: str = "sklearn",
+                 leaky_slope: Union[float, Sequence[float], None] = None,
+                 init: str = "sklearn",
                  dtype: Any = np.float32, seed: Optional[int] = None,
                  n_threads: Optional[int] = None,
                  dropout: Union[float, Sequence[float]] = 0.0, input_noise: float = 0.0,
-                 leaky_relu_slope: Optional[float] = None,
+                 leaky_relu_slope: Union[float, Sequence[float], None] = None,
                  norm: Union[str, Sequence[Optional[str]], None] = None,
                  huber_delta: float = 1.0,
                  quantile: Union[float, Sequence[float]] = 0.5,
-                 compute_dtype: Optional[str] = None) -> None:
+                 compute_dtype: Optional[str] = None,
+                 elu_alpha: float = B.ELU_ALPHA) -> None:
         if layers is not None and hidden is not None:
             raise ValueError("give layers (all the widths, e.g. [64, 128, 10]) or hidden (the "
                              "hidden widths only, e.g. [128]), not both")
@@ -331,9 +341,10 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         if leaky_slope is not None and leaky_relu_slope is not None:
             raise ValueError("give leaky_slope or its alias leaky_relu_slope, not both")
         slope = leaky_relu_slope if leaky_relu_slope is not None else leaky_slope
-        self.leaky_slope = check_nonneg_float(0.01 if slope is None else slope,
-                                              "leaky_slope" if leaky_relu_slope is None
-                                              else "leaky_relu_slope")
+        self.leaky_slope = check_leaky_slope(0.01 if slope is None else slope, n_hidden,
+                                             "leaky_slope" if leaky_relu_slope is None
+                                             else "leaky_relu_slope")
+        self.elu_alpha = check_nonneg_float(elu_alpha, "elu_alpha")
         self.init = _inits.check_init(init)
         self.dtype = check_dtype(dtype)
         self.compute_dtype = check_compute_dtype(compute_dtype, self.dtype)
@@ -449,11 +460,24 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
         """Number of weights (biases excluded)."""
         return sum(i * o for i, o in self._shapes())
 
+    def _layer_slopes(self) -> list[float]:
+        """The leaky-ReLU slope of every weight layer (the output's last)."""
+        n = len(self.activations) + 1
+        if isinstance(self.leaky_slope, list):
+            return (self.leaky_slope + [0.01])[:n]
+        return [self.leaky_slope] * n
+
     def _net_arrays(self, last_act: Optional[str] = None):
-        acts = [B.ACTIVATIONS[a] for a in self.activations]
-        acts.append(B.ACTIVATIONS[last_act or self.output_activation or "identity"])
-        slopes = np.full(len(acts), self.leaky_slope, dtype=np.float64)
+        names = [*self.activations, last_act or self.output_activation or "identity"]
+        acts = [B.ACTIVATIONS[a] for a in names]
+        slopes = B.act_params(names, self._layer_slopes(), self.elu_alpha)
         return (np.asarray(self.layers, dtype=np.int64), np.asarray(acts, dtype=np.int32), slopes)
+
+    def _act_label(self, l: int, name: str) -> str:
+        """Layer l's activation as summary() shows it, with its parameter."""
+        if name == "leaky_relu":
+            return f"leaky_relu({self._layer_slopes()[l]:g})"
+        return f"elu(alpha={self.elu_alpha:g})" if name == "elu" else name
 
     def _norm_arrays(self) -> tuple:
         """(norm kinds as int32 enum fm_norm, running statistics) for the C calls, or
@@ -688,14 +712,14 @@ class MLP(TargetsMixin, _fit.TrainingMixin):
             kind = self.norms[l] if l < len(self.norms) else None
             name = f" dense_{l} (Dense {w(i)} -> {w(o)})"
             rows.append(f"{name:<{cols[0]}}{f'(None, {w(o)})':<{cols[1]}}{count(n):>{cols[2]}}"
-                        f"  {'-' if kind else acts[l]}")
+                        f"  {'-' if kind else self._act_label(l, acts[l])}")
             if kind:  # the norm and then the layer's activation (Keras: BatchNormalization)
                 total = None if total is None else total + 2 * o
                 fixed += 2 * o if kind == "batch" and o is not None else 0
                 name = f" {kind}_norm_{l} ({kind.capitalize()}Norm)"
                 shown = None if o is None else (4 if kind == "batch" else 2) * o
                 rows.append(f"{name:<{cols[0]}}{f'(None, {w(o)})':<{cols[1]}}"
-                            f"{count(shown):>{cols[2]}}  {acts[l]}")
+                            f"{count(shown):>{cols[2]}}  {self._act_label(l, acts[l])}")
         rows.append("=" * 72)
         if total is None:
             rows.append("Total params: ? (the input and output widths come from the data at "

@@ -10,13 +10,17 @@ Conventions (identical to the C side)
 -------------------------------------
 * ``x`` is (N, IN), ``w`` is (IN, OUT) (scikit-learn's layout), ``b`` is (OUT,).
 * A network's parameters are one flat vector: W0, W1, ..., then b0, b1, ...
-* Activation derivatives are written in terms of the activation OUTPUT a.
+* Activation derivatives are written in terms of the activation OUTPUT a,
+  except those of :data:`Z_ACTIVATIONS` (gelu, silu, ...), written in terms
+  of the pre-activation z as ``torch.nn.functional`` defines them.  An
+  activation's ``slope`` is its parameter: leaky_relu's slope, elu's alpha.
 * Losses: ``L = scale * sum_i sw_i * sum_j l(p_ij, y_ij)`` with the element
   losses of :func:`loss`.
 * Optimizers follow ``torch.optim`` (see :func:`optim_update`).
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
@@ -24,7 +28,8 @@ import numpy as np
 from fastmlp._backend import RMSPROP_ALPHA, Metric
 
 __all__ = [
-    "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "act_forward", "act_backward", "linear_forward",
+    "ACTIVATIONS", "Z_ACTIVATIONS", "LOSSES", "OPTIMIZERS", "act_forward", "act_backward",
+    "act_grad_z", "linear_forward",
     "linear_backward", "loss", "optim_update", "layer_shapes", "unpack", "n_params",
     "forward_net", "loss_grad", "train", "perceptron_epoch", "optim_step", "train_chunk",
     "rng_key", "rng_uniform", "rng_normal", "dropout_scale", "dropout_forward", "dropout_backward",
@@ -38,7 +43,16 @@ __all__ = [
 #: eps of both normalisations and batch norm's running-statistics momentum (torch's defaults)
 NORM_EPS, NORM_MOMENTUM = 1e-5, 0.1
 
-ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
+ACTIVATIONS = ("identity", "step", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "gelu",
+               "gelu_tanh", "silu", "elu", "selu", "softplus")
+#: the activations whose derivative is taken from z (C: fm_act_needs_z)
+Z_ACTIVATIONS = ("gelu", "gelu_tanh", "silu", "elu", "selu", "softplus")
+#: torch.nn.functional's constants: SELU's alpha and scale, GELU's tanh coefficient,
+#: softplus' threshold (beta 1)
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+GELU_K = 0.044715
+SOFTPLUS_THRESHOLD = 20.0
 LOSSES = ("mse", "mae", "bce", "cce", "poisson", "huber", "quantile")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
@@ -64,7 +78,48 @@ def act_forward(z, act: str, slope: float = 0.0) -> np.ndarray:
         return np.where(z > 0, z, slope * z)
     if act == "softmax":
         return _softmax(z)
+    if act == "gelu":  # z Phi(z)
+        return 0.5 * z * (1 + _erf(z / math.sqrt(2)))
+    if act == "gelu_tanh":
+        with np.errstate(over="ignore"):  # z^3 of a huge z: tanh(+-inf) = +-1, the limit
+            return 0.5 * z * (1 + np.tanh(math.sqrt(2 / math.pi) * (z + GELU_K * z**3)))
+    if act == "silu":
+        return z * act_forward(z, "sigmoid")
+    if act == "elu":
+        return np.where(z > 0, z, slope * np.expm1(np.minimum(z, 0)))
+    if act == "selu":
+        return SELU_SCALE * act_forward(z, "elu", SELU_ALPHA)
+    if act == "softplus":  # log(1 + e^z), z itself above the threshold
+        return np.where(z > SOFTPLUS_THRESHOLD, z,
+                        np.log1p(np.exp(np.minimum(z, SOFTPLUS_THRESHOLD))))
     raise ValueError(f"unknown activation {act!r}")
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def act_grad_z(z, act: str, slope: float = 0.0) -> np.ndarray:
+    """Return act'(z) for the activations of :data:`Z_ACTIVATIONS`, as
+    ``torch.nn.functional``'s backward computes them."""
+    z = _f64(z)
+    if act == "gelu":  # Phi(z) + z phi(z); z phi(z) is exactly 0 past |z| = 40
+        c = np.clip(z, -40, 40)
+        pdf = np.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
+        return 0.5 * (1 + _erf(z / math.sqrt(2))) + c * pdf
+    if act == "gelu_tanh":  # and so is z (1 - t^2) here
+        c, k = np.clip(z, -40, 40), math.sqrt(2 / math.pi)
+        t = np.tanh(k * (c + GELU_K * c**3))
+        return 0.5 * (1 + t) + 0.5 * c * (1 - t * t) * k * (1 + 3 * GELU_K * c * c)
+    if act == "silu":
+        s = act_forward(z, "sigmoid")
+        return s * (1 + z * (1 - s))
+    if act == "elu":
+        return np.where(z > 0, 1.0, slope * np.exp(np.minimum(z, 0)))
+    if act == "selu":
+        return SELU_SCALE * act_grad_z(z, "elu", SELU_ALPHA)
+    if act == "softplus":
+        return np.where(z > SOFTPLUS_THRESHOLD, 1.0, act_forward(z, "sigmoid"))
+    raise ValueError(f"act_grad_z: {act!r} is not one of {Z_ACTIVATIONS}")
 
 
 def _softmax(z):
@@ -77,8 +132,13 @@ def _softmax(z):
         return e / e.sum(axis=1, keepdims=True)
 
 
-def act_backward(da, a, act: str, slope: float = 0.0) -> np.ndarray:
-    """Return dz = da * act'(z), with the derivative written in terms of a = act(z)."""
+def act_backward(da, a, act: str, slope: float = 0.0, z=None) -> np.ndarray:
+    """Return dz = da * act'(z), with the derivative written in terms of a = act(z)
+    (or of z, which must then be given, for :data:`Z_ACTIVATIONS`)."""
+    if act in Z_ACTIVATIONS:
+        if z is None:
+            raise ValueError(f"act_backward: the derivative of {act!r} needs z")
+        return _f64(da) * act_grad_z(z, act, slope)
     da, a = _f64(da), _f64(a)
     deriv = {
         "identity": lambda: np.ones_like(a),
@@ -243,7 +303,7 @@ def loss(z, y, sw=None, loss: str = "mse", out_act: str = "identity", slope: flo
             el = np.maximum(q * -r, (q - 1) * -r)
             dp = np.where(r > 0, 1 - q, np.where(r < 0, -q, 0.5 - q))
         per_row = el.sum(axis=1)
-        dz = act_backward(dp, p, out_act, slope)
+        dz = act_backward(dp, p, out_act, slope, z)
     else:
         raise ValueError(f"unknown loss {loss!r}")
     return scale * float((sw * per_row).sum()), p, scale * sw[:, None] * dz
@@ -562,7 +622,7 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
     nps = unpack_norm(_f64(params), sizes, norms)
     runs = _run_views(run, sizes, norms) if run is not None else [None] * len(nps)
     rates = list(cfg.get("dropout") or [0.0] * (len(ws) - 1))
-    h, inp, scales, caches = [_f64(x)], [_f64(x)], [None], []
+    h, z, inp, scales, caches = [_f64(x)], [None], [_f64(x)], [None], []
     for l, (w, b) in enumerate(zip(ws, bs)):
         last = l == len(ws) - 1
         if not last and norms and norms[l] is not None:
@@ -573,11 +633,11 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
                 n, (rm, rv) = len(zn), runs[l]
                 rm[...] = (1 - NORM_MOMENTUM) * rm + NORM_MOMENTUM * cache["mean"]
                 rv[...] = (1 - NORM_MOMENTUM) * rv + NORM_MOMENTUM * cache["var"] * n / (n - 1)
-            h.append(act_forward(zn, acts[l], slopes[l]))
+            z.append(zn)
         else:
             caches.append(None)
-            h.append(act_forward(_matmul(inp[-1], w, mm) + b, "identity" if last else acts[l],
-                                 slopes[l]))
+            z.append(_matmul(inp[-1], w, mm) + b)
+        h.append(act_forward(z[-1], "identity" if last else acts[l], slopes[l]))
         p = 0.0 if last else rates[l]
         scales.append(dropout_scale(h[-1].shape, p, cfg.get("seed", 0), step, l + 1) if p else None)
         inp.append(h[-1] if scales[-1] is None else h[-1] * scales[-1])
@@ -588,7 +648,7 @@ def _data_loss_grad(params, sizes, acts, slopes, cfg, x, y, sw, sw_sum, step: in
     for l in range(len(ws) - 1, -1, -1):
         gw[l], gb[l] = _matmul(inp[l].T, d, mm), d.sum(axis=0)
         if l > 0:
-            d = act_backward(_matmul(d, ws[l].T, mm), h[l], acts[l - 1], slopes[l - 1])
+            d = act_backward(_matmul(d, ws[l].T, mm), h[l], acts[l - 1], slopes[l - 1], z[l])
             if scales[l] is not None:
                 d = d * scales[l]
             if caches[l - 1] is not None:

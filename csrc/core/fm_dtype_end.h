@@ -8,3 +8,5 @@
 #undef FM_TANH
 #undef FM_SQRT
 #undef FM_FABS
+#undef FM_ERF
+#undef FM_EXPM1

@@ -8,3 +8,5 @@
 #define FM_TANH tanhf
 #define FM_SQRT sqrtf
 #define FM_FABS fabsf
+#define FM_ERF erff
+#define FM_EXPM1 expm1f

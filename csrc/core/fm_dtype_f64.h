@@ -7,3 +7,5 @@
 #define FM_TANH tanh
 #define FM_SQRT sqrt
 #define FM_FABS fabs
+#define FM_ERF erf
+#define FM_EXPM1 expm1

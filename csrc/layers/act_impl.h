@@ -1,13 +1,43 @@
 /*
- * act_impl.h -- activations and their output-based derivatives over a
- * contiguous span, as static inline functions (included per dtype; see
- * fm_internal.h).  The switch on the activation sits OUTSIDE each loop so
- * every inner loop is a plain, vectorisable pass (no call per element).
+ * act_impl.h -- activations and their derivatives over a contiguous span,
+ * as static inline functions (included per dtype; see fm_internal.h).  The
+ * switch on the activation sits OUTSIDE each loop so every inner loop is a
+ * plain pass (no call through a pointer per element).
  *
- * Derivatives use the activation OUTPUT a (as scikit-learn and genann do):
+ * Derivatives of IDENTITY .. LEAKY_RELU use the activation OUTPUT a (as
+ * scikit-learn and genann do), so a fused layer needs no copy of z:
  *   identity 1; step 0; sigmoid a(1-a); tanh 1-a^2; relu [a>0];
  *   leaky relu: 1 if a>0 else slope (valid for slope >= 0, where a>0 iff z>0).
+ * Those of GELU .. SOFTPLUS cannot be had from a alone (gelu and silu are
+ * not monotonic) and use z, as torch.nn.functional's backward does:
+ *   gelu       Phi(z) + z phi(z)
+ *   gelu_tanh  (1 + t)/2 + z/2 (1 - t^2) sqrt(2/pi) (1 + 3k z^2),
+ *              t = tanh(sqrt(2/pi) (z + k z^3)), k = 0.044715
+ *   silu       s (1 + z (1 - s)), s = sigmoid(z)
+ *   elu        1 if z > 0 else alpha exp(z);  selu: scale times elu's, alpha fixed
+ *   softplus   1 if z > 20 else e / (e + 1), e = exp(z)
+ * Every form is finite for every finite z: exponentials only see
+ * arguments <= 20 or <= 0, and the terms z phi(z) and z (1 - t^2) take z
+ * clamped to [-40, 40], past which they are exactly 0 in both dtypes.
  */
+
+#ifndef FM_ACT_ONCE
+#define FM_ACT_ONCE
+#define FM_SQRT1_2 0.70710678118654752440       /* 1/sqrt(2) */
+#define FM_SQRT_2_PI 0.79788456080286535588     /* sqrt(2/pi) */
+#define FM_INV_SQRT_2PI 0.39894228040143267794  /* 1/sqrt(2 pi) */
+#define FM_GELU_K 0.044715
+#define FM_SELU_ALPHA 1.6732632423543772848170429916717
+#define FM_SELU_SCALE 1.0507009873554804934193349852946
+#define FM_SOFTPLUS_THRESHOLD 20.0
+#define FM_ACT_TAIL 40.0 /* |z| past which z phi(z) and z (1 - t^2) are 0 */
+
+/* 1 when act's derivative is taken from z (fastmlp.h, fm_act_needs_z). */
+static inline int fm_act_z(int act)
+{
+    return act >= FM_ACT_GELU && act <= FM_ACT_SOFTPLUS;
+}
+#endif
 
 /* Numerically safe logistic: never evaluates exp of a large positive. */
 FM_INLINE FM_T FM_FN(fm_sigmoid)(FM_T z)
@@ -15,6 +45,67 @@ FM_INLINE FM_T FM_FN(fm_sigmoid)(FM_T z)
     if (z >= 0) return (FM_T)1 / ((FM_T)1 + FM_EXP(-z));
     FM_T e = FM_EXP(z);
     return e / ((FM_T)1 + e);
+}
+
+FM_INLINE FM_T FM_FN(fm_act_tail)(FM_T z)
+{
+    const FM_T t = (FM_T)FM_ACT_TAIL;
+    return z > t ? t : z < -t ? -t : z;
+}
+
+FM_INLINE FM_T FM_FN(fm_gelu)(FM_T z)
+{
+    return (FM_T)0.5 * z * ((FM_T)1 + FM_ERF(z * (FM_T)FM_SQRT1_2));
+}
+
+FM_INLINE FM_T FM_FN(fm_dgelu)(FM_T z)
+{
+    const FM_T c = FM_FN(fm_act_tail)(z);
+    return (FM_T)0.5 * ((FM_T)1 + FM_ERF(z * (FM_T)FM_SQRT1_2)) +
+           c * FM_EXP((FM_T)-0.5 * c * c) * (FM_T)FM_INV_SQRT_2PI;
+}
+
+/* z^3 may overflow to +-inf for huge z: tanh then gives +-1, the limit */
+FM_INLINE FM_T FM_FN(fm_gelu_tanh)(FM_T z)
+{
+    const FM_T t = FM_TANH((FM_T)FM_SQRT_2_PI * (z + (FM_T)FM_GELU_K * z * z * z));
+    return (FM_T)0.5 * z * ((FM_T)1 + t);
+}
+
+FM_INLINE FM_T FM_FN(fm_dgelu_tanh)(FM_T z)
+{
+    const FM_T c = FM_FN(fm_act_tail)(z); /* t(c) == t(z) exactly: |t| rounds to 1 past 40 */
+    const FM_T t = FM_TANH((FM_T)FM_SQRT_2_PI * (c + (FM_T)FM_GELU_K * c * c * c));
+    return (FM_T)0.5 * ((FM_T)1 + t) + (FM_T)0.5 * c * ((FM_T)1 - t * t) * (FM_T)FM_SQRT_2_PI *
+                                           ((FM_T)1 + (FM_T)(3 * FM_GELU_K) * c * c);
+}
+
+FM_INLINE FM_T FM_FN(fm_dsilu)(FM_T z)
+{
+    const FM_T s = FM_FN(fm_sigmoid)(z);
+    return s * ((FM_T)1 + z * ((FM_T)1 - s));
+}
+
+/* elu's negative side alpha (exp(z) - 1), exp's argument kept <= 0 */
+FM_INLINE FM_T FM_FN(fm_elu)(FM_T z, FM_T alpha)
+{
+    return z > 0 ? z : alpha * FM_EXPM1(z < 0 ? z : (FM_T)0);
+}
+
+FM_INLINE FM_T FM_FN(fm_delu)(FM_T z, FM_T alpha)
+{
+    return z > 0 ? (FM_T)1 : alpha * FM_EXP(z < 0 ? z : (FM_T)0);
+}
+
+FM_INLINE FM_T FM_FN(fm_softplus)(FM_T z)
+{
+    return z > (FM_T)FM_SOFTPLUS_THRESHOLD ? z : FM_LOG1P(FM_EXP(z));
+}
+
+FM_INLINE FM_T FM_FN(fm_dsoftplus)(FM_T z)
+{
+    const FM_T e = FM_EXP(z < (FM_T)FM_SOFTPLUS_THRESHOLD ? z : (FM_T)FM_SOFTPLUS_THRESHOLD);
+    return z > (FM_T)FM_SOFTPLUS_THRESHOLD ? (FM_T)1 : e / (e + (FM_T)1);
 }
 
 /* x[i] = act(x[i]) for i < len (elementwise activations only). */
@@ -37,7 +128,57 @@ static inline void FM_FN(fm_act_span)(FM_T *FM_RESTRICT x, ptrdiff_t len, int ac
     case FM_ACT_LEAKY_RELU:
         for (i = 0; i < len; i++) x[i] = x[i] > 0 ? x[i] : slope * x[i];
         break;
+    case FM_ACT_GELU:
+        for (i = 0; i < len; i++) x[i] = FM_FN(fm_gelu)(x[i]);
+        break;
+    case FM_ACT_GELU_TANH:
+        for (i = 0; i < len; i++) x[i] = FM_FN(fm_gelu_tanh)(x[i]);
+        break;
+    case FM_ACT_SILU:
+        for (i = 0; i < len; i++) x[i] = x[i] * FM_FN(fm_sigmoid)(x[i]);
+        break;
+    case FM_ACT_ELU:
+        for (i = 0; i < len; i++) x[i] = FM_FN(fm_elu)(x[i], slope);
+        break;
+    case FM_ACT_SELU:
+        for (i = 0; i < len; i++)
+            x[i] = (FM_T)FM_SELU_SCALE * FM_FN(fm_elu)(x[i], (FM_T)FM_SELU_ALPHA);
+        break;
+    case FM_ACT_SOFTPLUS:
+        for (i = 0; i < len; i++) x[i] = FM_FN(fm_softplus)(x[i]);
+        break;
     default: /* identity (softmax is row-wise: fm_softmax_row) */
+        break;
+    }
+}
+
+/* d[i] *= act'(z[i]) for i < len, for the activations whose derivative
+ * needs z (fm_act_z); the others are left to fm_dact_span. */
+static inline void FM_FN(fm_dact_z_span)(FM_T *FM_RESTRICT d, const FM_T *FM_RESTRICT z,
+                                         ptrdiff_t len, int act, FM_T slope)
+{
+    ptrdiff_t i;
+    switch (act) {
+    case FM_ACT_GELU:
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_dgelu)(z[i]);
+        break;
+    case FM_ACT_GELU_TANH:
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_dgelu_tanh)(z[i]);
+        break;
+    case FM_ACT_SILU:
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_dsilu)(z[i]);
+        break;
+    case FM_ACT_ELU:
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_delu)(z[i], slope);
+        break;
+    case FM_ACT_SELU:
+        for (i = 0; i < len; i++)
+            d[i] *= (FM_T)FM_SELU_SCALE * FM_FN(fm_delu)(z[i], (FM_T)FM_SELU_ALPHA);
+        break;
+    case FM_ACT_SOFTPLUS:
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_dsoftplus)(z[i]);
+        break;
+    default:
         break;
     }
 }

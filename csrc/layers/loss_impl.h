@@ -6,6 +6,8 @@
  * Element losses l and dl/dz, with s_i = scale * sw_i:
  *   MSE  l = (p-y)^2                      dz = s_i * 2(p-y) * act'(p)
  *   MAE  l = |p-y|                        dz = s_i * sign(p-y) * act'(p)
+ *        (act'(z) for the activations that need z: it is taken before p
+ *        overwrites z)
  *   BCE  l = max(z,0) - z*y + log1p(exp(-|z|))   (= -(y log p + (1-y) log(1-p))
  *        with p = sigmoid(z), but evaluated from z: finite for any logit)
  *                                         dz = s_i * (p - y)
@@ -114,6 +116,11 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
         if (dz)
             for (j = 0; j < K; j++) dz[j] = s * (p[j] * ysum - y[j]);
     } else {
+        const int zd = dz && fm_act_z(out_act); /* dz first holds act'(z) */
+        if (zd) {
+            for (j = 0; j < K; j++) dz[j] = 1;
+            FM_FN(fm_dact_z_span)(dz, z, K, out_act, slope);
+        }
         if (p != z)
             for (j = 0; j < K; j++) p[j] = z[j];
         if (out_act == FM_ACT_SOFTMAX) FM_FN(fm_softmax_row)(p, K);
@@ -121,14 +128,14 @@ static double FM_FN(fm_loss_row)(FM_T *FM_RESTRICT dz, FM_T *p, const FM_T *z,
         for (j = 0; j < K; j++) {
             FM_T dl;
             l += FM_FN(fm_reg_elem)(&dl, p[j] - y[j], loss, par, j);
-            if (dz) dz[j] = s * dl;
+            if (dz) dz[j] = (zd ? dz[j] : (FM_T)1) * (s * dl);
         }
         if (dz && out_act == FM_ACT_SOFTMAX) {
             /* softmax Jacobian: dz_j = p_j (g_j - sum_k g_k p_k) */
             FM_T dot = 0;
             for (j = 0; j < K; j++) dot += dz[j] * p[j];
             for (j = 0; j < K; j++) dz[j] = p[j] * (dz[j] - dot);
-        } else if (dz) {
+        } else if (dz && !zd) {
             FM_FN(fm_dact_span)(dz, p, K, out_act, slope);
         }
     }

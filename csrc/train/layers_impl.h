@@ -118,6 +118,20 @@ static void FM_FN(fm_norm_layer_backward)(FM_T *grad, FM_T *d, const FM_T *ns, c
                                      ps->n_threads);
 }
 
+/* ACT: y = act(x) elementwise (rows, in); backward d = d * act'(x) in place,
+ * reading its input x (z) and its output y (fastmlp.h's fm_act_layer_*). */
+static void FM_FN(fm_act_layer_fwd)(FM_T *y, const FM_T *x, const fm_layer *ly, const fm_pass *ps)
+{
+    FM_FN(fm_act_layer_forward)(y, x, ps->rows * ly->in, ly->act, ly->slope, ps->n_threads);
+}
+
+static void FM_FN(fm_act_layer_bwd)(FM_T *d, const FM_T *x, const FM_T *y, const fm_layer *ly,
+                                    const fm_pass *ps)
+{
+    FM_FN(fm_act_layer_backward)(d, d, x, y, ps->rows * ly->in, ly->act, ly->slope,
+                                 ps->n_threads);
+}
+
 /* One layer forward: its output buffer from its input buffer. */
 static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const FM_T *params,
                                     const fm_pass *ps)
@@ -134,6 +148,7 @@ static void FM_FN(fm_layer_forward)(FM_FN(fm_ws) *ws, const fm_layer *ly, const 
     case FM_LAYER_NORM_LAYER:
         FM_FN(fm_norm_layer_forward)(y, ws->ns[ly->l], x, params, ly, ps);
         break;
+    case FM_LAYER_ACT: FM_FN(fm_act_layer_fwd)(y, x, ly, ps); break;
     }
 }
 
@@ -156,6 +171,10 @@ static void FM_FN(fm_layer_backward)(FM_FN(fm_ws) *ws, const fm_layer *ly, FM_T 
     case FM_LAYER_NORM_LAYER:
         FM_FN(fm_norm_layer_backward)(grad, ws->d, ws->ns[ly->l], FM_FN(fm_buf_in)(ws, ly->x),
                                       FM_FN(fm_buf_in)(ws, ly->y), params, ly, ps);
+        break;
+    case FM_LAYER_ACT:
+        FM_FN(fm_act_layer_bwd)(ws->d, FM_FN(fm_buf_in)(ws, ly->x), FM_FN(fm_buf_in)(ws, ly->y),
+                                ly, ps);
         break;
     }
 }

@@ -6,8 +6,10 @@
 #include "train/net.h"
 #include "train/fast/lowrank.h"
 
+/* DENSE layer l reading buffer x, writing y with act fused; in_chain: its
+ * input's activation was a NORM or ACT layer's (which applies its derivative). */
 static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int l,
-                                int x, int act)
+                                int x, int y, int act, int in_chain)
 {
     fm_layer *ly = &ls->layer[ls->n++];
     memset(ly, 0, sizeof *ly);
@@ -17,19 +19,20 @@ static void fm_layers_add_dense(fm_layers *ls, const fm_net *net, const fm_train
     ly->out = net->sizes[l + 1];
     ly->act = act;
     ly->slope = net->slopes[l];
-    ly->act_in = l > 0 ? net->acts[l - 1] : FM_ACT_IDENTITY;
-    ly->slope_in = l > 0 ? net->slopes[l - 1] : 0.0;
+    ly->act_in = l > 0 && !in_chain ? net->acts[l - 1] : FM_ACT_IDENTITY;
+    ly->slope_in = l > 0 && !in_chain ? net->slopes[l - 1] : 0.0;
     ly->x = x;
-    ly->y = l + 1;
+    ly->y = y;
     ly->bf16 = cfg && cfg->compute == FM_COMPUTE_BF16;
     if (ly->bf16) ls->any_bf16 = 1;
 }
 
-/* Hidden layer l normalised: its DENSE layer (just added) writes z into
- * buffer 2L+l, the NORM layer turns it into a_{l+1} with l's activation. */
-static void fm_layers_add_norm(fm_layers *ls, const fm_net *net, int l, int norm, int train)
+/* Hidden layer l normalised: the NORM layer reads its z (FM_BUF_Z) and
+ * writes buffer y, applying act after the norm. */
+static void fm_layers_add_norm(fm_layers *ls, const fm_net *net, int l, int norm, int train,
+                               int y, int act)
 {
-    fm_layer *dense = &ls->layer[ls->n - 1], *ly = &ls->layer[ls->n++];
+    fm_layer *ly = &ls->layer[ls->n++];
     ptrdiff_t st = 0;
     int k;
     for (k = 0; k < l; k++) /* the running statistics of the batch norms before l */
@@ -38,26 +41,40 @@ static void fm_layers_add_norm(fm_layers *ls, const fm_net *net, int l, int norm
     ly->kind = norm == FM_NORM_BATCH ? FM_LAYER_NORM_BATCH : FM_LAYER_NORM_LAYER;
     ly->l = l;
     ly->in = ly->out = net->sizes[l + 1];
-    ly->act = dense->act;
-    ly->slope = dense->slope;
-    ly->x = 2 * net->n_layers + l;
-    ly->y = l + 1;
+    ly->act = act;
+    ly->slope = net->slopes[l];
+    ly->x = FM_BUF_Z(net->n_layers, l);
+    ly->y = y;
     ly->train = train;
     ly->run = net->norm_state;
     ly->st = st;
     ly->eps = net->norm_eps;
     ly->momentum = net->norm_momentum;
-    dense->act = FM_ACT_IDENTITY;
-    dense->y = ly->x;
     ls->only_dense_dropout = 0;
     ls->n_norm++;
+}
+
+/* ACT layer making a_{l+1} (buffer l + 1) from buffer x with hidden layer
+ * l's activation. */
+static void fm_layers_add_act(fm_layers *ls, const fm_net *net, int l, int x)
+{
+    fm_layer *ly = &ls->layer[ls->n++];
+    memset(ly, 0, sizeof *ly);
+    ly->kind = FM_LAYER_ACT;
+    ly->l = l + 1;
+    ly->in = ly->out = net->sizes[l + 1];
+    ly->act = net->acts[l];
+    ly->slope = net->slopes[l];
+    ly->x = x;
+    ly->y = l + 1;
+    ls->only_dense_dropout = 0;
 }
 
 void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act)
 {
     const int L = net->n_layers;
     ptrdiff_t off = 0;
-    int l, x = 0;
+    int l, x = 0, chain = 0;
     ls->n = 0;
     ls->n_dense = L;
     ls->only_dense_dropout = 1;
@@ -69,9 +86,24 @@ void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, 
     for (l = 0; l < L; l++) {
         const double p = cfg && cfg->dropout && l < L - 1 ? cfg->dropout[l] : 0.0;
         const int norm = net->norms && l < L - 1 ? net->norms[l] : FM_NORM_NONE;
-        fm_layers_add_dense(ls, net, cfg, l, x, l == L - 1 ? last_act : net->acts[l]);
+        const int act_layer = l < L - 1 &&
+                              (fm_act_needs_z(net->acts[l]) || (cfg && cfg->act_layers));
+        const int in_chain = chain;
+        chain = norm != FM_NORM_NONE || act_layer; /* see train/net.h's top */
+        if (!chain) {
+            fm_layers_add_dense(ls, net, cfg, l, x, l + 1,
+                                l == L - 1 ? last_act : net->acts[l], in_chain);
+        } else {
+            fm_layers_add_dense(ls, net, cfg, l, x, FM_BUF_Z(L, l), FM_ACT_IDENTITY, in_chain);
+            if (norm != FM_NORM_NONE)
+                fm_layers_add_norm(ls, net, l, norm, cfg != NULL,
+                                   act_layer ? FM_BUF_N(L, l) : l + 1,
+                                   act_layer ? FM_ACT_IDENTITY : net->acts[l]);
+            if (act_layer)
+                fm_layers_add_act(ls, net, l, norm != FM_NORM_NONE ? FM_BUF_N(L, l)
+                                                                   : FM_BUF_Z(L, l));
+        }
         x = l + 1;
-        if (norm != FM_NORM_NONE) fm_layers_add_norm(ls, net, l, norm, cfg != NULL);
         if (p > 0) { /* the hidden output a_{l+1}, dropped out into buffer L + l + 1 */
             fm_layer *ly = &ls->layer[ls->n++];
             memset(ly, 0, sizeof *ly);
@@ -125,9 +157,11 @@ ptrdiff_t fm_workspace_size(const fm_net *net, ptrdiff_t batch)
         total += net->sizes[l];
         if (l > 0) maxw = FM_MAX(maxw, (ptrdiff_t)net->sizes[l]);
     }
-    /* a[0..L], yb, swb, d, dn, then hd[1..L-1] for dropout (train/ws_impl.h) */
-    total = batch * (total + net->sizes[L] + 1 + 2 * maxw + (total - net->sizes[0] - net->sizes[L]));
-    /* a normalised layer's z and its saved mean and rstd (train/ws_impl.h) */
+    /* a[0..L], yb, swb, d, dn, then hd[1..L-1] for dropout and z[0..L-2] for
+     * the hidden layers' z (train/ws_impl.h) */
+    total = batch * (total + net->sizes[L] + 1 + 2 * maxw +
+                     2 * (total - net->sizes[0] - net->sizes[L]));
+    /* a normalised layer's normalised z and its saved mean and rstd (train/ws_impl.h) */
     for (l = 0; net->norms && l < L - 1; l++)
         if (net->norms[l] != FM_NORM_NONE)
             total += batch * net->sizes[l + 1] + 2 * FM_MAX(batch, (ptrdiff_t)net->sizes[l + 1]);

@@ -12,10 +12,21 @@
  * (train/step_impl.h) only walk the list, so a new kind is a new case in
  * fm_layer_forward / fm_layer_backward and in fm_layers_build.
  *
- * Buffers are numbered: 0 the step's input rows, 1..L the outputs of the
- * dense layers (a_1..a_L), L+1..2L-1 the dropped-out copies of a_1..a_{L-1},
- * 2L+l the pre-normalisation z of a normalised hidden layer l (x.W_l + b_l,
- * which its NORM layer reads and turns into a_{l+1}).
+ * Buffers are numbered: 0 the step's input rows, 1..L the activations
+ * a_1..a_L, L+1..2L-1 the dropped-out copies of a_1..a_{L-1}, 2L+l (FM_BUF_Z)
+ * the z = x.W_l + b_l of hidden layer l when its activation is not fused into
+ * its DENSE layer, 3L-1+l (FM_BUF_N) that z normalised when an ACT layer
+ * follows its NORM layer (l = 0..L-2 the weight layer).
+ *
+ * A hidden layer's activation is fused into its DENSE layer (the GEMM's
+ * write-back, derivative from the output a) unless the layer is normalised,
+ * or its activation needs z for its derivative (fm_act_needs_z), or
+ * cfg->act_layers asks for an ACT layer; then its DENSE layer is the identity
+ * writing z, and
+ *   DENSE(identity) x -> z;  ACT z -> a                      (needs z)
+ *   DENSE(identity) x -> z;  NORM+act z -> a                 (normalised)
+ *   DENSE(identity) x -> z;  NORM z -> n;  ACT n -> a        (normalised, needs z)
+ * each followed by [DROPOUT a -> buffer L+1+l] as before.
  */
 #ifndef FM_NET_H
 #define FM_NET_H
@@ -24,26 +35,39 @@
 #include "fastmlp.h"
 
 #define FM_MAX_LAYERS 64 /* weight layers (checked in Python) */
+#define FM_MAX_DESCS (4 * FM_MAX_LAYERS) /* descriptors: DENSE, NORM, ACT, DROPOUT each */
+/* the buffers of hidden weight layer l's z and normalised z (0 <= l < L - 1) */
+#define FM_BUF_Z(L, l) (2 * (L) + (l))
+#define FM_BUF_N(L, l) (3 * (L) - 1 + (l))
 
 enum fm_layer_kind {
     FM_LAYER_DENSE = 0,   /* y = act(x . W + b), W (in, out), b (out) */
     FM_LAYER_DROPOUT = 1, /* y = x * mask / (1 - rate), keyed by (seed, step, stream) */
+    FM_LAYER_ACT = 2,     /* y = act(x) elementwise, in == out, no parameters; backward
+                             d *= act'(x) reading its input x (z) and output y
+                             (fm_act_layer_forward / _backward, fastmlp.h) */
     FM_LAYER_NORM_BATCH = 3, /* y = act(gamma * (x - mean) * rstd + beta), over the batch */
     FM_LAYER_NORM_LAYER = 4  /* the same over each row (layers/norm_impl.h) */
 };
 
 typedef struct fm_layer {
     int kind;             /* enum fm_layer_kind */
-    int l;                /* DENSE: its weight layer; DROPOUT: the a_l it masks (its stream) */
+    int l;                /* DENSE: its weight layer; DROPOUT: the a_l it masks (its stream);
+                             ACT: the a_l it makes */
     ptrdiff_t in, out;    /* widths of the rows read and written */
     ptrdiff_t w, b;       /* DENSE: offsets of W and b in the flat parameters;
                              NORM: of its scale gamma and shift beta */
-    int act;              /* DENSE: activation of y (IDENTITY on the last layer in training:
-                             the loss applies the output activation); NORM: the hidden
-                             layer's activation, applied after the norm */
-    double slope;         /* DENSE, NORM: its leaky-ReLU slope */
-    int act_in;           /* DENSE: activation that made the undropped input a_l
-                             (IDENTITY for layer 0), for the fast step's fused act' */
+    int act;              /* DENSE, ACT: activation of y (a DENSE layer's is IDENTITY on the
+                             last layer in training, where the loss applies the output
+                             activation, and before a NORM or ACT layer); NORM: the hidden
+                             layer's activation, applied after the norm (IDENTITY before
+                             an ACT layer) */
+    double slope;         /* DENSE, NORM, ACT: the activation's parameter (leaky slope,
+                             ELU alpha) */
+    int act_in;           /* DENSE: activation that made the undropped input a_l and whose
+                             derivative its dx owes (IDENTITY for layer 0 and after a NORM
+                             or ACT layer, which applies its own), for the fast step's
+                             fused act' */
     double slope_in;
     double rate;          /* DROPOUT: the rate p in (0, 1) */
     int bf16;             /* DENSE: its three products in bf16 (cfg->compute, float32 only) */
@@ -60,7 +84,8 @@ typedef struct fm_layer {
 typedef struct fm_layers {
     int n;                /* descriptors in forward order */
     int n_dense;          /* weight layers L */
-    int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise) */
+    int only_dense_dropout; /* 1: every kind is DENSE or DROPOUT (the fast step's premise;
+                               a net with other kinds trains on the plain step) */
     int n_norm;           /* NORM layers (their gamma, beta follow the biases) */
     int any_bf16;         /* 1: some DENSE layer computes in bf16 */
     int x_csr;            /* 1: buffer 0 is CSR rows (fm_ws.xs), which layer 0 reads
@@ -70,7 +95,7 @@ typedef struct fm_layers {
     double out_slope;
     ptrdiff_t n_w;        /* weights in the flat buffer (the biases follow them) */
     ptrdiff_t n_params;
-    fm_layer layer[2 * FM_MAX_LAYERS];
+    fm_layer layer[FM_MAX_DESCS];
 } fm_layers;
 
 /* What a pass over the layers needs besides the buffers: the rows, the
@@ -86,8 +111,9 @@ typedef struct fm_pass {
 
 /* The descriptors of net: its dense layers, each hidden output with a
  * dropout rate (cfg, may be NULL) followed by a DROPOUT layer; the last
- * dense layer ends with last_act.  A normalised hidden layer (net->norms)
- * is DENSE (identity) into its z buffer, then NORM with its activation.
+ * dense layer ends with last_act (fused: the forward only).  A normalised
+ * hidden layer (net->norms), or one whose activation needs z or runs as an
+ * ACT layer (cfg->act_layers), is a chain from the top of this file.
  * cfg != NULL is a training call: batch norm on the batch's statistics,
  * updating the running ones; NULL is inference, on the running ones. */
 void fm_layers_build(fm_layers *ls, const fm_net *net, const fm_train_cfg *cfg, int last_act);

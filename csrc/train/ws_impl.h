@@ -8,18 +8,22 @@
  *   d, dn (B, maxw) ping-pong deltas of the backward pass
  *   hd[1..L-1] (B, s_l) dropped-out copies of the hidden outputs (a[l] keeps
  *   the undropped a_l, which act' reads)
+ *   z[0..L-2] (B, s_{l+1}) the z = x.W_l + b_l of hidden layer l (buffer 2L+l)
+ *   when its activation is not fused into its DENSE layer (train/net.h)
  *   lu[l] (FM_LOWRANK_MAX, s_l), lg[l] (FM_LOWRANK_MAX, s_{l+1}) for each
  *   layer with fm_lowrank_room: its deferred terms (fast/lowrank_impl.h)
  *   pz, pxb: layer 0's products made ahead and their rows (fast/ahead0_impl.h)
  *   nz[l] (B, s_{l+1}), ns[l] (2 max(B, s_{l+1})) for each normalised hidden
- *   layer l: its z = x.W_l + b_l (buffer 2L+l) and the mean and rstd its
- *   NORM layer saves for the backward (after everything above)
+ *   layer l: its normalised z (buffer 3L-1+l, when an ACT layer follows the
+ *   NORM layer) and the mean and rstd its NORM layer saves for the backward
+ *   (after everything above)
  */
 
 typedef struct {
     const FM_T *x0;        /* buffer 0: the step's input rows (a[0] or the data in place) */
     FM_T *a[FM_MAX_LAYERS + 1];
     FM_T *hd[FM_MAX_LAYERS + 1];
+    FM_T *z[FM_MAX_LAYERS];
     FM_T *yb, *swb, *d, *dn;
     int L;
     FM_T *lu[FM_MAX_LAYERS], *lg[FM_MAX_LAYERS]; /* deferred terms U_l, G_l (NULL: no room) */
@@ -62,6 +66,10 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
         work += B * net->sizes[l];
     }
     for (l = 0; l < L; l++) {
+        ws->z[l] = l < L - 1 ? work : NULL;
+        if (l < L - 1) work += B * net->sizes[l + 1];
+    }
+    for (l = 0; l < L; l++) {
         ws->lk[l] = 0;
         ws->lu[l] = ws->lg[l] = NULL;
         if (fm_lowrank_room(B, net->sizes[l], net->sizes[l + 1])) {
@@ -91,15 +99,16 @@ static void FM_FN(fm_ws_carve)(FM_FN(fm_ws) *ws, FM_T *work, const fm_net *net, 
 }
 
 /* Buffer `id` of the step (train/net.h's numbering), to read / to write. */
-static const FM_T *FM_FN(fm_buf_in)(const FM_FN(fm_ws) *ws, int id)
-{
-    return id == 0 ? ws->x0 : id <= ws->L ? ws->a[id] : id < 2 * ws->L ? ws->hd[id - ws->L]
-                                                                      : ws->nz[id - 2 * ws->L];
-}
-
 static FM_T *FM_FN(fm_buf_out)(FM_FN(fm_ws) *ws, int id)
 {
-    return id <= ws->L ? ws->a[id] : id < 2 * ws->L ? ws->hd[id - ws->L] : ws->nz[id - 2 * ws->L];
+    const int L = ws->L;
+    return id <= L ? ws->a[id] : id < 2 * L ? ws->hd[id - L]
+         : id < FM_BUF_N(L, 0) ? ws->z[id - FM_BUF_Z(L, 0)] : ws->nz[id - FM_BUF_N(L, 0)];
+}
+
+static const FM_T *FM_FN(fm_buf_in)(const FM_FN(fm_ws) *ws, int id)
+{
+    return id == 0 ? ws->x0 : FM_FN(fm_buf_out)((FM_FN(fm_ws) *)ws, id);
 }
 
 /* The deltas after a layer wrote its dL/dx into dn: dn becomes d. */

@@ -1095,7 +1095,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hidden widths only, e.g. 128-64 (inputs and outputs from the data; "
                         "default 128-128)")
     t.add_argument("--activation", default="relu",
-                   help="hidden activation: relu, sigmoid, tanh, leaky_relu, identity, step")
+                   help="hidden activation: relu, sigmoid, tanh, leaky_relu, identity, step, "
+                        "gelu, gelu_tanh, silu, elu, selu, softplus")
     t.add_argument("--output-activation", default=None,
                    help="e.g. sigmoid (default: from the loss)")
     t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")

@@ -86,7 +86,8 @@ SKLEARN_BUG_FIXES: dict[str, str] = {
 _STOCHASTIC = ("sgd", "adam", "adagrad", "rmsprop", "adamw")
 #: hidden activation names (scikit-learn's, plus fastmlp's) -> fastmlp names
 _HIDDEN = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
-           "leaky_relu": "leaky_relu", "step": "step"}
+           "leaky_relu": "leaky_relu", "step": "step", "gelu": "gelu", "gelu_tanh": "gelu_tanh",
+           "silu": "silu", "elu": "elu", "selu": "selu", "softplus": "softplus"}
 #: out_activation_ -> the activation the C forward pass applies ('exp' is
 #: applied in NumPy after an identity output; the Poisson loss applies it in C)
 _OUTPUT_C = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax", "exp": "identity"}
@@ -490,7 +491,8 @@ class _BaseMLP(SklearnEstimator):
         out = B.ACTIVATIONS[_OUTPUT_C[self.out_activation_]]
         n_hidden = self.n_layers_ - 2
         acts = np.array([hidden] * n_hidden + [out], dtype=np.int32)
-        slopes = np.array([float(self.leaky_relu_slope)] * n_hidden + [0.0])
+        slopes = B.act_params([_HIDDEN[self.activation]] * n_hidden + ["identity"],
+                              [float(self.leaky_relu_slope)] * (n_hidden + 1), B.ELU_ALPHA)
         sizes = np.array(self._layer_units, dtype=np.int64)
         return sizes, acts, slopes
 
@@ -993,8 +995,10 @@ _EXTRA_DOC = """
 _COMMON_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'step'}, default='relu'
-        Hidden-layer activation ('leaky_relu' and 'step' are fastmlp extensions).
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'step', 'gelu', \
+'gelu_tanh', 'silu', 'elu', 'selu', 'softplus'}, default='relu'
+        Hidden-layer activation ('leaky_relu', 'step' and those after it are fastmlp
+        extensions, defined as ``torch.nn.functional`` defines them; 'elu' with alpha 1).
     solver : {'lbfgs', 'sgd', 'adam', 'adagrad', 'rmsprop', 'adamw'}, default='adam'
         'sgd' and 'adam' are scikit-learn's update rules; 'lbfgs' minimises the
         full-batch objective with ``scipy.optimize``; 'adagrad', 'rmsprop' and
