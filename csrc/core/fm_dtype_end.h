@@ -9,4 +9,3 @@
 #undef FM_SQRT
 #undef FM_FABS
 #undef FM_ERF
-#undef FM_EXPM1

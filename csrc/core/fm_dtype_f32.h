@@ -9,4 +9,3 @@
 #define FM_SQRT sqrtf
 #define FM_FABS fabsf
 #define FM_ERF erff
-#define FM_EXPM1 expm1f

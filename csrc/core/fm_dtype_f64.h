@@ -8,4 +8,3 @@
 #define FM_SQRT sqrt
 #define FM_FABS fabs
 #define FM_ERF erf
-#define FM_EXPM1 expm1

@@ -5,6 +5,16 @@
  * (train/layers_impl.h); fused activations live in the GEMM epilogue
  * (act_impl.h's fm_epi_row) instead.
  */
+/* The activations' loops select between values computed on both sides (act_impl.h,
+ * vexp.h): IEEE results are the same, but gcc vectorises such a loop only when FP
+ * operations may be assumed not to trap (we never read the exception flags).
+ * Here only: the fused forms in the GEMM epilogue keep the build's flags. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#elif defined(__clang__)
+#pragma clang fp exceptions(ignore)
+#endif
+
 #include "core/fm_internal.h"
 #include "core/team.h"
 

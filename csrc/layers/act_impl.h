@@ -19,10 +19,15 @@
  * Every form is finite for every finite z: exponentials only see
  * arguments <= 20 or <= 0, and the terms z phi(z) and z (1 - t^2) take z
  * clamped to [-40, 40], past which they are exactly 0 in both dtypes.
+ * Their exponentials and gelu_tanh's tanh are vexp.h's in float, which let
+ * the loops vectorise, libm's in double; erf (gelu) and log1p (softplus)
+ * are libm's.  The ACT layer's gelu backward takes Phi(z) = a / z from the
+ * forward's output instead of a second erf (act_layer_impl.h).
  */
 
 #ifndef FM_ACT_ONCE
 #define FM_ACT_ONCE
+#include "layers/vexp.h"
 #define FM_SQRT1_2 0.70710678118654752440       /* 1/sqrt(2) */
 #define FM_SQRT_2_PI 0.79788456080286535588     /* sqrt(2/pi) */
 #define FM_INV_SQRT_2PI 0.39894228040143267794  /* 1/sqrt(2 pi) */
@@ -58,43 +63,63 @@ FM_INLINE FM_T FM_FN(fm_gelu)(FM_T z)
     return (FM_T)0.5 * z * ((FM_T)1 + FM_ERF(z * (FM_T)FM_SQRT1_2));
 }
 
-FM_INLINE FM_T FM_FN(fm_dgelu)(FM_T z)
+/* z phi(z), phi the standard normal density: exactly 0 past |z| = 40 */
+FM_INLINE FM_T FM_FN(fm_zpdf)(FM_T z)
 {
     const FM_T c = FM_FN(fm_act_tail)(z);
-    return (FM_T)0.5 * ((FM_T)1 + FM_ERF(z * (FM_T)FM_SQRT1_2)) +
-           c * FM_EXP((FM_T)-0.5 * c * c) * (FM_T)FM_INV_SQRT_2PI;
+    return c * FM_FN(fm_aexp)((FM_T)-0.5 * c * c) * (FM_T)FM_INV_SQRT_2PI;
+}
+
+FM_INLINE FM_T FM_FN(fm_dgelu)(FM_T z)
+{
+    return (FM_T)0.5 * ((FM_T)1 + FM_ERF(z * (FM_T)FM_SQRT1_2)) + FM_FN(fm_zpdf)(z);
+}
+
+/* The same from the forward's a = z Phi(z): Phi(z) = a / z (1/2 at z = 0) */
+FM_INLINE FM_T FM_FN(fm_dgelu_za)(FM_T z, FM_T a)
+{
+    return (z != 0 ? a / z : (FM_T)0.5) + FM_FN(fm_zpdf)(z);
 }
 
 /* z^3 may overflow to +-inf for huge z: tanh then gives +-1, the limit */
 FM_INLINE FM_T FM_FN(fm_gelu_tanh)(FM_T z)
 {
-    const FM_T t = FM_TANH((FM_T)FM_SQRT_2_PI * (z + (FM_T)FM_GELU_K * z * z * z));
+    const FM_T t = FM_FN(fm_atanh)((FM_T)FM_SQRT_2_PI * (z + (FM_T)FM_GELU_K * z * z * z));
     return (FM_T)0.5 * z * ((FM_T)1 + t);
 }
 
 FM_INLINE FM_T FM_FN(fm_dgelu_tanh)(FM_T z)
 {
     const FM_T c = FM_FN(fm_act_tail)(z); /* t(c) == t(z) exactly: |t| rounds to 1 past 40 */
-    const FM_T t = FM_TANH((FM_T)FM_SQRT_2_PI * (c + (FM_T)FM_GELU_K * c * c * c));
+    const FM_T t = FM_FN(fm_atanh)((FM_T)FM_SQRT_2_PI * (c + (FM_T)FM_GELU_K * c * c * c));
     return (FM_T)0.5 * ((FM_T)1 + t) + (FM_T)0.5 * c * ((FM_T)1 - t * t) * (FM_T)FM_SQRT_2_PI *
                                            ((FM_T)1 + (FM_T)(3 * FM_GELU_K) * c * c);
 }
 
+/* sigmoid(z) = 1 / (1 + e) or e / (1 + e) with e = exp(-|z|) <= 1 */
+FM_INLINE FM_T FM_FN(fm_asigmoid)(FM_T z)
+{
+    const FM_T e = FM_FN(fm_aexp)(z < 0 ? z : -z), num = z < 0 ? e : (FM_T)1;
+    return num / ((FM_T)1 + e);
+}
+
 FM_INLINE FM_T FM_FN(fm_dsilu)(FM_T z)
 {
-    const FM_T s = FM_FN(fm_sigmoid)(z);
+    const FM_T s = FM_FN(fm_asigmoid)(z);
     return s * ((FM_T)1 + z * ((FM_T)1 - s));
 }
 
 /* elu's negative side alpha (exp(z) - 1), exp's argument kept <= 0 */
 FM_INLINE FM_T FM_FN(fm_elu)(FM_T z, FM_T alpha)
 {
-    return z > 0 ? z : alpha * FM_EXPM1(z < 0 ? z : (FM_T)0);
+    const FM_T neg = alpha * FM_FN(fm_aexpm1)(z < 0 ? z : (FM_T)0);
+    return z > 0 ? z : neg;
 }
 
 FM_INLINE FM_T FM_FN(fm_delu)(FM_T z, FM_T alpha)
 {
-    return z > 0 ? (FM_T)1 : alpha * FM_EXP(z < 0 ? z : (FM_T)0);
+    const FM_T neg = alpha * FM_FN(fm_aexp)(z < 0 ? z : (FM_T)0);
+    return z > 0 ? (FM_T)1 : neg;
 }
 
 FM_INLINE FM_T FM_FN(fm_softplus)(FM_T z)
@@ -104,8 +129,10 @@ FM_INLINE FM_T FM_FN(fm_softplus)(FM_T z)
 
 FM_INLINE FM_T FM_FN(fm_dsoftplus)(FM_T z)
 {
-    const FM_T e = FM_EXP(z < (FM_T)FM_SOFTPLUS_THRESHOLD ? z : (FM_T)FM_SOFTPLUS_THRESHOLD);
-    return z > (FM_T)FM_SOFTPLUS_THRESHOLD ? (FM_T)1 : e / (e + (FM_T)1);
+    const FM_T e = FM_FN(fm_aexp)(z < (FM_T)FM_SOFTPLUS_THRESHOLD ? z
+                                                                  : (FM_T)FM_SOFTPLUS_THRESHOLD);
+    const FM_T s = e / (e + (FM_T)1);
+    return z > (FM_T)FM_SOFTPLUS_THRESHOLD ? (FM_T)1 : s;
 }
 
 /* x[i] = act(x[i]) for i < len (elementwise activations only). */
@@ -135,7 +162,7 @@ static inline void FM_FN(fm_act_span)(FM_T *FM_RESTRICT x, ptrdiff_t len, int ac
         for (i = 0; i < len; i++) x[i] = FM_FN(fm_gelu_tanh)(x[i]);
         break;
     case FM_ACT_SILU:
-        for (i = 0; i < len; i++) x[i] = x[i] * FM_FN(fm_sigmoid)(x[i]);
+        for (i = 0; i < len; i++) x[i] = x[i] * FM_FN(fm_asigmoid)(x[i]);
         break;
     case FM_ACT_ELU:
         for (i = 0; i < len; i++) x[i] = FM_FN(fm_elu)(x[i], slope);

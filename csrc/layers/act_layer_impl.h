@@ -7,7 +7,8 @@
  *
  *   forward   a = act(z)
  *   backward  dz = da * act'(z): output-based activations read a = act(z)
- *             (fm_dact_span), those that need z read z (fm_dact_z_span)
+ *             (fm_dact_span), those that need z read z (fm_dact_z_span), and
+ *             gelu both (fm_dgelu_za)
  */
 
 typedef struct {
@@ -33,8 +34,15 @@ static void FM_FN(fm_act_task)(void *arg, int t, int nt)
     }
     if (j->out != j->da)
         for (i = 0; i < len; i++) j->out[lo + i] = j->da[lo + i];
-    if (fm_act_z(j->act)) FM_FN(fm_dact_z_span)(j->out + lo, j->z + lo, len, j->act, j->slope);
-    else FM_FN(fm_dact_span)(j->out + lo, j->a + lo, len, j->act, j->slope);
+    if (j->act == FM_ACT_GELU) { /* Phi from a: no second erf (act_impl.h's fm_dgelu_za) */
+        FM_T *FM_RESTRICT d = j->out + lo;
+        const FM_T *FM_RESTRICT z = j->z + lo, *FM_RESTRICT a = j->a + lo;
+        for (i = 0; i < len; i++) d[i] *= FM_FN(fm_dgelu_za)(z[i], a[i]);
+    } else if (fm_act_z(j->act)) {
+        FM_FN(fm_dact_z_span)(j->out + lo, j->z + lo, len, j->act, j->slope);
+    } else {
+        FM_FN(fm_dact_span)(j->out + lo, j->a + lo, len, j->act, j->slope);
+    }
 }
 
 static void FM_FN(fm_act_run)(FM_FN(fm_act_job) *j, int n_threads)
