@@ -106,20 +106,16 @@ def _from_mlp(model: Any) -> _Net:
     model._check_ready()
     coefs, biases = model.coefs_, model.intercepts_
     n_hidden = len(coefs) - 1
-    slopes = getattr(model, "leaky_slopes_", None)
+    params = model._net_arrays()[2]  # each layer's activation parameter (leaky slope, ELU alpha)
     steps: list = []
     for l, (W, b) in enumerate(zip(coefs, biases)):
         steps.append(Step("dense", W=_f32(W), b=_f32(b)))
         if l < n_hidden:
             steps += _hidden_norm_steps(model, l)
-            act = model.activations[l]
-            param = float(slopes[l]) if slopes is not None else float(model.leaky_slope)
-            if act == "elu":
-                param = float(getattr(model, "elu_alpha", 1.0))
-            steps.append(Step("act", name=act, param=param))
+            steps.append(Step("act", name=model.activations[l], param=float(params[l])))
     out_act = model.output_activation or "identity"
     if out_act != "identity":
-        steps.append(Step("act", name=out_act, param=float(model.leaky_slope)))
+        steps.append(Step("act", name=out_act, param=float(params[-1])))
     clf = bool(model._is_classifier())
     return _Net(steps, int(model.layers[0]), int(model.layers[-1]), clf,
                 clf and model.loss == "bce" and model.layers[-1] == 1,

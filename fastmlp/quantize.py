@@ -322,6 +322,9 @@ def quantize(net: Any, precision: str = "int8", X_calibration: Any = None) -> Qu
     if precision == "int8" and any(w > core.Q_MAX_K for w in net.layers[:-1]):
         raise ValueError(f"int8 layers take at most {core.Q_MAX_K} inputs; this net's widths "
                          f"are {net.layers}")
+    if isinstance(net.leaky_slope, list) or "elu" in (*net.activations, net.output_activation):
+        raise ValueError("cannot quantize a model with one leaky slope per layer or 'elu' "
+                         "layers: a quantised model has one activation parameter for all layers")
     coefs, intercepts = _folded(net)
     if not all(np.isfinite(w).all() for w in coefs) or not all(
             np.isfinite(b).all() for b in intercepts):

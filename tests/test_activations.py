@@ -479,3 +479,22 @@ def test_dropins_accept_the_new_activations():
             est = MLPRegressor(hidden_layer_sizes=(8,), activation=act, max_iter=3,
                                random_state=0).fit(X, y)
         assert np.isfinite(est.predict(X)).all(), act
+
+
+def test_export_steps_carry_each_layers_parameter():
+    """The exporters (fastmlp.export; tests/test_export.py runs the new activations through
+    ONNX and the C file) see each layer's own slope and ELU's alpha."""
+    from fastmlp.export import inference_steps
+
+    net = MLP([3, 4, 4, 4, 2], activation=["leaky_relu", "elu", "leaky_relu"],
+              leaky_slope=[0.1, 0.2, 0.3], elu_alpha=0.5, output_activation="leaky_relu",
+              loss="mse")
+    acts = [(s.name, s.param) for s in inference_steps(net).steps if s.kind == "act"]
+    assert acts == [("leaky_relu", 0.1), ("elu", 0.5), ("leaky_relu", 0.3), ("leaky_relu", 0.01)]
+
+
+@pytest.mark.parametrize("kwargs", [{"leaky_slope": [0.1, 0.2]}, {"activation": "elu"}])
+def test_quantize_refuses_per_layer_parameters(kwargs):
+    net = MLP([3, 4, 4, 2], **{"activation": "leaky_relu", **kwargs}, loss="mse")
+    with pytest.raises(ValueError, match="one activation parameter for all layers"):
+        net.quantize("bfloat16")

@@ -15,7 +15,8 @@ from fastmlp import MLP
 from fastmlp.export import export_c, inference_steps, to_onnx
 from fastmlp.testing import EXPORT_F64_RTOL, EXPORT_RTOL, require_peer
 
-HIDDEN_ACTS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity"]
+HIDDEN_ACTS = ["relu", "tanh", "sigmoid", "leaky_relu", "identity", "gelu", "gelu_tanh", "silu",
+               "elu", "selu", "softplus"]
 
 
 def _data(n=120, d=7, k=3, seed=0):
