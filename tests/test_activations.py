@@ -498,3 +498,20 @@ def test_quantize_refuses_per_layer_parameters(kwargs):
     net = MLP([3, 4, 4, 2], **{"activation": "leaky_relu", **kwargs}, loss="mse")
     with pytest.raises(ValueError, match="one activation parameter for all layers"):
         net.quantize("bfloat16")
+
+
+@pytest.mark.parametrize("act", ["gelu", "elu"])
+def test_act_layers_above_a_csr_first_layer(act):
+    """A scipy.sparse CSR input feeds the ACT layer's z through the CSR kernels: the same
+    weights and predictions as the dense input."""
+    sp = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(16)
+    X = sp.random(120, 60, density=0.08, format="csr", random_state=3, dtype=np.float64)
+    y = rng.integers(0, 3, 120)
+    fits = [MLP(hidden=[12, 8], activation=act, elu_alpha=PARAM, seed=0, dtype=np.float64,
+                n_threads=1).fit(Xin, y, epochs=3, batch_size=16, verbose=0)
+            for Xin in (X, X.toarray())]
+    for a, b in zip(fits[0].coefs_ + fits[0].intercepts_, fits[1].coefs_ + fits[1].intercepts_):
+        assert_close(a, b, np.float64, kind="trajectory", what="weights")
+    assert_close(fits[0].predict_proba(X), fits[1].predict_proba(X.toarray()), np.float64,
+                 kind="trajectory", what="predict_proba")
