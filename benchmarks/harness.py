@@ -31,6 +31,10 @@ scikit-learn.  The machine's fp32 (and fp64) peak is measured in the same run
 by an FMA-bound probe in the compiled core (:func:`peak_gflops` over ``fastmlp._core.peak_run``)
 and every speed is also given as a fraction of it.
 
+The ``bf16`` rows time bf16 mixed-precision training (``compute_dtype="bfloat16"``)
+against fastmlp float32 and PyTorch autocast in one interleaved measurement, with the
+``vdpbf16ps`` peak probed in the same run (:func:`peak_bf16_gflops`).
+
 Run ``fastmlp bench`` or ``python -m benchmarks.compare``; ``--help`` lists
 the options.  Exit status: 0, or 1 when a parity check failed, or 3 with
 ``--strict`` when a goal was not met.

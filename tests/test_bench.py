@@ -236,3 +236,24 @@ def test_repeats_stop_at_the_budget(monkeypatch):
     assert calls == [1, 1, 4, 4]
     assert (t.steps, t.repeats) == (4, 2)
     assert t.best == 1 / 8
+
+
+def test_bf16_rows_parity_and_goal():
+    """The bf16 rows' machinery on a small net: fastmlp bf16 passes the float64 step's
+    parity at the 'bfloat16' tolerance (and fails it at float32's: the products are bf16),
+    and the goal compares the bf16 step time with float32's of the same run."""
+    p = bench.make_problem((60, 48, 5), 32, 1, np.float32, n_rows=64)
+    bf16 = lambda q: bench.FastmlpTrainer(q, compute="bfloat16")  # noqa: E731
+    bench.check_step_parity(p, bf16, "fastmlp bf16", "bfloat16")
+    with pytest.raises(bench.ParityError):
+        bench.check_step_parity(p, bf16, "fastmlp bf16")
+    t = lambda s: bench.Timing(best=s, median=s, steps=1, repeats=1)  # noqa: E731
+    row = {"kind": "bf16", "row": "bf16 D/256/1", "dtype": "float32", "threads": 1,
+           "flops": 1e9, "fastmlp": t(0.55), "fastmlp_f32": t(1.0), "peers": {},
+           "goal_ratio": 0.6}
+    run = bench.Run(bench.Settings(), ["float32"], [], None)
+    run.rows = [row]
+    (goal,) = bench.evaluate(run)
+    assert goal["met"] and goal["measured"] == "0.550 x"
+    row["fastmlp"] = t(0.7)
+    assert not bench.evaluate(run)[0]["met"]

@@ -22,8 +22,9 @@
  *   FM_BFN(ukr)(m, n, kp, ap, bp, c, rsc, init): the m x n (<= MR x NR) tile
  *   of C = the chains over kp pairs of one A and one B micro-panel, started
  *   from 0 (init == 0; C not read) or from C with denormals flushed.
- * Optionally FM_BPACK_TR(dst, NR, b, csb, nr8, kq8): the transposing B pack
- * (B = W^T) of 8-multiples of columns and pairs (bf16_pack_simd.h).
+ * Optionally FM_BPACK_TR(dst, ld, b, cs, n8, kq8) and FM_BPACK_RM(dst, ld, b, rs,
+ * n8, kf): vector packing of 8-multiples of columns (bf16_pack_simd.h), the same
+ * bits as the scalar loops, which do the rest.
  * Compiled with the target's ISA flags (the packing vectorises with them).
  */
 #include "core/team.h"
@@ -43,12 +44,27 @@ static void FM_BFN(pack_a)(uint32_t *FM_RESTRICT dst, const float *FM_RESTRICT a
     ptrdiff_t ir, i, q;
     for (ir = 0; ir < mc; ir += FM_BMR, a += FM_BMR * rsa, dst += FM_BMR * kp) {
         const ptrdiff_t mr = FM_MIN(FM_BMR, mc - ir);
+        ptrdiff_t i0 = 0; /* rows [0, i0) packed by the target's vector code */
         if (rsa == 1) { /* A = X^T (dW = X^T.D): pairs are two rows of X, MR columns wide */
+#ifdef FM_BPACK_RM
+            i0 = mr / 8 * 8;
+            FM_BPACK_RM(dst, FM_BMR, a, csa, i0, kf);
+#endif
             for (q = 0; q < kf; q++)
-                for (i = 0; i < mr; i++)
+                for (i = i0; i < mr; i++)
                     dst[q * FM_BMR + i] = fm_bf16_pair(a[i + 2 * q * csa], a[i + (2 * q + 1) * csa]);
         } else { /* row-major A (csa == 1: X, D) or general: pairs along each row */
-            for (i = 0; i < mr; i++)
+#ifdef FM_BPACK_TR
+            if (csa == 1 && FM_BMR % 8 == 0) { /* 8 rows x 8 pairs through a transpose */
+                const ptrdiff_t q8 = kf / 8 * 8;
+                i0 = mr / 8 * 8;
+                FM_BPACK_TR(dst, FM_BMR, a, rsa, i0, q8);
+                for (i = 0; i < i0; i++)
+                    for (q = q8; q < kf; q++)
+                        dst[q * FM_BMR + i] = fm_bf16_pair(a[i * rsa + 2 * q], a[i * rsa + 2 * q + 1]);
+            }
+#endif
+            for (i = i0; i < mr; i++)
                 for (q = 0; q < kf; q++)
                     dst[q * FM_BMR + i] = fm_bf16_pair(a[i * rsa + 2 * q * csa],
                                                        a[i * rsa + (2 * q + 1) * csa]);
@@ -71,8 +87,13 @@ static void FM_BFN(pack_b)(uint32_t *FM_RESTRICT dst, const float *FM_RESTRICT b
         const ptrdiff_t nr = FM_MIN(FM_BNR, nc - s);
         const float *bs = b + s * csb;
         if (csb == 1) { /* row-major B (W, D): pairs are two rows, NR columns wide */
+            ptrdiff_t j0 = 0;
+#ifdef FM_BPACK_RM
+            j0 = nr / 8 * 8;
+            FM_BPACK_RM(dst, FM_BNR, bs, rsb, j0, kf);
+#endif
             for (q = 0; q < kf; q++)
-                for (j = 0; j < nr; j++)
+                for (j = j0; j < nr; j++)
                     dst[q * FM_BNR + j] = fm_bf16_pair(bs[2 * q * rsb + j], bs[(2 * q + 1) * rsb + j]);
         } else { /* B = W^T (D.W^T, rsb == 1) or general: pairs along each column */
             ptrdiff_t j8 = 0;

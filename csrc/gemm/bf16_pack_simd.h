@@ -2,7 +2,8 @@
  * bf16_pack_simd.h -- the transposing B pack of the bf16 GEMM on 256-bit
  * integer vectors (AVX2; included by bf16_avx2.c, bf16_avx512.c and
  * bf16_dp_avx512.c before bf16_blocked_impl.h, which calls it through
- * FM_BPACK_TR for B = W^T, the backward D.W^T).
+ * FM_BPACK_TR for B = W^T, the backward D.W^T, and for row-major A panels of 8
+ * rows, and through FM_BPACK_RM for row-major B and for A = X^T).
  *
  * Each B column j is a row of W, its k-neighbours side by side: 8 columns x 8
  * pairs at a time are read as 8 rows of 16 floats, rounded to bf16 (the same
@@ -79,3 +80,22 @@ static void fm_bf16_pack_tr8(uint32_t *FM_RESTRICT dst, ptrdiff_t ld, const floa
         }
 }
 #define FM_BPACK_TR fm_bf16_pack_tr8
+
+/* dst[q*ld + j] = pair(b[2q*rs + j], b[(2q+1)*rs + j]) for j < n8 (a multiple of
+ * 8), q < kf: pairs of two rows, 8 columns at a time (row-major B: W in x.W, D in
+ * X^T.D; and A = X^T in X^T.D, whose pairs are two rows of X). */
+static void fm_bf16_pack_rm8(uint32_t *FM_RESTRICT dst, ptrdiff_t ld, const float *FM_RESTRICT b,
+                             ptrdiff_t rs, ptrdiff_t n8, ptrdiff_t kf)
+{
+    ptrdiff_t j, q;
+    for (q = 0; q < kf; q++) {
+        const float *r0 = b + 2 * q * rs, *r1 = r0 + rs;
+        uint32_t *d = dst + q * ld;
+        for (j = 0; j < n8; j += 8) {
+            const __m256i e = fm_bf16_hi8(_mm256_loadu_si256((const __m256i *)(r0 + j)));
+            const __m256i o = fm_bf16_hi8(_mm256_loadu_si256((const __m256i *)(r1 + j)));
+            _mm256_storeu_si256((__m256i *)(d + j), _mm256_or_si256(_mm256_srli_epi32(e, 16), o));
+        }
+    }
+}
+#define FM_BPACK_RM fm_bf16_pack_rm8
