@@ -229,7 +229,7 @@ def cpu_time_rows(rounds: int = 8) -> list[str]:
     """One-thread rows timed in the thread's CPU time (``time.thread_time``), best of
     ``rounds``: on a machine shared with other busy processes the wall clock of a
     100-ms forward pass rarely sees a quiet moment, its CPU time does (cache
-    contention with the neighbours still counts).  float32 and int8 as in
+    contention with the neighbours still counts).  float32, bf16 and int8 as in
     :func:`quant_row`, plus the int8 peak probe timed the same way."""
     lines = []
     sums = np.zeros(1)
@@ -242,7 +242,8 @@ def cpu_time_rows(rounds: int = 8) -> list[str]:
         peak = max(peak, ops / (time.thread_time() - t0) / 1e9)
     for net_name, batch in (("D", 4096), ("B", 1)):
         p = H.make_problem(H.NETS[net_name], batch, 1, np.float32, n_rows=batch)
-        q8 = _net(p).quantize("int8")
+        net = _net(p)
+        q8, qb = net.quantize("int8"), net.quantize("bfloat16")
         sizes, acts, slopes = H._net_arrays(p.sizes)
         params = p.flat_params().astype(np.float32)
         work = np.empty(core.workspace_size(sizes, acts, slopes, batch), np.float32)
@@ -264,8 +265,10 @@ def cpu_time_rows(rounds: int = 8) -> list[str]:
         tf = best(lambda: core.forward_net(out, work, params, sizes, acts, slopes, p.x, batch, 1))
         ti = best(lambda: (q8._qnet.forward(qout, qwork, p.x, batch, 1),
                            core.act_forward(qout, core.ACT_SOFTMAX, 0.0)))
+        tb = best(lambda: core.act_forward(qb._logits(p.x), core.ACT_SOFTMAX, 0.0))
         ops = H.forward_flops(p.sizes, batch) / ti / 1e9
-        lines.append(f"{net_name}/{batch}/1 CPU time: float32 {tf * 1e3:.3f} ms, int8 "
+        lines.append(f"{net_name}/{batch}/1 CPU time: float32 {tf * 1e3:.3f} ms, bf16 "
+                     f"{tb * 1e3:.3f} ms = {tb / tf:.3f}x float32, int8 "
                      f"{ti * 1e3:.3f} ms = {ti / tf:.3f}x float32, {ops:.0f} GOP/s"
                      + (f" = {ops / peak:.1%} of the int8 peak ({peak:.0f} GOP/s)" if peak else ""))
     return lines
