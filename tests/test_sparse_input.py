@@ -46,7 +46,7 @@ def _random_csr(rng, n, m, density, dtype, index=np.int32, shuffle_cols=False, d
 @pytest.mark.parametrize("index", [np.int32, np.int64])
 @pytest.mark.parametrize("act", ["identity", "relu", "tanh", "softmax"])
 @pytest.mark.parametrize("selected", [False, True])
-def test_forward_kernel_matches_reference(dtype, n_threads, index, act, selected):
+def test_forward_kernel_matches_reference(target, dtype, n_threads, index, act, selected):
     rng = np.random.default_rng(1)
     n, m, out = 37, 70, 19
     x = _random_csr(rng, n, m, 0.1, dtype, index, shuffle_cols=True, dup=True,
@@ -64,7 +64,7 @@ def test_forward_kernel_matches_reference(dtype, n_threads, index, act, selected
 
 @pytest.mark.parametrize("index", [np.int32, np.int64])
 @pytest.mark.parametrize("acc", [False, True])
-def test_backward_kernel_matches_reference(dtype, n_threads, index, acc):
+def test_backward_kernel_matches_reference(target, dtype, n_threads, index, acc):
     rng = np.random.default_rng(2)
     n, m, out = 41, 90, 33  # 33 outputs: a column split that is not whole lines
     x = _random_csr(rng, n, m, 0.08, dtype, index, shuffle_cols=True, dup=True,
@@ -86,7 +86,7 @@ def test_backward_kernel_matches_reference(dtype, n_threads, index, acc):
         assert not dw[[0, 7, 89]].any()
 
 
-def test_kernels_do_not_depend_on_threads(dtype):
+def test_kernels_do_not_depend_on_threads(target, dtype):
     """Rows split for the forward, dW's columns for the backward: bit for bit."""
     rng = np.random.default_rng(3)
     n, m, out = 300, 400, 128
@@ -162,7 +162,8 @@ def _train_data(sizes, loss, dtype, seed, n=43, density=0.1):
 
 @pytest.mark.parametrize("case", range(len(TRAIN_CASES)))
 @pytest.mark.parametrize("shuffled,weighted", [(False, False), (True, True)])
-def test_train_on_csr_follows_dense_and_reference(dtype, n_threads, case, shuffled, weighted):
+def test_train_on_csr_follows_dense_and_reference(target, dtype, n_threads, case, shuffled,
+                                                  weighted):
     """fm_train on CSR rows = the plain step on the same rows dense = the reference, after
     each of several calls (trajectory tolerance); the dense run may take speed paths."""
     sizes, acts, loss, opt, batch, extra, dropout = TRAIN_CASES[case]
@@ -212,30 +213,57 @@ def test_train_on_csr_follows_dense_and_reference(dtype, n_threads, case, shuffl
                      what="csr vs dense")
 
 
-def test_train_on_csr_takes_no_speed_path(dtype):
-    """The plan (csrc/train/plan.c) keeps every step plain for CSR input, even where the
-    dense rows take DEFER, AHEAD, SPARSE and FUSED (plain SGD at batch 1, a wide layer)."""
+def _wide_net(dtype, n=40, seed=4):
+    """A 1500-256-10 ReLU net on n CSR rows at 1% density (and the rows dense)."""
     sizes = [1500, 256, 10]
-    rng = np.random.default_rng(4)
-    x = _random_csr(rng, 40, sizes[0], 0.01, dtype)
-    xs = sp.csr_matrix((x[0], x[1], x[2]), shape=(40, sizes[0]))
-    y = np.eye(10, dtype=dtype)[rng.integers(0, 10, 40)]
+    rng = np.random.default_rng(seed)
+    x = _random_csr(rng, n, sizes[0], 0.01, dtype, shuffle_cols=True, dup=True,
+                    empty_rows=(3,))
+    xs = sp.csr_matrix((x[0], x[1], x[2]), shape=(n, sizes[0]))
+    y = np.eye(10, dtype=dtype)[rng.integers(0, 10, n)]
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.05).astype(dtype)
-    sizes_a = np.array(sizes, np.int64)
-    acts_a = np.array([ACTIVATIONS["relu"], ACTIVATIONS["softmax"]], np.int32)
-    slopes = np.zeros(2)
-    work = np.empty(core.workspace_size(sizes_a, acts_a, slopes, 1), dtype)
-    ran = {}
-    for name, xin in (("csr", xs), ("dense", ref.csr_rows(*x).astype(dtype))):
-        path_steps = np.zeros((2, len(core.FAST_PATHS)), np.int64)
-        train_steps(params=params.copy(), grad=np.empty_like(params), work=work,
-                    stats=np.zeros(4), net=(sizes_a, acts_a, slopes),
-                    opt={"kind": OPTIMIZERS["sgd"], "lr": 0.01, "step": 0},
-                    cfg={"loss": LOSSES["cce"]}, x=xin, y=y, n_batches=32, batch=1,
-                    path_steps=path_steps)
-        ran[name] = path_steps
-    assert ran["dense"][0].any(), "the dense rows took no speed path: the test shows nothing"
-    assert not ran["csr"].any()
+    net = (np.array(sizes, np.int64), np.array([ACTIVATIONS["relu"], ACTIVATIONS["softmax"]],
+                                               np.int32), np.zeros(2))
+    return xs, ref.csr_rows(*x).astype(dtype), y, params, net, rng
+
+
+def _run(params, net, x, y, opt, batch, n_batches, fast=None, cfg=None, order=None, sw=None,
+         n_threads=1, dropout=None):
+    """Train a copy of params; return (params, path_steps)."""
+    p = params.copy()
+    path_steps = np.zeros((len(net[0]) - 1, len(core.FAST_PATHS)), np.int64)
+    work = np.empty(core.workspace_size(*net, batch), p.dtype)
+    cfg = {"loss": LOSSES["cce"], **(cfg or {})}
+    done, _ = train_steps(params=p, grad=np.empty_like(p), work=work, stats=np.zeros(4), net=net,
+                          opt={**opt, "kind": OPTIMIZERS[opt["kind"]], "step": 0}, cfg=cfg,
+                          x=x, y=y, n_batches=n_batches, batch=batch, path_steps=path_steps,
+                          fast=fast, order=order, sw=sw, s1=np.zeros_like(p),
+                          s2=np.zeros_like(p), n_threads=n_threads, dropout=dropout)
+    assert done == n_batches
+    return p, path_steps
+
+
+@pytest.mark.parametrize("extra", [{}, {"opt": {"momentum": 0.9}}, {"cfg": {"l2": 0.01}},
+                                   {"opt": {"kind": "adam", "lr": 1e-3}}],
+                         ids=["sgd", "momentum", "l2", "adam"])
+@pytest.mark.parametrize("batch", [1, 8])
+def test_train_on_csr_is_the_plain_step(extra, batch):
+    """The plan (csrc/train/plan.c) keeps every step on CSR input the plain one, bit for bit,
+    even where the same rows dense take DEFER, AHEAD, SPARSE or FUSED (plain SGD at batch
+    1-8 on a wide layer); the two follow each other at the trajectory tolerance."""
+    xs, xd, y, params, net, rng = _wide_net(np.float64)
+    order = rng.permutation(40).astype(np.int64)
+    opt = {"kind": "sgd", "lr": 0.05, **extra.get("opt", {})}
+    n_batches = -(-40 // batch)
+    kw = dict(cfg=extra.get("cfg"), order=order)
+    got, ran = _run(params, net, xs, y, opt, batch, n_batches, **kw)
+    plain, _ = _run(params, net, xs, y, opt, batch, n_batches, fast=False, **kw)
+    assert not ran.any()
+    assert np.array_equal(got, plain)
+    dense, ran_dense = _run(params, net, xd, y, opt, batch, n_batches, **kw)
+    if not extra:
+        assert ran_dense[0].any(), "the dense rows took no speed path: the test shows less"
+    assert_close(got, dense, np.float64, kind="trajectory", what="csr vs dense")
 
 
 def test_forward_net_and_loss_grad_on_csr(dtype, n_threads):
@@ -373,6 +401,8 @@ def test_mlp_sparse_input_is_validated():
         net.predict(out_of_range)
     with pytest.raises(ValueError, match="input_noise needs a dense X"):
         MLP(hidden=[4], input_noise=0.1).fit(X, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="compute_dtype='bfloat16' needs a dense X"):
+        MLP(hidden=[4], compute_dtype="bfloat16").fit(X, y, epochs=1, verbose=0)
     before = net._params.copy()
     with pytest.raises(NonFiniteError):
         net.fit(bad, y, epochs=1, verbose=0)

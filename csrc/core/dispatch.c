@@ -24,6 +24,7 @@
 #include "qgemm/qgemm.h"
 #include "probe/peak_i8.h"
 #include "gemm/bf16.h"
+#include "layers/csr.h"
 
 static int fm_always(void) { return 1; }
 
@@ -34,7 +35,9 @@ static int fm_always(void) { return 1; }
      fm_noise_range_##tgt##_f32, fm_noise_range_##tgt##_f64,                                 \
      fm_dropout_range_##tgt##_f32, fm_dropout_range_##tgt##_f64,                             \
      fm_peak_chains_##tgt##_f32, fm_peak_chains_##tgt##_f64,                                 \
-     FM_QROW_##tgt, fm_gemm_bf16_##tgt, bf16_dp}
+     FM_QROW_##tgt, fm_gemm_bf16_##tgt, bf16_dp,                                             \
+     fm_csr_##tgt##_fwd_f32, fm_csr_##tgt##_fwd_f64,                                         \
+     fm_csr_##tgt##_bwd_f32, fm_csr_##tgt##_bwd_f64}
 /* the int8 slots: qgemm, qgemm_vnni, vnni_supported, qrows, peak_i8 (every AVX-512 CPU
  * has AVX2: the avx512 row's product without VNNI is avx2's) */
 #define FM_QROW_avx512 fm_qgemm_avx2_madd, fm_qgemm_avx512vnni, fm_cpu_has_avx512vnni,       \
@@ -53,7 +56,9 @@ static const fm_kernels fm_targets[] = {
      fm_sparse_generic_fwd_f32, fm_sparse_generic_fwd_f64,
      fm_noise_range_ref_f32, fm_noise_range_ref_f64,
      fm_dropout_range_ref_f32, fm_dropout_range_ref_f64,
-     NULL, NULL, fm_qgemm_ref, NULL, NULL, fm_qrows_generic, NULL, fm_gemm_bf16_ref, NULL},
+     NULL, NULL, fm_qgemm_ref, NULL, NULL, fm_qrows_generic, NULL, fm_gemm_bf16_ref, NULL,
+     fm_csr_generic_fwd_f32, fm_csr_generic_fwd_f64,
+     fm_csr_generic_bwd_f32, fm_csr_generic_bwd_f64},
 };
 #define FM_N_TARGETS ((int)(sizeof(fm_targets) / sizeof(fm_targets[0])))
 

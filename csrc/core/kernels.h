@@ -37,6 +37,17 @@ typedef void (*fm_sparse_fwd_fn_f32)(float *, const float *, const float *, floa
                                      ptrdiff_t, ptrdiff_t, int);
 typedef void (*fm_sparse_fwd_fn_f64)(double *, const double *, const double *, double,
                                      ptrdiff_t, ptrdiff_t, ptrdiff_t, int);
+/* fm_csr_linear_forward_f32/f64 and fm_csr_linear_backward_f32/f64 (fastmlp.h, layers/csr.h) */
+typedef void (*fm_csr_fwd_fn_f32)(float *, const fm_csr *, const int64_t *, ptrdiff_t,
+                                  const float *, const float *, int, double, ptrdiff_t,
+                                  ptrdiff_t, int);
+typedef void (*fm_csr_fwd_fn_f64)(double *, const fm_csr *, const int64_t *, ptrdiff_t,
+                                  const double *, const double *, int, double, ptrdiff_t,
+                                  ptrdiff_t, int);
+typedef void (*fm_csr_bwd_fn_f32)(float *, float *, const float *, const fm_csr *,
+                                  const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, int);
+typedef void (*fm_csr_bwd_fn_f64)(double *, double *, const double *, const fm_csr *,
+                                  const int64_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, int);
 /* fm_noise_range_<isa>_f32/f64 and fm_dropout_range_<isa>_f32/f64 (rng/noise.h) */
 typedef void (*fm_noise_range_fn_f32)(float *, double, uint64_t, ptrdiff_t, ptrdiff_t);
 typedef void (*fm_noise_range_fn_f64)(double *, double, uint64_t, ptrdiff_t, ptrdiff_t);
@@ -83,6 +94,10 @@ typedef struct fm_kernels {
     fm_gemm_bf16_fn gemm_bf16;    /* bf16 products, float32 chains (emulated or not) */
     fm_gemm_bf16_fn gemm_bf16_dp; /* the same on vdpbf16ps, or NULL; used only when
                                      fm_cpu_has_avx512_bf16() (gemm/bf16.c) */
+    fm_csr_fwd_fn_f32 csr_fwd_f32;
+    fm_csr_fwd_fn_f64 csr_fwd_f64;
+    fm_csr_bwd_fn_f32 csr_bwd_f32;
+    fm_csr_bwd_fn_f64 csr_bwd_f64;
 } fm_kernels;
 
 /* The active entry (dispatch.c; NULL until fm_init has run). */

@@ -1,44 +1,60 @@
 /*
  * csr.c -- the first layer over CSR input rows (scipy.sparse's layout),
- * float and double (body in csr_impl.h): its forward X.W + b with the
- * activation, its weight gradient X^T.dz, and the finite check of the rows.
- * Portable C, no intrinsics: each stored value is one axpy over a row of W
- * (or of dW), which the compiler vectorises.  fm_train runs these for layer
- * 0 when its input is CSR (train/layers_impl.h); fastmlp.h states the contract.
+ * float and double: the entry points of fastmlp.h ("CSR input"), each one
+ * table lookup to the active target's instance (csr_impl.h, built by
+ * csr_generic.c, csr_avx2.c, csr_avx512.c; core/kernels.h), and the finite
+ * check of the rows.  fm_train runs these for layer 0 when its input is CSR
+ * (train/layers_impl.h).
  */
 #include "core/fm_internal.h"
-#include "core/team.h"
+#include "core/kernels.h"
+#include "layers/csr.h"
 
-/* Entry k of an index array of int32 (i64 = 0) or int64 (i64 = 1): the
- * branch is the same for the whole call, so the predictor always gets it. */
-static inline ptrdiff_t fm_csr_at(const void *a, int i64, ptrdiff_t k)
+void fm_csr_linear_forward_f32(float *out, const fm_csr *x, const int64_t *sel, ptrdiff_t lo,
+                               const float *w, const float *b, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t OUT, int n_threads)
 {
-    return i64 ? (ptrdiff_t)((const int64_t *)a)[k] : (ptrdiff_t)((const int32_t *)a)[k];
+    fm_kernels_active()->csr_fwd_f32(out, x, sel, lo, w, b, act, slope, N, OUT, n_threads);
 }
 
-/* The CSR row of the kernel's row i (fastmlp.h: sel, lo). */
-static inline ptrdiff_t fm_csr_row(const int64_t *sel, ptrdiff_t lo, ptrdiff_t i)
+void fm_csr_linear_forward_f64(double *out, const fm_csr *x, const int64_t *sel, ptrdiff_t lo,
+                               const double *w, const double *b, int act, double slope,
+                               ptrdiff_t N, ptrdiff_t OUT, int n_threads)
 {
-    return sel ? (ptrdiff_t)sel[lo + i] : lo + i;
+    fm_kernels_active()->csr_fwd_f64(out, x, sel, lo, w, b, act, slope, N, OUT, n_threads);
 }
 
-/* Stored values in the N selected rows (the work estimate for threads). */
-static ptrdiff_t fm_csr_rows_nnz(const fm_csr *x, const int64_t *sel, ptrdiff_t lo, ptrdiff_t N)
+void fm_csr_linear_backward_f32(float *dw, float *db, const float *dz, const fm_csr *x,
+                                const int64_t *sel, ptrdiff_t lo, ptrdiff_t N, ptrdiff_t OUT,
+                                int acc, int n_threads)
 {
-    ptrdiff_t i, nnz = 0;
-    for (i = 0; i < N; i++) {
-        const ptrdiff_t r = fm_csr_row(sel, lo, i);
-        nnz += fm_csr_at(x->indptr, x->index64, r + 1) - fm_csr_at(x->indptr, x->index64, r);
-    }
-    return nnz;
+    fm_kernels_active()->csr_bwd_f32(dw, db, dz, x, sel, lo, N, OUT, acc, n_threads);
 }
 
-#include "core/fm_dtype_f32.h"
-#include "layers/act_impl.h"
-#include "layers/csr_impl.h"
-#include "core/fm_dtype_end.h"
+void fm_csr_linear_backward_f64(double *dw, double *db, const double *dz, const fm_csr *x,
+                                const int64_t *sel, ptrdiff_t lo, ptrdiff_t N, ptrdiff_t OUT,
+                                int acc, int n_threads)
+{
+    fm_kernels_active()->csr_bwd_f64(dw, db, dz, x, sel, lo, N, OUT, acc, n_threads);
+}
 
-#include "core/fm_dtype_f64.h"
-#include "layers/act_impl.h"
-#include "layers/csr_impl.h"
-#include "core/fm_dtype_end.h"
+/* The stored values of each selected row, checked as one block (fm_all_finite). */
+#define FM_CSR_ROWS_FINITE(T, all_finite)                                                     \
+    ptrdiff_t i;                                                                              \
+    for (i = 0; i < N; i++) {                                                                 \
+        const ptrdiff_t r = fm_csr_row(sel, lo, i);                                           \
+        const ptrdiff_t k0 = fm_csr_at(x->indptr, x->index64, r);                             \
+        if (!all_finite((const T *)x->data + k0, fm_csr_at(x->indptr, x->index64, r + 1) - k0)) \
+            return 0;                                                                         \
+    }                                                                                         \
+    return 1;
+
+int fm_csr_rows_finite_f32(const fm_csr *x, const int64_t *sel, ptrdiff_t lo, ptrdiff_t N)
+{
+    FM_CSR_ROWS_FINITE(float, fm_all_finite_f32)
+}
+
+int fm_csr_rows_finite_f64(const fm_csr *x, const int64_t *sel, ptrdiff_t lo, ptrdiff_t N)
+{
+    FM_CSR_ROWS_FINITE(double, fm_all_finite_f64)
+}
