@@ -380,24 +380,26 @@ def test_load_refuses_a_bad_norm_state(tmp_path):
 
 
 # ---------------------------------------------------------------------- PyTorch
+@pytest.mark.parametrize("act", ["relu", "gelu"])  # fused into the norm; an ACT layer after it
 @pytest.mark.parametrize("kind", ["batch", "layer"])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_follows_pytorch_step_by_step(kind, optimizer):
-    """Linear -> BatchNorm1d (or LayerNorm) -> ReLU -> Linear, float64, from the same
-    weights on the same batches: every step's weights, the norm's scale and shift, the
+def test_follows_pytorch_step_by_step(kind, optimizer, act):
+    """Linear -> BatchNorm1d (or LayerNorm) -> ReLU (or GELU) -> Linear, float64, from the
+    same weights on the same batches: every step's weights, the norm's scale and shift, the
     running statistics, and the eval-mode predictions agree with torch's."""
     torch = require_peer("torch", "the PyTorch parity of normalisation layers")
     torch.manual_seed(0)
     d, h, k, bs, steps = 5, 8, 3, 10, 10
     norm = torch.nn.BatchNorm1d(h) if kind == "batch" else torch.nn.LayerNorm(h)
-    model = torch.nn.Sequential(torch.nn.Linear(d, h), norm, torch.nn.ReLU(),
+    model = torch.nn.Sequential(torch.nn.Linear(d, h), norm,
+                                torch.nn.ReLU() if act == "relu" else torch.nn.GELU(),
                                 torch.nn.Linear(h, k)).double()
     with torch.no_grad():  # scale and shift away from 1 and 0
         norm.weight.uniform_(0.5, 1.5)
         norm.bias.uniform_(-0.5, 0.5)
     lr = 0.1 if optimizer == "sgd" else 0.01
     opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr)
-    net = MLP([d, h, k], norm=kind, loss="cce", dtype=np.float64)
+    net = MLP([d, h, k], activation=act, norm=kind, loss="cce", dtype=np.float64)
     lin0, lin1 = model[0], model[3]
     net.coefs_ = [lin0.weight.detach().numpy().T, lin1.weight.detach().numpy().T]
     net.intercepts_ = [lin0.bias.detach().numpy(), lin1.bias.detach().numpy()]
@@ -414,7 +416,7 @@ def test_follows_pytorch_step_by_step(kind, optimizer):
         opt.step()
         net.fit(xb, yb, epochs=1, batch_size=bs, optimizer=optimizer, learning_rate=lr,
                 shuffle=False, verbose=0)
-        what = f"{kind}/{optimizer} step {t + 1}"
+        what = f"{kind}/{act}/{optimizer} step {t + 1}"
         assert_close(net.coefs_[0], lin0.weight.detach().numpy().T, np.float64, "trajectory",
                      f"W0, {what}")
         assert_close(net.coefs_[1], lin1.weight.detach().numpy().T, np.float64, "trajectory",
