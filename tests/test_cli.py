@@ -479,4 +479,224 @@ def test_python_dash_m_and_exit_status(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "fastmlp: error: --optimizer: unknown optimizer 'nope'; expected one of "
-        + ", ".join(repr(k) for k in fastmlp._backend.OPTIMIZERS)]
+        + ", ".join(repr(k) for k in fastmlp._backend.OPTIMIZERS) + ", or 'lbfgs'"]
+
+
+# ------------------------------------------------------------------ train: this session's options
+@pytest.mark.parametrize("argv, fragment", [
+    (["--init", "xavier"], "--init: init must be one of"),
+    (["--lr-schedule", "warmup"], "--lr-schedule: lr_schedule must be an LRSchedule or one of"),
+    (["--clip-grad-norm", "0"], "--clip-grad-norm: clip_grad_norm must be a finite float > 0"),
+    (["--clip-grad-value", "-1"], "--clip-grad-value: clip_grad_value must be a finite float > 0"),
+    (["--clip-grad-norm", "1", "--clip-grad-value", "1"],
+     "give --clip-grad-norm or --clip-grad-value, not both"),
+    (["--loss", "huber", "--huber-delta", "0"], "--huber-delta: huber_delta must be"),
+    (["--huber-delta", "2"], "--huber-delta applies to --loss huber"),
+    (["--loss", "quantile", "--quantile", "1.5"], "--quantile: quantile levels must be floats"),
+    (["--loss", "quantile", "--quantile", "median"], "--quantile: expected a level in (0, 1)"),
+    (["--quantile", "0.9"], "--quantile applies to --loss quantile"),
+    (["--compute-dtype", "float16"], "--compute-dtype: compute_dtype must be None"),
+    (["--compute-dtype", "bfloat16", "--dtype", "float64"],
+     "--compute-dtype: compute_dtype='bfloat16' needs dtype=float32"),
+    (["--optimizer", "lbfgs", "--lr", "0.1"], "--optimizer lbfgs takes no --lr"),
+    (["--optimizer", "lbfgs", "--lr-schedule", "cosine"], "--optimizer lbfgs takes no "
+                                                          "--lr-schedule"),
+    (["--optimizer", "lbfgs", "--clip-grad-norm", "1"], "not --optimizer lbfgs"),
+    (["--optimizer", "lbfgs", "--dropout", "0.2"], "--optimizer lbfgs: optimizer='lbfgs' "
+                                                   "minimises a deterministic objective"),
+    (["--optimizer", "lbfgs", "--norm", "batch"], "does not support normalisation layers"),
+    (["--optimizer", "adamax"], "or 'lbfgs'"),
+])
+def test_new_train_options_checked_before_the_data_loads(capsys, monkeypatch, argv, fragment):
+    # the library's own checks (initializers.check_init, schedules.get_schedule,
+    # _validation.check_clip/check_quantile/check_compute_dtype, _lbfgs.check_mlp_fit), run
+    # before any data is read, in one line naming the option as typed
+    monkeypatch.setattr(cli, "_train_data", _no_data)
+    code, out, err = run(capsys, "train", *argv)
+    assert code == 2 and out == "", (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastmlp: error: "), err
+    assert fragment in lines[0], (fragment, lines[0])
+
+
+def _spy_mlp(monkeypatch):
+    """Record the keywords train passes to MLP(...) and MLP.fit(...)."""
+    seen: dict = {}
+    real_init, real_fit = MLP.__init__, MLP.fit
+
+    def init(self, *a, **kw):
+        seen["model"] = kw
+        real_init(self, *a, **kw)
+
+    def fit(self, *a, **kw):
+        seen["fit"] = kw
+        return real_fit(self, *a, **kw)
+
+    monkeypatch.setattr(MLP, "__init__", init)
+    monkeypatch.setattr(MLP, "fit", fit)
+    return seen
+
+
+@pytest.mark.parametrize("argv, model_kw, fit_kw", [
+    (["--init", "orthogonal", "--lr-schedule", "cosine", "--clip-grad-norm", "1.5"],
+     {"init": "orthogonal"}, {"lr_schedule": "cosine", "clip_grad_norm": 1.5}),
+    (["--init", "lecun_normal", "--lr-schedule", "linear", "--clip-grad-value", "0.5",
+      "--activation", "gelu"],
+     {"init": "lecun_normal", "activation": "gelu"},
+     {"lr_schedule": "linear", "clip_grad_value": 0.5}),
+    (["--activation", "silu", "--compute-dtype", "bfloat16"],
+     {"compute_dtype": "bfloat16", "activation": "silu"}, {}),
+    (["--optimizer", "lbfgs", "--activation", "tanh", "--validation-split", "0"],
+     {}, {"optimizer": "lbfgs"}),
+])
+def test_new_train_options_reach_the_library(capsys, monkeypatch, argv, model_kw, fit_kw):
+    seen = _spy_mlp(monkeypatch)
+    code, out, err = run(capsys, "train", "--dataset", "xor", "--hidden", "4", "--epochs", "2",
+                         "-q", *argv)
+    assert code == 0, err
+    for k, v in model_kw.items():
+        assert seen["model"][k] == v, (k, seen["model"])
+    for k, v in fit_kw.items():
+        assert seen["fit"][k] == v, (k, seen["fit"])
+    for k in ("clip_grad_norm", "clip_grad_value", "lr_schedule"):  # library defaults otherwise
+        if k not in fit_kw:
+            assert k not in seen["fit"]
+
+
+@pytest.mark.parametrize("argv, model_kw", [
+    (["--loss", "huber", "--huber-delta", "0.5"], {"loss": "huber", "huber_delta": 0.5}),
+    (["--loss", "quantile", "--quantile", "0.9"], {"loss": "quantile", "quantile": 0.9}),
+    (["--loss", "quantile"], {"loss": "quantile"}),
+])
+def test_robust_regression_losses(capsys, monkeypatch, argv, model_kw):
+    seen = _spy_mlp(monkeypatch)
+    code, out, err = run(capsys, "train", "--dataset", "sine", "--hidden", "8", "--epochs", "2",
+                         "-q", *argv)
+    assert code == 0, err
+    assert "test mse" in out
+    for k, v in model_kw.items():
+        assert seen["model"][k] == v, (k, seen["model"])
+    if "quantile" not in model_kw:
+        assert "quantile" not in seen["model"]
+
+
+def test_quantile_levels_per_output(capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 3))
+    np.savez(tmp_path / "q.npz", X=X, y=X[:, 0])
+    code, out, err = run(capsys, "train", "--data", str(tmp_path / "q.npz"), "--task",
+                         "regression", "--loss", "quantile", "--quantile", "0.1,0.9",
+                         "--hidden", "4", "--epochs", "1", "-q")
+    # the network has one output: two levels are the library's error, in one line
+    assert code == 2 and "--quantile" in err and "1 outputs" in err, err
+
+
+# ------------------------------------------------------------------ export
+@pytest.fixture
+def tiny_model(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    net = MLP([4, 6, 2], seed=0, n_threads=1).fit(X, y, epochs=2, verbose=0)
+    path = tmp_path / "tiny.npz"
+    from fastmlp import io as fio
+
+    fio.save(net, str(path))
+    return path, net, X
+
+
+def test_export_c(capsys, tiny_model, tmp_path):
+    path, net, X = tiny_model
+    out_c = tmp_path / "tiny.c"
+    code, out, err = run(capsys, "export", str(path), "--c", str(out_c), "--name", "tiny")
+    assert code == 0, err
+    text = out_c.read_text()
+    assert "tiny_predict" in text and (tmp_path / "tiny.h").exists()
+    assert str(out_c) in out
+
+
+def test_export_c_quantized_and_saved_quantized(capsys, tiny_model, tmp_path):
+    path, net, X = tiny_model
+    code, out, err = run(capsys, "export", str(path), "--quantize", "int8", "--c",
+                         str(tmp_path / "q.c"))
+    assert code == 0, err
+    assert "int8" in out and (tmp_path / "q.c").exists()
+    qpath = tmp_path / "q.npz"
+    net.quantize("bfloat16").save(str(qpath))
+    code, out, err = run(capsys, "export", str(qpath), "--c", str(tmp_path / "b.c"))
+    assert code == 0, err
+    assert "bfloat16" in out and (tmp_path / "b.c").exists()
+
+
+def test_export_onnx_runs_in_onnxruntime(capsys, tiny_model, tmp_path):
+    from fastmlp.testing import require_peer
+
+    require_peer("onnx", "the ONNX export")
+    ort = require_peer("onnxruntime", "running the exported graph")
+    path, net, X = tiny_model
+    out_onnx = tmp_path / "tiny.onnx"
+    code, out, err = run(capsys, "export", str(path), "--onnx", str(out_onnx))
+    assert code == 0, err
+    sess = ort.InferenceSession(str(out_onnx), providers=["CPUExecutionProvider"])
+    got = sess.run(["probabilities"], {"X": X.astype(np.float32)})[0]
+    assert_close(got, net.predict_proba(X), "float32")
+
+
+def test_export_onnx_without_onnx(capsys, tiny_model, tmp_path, monkeypatch):
+    from fastmlp import export
+
+    def missing():
+        raise ImportError("no onnx")
+
+    monkeypatch.setattr(export, "_onnx", missing)
+    path, _, _ = tiny_model
+    assert_user_error(capsys, ["export", str(path), "--onnx", str(tmp_path / "m.onnx")],
+                      'pip install "fastmlp[onnx]"')
+    assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ([], "give exactly one of --onnx OUT.onnx or --c OUT.c"),
+    (["--onnx", "a.onnx", "--c", "a.c"], "give exactly one of"),
+    (["--c", "a.c", "--name", "1abc"], "--name must be a C identifier"),
+    (["--c", "a.c", "--name", "int"], "--name must be a C identifier"),
+    (["--onnx", "a.onnx", "--name", "m"], "--name applies to --c"),
+    (["--c", "a.txt"], "must end in .c"),
+    (["--c", "a.c", "--quantize", "int4"], "--quantize must be one of int8, bfloat16"),
+    (["--c", "nodir/a.c"], "does not exist"),
+])
+def test_export_mistakes(capsys, tiny_model, monkeypatch, extra, fragment):
+    path, _, _ = tiny_model
+    monkeypatch.chdir(path.parent)
+    assert_user_error(capsys, ["export", str(path), *extra], fragment)
+
+
+def test_export_unreadable_model(capsys, tmp_path):
+    assert_user_error(capsys, ["export", str(tmp_path / "none.npz"), "--c",
+                               str(tmp_path / "a.c")], "model file not found")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    assert_user_error(capsys, ["export", str(bad), "--c", str(tmp_path / "a.c")],
+                      "cannot load a model from")
+    assert not (tmp_path / "a.c").exists()
+
+
+def test_export_quantize_twice(capsys, tiny_model, tmp_path):
+    path, net, _ = tiny_model
+    qpath = tmp_path / "q.npz"
+    net.quantize("int8").save(str(qpath))
+    assert_user_error(capsys, ["export", str(qpath), "--quantize", "int8", "--c",
+                               str(tmp_path / "a.c")], "already quantised")
+
+
+def test_help_lists_the_new_command_and_options(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "export" in out
+    code, out, _ = run(capsys, "train", "--help")
+    for flag in ("--init", "--lr-schedule", "--clip-grad-norm", "--clip-grad-value",
+                 "--huber-delta", "--quantile", "--compute-dtype", "lbfgs", "gelu", "silu"):
+        assert flag in out, flag
+    code, out, _ = run(capsys, "export", "--help")
+    assert code == 0 and "examples:" in out
+    for flag in ("--onnx", "--c", "--name", "--quantize"):
+        assert flag in out, flag

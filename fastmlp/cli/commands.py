@@ -1,6 +1,6 @@
 """The ``fastmlp`` command line (also ``python -m fastmlp``).
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``demo``, ``bench``, ``info``.
+Subcommands: ``train``, ``evaluate``, ``predict``, ``export``, ``demo``, ``bench``, ``info``.
 A mistake in the command line or its inputs (a missing file, an unknown
 column, a bad layer spec, an unknown optimizer...) prints one line on stderr,
 ``fastmlp: error: ...``, and exits with status 2; no traceback.
@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   fastmlp train --data iris.csv --label-column species --hidden 16 --output iris.npz
   fastmlp evaluate iris.npz --data iris.csv --label-column species
   fastmlp predict iris.npz --data new.csv --output predictions.csv
+  fastmlp export iris.npz --onnx iris.onnx    the model as ONNX (or --c iris.c: plain C99)
   fastmlp demo list                      the seed demos (perceptron, sine, spiral, mnist...)
   fastmlp demo mnist --out figures/      784-16-16-10 on MNIST, with figures and peer timings
   fastmlp bench                          the side-by-side speed table
@@ -676,8 +677,16 @@ def _train_options(args: argparse.Namespace) -> dict:
                                      check_positive_int)
     from fastmlp.optim import get_optimizer
 
-    with _reported(ValueError, prefix="--optimizer: "):
-        opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
+    from fastmlp.optim import as_lbfgs
+
+    if as_lbfgs(args.optimizer) is not None:
+        opt = "lbfgs"
+    else:
+        with _reported(ValueError, prefix="--optimizer: "):
+            try:
+                opt = B.canonical(args.optimizer, B.OPTIMIZERS, {}, "optimizer")
+            except ValueError as exc:  # the full-batch optimizer is not in the kernel table
+                raise ValueError(f"{exc}, or 'lbfgs'") from None
     lr, momentum = args.lr, args.momentum  # None: MLP.fit's defaults, the same as in Python
     with _reported(ValueError):  # the checks MLP.fit makes (fastmlp._fit.run_fit), named as typed
         if args.epochs is not None:
@@ -690,15 +699,17 @@ def _train_options(args: argparse.Namespace) -> dict:
             check_nonneg_float(lr, "--lr", positive=True)
         if momentum is not None:
             check_nonneg_float(momentum, "--momentum")
-    _check("--momentum" if args.momentum is not None else "--lr", get_optimizer, opt, lr,
-           momentum or None)  # the optimizer's own ranges and combinations
+    if opt != "lbfgs":
+        _check("--momentum" if args.momentum is not None else "--lr", get_optimizer, opt, lr,
+               momentum or None)  # the optimizer's own ranges and combinations
     _check_fraction("--validation-split", args.validation_split)
     _check_fraction("--test-split", args.test_split)
     _check_common(args)
     spec = _layer_spec(args)
     n_hidden = len(spec[0]) - 2 if spec[0] is not None else len(spec[1])
-    _check("--dropout", check_dropout, args.dropout, n_hidden)
-    _check("--norm", check_norm, args.norm, n_hidden)
+    dropout = _check("--dropout", check_dropout, args.dropout, n_hidden)
+    norms = _check("--norm", check_norm, args.norm, n_hidden)
+    extra = _new_train_options(args, opt, dropout, norms)
     _check_output_path("--output", args.output)
     _check_output_path("--plot", args.plot)
     if args.plot:  # before training, not after it
@@ -706,7 +717,81 @@ def _train_options(args: argparse.Namespace) -> dict:
 
         with _reported(ImportError, prefix="--plot: "):
             plotting._matplotlib()
-    return {"optimizer": opt, "lr": lr, "momentum": momentum, "spec": spec}
+    return {"optimizer": opt, "lr": lr, "momentum": momentum, "spec": spec, **extra}
+
+
+def _quantile_levels(text: str) -> Any:
+    """--quantile: one level, or one per output joined by commas."""
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        levels = [float(part) for part in parts]
+    except ValueError:
+        raise UserError(f"--quantile: expected a level in (0, 1), or one per output joined by "
+                        f"commas (e.g. 0.1,0.5,0.9); got {text!r}") from None
+    return levels[0] if len(levels) == 1 else levels
+
+
+def _new_train_options(args: argparse.Namespace, opt: str, dropout: list, norms: list) -> dict:
+    """--init, --lr-schedule, --clip-grad-norm/-value, --huber-delta, --quantile and
+    --compute-dtype, checked by the library's own validation (before any data is read);
+    return MLP's and fit's keywords for them (only those given: the library's defaults
+    otherwise)."""
+    from types import SimpleNamespace
+
+    from fastmlp._validation import (check_clip, check_compute_dtype, check_nonneg_float,
+                                     check_quantile)
+    from fastmlp.initializers import check_init
+    from fastmlp.schedules import get_schedule
+
+    model_kw: dict = {}
+    fit_kw: dict = {}
+    if args.init is not None:
+        model_kw["init"] = _check("--init", check_init, args.init)
+    if args.compute_dtype is not None:
+        model_kw["compute_dtype"] = _check("--compute-dtype", check_compute_dtype,
+                                           args.compute_dtype, np.dtype(args.dtype))
+    loss = (args.loss or "").lower()
+    if args.huber_delta is not None:
+        if loss != "huber":
+            raise UserError("--huber-delta applies to --loss huber")
+        model_kw["huber_delta"] = _check("--huber-delta", check_nonneg_float, args.huber_delta,
+                                         "huber_delta", True)
+    if args.quantile is not None:
+        if loss != "quantile":
+            raise UserError("--quantile applies to --loss quantile")
+        model_kw["quantile"] = _check("--quantile", check_quantile,
+                                      _quantile_levels(args.quantile))
+    if args.lr_schedule is not None:
+        _check("--lr-schedule", get_schedule, args.lr_schedule)
+        fit_kw["lr_schedule"] = args.lr_schedule
+    if args.clip_grad_norm is not None:
+        _check("--clip-grad-norm", check_clip, args.clip_grad_norm, None)
+    if args.clip_grad_value is not None:
+        _check("--clip-grad-value", check_clip, None, args.clip_grad_value)
+    if args.clip_grad_norm is not None and args.clip_grad_value is not None:
+        raise UserError("give --clip-grad-norm or --clip-grad-value, not both")
+    if args.clip_grad_norm is not None:
+        fit_kw["clip_grad_norm"] = args.clip_grad_norm
+    if args.clip_grad_value is not None:
+        fit_kw["clip_grad_value"] = args.clip_grad_value
+    if opt == "lbfgs":  # what fit(optimizer='lbfgs') refuses, said in the options' names
+        from fastmlp import _lbfgs
+
+        if args.clip_grad_norm is not None or args.clip_grad_value is not None:
+            raise UserError("--clip-grad-norm and --clip-grad-value apply to the stochastic "
+                            "optimizers, not --optimizer lbfgs")
+        for flag, given in (("--lr", args.lr), ("--momentum", args.momentum),
+                            ("--lr-schedule", args.lr_schedule)):
+            if given is not None:
+                raise UserError(f"--optimizer lbfgs takes no {flag} (L-BFGS chooses its steps "
+                                "by a line search); leave it out")
+        shape = SimpleNamespace(norms=norms, dropout=dropout, input_noise=0.0)
+        with _reported(ValueError, prefix="--optimizer lbfgs: "):
+            _lbfgs.check_mlp_fit(shape, learning_rate=None, momentum=None, nesterov=None,
+                                 lr_schedule=None, l1=0.0)
+        with _reported(ImportError, prefix="--optimizer lbfgs: "):
+            _lbfgs.require_scipy()
+    return {"model_kw": model_kw, "fit_kw": fit_kw}
 
 
 def _available_memory() -> Optional[int]:
@@ -800,10 +885,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     layers = _layers(args, opts["spec"], Xtr.shape[1], n_out, source)
     loss = args.loss if args.loss != "auto" else ("mse" if task == "regression" else "auto")
     _check_network_size(args, layers, len(Xtr))
+    if "quantile" in opts["model_kw"]:  # one level per output, now the outputs are known
+        from fastmlp._validation import check_quantile
+
+        _check("--quantile", check_quantile, opts["model_kw"]["quantile"], layers[-1])
     with _reported(ValueError):
         net = MLP(layers, activation=args.activation, output_activation=args.output_activation,
                   loss=loss, seed=args.seed, n_threads=args.threads, dtype=args.dtype,
-                  dropout=args.dropout, leaky_slope=args.leaky_slope, norm=args.norm)
+                  dropout=args.dropout, leaky_slope=args.leaky_slope, norm=args.norm,
+                  **opts["model_kw"])
     t_scale = time.perf_counter()
     shift, scale = _scaling(Xtr, how if args.scale == "auto" else args.scale, fixed)
     # in the network's dtype, in place: uint8 pixels minus a float64 row broadcast take
@@ -826,7 +916,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             net.fit(Xfit, ytr, epochs=epochs, batch_size=args.batch_size,
                     learning_rate=lr, optimizer=opt, momentum=momentum,
                     l2=args.l2, validation_split=args.validation_split,
-                    verbose=0 if args.quiet else 1)
+                    verbose=0 if args.quiet else 1, **opts["fit_kw"])
         except KeyboardInterrupt:
             interrupted = True
     if interrupted or getattr(net, "interrupted_", False):
@@ -855,6 +945,55 @@ def cmd_train(args: argparse.Namespace) -> int:
             plotting.plot_history(net, path, title=f"{'-'.join(map(str, net.layers))} on "
                                                    f"{source}")
         print(f"curves written to {path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a saved model (fastmlp.MLP or QuantizedMLP file) as ONNX or C, optionally
+    quantised first."""
+    from fastmlp import export
+    from fastmlp.quantize import _PRECISION_ALIASES, PRECISIONS, QuantizedMLP
+
+    if (args.onnx is None) == (args.c is None):
+        raise UserError("give exactly one of --onnx OUT.onnx or --c OUT.c")
+    if args.name is not None and args.c is None:
+        raise UserError("--name applies to --c (the prefix of the C symbols)")
+    flag, out = ("--onnx", args.onnx) if args.onnx is not None else ("--c", args.c)
+    _check_output_path(flag, out)
+    if os.path.isdir(out):
+        raise UserError(f"{flag}: {out} is a directory; give a file name")
+    if args.c is not None:
+        name = "model" if args.name is None else args.name
+        if not out.endswith(".c"):
+            raise UserError(f"--c: the C source file must end in .c; got {out!r}")
+        if not export._C_IDENT.match(name) or name in export._C_KEYWORDS:  # export_c's rule
+            raise UserError(f"--name must be a C identifier (letters, digits, '_', not a C "
+                            f"keyword); got {name!r}")
+    if args.quantize is not None and _PRECISION_ALIASES.get(args.quantize,
+                                                            args.quantize) not in PRECISIONS:
+        raise UserError(f"--quantize must be one of {', '.join(PRECISIONS)}; got "
+                        f"{args.quantize!r}")
+    if args.onnx is not None:
+        try:
+            export._onnx()
+        except ImportError:
+            raise UserError('--onnx needs the optional onnx package: pip install '
+                            '"fastmlp[onnx]"') from None
+    net = _load_model(args.model)
+    if args.quantize is not None:
+        if isinstance(net, QuantizedMLP):
+            raise UserError(f"{args.model} holds an already quantised model "
+                            f"({net.precision}); leave out --quantize")
+        with _reported(ValueError, prefix="--quantize: "):
+            net = net.quantize(args.quantize)
+    with _reported(ValueError, TypeError, OSError, prefix=f"cannot export {args.model}: "):
+        if args.onnx is not None:
+            export.to_onnx(net, out)
+            written = [out]
+        else:
+            written = list(export.export_c(net, out, name))
+    kind = f"{net.precision} " if isinstance(net, QuantizedMLP) else ""
+    print(f"fastmlp: {kind}model {args.model} written to {' and '.join(written)}")
     return 0
 
 
@@ -1099,15 +1238,34 @@ def build_parser() -> argparse.ArgumentParser:
                         "gelu, gelu_tanh, silu, elu, selu, softplus")
     t.add_argument("--output-activation", default=None,
                    help="e.g. sigmoid (default: from the loss)")
-    t.add_argument("--loss", default="auto", help="auto, cce, bce, mse, mae or quadratic")
+    t.add_argument("--loss", default="auto",
+                   help="auto, cce, bce, mse, mae, quadratic, huber or quantile")
+    t.add_argument("--huber-delta", type=float, default=None, metavar="DELTA",
+                   help="--loss huber: where the loss turns from quadratic to linear "
+                        "(default 1.0)")
+    t.add_argument("--quantile", default=None, metavar="Q",
+                   help="--loss quantile: the level in (0, 1), or one per output joined by "
+                        "commas (default 0.5)")
+    t.add_argument("--init", default=None,
+                   help="weight initialisation (default: the library's, as MLP(init=...)): "
+                        "sklearn, auto, he_uniform, glorot_uniform, normal, lecun_normal or "
+                        "orthogonal")
     t.add_argument("--leaky-slope", type=float, default=None,
                    help="negative-side slope of leaky_relu (default 0.01)")
     t.add_argument("--optimizer", default="adam",
-                   help="adam (default), adamw, sgd, rmsprop or adagrad")
+                   help="adam (default), adamw, sgd, rmsprop, adagrad, or lbfgs (full batch; "
+                        "--epochs is then its iteration limit)")
     t.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                    help="learning rate (default: the optimizer's, 1e-3 for adam, 0.01 for sgd)")
     t.add_argument("--momentum", type=float, default=None,
                    help="momentum of sgd or rmsprop (default 0)")
+    t.add_argument("--lr-schedule", default=None, metavar="NAME",
+                   help="learning-rate schedule with its defaults: constant, step, "
+                        "exponential, invscaling, plateau, one_cycle, cosine or linear")
+    t.add_argument("--clip-grad-norm", type=float, default=None, metavar="MAX",
+                   help="clip the gradient's global L2 norm to MAX")
+    t.add_argument("--clip-grad-value", type=float, default=None, metavar="MAX",
+                   help="clip each gradient entry to [-MAX, MAX]")
     t.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout rate after hidden layers")
     t.add_argument("--norm", default=None, choices=("batch", "layer"),
@@ -1118,6 +1276,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=None, help="kernel threads (default: all CPUs)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    t.add_argument("--compute-dtype", default=None, metavar="DTYPE",
+                   help="bfloat16: products in bf16 with float32 master weights "
+                        "(default: --dtype)")
     t.add_argument("--validation-split", type=float, default=0.1,
                    help="fraction of the training data held out per epoch (default 0.1)")
     t.add_argument("--test-split", type=float, default=0.2,
@@ -1174,6 +1335,29 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--quiet", "-q", action="store_true")
     _add_data_options(d)
     d.set_defaults(func=cmd_demo)
+
+    x = sub.add_parser("export", help="write a saved model as ONNX or as C source",
+                       description="Write a saved model (fastmlp train --output, or a "
+                                   "QuantizedMLP's save) as an ONNX graph or as one "
+                                   "dependency-free C99 file with its header; --quantize "
+                                   "first rounds a float model to int8 or bfloat16.",
+                       epilog=_examples("fastmlp export model.npz --onnx model.onnx",
+                                        "fastmlp export model.npz --quantize int8 --onnx "
+                                        "model-int8.onnx",
+                                        "fastmlp export model.npz --c digits.c --name digits   "
+                                        "(also writes digits.h)"),
+                       formatter_class=fmt)
+    x.add_argument("model", help="a model saved by fastmlp train --output (or a QuantizedMLP)")
+    x.add_argument("--onnx", default=None, metavar="OUT.onnx",
+                   help="write an ONNX graph (needs the onnx package: pip install "
+                        "\"fastmlp[onnx]\")")
+    x.add_argument("--c", default=None, metavar="OUT.c",
+                   help="write C99 source; the header goes beside it as OUT.h")
+    x.add_argument("--name", default=None,
+                   help="with --c: the prefix of the C symbols, a C identifier (default model)")
+    x.add_argument("--quantize", default=None, metavar="PRECISION",
+                   help="int8 or bfloat16: quantise the model before writing it")
+    x.set_defaults(func=cmd_export)
 
     sub.add_parser("bench", help="the side-by-side speed table (fastmlp bench --help)",
                    add_help=False)
