@@ -580,6 +580,16 @@ def test_robust_regression_losses(capsys, monkeypatch, argv, model_kw):
         assert "quantile" not in seen["model"]
 
 
+def test_lbfgs_reports_the_iterations_it_ran(capsys):
+    # --epochs is L-BFGS's iteration limit; it may converge sooner, and says how many it ran
+    code, out, err = run(capsys, "train", "--dataset", "xor", "--hidden", "4", "--optimizer",
+                         "lbfgs", "--epochs", "500", "-q")
+    assert code == 0, err
+    assert "lbfgs, at most 500 iterations" in out
+    ran = int(out.split(" iterations; training took")[0].rsplit(" ", 1)[1])
+    assert 1 <= ran <= 500
+
+
 def test_quantile_levels_per_output(capsys, tmp_path):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((80, 3))

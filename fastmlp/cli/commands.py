@@ -904,9 +904,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     t_scale = time.perf_counter() - t_scale
     n_fit = len(Xtr) - int(round(len(Xtr) * args.validation_split))
     epochs = args.epochs if args.epochs is not None else default_epochs(n_fit, args.batch_size)
+    # L-BFGS takes --epochs as its iteration limit and may stop sooner (converged)
+    planned = f"at most {epochs} iterations" if opt == "lbfgs" else f"{epochs} epochs"
     print(f"fastmlp: {source}: {len(Xtr)} training / {len(Xte)} test samples; network "
-          f"{'-'.join(map(str, net.layers))} ({net.n_params:,} parameters); {opt}, {epochs} "
-          f"epochs (data loaded in {t_load:.2f} s, scaled in {t_scale:.2f} s)", flush=True)
+          f"{'-'.join(map(str, net.layers))} ({net.n_params:,} parameters); {opt}, {planned} "
+          f"(data loaded in {t_load:.2f} s, scaled in {t_scale:.2f} s)", flush=True)
     t0 = time.perf_counter()
     interrupted = False
     with _reported(ValueError, FloatingPointError), warnings.catch_warnings():
@@ -922,18 +924,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if interrupted or getattr(net, "interrupted_", False):
         return _report_interrupt(args, net, shift, scale, epochs)
     dt = time.perf_counter() - t0
+    done = (f"{len(net.history_.get('loss', []))} iterations" if opt == "lbfgs"
+            else f"{epochs} epochs")
     _fold_scaling(net, shift, scale)
     if len(Xte):
         with _reported(ValueError):
             m = net.evaluate(Xte, yte)
         if "accuracy" in m:
             print(f"test accuracy {m['accuracy']:.2%} (error rate {m['error_rate']:.2%}) after "
-                  f"{epochs} epochs; training took {dt:.2f} s", flush=True)
+                  f"{done}; training took {dt:.2f} s", flush=True)
         else:
-            print(f"test {_metrics_line(m)} after {epochs} epochs; training took {dt:.2f} s",
+            print(f"test {_metrics_line(m)} after {done}; training took {dt:.2f} s",
                   flush=True)
     else:
-        print(f"trained {epochs} epochs in {dt:.2f} s (no test split)", flush=True)
+        print(f"trained {done} in {dt:.2f} s (no test split)", flush=True)
     if args.output:  # saved first: a failed figure must not cost the model
         written = _save_model(net, _output_file(args.output, f"{source}.npz"))
         print(f"model saved to {written} (it takes raw, unscaled inputs)")
