@@ -710,3 +710,36 @@ def test_help_lists_the_new_command_and_options(capsys):
     assert code == 0 and "examples:" in out
     for flag in ("--onnx", "--c", "--name", "--quantize"):
         assert flag in out, flag
+
+
+def test_evaluate_and_predict_a_quantized_model_file(capsys, saved, tmp_path):
+    # a QuantizedMLP saved by q.save: fastmlp.load reads it; it has no loss, so evaluate
+    # reports its accuracy alone (it used to end in an AttributeError traceback)
+    model, path, X, y = saved
+    net = cli._load_model(str(model))
+    qpath = tmp_path / "q.npz"
+    q = net.quantize("int8")
+    q.save(str(qpath))
+    code, out, err = run(capsys, "evaluate", str(qpath), "--data", str(path), "--label-column",
+                         "label")
+    assert code == 0, err
+    assert "(int8)" in out and f"accuracy {q.score(X, y):.2%}" in out
+    code, out, err = run(capsys, "predict", str(qpath), "--data", str(path), "--label-column",
+                         "label")
+    assert code == 0, err
+    assert out.split() == [str(v) for v in q.predict(X)]
+
+
+def test_evaluate_a_quantized_regressor(capsys, tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((80, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    net = MLP([3, 8, 1], loss="mse", seed=0, n_threads=1).fit(X, y, epochs=3, verbose=0)
+    qpath = tmp_path / "r.npz"
+    q = net.quantize("bfloat16")
+    q.save(str(qpath))
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    code, out, err = run(capsys, "evaluate", str(qpath), "--data", str(tmp_path / "d.npz"))
+    assert code == 0, err
+    mse = np.mean((q.predict(X).reshape(-1) - y) ** 2)
+    assert "(bfloat16)" in out and f"mse {mse:.6g}" in out

@@ -1019,10 +1019,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     net = _load_model(args.model)
     X, y, source = _eval_data(args)
     _check_width(net, X, source)
+    if not hasattr(net, "evaluate"):  # a QuantizedMLP file: inference only, no loss
+        print(f"{args.model} ({net.precision}) on {source}, {len(X)} samples: "
+              f"{_quantized_metrics_line(net, X, y)}")
+        return 0
     with _reported(ValueError):
         m = net.evaluate(X, y)
     print(f"{args.model} on {source}, {len(X)} samples: {_metrics_line(m)}")
     return 0
+
+
+def _quantized_metrics_line(net: Any, X: np.ndarray, y: np.ndarray) -> str:
+    """Accuracy (classifiers) or mse/mae of a QuantizedMLP, which has no loss to report."""
+    with _reported(ValueError, TypeError):
+        if net._is_classifier():
+            acc = net.score(X, y)
+            return f"accuracy {acc:.2%} (error rate {1 - acc:.2%})"
+        P = np.asarray(net.predict(X), dtype=np.float64).reshape(len(X), -1)
+        Y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+    return f"mse {np.mean((P - Y) ** 2):.6g}, mae {np.mean(np.abs(P - Y)):.6g}"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
