@@ -60,26 +60,24 @@ from fastmlp._backend import TrainStats, train_steps
 from fastmlp.testing import assert_close
 
 
-def peak_gflops(n_threads: int = 1, dtype: str = "float32", isa: str = "",
-                seconds: float = 0.05, repeats: int = 5) -> float:
-    """Measure the machine's peak: GFLOP/s of the core's FMA probe on ``n_threads`` threads.
+def probe_rate(run: Callable[[np.ndarray, int, int], float], n_threads: int = 1,
+               seconds: float = 0.05, repeats: int = 5) -> float:
+    """Best rate (G per second) of a peak probe ``run(sums, reps, n_threads) -> operations``.
 
-    The probe (``fastmlp._core.peak_run``) is sized to run about ``seconds`` per
-    repeat; the best of ``repeats`` runs is returned (other processes only ever
-    slow it down).
+    The probe is sized on one thread (every thread does the same work) from the fastest of
+    a few tries, so a descheduled try cannot leave it tiny, to run about ``seconds`` per
+    repeat; the best of ``repeats`` runs on ``n_threads`` is returned (other processes only
+    ever slow it down).
     """
     if not (seconds > 0 and repeats >= 1):
-        raise ValueError("peak_gflops: seconds > 0 and repeats >= 1 expected")
+        raise ValueError("probe_rate: seconds > 0 and repeats >= 1 expected")
     sums = np.zeros(max(n_threads, 1))
     reps = 1000
-    # mul < 1 keeps the chains bounded (no overflow, no subnormals).  Size the
-    # run on one thread (every thread does the same work), from the fastest of
-    # a few tries, so a descheduled try cannot leave the probe tiny.
     while True:
         t = 1e300
         for _ in range(3):
             t0 = time.perf_counter()
-            core.peak_run(sums, dtype, isa, 0.999, 1e-3, reps, 1)
+            run(sums, reps, 1)
             t = min(t, time.perf_counter() - t0)
         if t >= 2e-3 or reps > (1 << 40):
             break
@@ -88,35 +86,30 @@ def peak_gflops(n_threads: int = 1, dtype: str = "float32", isa: str = "",
     best = 0.0
     for _ in range(repeats):
         t0 = time.perf_counter()
-        flops = core.peak_run(sums, dtype, isa, 0.999, 1e-3, reps, n_threads)
-        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
+        ops = run(sums, reps, n_threads)
+        best = max(best, ops / (time.perf_counter() - t0) / 1e9)
     return best
+
+
+def peak_gflops(n_threads: int = 1, dtype: str = "float32", isa: str = "",
+                seconds: float = 0.05, repeats: int = 5) -> float:
+    """Measure the machine's peak: GFLOP/s of the core's FMA probe (``fastmlp._core.peak_run``)
+    on ``n_threads`` threads, sized and repeated by :func:`probe_rate`.  Its multiplier
+    < 1 keeps the chains bounded (no overflow, no subnormals)."""
+    if not (seconds > 0 and repeats >= 1):
+        raise ValueError("peak_gflops: seconds > 0 and repeats >= 1 expected")
+    return probe_rate(lambda sums, reps, nt: core.peak_run(sums, dtype, isa, 0.999, 1e-3, reps, nt),
+                      n_threads, seconds, repeats)
+
 
 def peak_bf16_gflops(n_threads: int = 1, seconds: float = 0.05,
                      repeats: int = 5) -> Optional[float]:
     """The bf16 peak: GFLOP/s of the core's vdpbf16ps probe (``fastmlp._core.peak_bf16_run``,
     4 FLOPs per lane and instruction) on ``n_threads`` threads, sized and repeated as
     :func:`peak_gflops`; None on a CPU without AVX512_BF16."""
-    sums = np.zeros(max(n_threads, 1))
-    reps = 1000
-    if core.peak_bf16_run(sums, reps, 1) < 0:
+    if core.peak_bf16_run(np.zeros(1), 1000, 1) < 0:
         return None
-    while True:
-        t = 1e300
-        for _ in range(3):
-            t0 = time.perf_counter()
-            core.peak_bf16_run(sums, reps, 1)
-            t = min(t, time.perf_counter() - t0)
-        if t >= 2e-3 or reps > (1 << 40):
-            break
-        reps *= 4
-    reps = max(1, int(reps * seconds / t))
-    best = 0.0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        flops = core.peak_bf16_run(sums, reps, n_threads)
-        best = max(best, flops / (time.perf_counter() - t0) / 1e9)
-    return best
+    return probe_rate(core.peak_bf16_run, n_threads, seconds, repeats)
 
 
 __all__ = ["NETS", "STEP_ROWS", "main", "step_flops", "forward_flops", "init_weights",

@@ -42,25 +42,11 @@ PARITY_ATOL = 0.05  # probabilities of a low-precision forward vs float64
 
 def peak_i8_gops(n_threads: int = 1, seconds: float = 0.05, repeats: int = 5) -> Optional[float]:
     """The machine's int8 peak: GOP/s of the vpdpbusd probe on ``n_threads`` threads
-    (best of ``repeats``), or None without AVX512_VNNI."""
-    sums = np.zeros(max(n_threads, 1))
-    reps = 1000
-    if core.peak_i8_run(sums, reps, 1) < 0:
+    (best of ``repeats``, sized by :func:`benchmarks.harness.probe_rate`), or None
+    without AVX512_VNNI."""
+    if core.peak_i8_run(np.zeros(1), 1000, 1) < 0:
         return None
-    while True:
-        t0 = time.perf_counter()
-        core.peak_i8_run(sums, reps, 1)
-        t = time.perf_counter() - t0
-        if t >= 2e-3 or reps > (1 << 40):
-            break
-        reps *= 4
-    reps = max(1, int(reps * seconds / t))
-    best = 0.0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        ops = core.peak_i8_run(sums, reps, n_threads)
-        best = max(best, ops / (time.perf_counter() - t0) / 1e9)
-    return best
+    return H.probe_rate(core.peak_i8_run, n_threads, seconds, repeats)
 
 
 def _net(p: H.Problem):
