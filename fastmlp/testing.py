@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["TOLERANCES", "tolerance", "assert_close", "assert_train_trajectory", "FD_STEP",
-           "FD_RTOL", "require_peer", "EXPORT_RTOL", "EXPORT_F64_RTOL", "assert_same_model"]
+           "FD_RTOL", "require_peer", "random_targets", "EXPORT_RTOL", "EXPORT_F64_RTOL", "assert_same_model"]
 
 #: rtol by (kind, dtype); atol is rtol * max|desired| (see the module docstring)
 TOLERANCES: dict[tuple[str, str], float] = {
@@ -298,3 +298,13 @@ def require_peer(module: str, why: str) -> Any:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{module} is not installed but CI=true (.ci/run installs it): {exc}")
         pytest.skip(f"{module} is not installed: {why}")
+
+
+def random_targets(rng: np.random.Generator, loss: str, n: int, k: int) -> np.ndarray:
+    """Random float64 targets (n, k) for ``loss``: one-hot rows ('cce'), 0/1 ('bce'),
+    standard normal values otherwise."""
+    if loss == "cce":
+        return np.eye(k)[rng.integers(0, k, n)]
+    if loss == "bce":
+        return rng.integers(0, 2, (n, k)).astype(float)
+    return rng.standard_normal((n, k))

@@ -20,7 +20,7 @@ from fastmlp import _core as core  # noqa: E402
 from fastmlp import reference as ref  # noqa: E402
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, csr_parts, train_steps  # noqa: E402
 from fastmlp._validation import NonFiniteError  # noqa: E402
-from fastmlp.testing import assert_close  # noqa: E402
+from fastmlp.testing import assert_close, random_targets  # noqa: E402
 
 
 def _random_csr(rng, n, m, density, dtype, index=np.int32, shuffle_cols=False, dup=False,
@@ -149,13 +149,7 @@ TRAIN_CASES = [
 def _train_data(sizes, loss, dtype, seed, n=43, density=0.1):
     rng = np.random.default_rng(seed)
     x = _random_csr(rng, n, sizes[0], density, dtype, empty_rows=(1, 10), empty_cols=(0, 5))
-    K = sizes[-1]
-    if loss == "cce":
-        y = np.eye(K)[rng.integers(0, K, n)]
-    elif loss == "bce":
-        y = rng.integers(0, 2, (n, K)).astype(float)
-    else:
-        y = rng.standard_normal((n, K))
+    y = random_targets(rng, loss, n, sizes[-1])
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.3).astype(dtype)
     return rng, x, y.astype(dtype), params
 

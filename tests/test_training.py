@@ -11,7 +11,7 @@ from fastmlp import MLP, ConvergenceWarning, Perceptron
 from fastmlp import _core as core
 from fastmlp import reference as ref
 from fastmlp._backend import ACTIVATIONS, LOSSES, OPTIMIZERS, train_steps
-from fastmlp.testing import assert_close, assert_train_trajectory
+from fastmlp.testing import assert_close, assert_train_trajectory, random_targets
 
 CASES = [
     # sizes, acts (hidden + output), loss, optimizer, batch, cfg extras
@@ -31,13 +31,7 @@ CASES = [
 def _setup(sizes, loss, dtype, seed=0, n=23):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, sizes[0])).astype(dtype)
-    K = sizes[-1]
-    if loss == "cce":
-        y = np.eye(K)[rng.integers(0, K, n)]
-    elif loss == "bce":
-        y = rng.integers(0, 2, (n, K)).astype(float)
-    else:
-        y = rng.standard_normal((n, K))
+    y = random_targets(rng, loss, n, sizes[-1])
     params = (rng.standard_normal(ref.n_params(sizes)) * 0.5).astype(dtype)
     return rng, x, y.astype(dtype), params
 
